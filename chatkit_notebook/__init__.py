@@ -1,0 +1,57 @@
+"""chatkit-notebook: chat with your notebook's live data, in the notebook.
+
+``%load_ext chatkit_notebook`` and then ``%chat`` open a ChatKit chat panel under the cell.
+Conversations are kept in a file beside the notebook (:class:`NotebookStore`), so they
+survive kernel restarts and travel with the notebook.
+
+Importing this package stays cheap: the agent runtime and the widgets load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .context import NotebookContext
+from .errors import (
+    ChatkitNotebookError,
+    ConfigError,
+    StoreCorruptError,
+    StoreError,
+    StoreLockTimeout,
+    StoreReadOnlyError,
+    StoreVersionError,
+    StoreWarning,
+)
+from .location import StoreLocation, find_notebook_path, locate_store, store_path_for
+
+try:
+    __version__ = version("chatkit-notebook")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "ChatkitNotebookError",
+    "ConfigError",
+    "NotebookContext",
+    "NotebookStore",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLocation",
+    "StoreLockTimeout",
+    "StoreReadOnlyError",
+    "StoreVersionError",
+    "StoreWarning",
+    "__version__",
+    "find_notebook_path",
+    "locate_store",
+    "store_path_for",
+]
+
+
+def __getattr__(name: str) -> object:
+    # chatkit's store module pulls in pydantic models; load it when first asked for.
+    if name == "NotebookStore":
+        from .store import NotebookStore
+
+        return NotebookStore
+    raise AttributeError(f"module 'chatkit_notebook' has no attribute {name!r}")
