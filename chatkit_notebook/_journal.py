@@ -1,0 +1,310 @@
+"""The on-disk format of a thread store: a JSON Lines journal, and durable file writes.
+
+A store file is UTF-8 text, one JSON object per line. The first line is a header::
+
+    {"format": "chatkit_notebook.store", "schema_version": [1, 0], "generation": "..."}
+
+Every later line records one mutation, in the order they happened::
+
+    {"op": "thread", "id": "thr_1", "data": {<ThreadMetadata>}}
+    {"op": "item", "thread_id": "thr_1", "id": "msg_1", "data": {<ThreadItem>}}
+    {"op": "attachment", "id": "atc_1", "data": {<Attachment>}}
+    {"op": "delete_thread" | "delete_attachment", "id": ...}
+    {"op": "delete_item", "thread_id": ..., "id": ...}
+
+Appending a line and fsyncing it makes a mutation durable at a cost that does not grow with
+the file. A line is written with one ``write`` and only counts once its newline is on disk,
+so a crash mid-append leaves a torn last line that readers ignore and the next writer cuts
+off. When most of the file is superseded records, it is compacted: the live records are
+written to a temporary file in the same folder, fsynced, and moved over the old file with
+``os.replace``, then the folder is fsynced. Compaction gives the file a new ``generation``
+so that other processes reading it incrementally know to start over.
+
+This module only knows bytes and dicts; ``store.py`` turns them into ChatKit models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+FORMAT = "chatkit_notebook.store"
+SCHEMA_VERSION = (1, 0)
+MAX_HEADER_BYTES = 64 * 1024
+
+# op -> the keys that must hold strings besides "op" (and a "data" dict when listed)
+_OPS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "thread": (("id",), True),
+    "item": (("thread_id", "id"), True),
+    "attachment": (("id",), True),
+    "delete_thread": (("id",), False),
+    "delete_item": (("thread_id", "id"), False),
+    "delete_attachment": (("id",), False),
+}
+# Which data fields a record's data must carry for the store to index it.
+_DATA_KEYS: dict[str, tuple[str, ...]] = {
+    "thread": ("id", "created_at"),
+    "item": ("id", "type", "created_at"),
+    "attachment": ("id",),
+}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+class CorruptRecord(ValueError):
+    """A line that is not a record this version can read."""
+
+
+@dataclass
+class Header:
+    """The first line of a store file."""
+
+    schema_version: tuple[int, int]
+    generation: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> bytes:
+        """Encode the header as one line, keeping unknown fields from newer versions."""
+        version = list(self.schema_version)
+        return encode(
+            {"format": FORMAT, "schema_version": version, "generation": self.generation, **self.fields}
+        )
+
+
+def new_header(template: Header | None = None) -> Header:
+    """A header with a fresh generation, keeping a newer minor version's fields."""
+    if template is None:
+        from . import __version__
+
+        return Header(SCHEMA_VERSION, uuid.uuid4().hex, {"written_by": f"chatkit-notebook {__version__}"})
+    return Header(template.schema_version, uuid.uuid4().hex, dict(template.fields))
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    """One record as one line. ``json.dumps`` escapes newlines inside strings."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8") + b"\n"
+
+
+def parse_header(line: bytes) -> Header:
+    """Parse and check a header line.
+
+    Raises:
+        CorruptRecord: the line is not a chatkit-notebook store header.
+    """
+    value = _loads(line)
+    if not isinstance(value, dict) or value.get("format") != FORMAT:
+        raise CorruptRecord("the first line is not a chatkit-notebook store header")
+    version = value.get("schema_version")
+    if (
+        not isinstance(version, list)
+        or len(version) != 2
+        or not all(type(part) is int and part >= 0 for part in version)
+    ):
+        raise CorruptRecord(f"the header's schema_version {version!r} is not [major, minor]")
+    generation = value.get("generation")
+    if not isinstance(generation, str):
+        raise CorruptRecord("the header has no generation")
+    if version[0] < 1:
+        raise CorruptRecord(f"schema version {version[0]}.{version[1]} was never released")
+    fields = {k: v for k, v in value.items() if k not in ("format", "schema_version", "generation")}
+    return Header((version[0], version[1]), generation, fields)
+
+
+def parse_record(line: bytes, *, allow_unknown_ops: bool) -> dict[str, Any] | None:
+    """Parse and check one record line.
+
+    Returns:
+        The record, or ``None`` for an op this version does not know when
+        ``allow_unknown_ops`` (a file from a newer minor version).
+
+    Raises:
+        CorruptRecord: the line is not a well-formed record.
+    """
+    record = _loads(line)
+    if not isinstance(record, dict):
+        raise CorruptRecord("a record is not a JSON object")
+    op = record.get("op")
+    spec = _OPS.get(op) if isinstance(op, str) else None
+    if spec is None:
+        if allow_unknown_ops and isinstance(op, str):
+            return None
+        raise CorruptRecord(f"unknown record op {op!r}")
+    keys, has_data = spec
+    for key in keys:
+        if not isinstance(record.get(key), str):
+            raise CorruptRecord(f"a {op!r} record has no string {key!r}")
+    if has_data:
+        data = record.get("data")
+        if not isinstance(data, dict):
+            raise CorruptRecord(f"a {op!r} record has no data object")
+        for key in _DATA_KEYS[op]:
+            if not isinstance(data.get(key), str):
+                raise CorruptRecord(f"a {op!r} record's data has no string {key!r}")
+        if data["id"] != record["id"]:
+            raise CorruptRecord(f"a {op!r} record's id and data id differ")
+        if "created_at" in _DATA_KEYS[op]:
+            record["_key"] = sort_micros(data["created_at"])
+    return record
+
+
+def _loads(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise CorruptRecord(f"unreadable JSON ({e})") from e
+
+
+def sort_micros(created_at: str) -> int:
+    """A ``created_at`` ISO string as integer microseconds since the epoch, for sorting.
+
+    Naive timestamps are local time, as ChatKit makes them with ``datetime.now()``.
+
+    Raises:
+        CorruptRecord: the string is not an ISO 8601 timestamp.
+    """
+    text = created_at[:-1] + "+00:00" if created_at.endswith(("Z", "z")) else created_at
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        return (moment - _EPOCH) // _ONE_MICROSECOND
+    except (ValueError, OverflowError, OSError) as e:
+        raise CorruptRecord(f"created_at {created_at!r} is not a timestamp") from e
+
+
+@dataclass
+class Scan:
+    """What reading a run of record lines found."""
+
+    records: list[tuple[dict[str, Any] | None, bytes]]
+    consumed: int
+    """Bytes of complete, valid lines (each ending in a newline)."""
+    torn: bool
+    """Bytes follow the last newline: a line whose write did not finish."""
+    error: str | None = None
+    """Why the first bad complete line is bad; reading stopped there."""
+
+
+def scan_records(buf: bytes, *, first_line: int, allow_unknown_ops: bool, lenient: bool = False) -> Scan:
+    """Read complete record lines from ``buf``, stopping at the first bad one.
+
+    Args:
+        buf: Bytes starting at a line boundary.
+        first_line: The 1-based line number of ``buf``'s first line, for messages.
+        allow_unknown_ops: Keep unknown ops as ``None`` records (newer minor version).
+        lenient: Skip bad lines instead of stopping (read-only files of a newer major).
+    """
+    records: list[tuple[dict[str, Any] | None, bytes]] = []
+    start = 0
+    number = first_line
+    while True:
+        end = buf.find(b"\n", start)
+        if end < 0:
+            tail = buf[start:]
+            if tail and not lenient and _is_whole_record(tail):
+                # Appends write the newline in the same write() as the record, so a whole
+                # record without one was not torn by a crash: someone edited the file.
+                return Scan(records, start, torn=False, error=f"line {number} has no newline")
+            return Scan(records, start, torn=bool(tail))
+        line = buf[start:end]
+        try:
+            record = parse_record(line, allow_unknown_ops=allow_unknown_ops)
+        except CorruptRecord as e:
+            if not lenient:
+                return Scan(records, start, torn=False, error=f"line {number}: {e}")
+        else:
+            records.append((record, line))
+        start = end + 1
+        number += 1
+
+
+def _is_whole_record(line: bytes) -> bool:
+    try:
+        parse_record(line, allow_unknown_ops=True)
+    except CorruptRecord:
+        return False
+    return True
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (a no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open folders; renames there are journaled by NTFS
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def temp_prefix(path: Path) -> str:
+    """The name prefix of ``path``'s temporary files, so leftovers can be swept."""
+    return f".{path.name}.tmp-"
+
+
+def write_atomic(path: Path, chunks: Iterable[bytes]) -> os.stat_result:
+    """Replace ``path`` with ``chunks`` so that readers see the old or the new file, whole.
+
+    Writes a 0600 temporary file in the same folder, fsyncs it, renames it over ``path``
+    and fsyncs the folder. On any failure the temporary file is removed and the old file is
+    left as it was; fsync is never retried (after a failed fsync the data may be gone).
+
+    Returns:
+        The new file's ``stat``.
+    """
+    fd, temp = tempfile.mkstemp(prefix=temp_prefix(path), dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+            stat = os.fstat(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_dir(path.parent)
+    return stat
+
+
+def append_durably(path: Path, offset: int, data: bytes) -> os.stat_result:
+    """Write ``data`` at ``offset`` (cutting off anything after it) and fsync.
+
+    The file is cut back to ``offset`` if anything fails, so a failed append leaves the file
+    as it was.
+
+    Returns:
+        The file's ``stat`` after the append.
+    """
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        try:
+            os.ftruncate(fd, offset)
+            os.lseek(fd, offset, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+            return os.fstat(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, offset)
+            raise
+    finally:
+        os.close(fd)
