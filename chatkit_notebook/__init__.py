@@ -10,6 +10,7 @@ Importing this package stays cheap: the agent runtime and the widgets load on fi
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from .context import NotebookContext
 from .errors import (
@@ -23,6 +24,9 @@ from .errors import (
     StoreWarning,
 )
 from .location import StoreLocation, find_notebook_path, locate_store, store_path_for
+
+if TYPE_CHECKING:
+    from .store import NotebookStore
 
 try:
     __version__ = version("chatkit-notebook")

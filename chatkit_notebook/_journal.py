@@ -26,8 +26,10 @@ This module only knows bytes and dicts; ``store.py`` turns them into ChatKit mod
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterable
@@ -35,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from pydantic_core import from_json
 
 FORMAT = "chatkit_notebook.store"
 SCHEMA_VERSION = (1, 0)
@@ -56,6 +60,7 @@ _DATA_KEYS: dict[str, tuple[str, ...]] = {
     "attachment": ("id",),
 }
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -76,7 +81,12 @@ class Header:
         """Encode the header as one line, keeping unknown fields from newer versions."""
         version = list(self.schema_version)
         return encode(
-            {"format": FORMAT, "schema_version": version, "generation": self.generation, **self.fields}
+            {
+                "format": FORMAT,
+                "schema_version": version,
+                "generation": self.generation,
+                **self.fields,
+            }
         )
 
 
@@ -85,14 +95,23 @@ def new_header(template: Header | None = None) -> Header:
     if template is None:
         from . import __version__
 
-        return Header(SCHEMA_VERSION, uuid.uuid4().hex, {"written_by": f"chatkit-notebook {__version__}"})
+        return Header(
+            SCHEMA_VERSION, uuid.uuid4().hex, {"written_by": f"chatkit-notebook {__version__}"}
+        )
     return Header(template.schema_version, uuid.uuid4().hex, dict(template.fields))
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    """One record as one line. ``json.dumps`` escapes newlines inside strings."""
+    """One record as one line. ``json.dumps`` escapes newlines inside strings.
+
+    Lone surrogates (not Unicode text, but a Python ``str`` can hold them) become U+FFFD,
+    so the file stays valid UTF-8 that every JSON reader accepts.
+    """
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.encode("utf-8") + b"\n"
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8") + b"\n"
 
 
 def parse_header(line: bytes) -> Header:
@@ -134,11 +153,11 @@ def parse_record(line: bytes, *, allow_unknown_ops: bool) -> dict[str, Any] | No
     if not isinstance(record, dict):
         raise CorruptRecord("a record is not a JSON object")
     op = record.get("op")
-    spec = _OPS.get(op) if isinstance(op, str) else None
-    if spec is None:
+    if not isinstance(op, str) or op not in _OPS:
         if allow_unknown_ops and isinstance(op, str):
             return None
         raise CorruptRecord(f"unknown record op {op!r}")
+    spec = _OPS[op]
     keys, has_data = spec
     for key in keys:
         if not isinstance(record.get(key), str):
@@ -158,9 +177,11 @@ def parse_record(line: bytes, *, allow_unknown_ops: bool) -> dict[str, Any] | No
 
 
 def _loads(line: bytes) -> Any:
+    # pydantic-core's parser: strict UTF-8, no NaN, bounded nesting, 3x the stdlib's speed
+    # (reopening a 10,000-item store is mostly this).
     try:
-        return json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        return from_json(line, allow_inf_nan=False, cache_strings="keys")
+    except ValueError as e:
         raise CorruptRecord(f"unreadable JSON ({e})") from e
 
 
@@ -176,10 +197,21 @@ def sort_micros(created_at: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            moment = moment.astimezone()
+            return (
+                moment.replace(tzinfo=timezone.utc) - _EPOCH
+            ) // _ONE_MICROSECOND - _local_offset(
+                moment.year, moment.month, moment.day, moment.hour
+            )
         return (moment - _EPOCH) // _ONE_MICROSECOND
     except (ValueError, OverflowError, OSError) as e:
         raise CorruptRecord(f"created_at {created_at!r} is not a timestamp") from e
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_offset(year: int, month: int, day: int, hour: int) -> int:
+    """The local UTC offset in microseconds at that hour (``astimezone`` is slow per call)."""
+    offset = datetime(year, month, day, hour).astimezone().utcoffset()
+    return 0 if offset is None else offset // _ONE_MICROSECOND
 
 
 @dataclass
@@ -195,7 +227,9 @@ class Scan:
     """Why the first bad complete line is bad; reading stopped there."""
 
 
-def scan_records(buf: bytes, *, first_line: int, allow_unknown_ops: bool, lenient: bool = False) -> Scan:
+def scan_records(
+    buf: bytes, *, first_line: int, allow_unknown_ops: bool, lenient: bool = False
+) -> Scan:
     """Read complete record lines from ``buf``, stopping at the first bad one.
 
     Args:

@@ -56,6 +56,7 @@ __all__ = ["NotebookStore"]
 logger = logging.getLogger("chatkit_notebook")
 
 _T = TypeVar("_T")
+_R = TypeVar("_R", bound=BaseModel)
 _THREAD = TypeAdapter(ThreadMetadata)
 _ITEM: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
 _ATTACHMENT: TypeAdapter[Attachment] = TypeAdapter(Attachment)
@@ -96,13 +97,22 @@ class _Ordered:
     rows: dict[str, _Row] = field(default_factory=dict)
     order: list[tuple[int, int, str]] = field(default_factory=list)
 
-    def upsert(self, ident: str, line: bytes, micros: int, seq: int) -> None:
+    def upsert(self, ident: str, line: bytes, micros: int, seq: int) -> int:
+        """Insert or replace a row; return the change in live bytes."""
         row = self.rows.get(ident)
-        if row is not None:  # an upsert keeps the position of the first insert
+        if row is not None:
+            # An upsert keeps its first insertion's rank, which breaks created_at ties.
+            grown = len(line) - len(row.line)
             row.line = line
-            return
+            if row.key[0] == micros:
+                return grown
+            self.remove(ident)
+            seq = row.key[1]
+        else:
+            grown = len(line) + 1
         row = self.rows[ident] = _Row(line, (micros, seq))
         bisect.insort(self.order, (*row.key, ident))
+        return grown
 
     def remove(self, ident: str) -> _Row | None:
         row = self.rows.pop(ident, None)
@@ -111,8 +121,10 @@ class _Ordered:
             del self.order[index]
         return row
 
-    def page(self, after: str | None, limit: int, order: str) -> tuple[list[_Row], bool, str | None]:
-        """Rows after the ``after`` id, as ChatKit pages them."""
+    def page(
+        self, after: str | None, limit: int, order: str, what: str
+    ) -> tuple[list[_Row], bool, str | None]:
+        """Rows after the ``after`` id, as ChatKit pages them; ``what`` names them in errors."""
         if limit < 0:
             raise ValueError(f"limit must be 0 or more, not {limit!r}")
         if order not in ("asc", "desc"):
@@ -122,7 +134,7 @@ class _Ordered:
         else:
             row = self.rows.get(after)
             if row is None:
-                raise NotFoundError(f"Cursor {after!r} is not an id on this page's list")
+                raise NotFoundError(f"Cannot page {what} after {after!r}: no such id there")
             index = bisect.bisect_left(self.order, row.key)
         if order == "asc":
             chosen = self.order[index + 1 : index + 1 + limit]
@@ -144,35 +156,48 @@ class _State:
     attachments: dict[str, _Row] = field(default_factory=dict)
     unknown: list[bytes] = field(default_factory=list)  # records of a newer minor version
     seq: int = 0
+    live_bytes: int = 0  # bytes the live records take in a compacted file
 
     def apply(self, record: dict[str, Any] | None, line: bytes) -> None:
         self.seq += 1
         if record is None:
             self.unknown.append(line)
+            self.live_bytes += len(line) + 1
             return
         op = record["op"]
         if op == "thread":
-            self.threads.upsert(record["id"], line, record["_key"], self.seq)
+            self.live_bytes += self.threads.upsert(record["id"], line, record["_key"], self.seq)
         elif op == "item":
-            thread_items = self.items.setdefault(record["thread_id"], _Ordered())
-            thread_items.upsert(record["id"], line, record["_key"], self.seq)
+            thread_items = self.items.get(record["thread_id"])
+            if thread_items is None:
+                thread_items = self.items[record["thread_id"]] = _Ordered()
+            self.live_bytes += thread_items.upsert(record["id"], line, record["_key"], self.seq)
         elif op == "attachment":
+            old = self.attachments.get(record["id"])
+            self.live_bytes += len(line) - (len(old.line) if old else -1)
             self.attachments[record["id"]] = _Row(line)
         elif op == "delete_thread":
             self._delete_thread(record["id"])
         elif op == "delete_item":
             thread_items = self.items.get(record["thread_id"])
             if thread_items is not None:
-                thread_items.remove(record["id"])
+                self._drop(thread_items.remove(record["id"]))
         elif op == "delete_attachment":
-            self.attachments.pop(record["id"], None)
+            self._drop(self.attachments.pop(record["id"], None))
+
+    def _drop(self, row: _Row | None) -> None:
+        if row is not None:
+            self.live_bytes -= len(row.line) + 1
 
     def _delete_thread(self, thread_id: str) -> None:
-        self.threads.remove(thread_id)
-        self.items.pop(thread_id, None)
+        self._drop(self.threads.remove(thread_id))
+        for row in self.items.pop(thread_id, _Ordered()).rows.values():
+            self._drop(row)
         for row, record in self.attachments_linked_to(thread_id):
             record["data"]["thread_id"] = None
-            row.line = _journal.encode(record)[:-1]
+            line = _journal.encode(record)[:-1]
+            self.live_bytes += len(line) - len(row.line)
+            row.line = line
 
     def attachments_linked_to(self, thread_id: str) -> list[tuple[_Row, dict[str, Any]]]:
         """The attachments whose ``thread_id`` is ``thread_id``, with their parsed records."""
@@ -182,11 +207,6 @@ class _State:
             if record is not None and record["data"].get("thread_id") == thread_id:
                 linked.append((row, record))
         return linked
-
-    def live_bytes(self) -> int:
-        rows = [*self.threads.rows.values(), *self.attachments.values()]
-        rows += [row for items in self.items.values() for row in items.rows.values()]
-        return sum(len(row.line) + 1 for row in rows) + sum(len(line) + 1 for line in self.unknown)
 
     def lines(self) -> Iterator[bytes]:
         """Every live record, threads before items, each in its original order."""
@@ -213,8 +233,15 @@ def _process_lock(path: Path) -> threading.Lock:
 
 def _new_id(item_type: StoreItemType) -> str:
     # chatkit's default ids carry 32 random bits; a notebook kept for years wants more.
-    prefix = {"thread": "thr", "message": "msg", "tool_call": "tc", "workflow": "wf",
-              "task": "tsk", "attachment": "atc", "sdk_hidden_context": "shcx"}[item_type]
+    prefix = {
+        "thread": "thr",
+        "message": "msg",
+        "tool_call": "tc",
+        "workflow": "wf",
+        "task": "tsk",
+        "attachment": "atc",
+        "sdk_hidden_context": "shcx",
+    }[item_type]
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
@@ -232,25 +259,30 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     by user: the file belongs to one notebook.
     """
 
+    compact_min_garbage: int = _COMPACT_MIN_GARBAGE
+    """Superseded bytes the file may hold (and no more than its live bytes) before compaction."""
+
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 10.0) -> None:
         self.path = Path(path).expanduser().resolve()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._lock_timeout = lock_timeout
         self._mutex = _process_lock(self.path)
-        self._file_lock = FileLock(self.lock_path, timeout=lock_timeout, mode=0o600, thread_local=False)
+        self._file_lock = FileLock(
+            self.lock_path, timeout=lock_timeout, mode=0o600, thread_local=False
+        )
         self._state = _State()
         self._header: _journal.Header | None = None
         self._offset = 0  # bytes of the file replayed into _state
         self._fingerprint: tuple[int, int, int, int] | None = None
         self._torn = False
         self._opened = False
-        self._read_only: StoreReadOnlyError | None = None
+        self._read_only: StoreError | None = None
 
     def __repr__(self) -> str:
         return f"NotebookStore({str(self.path)!r})"
 
     @property
-    def read_only(self) -> StoreReadOnlyError | None:
+    def read_only(self) -> StoreError | None:
         """Why the store refuses writes (the error writes raise), or ``None`` if it accepts them."""
         return self._read_only
 
@@ -288,7 +320,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         self, limit: int, after: str | None, order: str, context: NotebookContext
     ) -> Page[ThreadMetadata]:
         def read(state: _State) -> Page[ThreadMetadata]:
-            rows, has_more, next_after = state.threads.page(after, limit, order)
+            rows, has_more, next_after = state.threads.page(after, limit, order, "threads")
             decoded = (self._decode(_THREAD_RECORD, row.line) for row in rows)
             data = [record.data for record in decoded if record is not None]
             return Page(data=data, has_more=has_more, after=next_after)
@@ -315,14 +347,18 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         context: NotebookContext,
     ) -> Page[ThreadItem]:
         def read(state: _State) -> Page[ThreadItem]:
-            rows, has_more, next_after = state.items.get(thread_id, _Ordered()).page(after, limit, order)
+            rows, has_more, next_after = state.items.get(thread_id, _Ordered()).page(
+                after, limit, order, f"the items of thread {thread_id!r}"
+            )
             decoded = (self._decode(_ITEM_RECORD, row.line) for row in rows)
             data = [record.data for record in decoded if record is not None]
             return Page(data=data, has_more=has_more, after=next_after)
 
         return await self._read(read)
 
-    async def add_thread_item(self, thread_id: str, item: ThreadItem, context: NotebookContext) -> None:
+    async def add_thread_item(
+        self, thread_id: str, item: ThreadItem, context: NotebookContext
+    ) -> None:
         # An upsert that keeps the first insert's position: ChatKit adds a workflow that
         # was still open at the end of a run a second time when it closes.
         await self.save_item(thread_id, item, context)
@@ -342,7 +378,9 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
 
         return await self._read(read)
 
-    async def delete_thread_item(self, thread_id: str, item_id: str, context: NotebookContext) -> None:
+    async def delete_thread_item(
+        self, thread_id: str, item_id: str, context: NotebookContext
+    ) -> None:
         def build(state: _State) -> list[dict[str, Any]]:
             if item_id in state.items.get(thread_id, _Ordered()).rows:
                 return [{"op": "delete_item", "thread_id": thread_id, "id": item_id}]
@@ -373,6 +411,25 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
             return []
 
         await self._write(build)
+
+    # -- maintenance -------------------------------------------------------------------
+
+    async def compact(self) -> None:
+        """Rewrite the file with only its live records (it is also done automatically).
+
+        Superseded versions of upserted items and deleted records are dropped; unknown
+        records from a newer minor schema version are kept.
+        """
+
+        def compact() -> None:
+            with self._locked(write=True):
+                self._refresh(locked=True)
+                if self._read_only is not None:
+                    raise self._read_only
+                if self._fingerprint is not None:
+                    self._compact()
+
+        await asyncio.to_thread(compact)
 
     # -- machinery ---------------------------------------------------------------------
 
@@ -428,6 +485,9 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
                 except OSError as e:
                     msg = f"Cannot create the folder for the thread store {self.path}: {e}"
                     raise StoreError(msg) from e
+            if not write and not self.path.parent.is_dir():
+                yield False  # nothing to read, and reading must not create folders
+                return
             try:
                 self._file_lock.acquire()
             except Timeout as e:
@@ -499,7 +559,9 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         return header.generation == self._header.generation
 
     def _allows_unknown_ops(self) -> bool:
-        return self._header is not None and self._header.schema_version[1] > _journal.SCHEMA_VERSION[1]
+        return (
+            self._header is not None and self._header.schema_version[1] > _journal.SCHEMA_VERSION[1]
+        )
 
     def _reset(self) -> None:
         self._state = _State()
@@ -550,17 +612,22 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         msg = (
             f"The thread store {self.path} was written with store schema {found[0]}.{found[1]}, "
             f"but this chatkit-notebook reads schema {supported[0]}.x. It is open read-only and "
-            "left untouched; upgrade chatkit-notebook (pip install -U chatkit-notebook) to add to it."
+            "left untouched; upgrade chatkit-notebook (pip install -U chatkit-notebook) "
+            "to add to it."
         )
         self._read_only = StoreVersionError(msg, found=found, supported=supported)
-        scan = _journal.scan_records(data[newline + 1 :], first_line=2, allow_unknown_ops=True, lenient=True)
+        scan = _journal.scan_records(
+            data[newline + 1 :], first_line=2, allow_unknown_ops=True, lenient=True
+        )
         for record, line in scan.records:
             self._state.apply(record, line)
         self._header = header
         self._offset = newline + 1 + scan.consumed
         warnings.warn(msg, StoreWarning, stacklevel=2)
 
-    def _quarantine(self, data: bytes, problem: str, header: _journal.Header | None, locked: bool) -> None:
+    def _quarantine(
+        self, data: bytes, problem: str, header: _journal.Header | None, locked: bool
+    ) -> None:
         """Copy a corrupt file aside, then replace it with the good records it held."""
         kept = _count(self._state)
         if not locked:
@@ -576,8 +643,8 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         try:
             _copy_exclusive(data, aside)
-            self._header = _journal.new_header(header)
-            stat = _journal.write_atomic(self.path, [self._header.line(), *self._state.lines()])
+            repaired = _journal.new_header(header)
+            stat = _journal.write_atomic(self.path, [repaired.line(), *self._state.lines()])
         except OSError as e:
             msg = (
                 f"The thread store {self.path} is corrupt ({problem}) and could not be set aside "
@@ -586,8 +653,10 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
             self._read_only = StoreCorruptError(msg)
             warnings.warn(msg, StoreWarning, stacklevel=2)
             return
+        self._header = repaired
         self._offset = stat.st_size
         self._fingerprint = _fingerprint(stat)
+        self._torn = False
         msg = (
             f"The thread store {self.path} was corrupt ({problem}). Its bytes were moved aside "
             f"unchanged to {aside}; the store carries on with the {kept} records written before "
@@ -597,11 +666,9 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
 
     def _first_open(self, locked: bool) -> None:
         """On the first read of the file: sweep temporary files that crashed writers left."""
-        if self._opened:
+        if self._opened or not locked:
             return
         self._opened = True
-        if not locked:
-            return
         # Writers hold the lock while a temporary file exists, so any we see is a leftover.
         prefix = _journal.temp_prefix(self.path)
         with contextlib.suppress(OSError):
@@ -610,28 +677,36 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
                     leftover.unlink()
 
     def _maybe_compact(self) -> None:
-        live = self._state.live_bytes()
+        live = self._state.live_bytes
         garbage = self._offset - live
-        if garbage <= max(live, _COMPACT_MIN_GARBAGE):
+        if garbage <= max(live, self.compact_min_garbage):
             return
+        try:
+            self._compact()
+        except StoreError as e:  # the appended records are durable; compaction can wait
+            logger.warning("%s", e)
+
+    def _compact(self) -> None:
         header = _journal.new_header(self._header)
         try:
             stat = _journal.write_atomic(self.path, [header.line(), *self._state.lines()])
-        except OSError as e:  # the appended records are durable; compaction can wait
-            logger.warning("Could not compact the thread store %s: %s", self.path, e)
-            return
+        except OSError as e:
+            raise StoreError(f"Could not compact the thread store {self.path}: {e}") from e
         self._header = header
         self._offset = stat.st_size
         self._fingerprint = _fingerprint(stat)
+        self._torn = False
 
-    def _decode(self, adapter: TypeAdapter[Any], line: bytes) -> Any:
+    def _decode(self, adapter: TypeAdapter[_R], line: bytes) -> _R | None:
         """Validate a stored record, or skip it with a warning if it is not one we read."""
         try:
             return adapter.validate_json(line)
         except ValidationError as e:
             logger.warning(
                 "Skipping a record in %s that this chatkit-notebook cannot read "
-                "(from a newer version?): %s", self.path, e.errors(include_url=False)[:1],
+                "(from a newer version?): %s",
+                self.path,
+                e.errors(include_url=False)[:1],
             )
             return None
 
@@ -652,4 +727,3 @@ def _copy_exclusive(data: bytes, target: Path) -> None:
         f.flush()
         os.fsync(f.fileno())
     _journal.fsync_dir(target.parent)
-
