@@ -446,6 +446,8 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
 
     def _write_sync(self, build: Callable[[_State], list[dict[str, Any]]]) -> None:
         with self._locked(write=True):
+            if isinstance(self._read_only, StoreCorruptError):
+                self._fingerprint = None  # seen corrupt without the lock: repair it now
             self._refresh(locked=True)
             if self._read_only is not None:
                 raise self._read_only
@@ -485,8 +487,10 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
                 except OSError as e:
                     msg = f"Cannot create the folder for the thread store {self.path}: {e}"
                     raise StoreError(msg) from e
-            if not write and not self.path.parent.is_dir():
-                yield False  # nothing to read, and reading must not create folders
+            if not write and not self.path.exists():
+                # Nothing to read, and reading must leave no folder or lock file behind.
+                # The file only ever appears whole (created by an atomic rename).
+                yield False
                 return
             try:
                 self._file_lock.acquire()
