@@ -7,7 +7,8 @@ Usage::
 
 ``append`` adds COUNT assistant messages ``PREFIX-00000``, ``PREFIX-00001``, ... to THREAD,
 continuing after those already stored, and prints ``ack N`` (flushed) once item N is on
-disk. ``--wait`` waits for a line on stdin first, so several writers start together.
+disk. ``--wait`` prints ``ready`` and waits for a line on stdin, so several writers can
+start together.
 ``--upsert`` saves each item a second time, smaller, so the file gathers superseded records
 and compacts (threshold ``--compact-at`` bytes). ``hold-lock`` takes the store's lock file,
 prints ``locked`` and holds it until stdin closes.
@@ -44,6 +45,7 @@ async def append(args: argparse.Namespace) -> None:
     page = await store.load_thread_items(args.thread, None, 1_000_000, "asc", ctx)
     start = sum(1 for item in page.data if item.id.startswith(args.prefix + "-"))
     if args.wait:
+        print("ready", flush=True)
         sys.stdin.readline()
     for number in range(start, start + args.count):
         item_id = f"{args.prefix}-{number:05d}"

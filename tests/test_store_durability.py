@@ -7,6 +7,7 @@ the one test that makes fsync fail on purpose.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -199,18 +200,14 @@ async def test_lock_held_elsewhere_times_out_with_a_clear_error(
 ) -> None:
     await NotebookStore(store_path).save_thread(ThreadMetadata(id="thr_a", created_at=BASE), ctx)
     before = store_path.read_bytes()
-    holder = worker("hold-lock", str(store_path), stdin=True)
-    try:
+    with worker("hold-lock", str(store_path), stdin=True) as holder:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         store = NotebookStore(store_path, lock_timeout=0.3)
         with pytest.raises(StoreLockTimeout, match=r"\.lock"):
             await store.add_thread_item("thr_a", message("thr_a", "m1"), ctx)
         assert store_path.read_bytes() == before
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    # Leaving the block closed the holder's stdin, so it released the lock and exited.
     await store.add_thread_item("thr_a", message("thr_a", "m1"), ctx)
 
 
@@ -226,26 +223,17 @@ async def test_kill_9_mid_write_loses_nothing_acknowledged(
     acked = 0
     for run in range(100):
         # Upserts make superseded records, so compaction (rename) is also interrupted.
-        child = worker(
-            "append",
-            str(store_path),
-            "thr_crash",
-            "item",
-            "100000",
-            "--upsert",
-            "--compact-at",
-            "4000",
-        )
-        assert child.stdout is not None
-        target = rng.randint(1, 12)
-        acks: list[int] = []
-        while len(acks) < target:
-            line = child.stdout.readline()
-            assert line.startswith("ack "), f"run {run}: worker said {line!r}"
-            acks.append(int(line.split()[1]))
-        child.send_signal(signal.SIGKILL)
-        acks += [int(line.split()[1]) for line in child.stdout.read().splitlines()]
-        child.wait()
+        args = ["thr_crash", "item", "100000", "--upsert", "--compact-at", "4000"]
+        with worker("append", str(store_path), *args) as child:
+            assert child.stdout is not None
+            target = rng.randint(1, 12)
+            acks: list[int] = []
+            while len(acks) < target:
+                line = child.stdout.readline()
+                assert line.startswith("ack "), f"run {run}: worker said {line!r}"
+                acks.append(int(line.split()[1]))
+            child.send_signal(signal.SIGKILL)
+            acks += [int(line.split()[1]) for line in child.stdout.read().splitlines()]
         acked = acks[-1] + 1
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a crash must never look like corruption
@@ -276,7 +264,10 @@ async def test_two_processes_appending_lose_nothing(
         )
         for name in ("a", "b")
     }
-    for child in writers.values():  # both start writing at once
+    for child in writers.values():
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+    for child in writers.values():  # both are set up: now they start writing at once
         assert child.stdin is not None
         child.stdin.write("go\n")
         child.stdin.flush()
@@ -291,6 +282,14 @@ async def test_two_processes_appending_lose_nothing(
     for name in writers:
         mine = [i for i in ids if i.startswith(name + "-")]
         assert mine == [f"{name}-{n:05d}" for n in range(300)], f"writer {name}'s order was lost"
+    # The writers really ran side by side: their records interleave in the file.
+    writers_in_file_order = [
+        json.loads(line)["id"][0]
+        for line in store_path.read_bytes().splitlines()[1:]
+        if json.loads(line)["op"] == "item"
+    ]
+    switches = sum(1 for x, y in itertools.pairwise(writers_in_file_order) if x != y)
+    assert switches > 2, "the two writers never overlapped, so the test proved nothing"
 
 
 async def test_eight_coroutines_appending_lose_nothing(
