@@ -6,10 +6,11 @@ journal format in ``_journal.py``. What it promises:
 * Every mutation is fsynced before its coroutine returns, at a cost that does not grow
   with the file (an append), and no crash leaves a file that cannot be opened.
 * Two kernels on one notebook do not lose each other's writes: every call takes the
-  ``<file>.lock`` file lock (across processes) and a lock shared by every store on that
-  path in this process (filelock is re-entrant per thread, so it cannot keep two
-  coroutines of one kernel apart), then catches up with what others appended before it
-  reads or writes. Nothing is written back from a stale in-memory snapshot.
+  ``<file>.lock`` file lock (across processes), and before it an asyncio lock (per event
+  loop) and a thread lock shared by every store on that path in this process (filelock is
+  re-entrant, so it alone cannot keep two coroutines of one kernel apart). It then catches
+  up with what others appended before it reads or writes: nothing is written back from a
+  stale in-memory snapshot.
 * A corrupt or foreign file is copied aside byte for byte as ``<file>.corrupt-<UTC time>``
   and replaced by the last good state it held, with one ``StoreWarning`` naming both
   files. A file from a newer major schema version is opened read-only and never touched.
@@ -29,6 +30,7 @@ import os
 import threading
 import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -221,14 +223,32 @@ class _State:
             yield line + b"\n"
 
 
+# Three locks guard a store file, from the outside in:
+# - an asyncio.Lock per event loop and path, so coroutines queue on the loop instead of
+#   each tying up a worker thread while they wait;
+# - a threading.Lock per path, shared by every store object on it in this process (other
+#   loops and threads included), because the file lock is re-entrant within a process;
+# - the <file>.lock file lock, between processes.
 _PROCESS_LOCKS: dict[Path, threading.Lock] = {}
-_PROCESS_LOCKS_GUARD = threading.Lock()
+_LOOP_LOCKS: dict[Path, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def _process_lock(path: Path) -> threading.Lock:
-    """One lock per store path for the whole process, shared by every store object on it."""
-    with _PROCESS_LOCKS_GUARD:
+    """The lock for ``path`` that every thread and store object in this process shares."""
+    with _LOCKS_GUARD:
         return _PROCESS_LOCKS.setdefault(path, threading.Lock())
+
+
+def _loop_lock(path: Path) -> asyncio.Lock:
+    """The lock for ``path`` that coroutines on the running event loop share."""
+    loop = asyncio.get_running_loop()
+    with _LOCKS_GUARD:
+        by_loop = _LOOP_LOCKS.setdefault(path, weakref.WeakKeyDictionary())
+        lock = by_loop.get(loop)
+        if lock is None:
+            lock = by_loop[loop] = asyncio.Lock()
+        return lock
 
 
 def _new_id(item_type: StoreItemType) -> str:
@@ -429,15 +449,18 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
                 if self._fingerprint is not None:
                     self._compact()
 
-        await asyncio.to_thread(compact)
+        async with _loop_lock(self.path):
+            await asyncio.to_thread(compact)
 
     # -- machinery ---------------------------------------------------------------------
 
     async def _read(self, read: Callable[[_State], _T]) -> _T:
-        return await asyncio.to_thread(self._read_sync, read)
+        async with _loop_lock(self.path):
+            return await asyncio.to_thread(self._read_sync, read)
 
     async def _write(self, build: Callable[[_State], list[dict[str, Any]]]) -> None:
-        await asyncio.to_thread(self._write_sync, build)
+        async with _loop_lock(self.path):
+            await asyncio.to_thread(self._write_sync, build)
 
     def _read_sync(self, read: Callable[[_State], _T]) -> _T:
         with self._locked(write=False) as locked:
