@@ -21,7 +21,10 @@ class NotebookContext:
         namespace: The user's variables (the kernel's ``user_ns``). Tools read it, never
             write it. Left out of ``repr`` because it can be enormous.
         notebook_path: The notebook file, when known; ``None`` in a console or plain script.
+        hidden: Variable names the agent may not read (``%chatkit hide NAME``). Tools act
+            as if these variables did not exist.
     """
 
     namespace: dict[str, Any] = field(default_factory=dict, repr=False)
     notebook_path: Path | None = None
+    hidden: set[str] = field(default_factory=set)
