@@ -1,0 +1,250 @@
+"""Which model answers, and how to reach it.
+
+Settings come from :func:`configure` (or ``%chatkit model``), falling back to the
+environment: ``CHATKIT_NOTEBOOK_MODEL``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``.
+
+* With no base URL: OpenAI's Responses API, with the SDK's default model unless one is set.
+* With a base URL (Ollama, vLLM, llama.cpp server, any OpenAI-compatible endpoint): the
+  Chat Completions API. ``http://localhost:11434`` and ``http://localhost:11434/v1`` both
+  work; so does a pasted ``.../v1/chat/completions``.
+* ``litellm/<provider>/<model>`` names go through LiteLLM (``pip install
+  'chatkit-notebook[litellm]'``).
+
+Tracing is off unless turned on with ``configure(tracing=True)``, and even then never
+carries tool inputs or outputs, so no notebook data leaves the machine through traces.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from agents import Model
+
+__all__ = ["ModelConfig", "configure", "current_config", "normalize_base_url"]
+
+Api = Literal["responses", "chat_completions"]
+_APIS: tuple[Api, ...] = ("responses", "chat_completions")
+MODEL_ENV_VAR = "CHATKIT_NOTEBOOK_MODEL"
+_PASTED_SUFFIXES = ("/chat/completions", "/completions", "/responses", "/models")
+# The openai client insists on a key; local servers ignore it.
+_LOCAL_PLACEHOLDER_KEY = "not-needed"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The model settings in force.
+
+    Attributes:
+        model: The model name; ``None`` means the Agents SDK's default (OpenAI only).
+        base_url: An OpenAI-compatible endpoint, normalised to end in ``/v1``; ``None``
+            for OpenAI itself.
+        api_key: The key sent to the endpoint. Never shown in ``repr``.
+        api: ``"responses"`` or ``"chat_completions"``; ``None`` picks Responses for
+            OpenAI and Chat Completions for a base URL.
+        tracing: Send Agents SDK traces (without notebook data) to OpenAI.
+    """
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api: Api | None = None
+    tracing: bool = False
+
+    @property
+    def is_openai(self) -> bool:
+        """Whether requests go to OpenAI itself."""
+        return not self.base_url or urlsplit(self.base_url).hostname == "api.openai.com"
+
+    @property
+    def effective_api(self) -> Api:
+        """The API actually used."""
+        if self.api is not None:
+            return self.api
+        return "responses" if self.is_openai else "chat_completions"
+
+    @property
+    def is_litellm(self) -> bool:
+        """Whether the model name routes through LiteLLM."""
+        return bool(self.model and self.model.startswith("litellm/"))
+
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, for messages."""
+        if self.is_litellm:
+            return f"LiteLLM ({self.model})"
+        return self.base_url or "OpenAI (api.openai.com)"
+
+    @property
+    def model_name(self) -> str:
+        """The model name used, resolving the SDK default."""
+        if self.model:
+            return self.model
+        from agents.models.default_models import get_default_model
+
+        return get_default_model()
+
+    def describe(self) -> str:
+        """One line for status bars: model and endpoint."""
+        return f"{self.model_name} via {self.endpoint}"
+
+    def build_model(self, name: str | None = None) -> Model:
+        """An Agents SDK model for these settings.
+
+        Args:
+            name: A model name overriding ``self.model`` (from a request's inference
+                options).
+
+        Raises:
+            ConfigError: no API key for OpenAI, or LiteLLM is not installed.
+        """
+        config = self if name is None else replace(self, model=name)
+        model_name = config.model_name
+        if config.is_litellm:
+            return _litellm_model(model_name.removeprefix("litellm/"), config)
+        from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
+        from openai import AsyncOpenAI
+
+        api_key = config.api_key
+        if not api_key:
+            if not config.base_url:
+                msg = (
+                    "No OpenAI API key: set OPENAI_API_KEY, call "
+                    "chatkit_notebook.configure(api_key=...), or use a local model with "
+                    "%chatkit model NAME --base-url URL."
+                )
+                raise ConfigError(msg)
+            api_key = _LOCAL_PLACEHOLDER_KEY
+        client = AsyncOpenAI(api_key=api_key, base_url=config.base_url)
+        if config.effective_api == "responses":
+            return OpenAIResponsesModel(model=model_name, openai_client=client)
+        return OpenAIChatCompletionsModel(model=model_name, openai_client=client)
+
+
+def _litellm_model(name: str, config: ModelConfig) -> Model:
+    try:
+        from agents.extensions.models.litellm_model import LitellmModel
+    except ImportError as e:
+        msg = f"The model {config.model!r} needs LiteLLM: pip install 'chatkit-notebook[litellm]'."
+        raise ConfigError(msg) from e
+    return LitellmModel(model=name, base_url=config.base_url, api_key=config.api_key)
+
+
+def normalize_base_url(url: str) -> str:
+    """Make an OpenAI-compatible endpoint URL end in ``/v1``.
+
+    ``http://localhost:11434`` becomes ``http://localhost:11434/v1``; a pasted
+    ``.../v1/chat/completions`` loses its last part.
+
+    Raises:
+        ConfigError: the URL is not an http(s) URL with a host.
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        msg = (
+            f"Base URL {url!r} is not an http(s) URL; use one like http://localhost:11434/v1 "
+            "(Ollama) or http://localhost:8000/v1 (vLLM)."
+        )
+        raise ConfigError(msg)
+    path = parts.path.rstrip("/")
+    for suffix in _PASTED_SUFFIXES:
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    if not path.endswith("/v1"):
+        path += "/v1"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+_lock = threading.Lock()
+_configured: dict[str, object] = {}
+
+
+def configure(
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    api: Api | None = None,
+    *,
+    tracing: bool | None = None,
+) -> ModelConfig:
+    """Choose the model for this kernel; arguments left ``None`` keep their setting.
+
+    Args:
+        model: A model name, e.g. ``"gpt-4.1-mini"``, ``"llama3.1"`` or
+            ``"litellm/anthropic/claude-3-5-sonnet"``.
+        base_url: An OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server); pass
+            ``""`` to go back to OpenAI.
+        api_key: The key for the endpoint (defaults to ``OPENAI_API_KEY``).
+        api: ``"responses"`` or ``"chat_completions"`` to override the choice made from
+            ``base_url``.
+        tracing: Send Agents SDK traces to OpenAI (never with notebook data).
+
+    Returns:
+        The settings now in force.
+
+    Raises:
+        ConfigError: a value cannot be used; nothing is changed then.
+    """
+    updates: dict[str, object] = {}
+    if model is not None:
+        if not model.strip():
+            raise ConfigError("Model name is empty; pass a name such as 'gpt-4.1-mini'.")
+        updates["model"] = model.strip()
+    if base_url is not None:
+        updates["base_url"] = normalize_base_url(base_url) if base_url.strip() else ""
+    if api_key is not None:
+        updates["api_key"] = api_key
+    if api is not None:
+        if api not in _APIS:
+            raise ConfigError(f"api must be 'responses' or 'chat_completions', not {api!r}.")
+        updates["api"] = api
+    if tracing is not None:
+        updates["tracing"] = bool(tracing)
+    with _lock:
+        _configured.update(updates)
+    return current_config()
+
+
+def reset_configuration() -> None:
+    """Forget :func:`configure`'s settings (the environment applies again)."""
+    with _lock:
+        _configured.clear()
+
+
+def current_config(environ: dict[str, str] | None = None) -> ModelConfig:
+    """The settings in force: :func:`configure`'s, else the environment's.
+
+    Raises:
+        ConfigError: ``OPENAI_BASE_URL`` is not a usable URL.
+    """
+    env = os.environ if environ is None else environ
+    with _lock:
+        chosen = dict(_configured)
+    base_url = chosen.get("base_url")
+    url_from_env = base_url is None
+    if base_url is None:
+        raw = env.get("OPENAI_BASE_URL", "").strip()
+        base_url = normalize_base_url(raw) if raw else ""
+    model = chosen.get("model") or env.get(MODEL_ENV_VAR, "").strip() or None
+    api_key = chosen.get("api_key")
+    if not api_key:
+        # OPENAI_API_KEY goes where the environment points (OpenAI, or OPENAI_BASE_URL),
+        # never to an endpoint chosen later with configure(): that could be anyone's.
+        third_party = bool(base_url) and urlsplit(str(base_url)).hostname != "api.openai.com"
+        if url_from_env or not third_party:
+            api_key = env.get("OPENAI_API_KEY") or None
+    return ModelConfig(
+        model=model if isinstance(model, str) else None,
+        base_url=base_url if isinstance(base_url, str) and base_url else None,
+        api_key=api_key if isinstance(api_key, str) else None,
+        api=chosen.get("api"),  # type: ignore[arg-type]
+        tracing=bool(chosen.get("tracing", False)),
+    )

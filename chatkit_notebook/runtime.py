@@ -1,0 +1,239 @@
+"""One asyncio event loop, on a background thread, for all of the package's async work.
+
+A kernel's own loop is the wrong place for a chat turn: tasks on it freeze while a cell
+blocks, ``asyncio.run`` fails inside it, and nest_asyncio loses widget events under
+ipykernel 7. So the package owns one loop on a daemon thread, started on first use:
+
+* :meth:`Runtime.submit` schedules a coroutine there (the chat panel uses it), returning a
+  ``concurrent.futures.Future``;
+* :meth:`Runtime.run` waits for a coroutine from synchronous code;
+* :meth:`Runtime.iterate` walks an async stream from synchronous code (the magics use it),
+  turning ``KeyboardInterrupt`` (the kernel's interrupt button) into a cancel of the
+  stream, so the turn stops and keeps its partial answer.
+
+:func:`get_runtime` gives the process's runtime; :func:`shutdown` stops it (the extension's
+unload does), after which the next use starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+__all__ = ["Runtime", "get_runtime", "shutdown"]
+
+_T = TypeVar("_T")
+
+# How long a cancelled stream may take to clean up (persist its partial answer) before
+# the interrupt is passed on regardless.
+CANCEL_GRACE_SECONDS = 10.0
+
+
+class _End:
+    """Marks the end of a bridged stream; carries the error that ended it, if any."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class Runtime:
+    """An asyncio loop running on its own daemon thread."""
+
+    def __init__(self, name: str = "chatkit-notebook-loop") -> None:
+        self._name = name
+        self._guard = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running else "stopped"
+        return f"<Runtime {self._name!r} {state}>"
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the loop thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, started on first access."""
+        with self._guard:
+            if self._loop is None or not self.is_running:
+                self._start()
+            assert self._loop is not None
+            return self._loop
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The loop's thread, or ``None`` before the first use."""
+        return self._thread
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            try:
+                loop.run_forever()
+            finally:
+                _cancel_remaining(loop)
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+                loop.close()
+
+        thread = threading.Thread(target=run, name=self._name, daemon=True)
+        thread.start()
+        ready.wait()
+        self._loop, self._thread = loop, thread
+
+    def submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
+        """Schedule ``coro`` on the loop; returns at once with a thread-safe future."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, _T], timeout: float | None = None) -> _T:
+        """Run ``coro`` on the loop and wait for its result.
+
+        A ``KeyboardInterrupt`` while waiting cancels the coroutine, waits for it to wind
+        down, and is raised again.
+
+        Raises:
+            RuntimeError: when called from the loop's own thread (that would deadlock).
+        """
+        self._refuse_own_thread()
+        future, settled = self._submit_tracked(coro)
+        try:
+            return future.result(timeout)
+        except KeyboardInterrupt:
+            future.cancel()
+            settled.wait(CANCEL_GRACE_SECONDS)
+            raise
+
+    def _submit_tracked(
+        self, coro: Coroutine[Any, Any, _T]
+    ) -> tuple[concurrent.futures.Future[_T], threading.Event]:
+        """Submit ``coro``; the event is set once it has really finished on the loop.
+
+        A cancelled ``concurrent.futures.Future`` reports done at once, while the task it
+        cancels may still be cleaning up (persisting a partial answer): wait on the event.
+        """
+        loop = self.loop
+        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+        settled = threading.Event()
+
+        def finished(task: asyncio.Task[_T]) -> None:
+            settled.set()
+            if future.done():
+                return
+            if task.cancelled():
+                future.cancel()
+            elif (error := task.exception()) is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(task.result())
+
+        def start() -> None:
+            if future.cancelled():  # cancelled before it could start
+                coro.close()
+                settled.set()
+                return
+            task = loop.create_task(coro)
+            task.add_done_callback(finished)
+            future.add_done_callback(
+                lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None
+            )
+
+        loop.call_soon_threadsafe(start)
+        return future, settled
+
+    def iterate(self, stream: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
+        """Walk an async stream from synchronous code, one item at a time.
+
+        ``stream`` is called on the loop to make the iterator. Items cross over through a
+        queue as they arrive. A ``KeyboardInterrupt`` in the caller (or the caller closing
+        the generator early) cancels the task that walks the stream, waits until it has
+        finished cleaning up, and then lets the interrupt propagate.
+
+        Raises:
+            RuntimeError: when called from the loop's own thread (that would deadlock).
+        """
+        self._refuse_own_thread()
+        items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        async def pump() -> None:
+            try:
+                async for item in stream():
+                    items.put(item)
+            except asyncio.CancelledError:
+                items.put(_End())
+                raise
+            except BaseException as error:
+                items.put(_End(error))
+                raise
+            items.put(_End())
+
+        future, settled = self._submit_tracked(pump())
+        finished = False
+        try:
+            while True:
+                item = items.get()
+                if isinstance(item, _End):
+                    finished = True
+                    if item.error is not None:
+                        raise item.error
+                    return
+                yield item
+        finally:
+            if not finished:  # interrupted, or the caller stopped early
+                future.cancel()
+                settled.wait(CANCEL_GRACE_SECONDS)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel what is running, stop the loop and join its thread."""
+        with self._guard:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+
+    def _refuse_own_thread(self) -> None:
+        if self._thread is not None and threading.current_thread() is self._thread:
+            msg = "Runtime.run/iterate called on the runtime's own loop; await the coroutine"
+            raise RuntimeError(msg)
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+_runtime: Runtime | None = None
+_runtime_guard = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime (its loop starts on first use)."""
+    global _runtime
+    with _runtime_guard:
+        if _runtime is None:
+            _runtime = Runtime()
+        return _runtime
+
+
+def shutdown() -> None:
+    """Stop the process's runtime, if it was started. The next use starts a new one."""
+    global _runtime
+    with _runtime_guard:
+        runtime, _runtime = _runtime, None
+    if runtime is not None:
+        runtime.stop()

@@ -1,0 +1,319 @@
+"""``NotebookChatServer``: the in-kernel ChatKit server that answers about the notebook.
+
+It is a ``chatkit.server.ChatKitServer``, so the chat panel, the magics and (later) an
+HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each turn:
+
+1. loads the thread's recent history from the store (40 items by default) and turns it
+   into model input, with assistant messages as plain text so Chat Completions providers
+   accept it;
+2. runs the agent (``Runner.run_streamed``) with tools that read the notebook's variables,
+   and streams ChatKit events from it (``stream_agent_response``);
+3. gives every assistant message a store-made id (Chat Completions and LiteLLM stream them
+   all as ``__fake_id__``) and stores each tool result as a hidden context item, so the next
+   turn's model still sees what the tools returned;
+4. turns provider failures into a message a person can act on (``CustomStreamError``);
+5. on cancel, stops the model run itself, not only the stream, and keeps the partial answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
+from chatkit.errors import CustomStreamError
+from chatkit.server import ChatKitServer
+from chatkit.store import AttachmentStore, Store
+from chatkit.types import (
+    AssistantMessageItem,
+    Attachment,
+    HiddenContextItem,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTagContent,
+    UserMessageTextContent,
+)
+
+from ._failures import explain_failure
+from .config import ModelConfig, current_config
+from .context import NotebookContext
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from agents import Agent, Model, RunConfig, RunHooks
+    from agents.items import TResponseInputItem
+    from openai.types.responses import ResponseInputTextParam
+
+__all__ = ["DEFAULT_HISTORY_ITEMS", "NotebookChatServer"]
+
+logger = logging.getLogger("chatkit_notebook")
+
+DEFAULT_HISTORY_ITEMS = 40
+TITLE_MAX_CHARS = 60
+MAX_TURNS = 12
+
+INSTRUCTIONS = """\
+You are a data assistant inside a Jupyter notebook. You help the user understand and analyse \
+the data in their notebook's live Python variables.
+
+- Use the tools to look at variables before answering questions about them; never guess \
+their contents, shapes or values. Start with list_variables when you do not know the names.
+- The tools are read-only and show bounded previews. Say when an answer rests on a preview \
+or a sample rather than the whole data.
+- Answer in concise GitHub-flavoured Markdown. When code helps, give a short Python snippet \
+the user can run in a cell; use the variable names you saw.
+"""
+
+
+class NotebookConverter(ThreadItemConverter):
+    """ChatKit items to model input, in a shape every OpenAI-compatible provider accepts."""
+
+    async def assistant_message_to_input(
+        self, item: AssistantMessageItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        # ChatKit sends output_text parts, which the Chat Completions converter rejects on
+        # the second turn; plain string content works for Responses and Chat Completions.
+        text = "".join(part.text for part in item.content)
+        return {"type": "message", "role": "assistant", "content": text}
+
+    async def hidden_context_to_input(
+        self, item: HiddenContextItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        if not isinstance(item.content, str):
+            item = item.model_copy(update={"content": json.dumps(item.content, default=str)})
+        return await super().hidden_context_to_input(item)
+
+    async def attachment_to_message_content(self, attachment: Attachment) -> ResponseInputTextParam:
+        # Files are not uploaded to the model; it learns that one was attached.
+        text = f"[The user attached {attachment.name!r} ({attachment.mime_type}).]"
+        return {"type": "input_text", "text": text}
+
+    async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
+        return {"type": "input_text", "text": f"@{tag.text}"}
+
+
+class NotebookChatServer(ChatKitServer[NotebookContext]):
+    """The ChatKit server behind the panel and the magics.
+
+    Args:
+        store: Where threads live, usually a :class:`~chatkit_notebook.NotebookStore`. If it
+            is also an ``AttachmentStore`` it serves attachment metadata too.
+        model: A model name, an ``agents.Model`` (tests pass
+            ``agents.testing.ScriptedModel``), or ``None`` for the configured default
+            (:func:`chatkit_notebook.configure`, ``CHATKIT_NOTEBOOK_MODEL``).
+        agent: An ``agents.Agent`` to run instead of the built-in notebook agent. Its
+            context is a ``chatkit.agents.AgentContext[NotebookContext]``.
+        models: Named models a request may pick through ``inference_options.model``;
+            other names are built from the configuration.
+        history_items: How many recent thread items (oldest first) the model sees.
+    """
+
+    def __init__(
+        self,
+        store: Store[NotebookContext],
+        *,
+        model: str | Model | None = None,
+        agent: Agent[AgentContext[NotebookContext]] | None = None,
+        models: Mapping[str, Model] | None = None,
+        history_items: int = DEFAULT_HISTORY_ITEMS,
+    ) -> None:
+        attachments = store if isinstance(store, AttachmentStore) else None
+        super().__init__(store, attachment_store=attachments)
+        if history_items < 1:
+            raise ValueError(f"history_items must be at least 1, not {history_items!r}")
+        self.model = model
+        self.agent = agent
+        self.models = dict(models or {})
+        self.history_items = history_items
+        self.converter = NotebookConverter()
+
+    def __repr__(self) -> str:
+        return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
+
+    def config(self) -> ModelConfig:
+        """The model configuration in force now (``configure()`` applies live)."""
+        config = current_config()
+        return replace(config, model=self.model) if isinstance(self.model, str) else config
+
+    def describe_model(self) -> str:
+        """The model in use, for status lines."""
+        if self.model is not None and not isinstance(self.model, str):
+            return type(self.model).__name__
+        try:
+            return self.config().describe()
+        except ConfigError as e:
+            return f"not configured ({e})"
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        from agents import Runner
+
+        if input_user_message is not None and not thread.title:
+            thread.title = title_for(input_user_message)  # the server saves thread changes
+        config = self.config()
+        try:
+            agent, run_config = self._agent_for(input_user_message, config)
+        except ConfigError as e:
+            raise CustomStreamError(str(e)) from e
+        page = await self.store.load_thread_items(
+            thread.id, None, self.history_items, "desc", context
+        )
+        model_input = await self.converter.to_agent_input(list(reversed(page.data)))
+        agent_context = AgentContext[NotebookContext](
+            thread=thread, store=self.store, request_context=context
+        )
+        result = Runner.run_streamed(
+            agent,
+            model_input,
+            context=agent_context,
+            max_turns=MAX_TURNS,
+            hooks=_persisting_hooks(),
+            run_config=run_config,
+        )
+        try:
+            events = stream_agent_response(agent_context, result)
+            async for event in self._with_unique_ids(events, thread, context):
+                yield event
+        except Exception as e:
+            explained = explain_failure(e, config, self.describe_model())
+            if explained is None:
+                raise
+            raise explained from e
+        finally:
+            # Cancelling the stream alone leaves the model run going in the background.
+            if not result.is_complete:
+                result.cancel()
+
+    def _agent_for(
+        self, message: UserMessageItem | None, config: ModelConfig
+    ) -> tuple[Agent[AgentContext[NotebookContext]], RunConfig]:
+        """The agent and run settings for this turn, honouring the request's options."""
+        from agents import Agent, ModelSettings, RunConfig
+
+        options = message.inference_options if message is not None else None
+        requested = options.model if options is not None else None
+        model: str | Model | None
+        if requested:
+            model = self.models.get(requested) or config.build_model(requested)
+        elif self.model is not None and not isinstance(self.model, str):
+            model = self.model
+        else:
+            model = config.build_model()
+        if self.agent is not None:
+            agent = (
+                self.agent.clone(model=model)
+                if requested or self.agent.model is None
+                else self.agent
+            )
+        else:
+            from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
+
+            agent = Agent[AgentContext[NotebookContext]](
+                name="Notebook assistant",
+                instructions=INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS,
+                tools=list(NOTEBOOK_TOOLS),
+                model=model,
+            )
+        settings = ModelSettings()
+        if options is not None and options.tool_choice is not None:
+            settings = ModelSettings(tool_choice=options.tool_choice.id)
+        run_config = RunConfig(
+            model_settings=settings,
+            tracing_disabled=not config.tracing,
+            trace_include_sensitive_data=False,
+            workflow_name="chatkit-notebook turn",
+        )
+        return agent, run_config
+
+    async def _with_unique_ids(
+        self,
+        events: AsyncIterator[ThreadStreamEvent],
+        thread: ThreadMetadata,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Give each assistant message a store-made id, consistently across its events.
+
+        Chat Completions and LiteLLM models stream every message as ``__fake_id__``, and
+        scripted test models reuse one id, so model ids are never trusted to be unique.
+        """
+        current: dict[str, str] = {}
+        async for event in events:
+            if isinstance(event, (ThreadItemAddedEvent, ThreadItemDoneEvent)) and isinstance(
+                event.item, AssistantMessageItem
+            ):
+                source = event.item.id
+                if isinstance(event, ThreadItemAddedEvent) or source not in current:
+                    current[source] = self.store.generate_item_id("message", thread, context)
+                new_id = current[source]
+                if isinstance(event, ThreadItemDoneEvent):
+                    del current[source]
+                item = event.item.model_copy(update={"id": new_id})
+                event = event.model_copy(update={"item": item})
+            elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id in current:
+                event = event.model_copy(update={"item_id": current[event.item_id]})
+            yield event
+
+
+def title_for(message: UserMessageItem) -> str:
+    """A short thread title from the first message: its first line, cut at a word."""
+    parts = []
+    for part in message.content:
+        if isinstance(part, UserMessageTextContent):
+            parts.append(part.text)
+        elif isinstance(part, UserMessageTagContent):
+            parts.append(f"@{part.text}")
+    text = " ".join(" ".join(parts).split())
+    if not text:
+        return "New chat"
+    if len(text) <= TITLE_MAX_CHARS:
+        return text
+    cut = text[: TITLE_MAX_CHARS - 1]
+    if " " in cut[TITLE_MAX_CHARS // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def _persisting_hooks() -> RunHooks[AgentContext[NotebookContext]]:
+    """Run hooks that store every tool result in the thread as hidden context.
+
+    ChatKit does not store server tool calls, so without this the next turn's model would
+    not know what the tools returned. Results are redacted before they are stored.
+    """
+    from agents import RunContextWrapper, RunHooks, Tool
+    from agents.tool_context import ToolContext
+
+    from ._redact import redact_text
+
+    class PersistToolResults(RunHooks[AgentContext[NotebookContext]]):
+        async def on_tool_end(
+            self,
+            context: RunContextWrapper[AgentContext[NotebookContext]],
+            agent: Any,
+            tool: Tool,
+            result: object,
+        ) -> None:
+            chat = context.context
+            arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
+            text = result if isinstance(result, str) else json.dumps(result, default=str)
+            content = redact_text(f"Result of the tool call {tool.name}({arguments}):\n{text}")
+            item = HiddenContextItem(
+                id=chat.store.generate_item_id("message", chat.thread, chat.request_context),
+                thread_id=chat.thread.id,
+                created_at=datetime.now(),
+                content=content,
+            )
+            await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
+
+    return PersistToolResults()
