@@ -1,0 +1,393 @@
+"""Bounded previews of pandas, polars and numpy tables and arrays.
+
+The table half of ``_preview.py``: the same contract (redacted, capped, never raising into
+the kernel, never mutating), for objects whose library is already imported. Statistics
+come from an evenly spaced sample of at most ``Caps.sample_rows`` rows, so a ten-million
+row frame costs milliseconds; null counts are exact where that is vectorised (numbers,
+dates, categoricals) and estimated from the sample for long text columns. Columns whose
+names look secret show ``[REDACTED]`` in place of their values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+from ._foreign import module_of
+from ._preview import JSON, Preview, PreviewError, Walker, label_text, window
+from ._redact import REDACTED, is_secret_name
+
+__all__ = ["DESCRIBERS", "ROW_READERS"]
+
+# The sample's count misleads, and the null counts are given beside the statistics.
+_STATS_DROPPED = ("count", "null_count")
+
+
+def _secret_label(label: object) -> bool:
+    """A secret column name; for a MultiIndex column, any of its levels."""
+    if isinstance(label, tuple):
+        return any(is_secret_name(part) for part in label)
+    return is_secret_name(label)
+
+
+def _sample_rows(total: int, limit: int) -> list[int] | slice:
+    """Evenly spaced row positions, at a fractional step so periodic data is not aliased."""
+    if total <= limit:
+        return slice(None)
+    return [i * (total - 1) // (limit - 1) for i in range(limit)]
+
+
+def _basis(shown: int, total: int, what: str) -> str:
+    if shown >= total:
+        return f"all {total:,} {what}"
+    return f"an evenly spaced sample of {shown:,} of {total:,} {what}"
+
+
+def _number(value: object, w: Walker) -> JSON:
+    """A statistic: floats to 6 significant digits, anything else as a cell."""
+    if type(value) is float and math.isfinite(value):
+        return float(f"{value:.6g}")
+    return w.value(value, w.caps.depth - 1, w.caps.cell_chars)
+
+
+def _cells(values: list[Any], w: Walker) -> list[JSON]:
+    return [_cell(v, w) for v in values]
+
+
+def _cell(value: object, w: Walker) -> JSON:
+    """One cell, at most ``cell_chars`` long even when it holds a list or a dict."""
+    shown = w.value(value, w.caps.depth - 1, w.caps.cell_chars)
+    if isinstance(shown, (list, dict)):
+        text = json.dumps(shown, ensure_ascii=False)
+        if len(text) > w.caps.cell_chars:
+            return text[: w.caps.cell_chars] + "…"
+    return shown
+
+
+def _select(labels: list[object], columns: list[str] | None, limit: int) -> list[int]:
+    """Column positions to show: the requested names (as shown in previews) or the first."""
+    if columns is None:
+        return list(range(min(limit, len(labels))))
+    texts = [label_text(label) for label in labels]
+    wanted: list[int] = []
+    for name in columns[:limit]:
+        if name not in texts:
+            raise PreviewError(
+                f"No column named {label_text(name)!r}.",
+                "Call describe_variable to see the column names, then pass them exactly.",
+            )
+        wanted.append(texts.index(name))
+    return wanted
+
+
+def _column_note(p: Preview, shown: int, total: int) -> None:
+    if total > shown:
+        p.notes.append(f"showing {shown} of {total:,} columns; pass columns=[...] for others")
+
+
+# -- pandas ------------------------------------------------------------------------------
+
+
+_PLAIN_TYPES = (str, int, float, bool, bytes, type(None))
+
+
+def _plain(value: object) -> bool:
+    """Whether a cell is a builtin or library scalar, whose hashing runs no user code."""
+    cls = type(value)
+    if any(cls is plain for plain in _PLAIN_TYPES):
+        return True
+    module = module_of(cls)
+    return module.partition(".")[0] in ("datetime", "decimal", "numpy") or module.startswith(
+        "pandas._libs"
+    )
+
+
+def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:
+    pd = sys.modules["pandas"]
+    vectorised = column.dtype.kind in "biufcmM" or isinstance(column.dtype, pd.CategoricalDtype)
+    if vectorised or total <= w.caps.exact_null_rows:
+        return int(column.isna().sum())
+    sampled = len(sample)
+    estimate = round(int(sample.isna().sum()) * total / sampled) if sampled else 0
+    return f"~{estimate:,} (estimated from the sample)"
+
+
+def _pandas_stats(sample: Any, w: Walker) -> JSON:
+    pd = sys.modules["pandas"]
+    if sample.dtype == object and not all(map(_plain, sample.tolist())):
+        # describe() hashes and compares cells: foreign code that could hang the kernel.
+        return "skipped: the column holds objects of user-defined types"
+    try:
+        stats = sample.describe()
+        return {
+            str(k): _number(v, w)
+            for k, v in zip(stats.index.tolist(), stats.tolist(), strict=True)
+            if k not in _STATS_DROPPED and not pd.isna(v)
+        }
+    except BaseException:  # unhashable cells, odd extension types
+        return "unavailable"
+
+
+def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
+    total, width = (int(n) for n in df.shape)
+    p.meta["shape"] = [total, width]
+    p.meta["memory_bytes"] = int(df.memory_usage(index=True, deep=False).sum())
+    p.notes.append("memory_bytes counts text/object cells as pointers only (deep=False)")
+    shown = min(width, w.caps.columns)
+    _column_note(p, shown, width)
+    sample = df.iloc[_sample_rows(total, w.caps.sample_rows), :shown]
+    p.notes.append(f"stats come from {_basis(len(sample), total, 'rows')}")
+    columns: list[JSON] = []
+    for j in range(shown):
+        label, column = df.columns[j], df.iloc[:, j]
+        entry: dict[str, JSON] = {"name": label_text(label), "dtype": str(column.dtype)}
+        if _secret_label(label):
+            entry["values"] = REDACTED
+        else:
+            entry["nulls"] = _pandas_nulls(column, sample.iloc[:, j], total, w)
+            entry["stats"] = _pandas_stats(sample.iloc[:, j], w)
+        columns.append(entry)
+    p.data["columns"] = columns
+    p.data["head"] = _pandas_rows(df, 0, w.caps.head_rows, list(range(shown)), w)
+
+
+def _pandas_rows(df: Any, start: int, stop: int, positions: list[int], w: Walker) -> JSON:
+    window = df.iloc[start:stop]
+    by_column = [
+        [REDACTED] * len(window)
+        if _secret_label(df.columns[j])
+        else _cells(window.iloc[:, j].tolist(), w)
+        for j in positions
+    ]
+    return {
+        "columns": [label_text(df.columns[j]) for j in positions],
+        "index": _cells(window.index.tolist(), w),
+        "rows": [list(row) for row in zip(*by_column, strict=True)]
+        if by_column
+        else [[] for _ in range(len(window))],
+    }
+
+
+def _describe_pandas_series(s: Any, w: Walker, p: Preview) -> None:
+    total = int(s.shape[0])
+    p.meta["length"] = total
+    p.data["name"] = label_text(s.name)
+    p.data["dtype"] = str(s.dtype)
+    if _secret_label(s.name):
+        p.data["values"] = REDACTED
+        return
+    sample = s.iloc[_sample_rows(total, w.caps.sample_rows)]
+    p.notes.append(f"stats come from {_basis(len(sample), total, 'values')}")
+    p.data["nulls"] = _pandas_nulls(s, sample, total, w)
+    p.data["stats"] = _pandas_stats(sample, w)
+    p.data["head"] = _series_rows(s, 0, w.caps.head_rows, w)
+
+
+def _series_rows(s: Any, start: int, stop: int, w: Walker) -> JSON:
+    window = s.iloc[start:stop]
+    values = [REDACTED] * len(window) if _secret_label(s.name) else _cells(window.tolist(), w)
+    return {"index": _cells(window.index.tolist(), w), "values": values}
+
+
+def _rows_pandas_frame(
+    df: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+) -> None:
+    total, width = (int(n) for n in df.shape)
+    p.meta["shape"] = [total, width]
+    positions = _select(df.columns.tolist(), columns, w.caps.columns)
+    if columns is None:
+        _column_note(p, len(positions), width)
+    start, stop = window(start, count, total)
+    p.meta["rows"] = [start, stop]
+    p.data.update(_pandas_rows(df, start, stop, positions, w))
+
+
+def _rows_pandas_series(
+    s: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+) -> None:
+    total = int(s.shape[0])
+    p.meta["length"] = total
+    start, stop = window(start, count, total)
+    p.meta["rows"] = [start, stop]
+    p.data["name"] = label_text(s.name)
+    p.data.update(_series_rows(s, start, stop, w))
+
+
+# -- numpy -------------------------------------------------------------------------------
+
+
+def _describe_ndarray(a: Any, w: Walker, p: Preview) -> None:
+    np = sys.modules["numpy"]
+    size = int(a.size)
+    p.meta.update(shape=[int(n) for n in a.shape], dtype=str(a.dtype), nbytes=int(a.nbytes))
+    if a.ndim == 0:
+        p.data["value"] = w.value(a.item(), 0, w.caps.scalar_chars)
+        return
+    if size and a.dtype.kind in "biuf":
+        picks = np.unique(np.linspace(0, size - 1, min(size, w.caps.sample_rows)).astype(np.intp))
+        sample = np.asarray(a.flat[picks])
+        if a.dtype.kind == "f":
+            sample = sample[np.isfinite(sample)]
+        p.notes.append(f"stats come from {_basis(len(picks), size, 'values')}")
+        if sample.size:
+            with np.errstate(all="ignore"):
+                found = (sample.min().item(), sample.max().item(), sample.mean(dtype=float).item())
+            p.data["stats"] = {
+                k: _number(v, w) for k, v in zip(("min", "max", "mean"), found, strict=True)
+            }
+    p.data["head"] = _array_head(a, 0, w.caps.head_rows, w)
+    p.notes.append(f"head shows up to {w.caps.head_rows} rows of {w.caps.columns} values")
+
+
+def _array_head(a: Any, start: int, stop: int, w: Walker) -> JSON:
+    index = (slice(start, stop), *(slice(0, w.caps.columns) for _ in range(1, min(a.ndim, 2))))
+    index += tuple(slice(0, w.caps.nested_items) for _ in range(2, a.ndim))
+    return _cells(a[index].tolist(), w)
+
+
+def _rows_ndarray(
+    a: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+) -> None:
+    p.meta.update(shape=[int(n) for n in a.shape], dtype=str(a.dtype))
+    if a.ndim == 0:
+        raise PreviewError("A 0-dimensional array has no rows.", "Use describe_variable.")
+    start, stop = window(start, count, int(a.shape[0]))
+    p.meta["rows"] = [start, stop]
+    p.data["rows"] = _array_head(a, start, stop, w)
+    if columns is not None:
+        p.notes.append("columns was ignored: arrays have no column names")
+
+
+# -- polars ------------------------------------------------------------------------------
+
+
+def _polars_stats(sample: Any, w: Walker) -> dict[str, JSON]:
+    """``describe()`` of a polars sample, per column: {column: {statistic: value}}."""
+    try:
+        table = sample.describe()
+    except BaseException:  # nested or object columns
+        return {}
+    names = table.get_column("statistic").to_list()
+    out: dict[str, JSON] = {}
+    for column in table.columns[1:]:
+        values = table.get_column(column).to_list()
+        out[column] = {
+            str(k): _number(v, w)
+            for k, v in zip(names, values, strict=True)
+            if v is not None and k not in _STATS_DROPPED
+        }
+    return out
+
+
+def _describe_polars_frame(df: Any, w: Walker, p: Preview) -> None:
+    total, width = (int(n) for n in df.shape)
+    p.meta["shape"] = [total, width]
+    p.meta["memory_bytes"] = int(df.estimated_size())
+    shown = min(width, w.caps.columns)
+    _column_note(p, shown, width)
+    names = df.columns[:shown]
+    safe = [n for n in names if not _secret_label(n)]
+    sample = df.select(safe)[_sample_rows(total, w.caps.sample_rows)]
+    p.notes.append(f"stats come from {_basis(sample.height, total, 'rows')}")
+    nulls = df.select(safe).null_count().row(0) if safe else ()
+    stats = _polars_stats(sample, w)
+    null_by_name = dict(zip(safe, nulls, strict=True))
+    columns: list[JSON] = []
+    for name, dtype in zip(names, df.dtypes[:shown], strict=True):
+        entry: dict[str, JSON] = {"name": label_text(name), "dtype": str(dtype)}
+        if name in null_by_name:
+            entry["nulls"] = int(null_by_name[name])
+            entry["stats"] = stats.get(name, "unavailable")
+        else:
+            entry["values"] = REDACTED
+        columns.append(entry)
+    p.data["columns"] = columns
+    p.data["head"] = _polars_rows(df, 0, w.caps.head_rows, list(range(shown)), w)
+
+
+def _polars_rows(df: Any, start: int, stop: int, positions: list[int], w: Walker) -> JSON:
+    names = [df.columns[j] for j in positions]
+    window = df.select(names).slice(start, stop - start)
+    by_column = [
+        [REDACTED] * window.height
+        if _secret_label(name)
+        else _cells(window.get_column(name).to_list(), w)
+        for name in names
+    ]
+    return {
+        "columns": [label_text(n) for n in names],
+        "index": list(range(start, start + window.height)),
+        "rows": [list(row) for row in zip(*by_column, strict=True)]
+        if by_column
+        else [[] for _ in range(window.height)],
+    }
+
+
+def _describe_polars_series(s: Any, w: Walker, p: Preview) -> None:
+    total = int(s.len())
+    p.meta["length"] = total
+    p.data["name"] = label_text(s.name)
+    p.data["dtype"] = str(s.dtype)
+    if _secret_label(s.name):
+        p.data["values"] = REDACTED
+        return
+    sample = s[_sample_rows(total, w.caps.sample_rows)]
+    p.notes.append(f"stats come from {_basis(sample.len(), total, 'values')}")
+    p.data["nulls"] = int(s.null_count())
+    p.data["stats"] = _polars_stats(sample.to_frame(), w).get(s.name, "unavailable")
+    p.data["head"] = _cells(s.slice(0, w.caps.head_rows).to_list(), w)
+
+
+def _describe_polars_lazy(lf: Any, w: Walker, p: Preview) -> None:
+    schema = lf.collect_schema()
+    names = list(schema.names())
+    p.meta["columns"] = len(names)
+    p.data["columns"] = [
+        {"name": label_text(n), "dtype": str(t)} for n, t in list(schema.items())[: w.caps.columns]
+    ]
+    _column_note(p, min(len(names), w.caps.columns), len(names))
+    p.notes.append("a LazyFrame: not collected, so no values or statistics")
+
+
+def _rows_polars_frame(
+    df: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+) -> None:
+    total, width = (int(n) for n in df.shape)
+    p.meta["shape"] = [total, width]
+    positions = _select(list(df.columns), columns, w.caps.columns)
+    if columns is None:
+        _column_note(p, len(positions), width)
+    start, stop = window(start, count, total)
+    p.meta["rows"] = [start, stop]
+    p.data.update(_polars_rows(df, start, stop, positions, w))
+
+
+def _rows_polars_series(
+    s: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+) -> None:
+    total = int(s.len())
+    p.meta["length"] = total
+    start, stop = window(start, count, total)
+    p.meta["rows"] = [start, stop]
+    p.data["name"] = label_text(s.name)
+    values = s.slice(start, stop - start).to_list()
+    p.data["values"] = [REDACTED] * len(values) if _secret_label(s.name) else _cells(values, w)
+
+
+DESCRIBERS = {
+    "pandas.DataFrame": _describe_pandas_frame,
+    "pandas.Series": _describe_pandas_series,
+    "numpy.ndarray": _describe_ndarray,
+    "polars.DataFrame": _describe_polars_frame,
+    "polars.Series": _describe_polars_series,
+    "polars.LazyFrame": _describe_polars_lazy,
+}
+ROW_READERS = {
+    "pandas.DataFrame": _rows_pandas_frame,
+    "pandas.Series": _rows_pandas_series,
+    "numpy.ndarray": _rows_ndarray,
+    "polars.DataFrame": _rows_polars_frame,
+    "polars.Series": _rows_polars_series,
+}
