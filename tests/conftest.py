@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_openai import fake_openai_fixture  # noqa: F401  (registers the `fake_openai` fixture)
 
 from chatkit_notebook import NotebookContext
 
