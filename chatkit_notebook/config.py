@@ -49,6 +49,8 @@ class ModelConfig:
         api: ``"responses"`` or ``"chat_completions"``; ``None`` picks Responses for
             OpenAI and Chat Completions for a base URL.
         tracing: Send Agents SDK traces (without notebook data) to OpenAI.
+        max_retries: How often the client retries rate limits, server errors and
+            dropped connections (the openai client's default is 2).
     """
 
     model: str | None = None
@@ -56,6 +58,7 @@ class ModelConfig:
     api_key: str | None = field(default=None, repr=False)
     api: Api | None = None
     tracing: bool = False
+    max_retries: int = 2
 
     @property
     def is_openai(self) -> bool:
@@ -121,7 +124,9 @@ class ModelConfig:
                 )
                 raise ConfigError(msg)
             api_key = _LOCAL_PLACEHOLDER_KEY
-        client = AsyncOpenAI(api_key=api_key, base_url=config.base_url)
+        client = AsyncOpenAI(
+            api_key=api_key, base_url=config.base_url, max_retries=config.max_retries
+        )
         if config.effective_api == "responses":
             return OpenAIResponsesModel(model=model_name, openai_client=client)
         return OpenAIChatCompletionsModel(model=model_name, openai_client=client)
@@ -174,6 +179,7 @@ def configure(
     api: Api | None = None,
     *,
     tracing: bool | None = None,
+    max_retries: int | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -186,6 +192,7 @@ def configure(
         api: ``"responses"`` or ``"chat_completions"`` to override the choice made from
             ``base_url``.
         tracing: Send Agents SDK traces to OpenAI (never with notebook data).
+        max_retries: Retries for rate limits, server errors and dropped connections.
 
     Returns:
         The settings now in force.
@@ -208,6 +215,10 @@ def configure(
         updates["api"] = api
     if tracing is not None:
         updates["tracing"] = bool(tracing)
+    if max_retries is not None:
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigError(f"max_retries must be a whole number 0 or more, not {max_retries!r}.")
+        updates["max_retries"] = max_retries
     with _lock:
         _configured.update(updates)
     return current_config()
@@ -247,4 +258,5 @@ def current_config(environ: dict[str, str] | None = None) -> ModelConfig:
         api_key=api_key if isinstance(api_key, str) else None,
         api=chosen.get("api"),  # type: ignore[arg-type]
         tracing=bool(chosen.get("tracing", False)),
+        max_retries=int(chosen.get("max_retries", 2)),  # type: ignore[call-overload]
     )

@@ -164,7 +164,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             thread.title = title_for(input_user_message)  # the server saves thread changes
         config = self.config()
         try:
-            agent, run_config = self._agent_for(input_user_message, config)
+            agent, run_config, model_label = self._agent_for(input_user_message, config)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e
         page = await self.store.load_thread_items(
@@ -187,7 +187,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             async for event in self._with_unique_ids(events, thread, context):
                 yield event
         except Exception as e:
-            explained = explain_failure(e, config, self.describe_model())
+            explained = explain_failure(e, config, model_label)
             if explained is None:
                 raise
             raise explained from e
@@ -198,8 +198,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
 
     def _agent_for(
         self, message: UserMessageItem | None, config: ModelConfig
-    ) -> tuple[Agent[AgentContext[NotebookContext]], RunConfig]:
-        """The agent and run settings for this turn, honouring the request's options."""
+    ) -> tuple[Agent[AgentContext[NotebookContext]], RunConfig, str]:
+        """The agent, run settings and model name for this turn, per the request's options."""
         from agents import Agent, ModelSettings, RunConfig
 
         options = message.inference_options if message is not None else None
@@ -207,10 +207,13 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         model: str | Model | None
         if requested:
             model = self.models.get(requested) or config.build_model(requested)
+            label = requested
         elif self.model is not None and not isinstance(self.model, str):
             model = self.model
+            label = type(model).__name__
         else:
             model = config.build_model()
+            label = config.model_name
         if self.agent is not None:
             agent = (
                 self.agent.clone(model=model)
@@ -235,7 +238,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             trace_include_sensitive_data=False,
             workflow_name="chatkit-notebook turn",
         )
-        return agent, run_config
+        return agent, run_config, label
 
     async def _with_unique_ids(
         self,
@@ -286,15 +289,20 @@ def title_for(message: UserMessageItem) -> str:
 
 
 def _persisting_hooks() -> RunHooks[AgentContext[NotebookContext]]:
-    """Run hooks that store every tool result in the thread as hidden context.
+    """Run hooks that store tool results in the thread as hidden context.
 
     ChatKit does not store server tool calls, so without this the next turn's model would
-    not know what the tools returned. Results are redacted before they are stored.
+    not know what the tools returned. The notebook tools store their own (bounded,
+    redacted) results; this covers the tools of an agent passed to the server. Results
+    are redacted before they are stored.
     """
     from agents import RunContextWrapper, RunHooks, Tool
     from agents.tool_context import ToolContext
 
     from ._redact import redact_text
+    from .tools import NOTEBOOK_TOOLS
+
+    self_storing = {id(tool) for tool in NOTEBOOK_TOOLS}
 
     class PersistToolResults(RunHooks[AgentContext[NotebookContext]]):
         async def on_tool_end(
@@ -304,6 +312,8 @@ def _persisting_hooks() -> RunHooks[AgentContext[NotebookContext]]:
             tool: Tool,
             result: object,
         ) -> None:
+            if id(tool) in self_storing:
+                return
             chat = context.context
             arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
             text = result if isinstance(result, str) else json.dumps(result, default=str)
@@ -314,6 +324,11 @@ def _persisting_hooks() -> RunHooks[AgentContext[NotebookContext]]:
                 created_at=datetime.now(),
                 content=content,
             )
-            await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
+            try:
+                await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
+            except Exception:  # a failing store must not fail the answer
+                logger.warning(
+                    "could not keep the %s result in the thread", tool.name, exc_info=True
+                )
 
     return PersistToolResults()

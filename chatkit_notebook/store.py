@@ -288,7 +288,13 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         self._lock_timeout = lock_timeout
         self._mutex = _process_lock(self.path)
         self._file_lock = FileLock(
-            self.lock_path, timeout=lock_timeout, mode=0o600, thread_local=False
+            self.lock_path,
+            timeout=lock_timeout,
+            mode=0o600,
+            thread_local=False,
+            # filelock polls a held lock; its 50 ms default lets the holder win every
+            # race, starving the other kernel. Writes take under a millisecond.
+            poll_interval=0.001,
         )
         self._state = _State()
         self._header: _journal.Header | None = None

@@ -54,7 +54,7 @@ class Gate:
     reached: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     sent: int = 0
-    cancelled: bool = False
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def streamed_text(
@@ -119,7 +119,7 @@ def streamed_text(
                     gate.sent += 1
         except asyncio.CancelledError:
             if gate is not None:
-                gate.cancelled = True
+                gate.cancelled.set()
             raise
         yield ResponseTextDoneEvent(
             type="response.output_text.done",
@@ -165,10 +165,15 @@ class ChatClient:
     server: ChatKitServer[NotebookContext]
     context: NotebookContext = field(default_factory=NotebookContext)
 
-    async def stream(self, request: Any) -> list[ThreadStreamEvent]:
+    async def events(self, request: Any) -> AsyncIterator[ThreadStreamEvent]:
+        """The events of a streaming request, as they arrive."""
         result = await self.server.process(request.model_dump_json(), self.context)
         assert isinstance(result, StreamingResult)
-        return [EVENTS.validate_json(chunk.removeprefix(b"data: ")) async for chunk in result]
+        async for chunk in result:
+            yield EVENTS.validate_json(chunk.removeprefix(b"data: "))
+
+    async def stream(self, request: Any) -> list[ThreadStreamEvent]:
+        return [event async for event in self.events(request)]
 
     async def call(self, request: Any) -> Any:
         result = await self.server.process(request.model_dump_json(), self.context)
@@ -185,6 +190,10 @@ class ChatClient:
     async def send(self, thread_id: str, text: str, **options: Any) -> list[ThreadStreamEvent]:
         params = ThreadAddUserMessageParams(thread_id=thread_id, input=user_input(text, **options))
         return await self.stream(ThreadsAddUserMessageReq(params=params))
+
+
+def create_request(text: str, **options: Any) -> ThreadsCreateReq:
+    return ThreadsCreateReq(params=ThreadCreateParams(input=user_input(text, **options)))
 
 
 def answer_text(events: list[ThreadStreamEvent]) -> list[str]:

@@ -289,7 +289,7 @@ async def test_two_processes_appending_lose_nothing(
         if json.loads(line)["op"] == "item"
     ]
     switches = sum(1 for x, y in itertools.pairwise(writers_in_file_order) if x != y)
-    assert switches > 2, "the two writers never overlapped, so the test proved nothing"
+    assert switches > 2, f"writers barely overlapped ({switches} switches): proves nothing"
 
 
 async def test_eight_coroutines_appending_lose_nothing(

@@ -1,0 +1,386 @@
+"""NotebookChatServer end to end with a scripted model: no network, real store, real agent.
+
+Every request goes through ``server.process`` as the panel sends it; assertions look at the
+streamed events, at what the store holds on disk, and at what the model was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from agents import Agent, GuardrailFunctionOutput, InputGuardrail, RunContextWrapper
+from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
+from chatkit.types import (
+    AssistantMessageItem,
+    HiddenContextItem,
+    SDKHiddenContextItem,
+    ThreadItem,
+    WorkflowItem,
+)
+from scripted import ChatClient, Gate, answer_text, create_request, deltas, streamed_text
+
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.config import reset_configuration
+from chatkit_notebook.server import NotebookChatServer, title_for
+from chatkit_notebook.store import NotebookStore
+
+
+@pytest.fixture
+def store(store_path: Path) -> NotebookStore:
+    return NotebookStore(store_path)
+
+
+@pytest.fixture
+def namespace() -> dict[str, object]:
+    return {"sales": {"north": 120, "south": 80}, "region_count": 2}
+
+
+def client_for(server: NotebookChatServer, namespace: dict[str, object]) -> ChatClient:
+    return ChatClient(server, NotebookContext(namespace=namespace))
+
+
+async def stored(store_path: Path, thread_id: str) -> list[ThreadItem]:
+    page = await NotebookStore(store_path).load_thread_items(
+        thread_id, None, 1000, "asc", NotebookContext()
+    )
+    return page.data
+
+
+def message_texts(model_input: object) -> list[tuple[str, str]]:
+    """(role, text) of each message the model was sent."""
+    found = []
+    for item in model_input:  # type: ignore[attr-defined]
+        if not isinstance(item, dict) or item.get("type", "message") != "message":
+            continue
+        content = item["content"]
+        text = (
+            content
+            if isinstance(content, str)
+            else "".join(part.get("text", "") for part in content)
+        )
+        found.append((item["role"], text))
+    return found
+
+
+async def test_tool_call_then_streamed_answer_is_streamed_and_stored(
+    store: NotebookStore, store_path: Path, namespace: dict[str, object]
+) -> None:
+    chunks = ["North ", "sold ", "most: ", "120 ", "units."]
+    model = ScriptedModel(
+        [
+            [function_call("describe_variable", {"name": "sales"}, call_id="call_1")],
+            streamed_text(chunks),
+        ]
+    )
+    client = client_for(NotebookChatServer(store, model=model), namespace)
+    thread_id, events = await client.create("Which region sold most in `sales`?")
+
+    assert deltas(events) == chunks  # streamed as it came, one event per delta
+    assert answer_text(events) == ["North sold most: 120 units."]
+    workflows = [
+        e.item for e in events if e.type == "thread.item.done" and isinstance(e.item, WorkflowItem)
+    ]
+    assert len(workflows) == 1
+    assert "sales" in workflows[0].workflow.tasks[0].title  # the user sees what was read
+    assert "120" not in workflows[0].workflow.tasks[0].title  # ...but no values
+
+    items = await stored(store_path, thread_id)
+    kinds = [type(i).__name__ for i in items]
+    # The workflow started when the tool did; the tool's result was kept when it finished.
+    assert kinds == ["UserMessageItem", "WorkflowItem", "HiddenContextItem", "AssistantMessageItem"]
+    hidden = items[2]
+    assert isinstance(hidden, HiddenContextItem)
+    assert "describe_variable" in hidden.content
+    assert "north" in hidden.content  # the tool's result, kept for the next turn
+    assert all(e.item.type != "hidden_context_item" for e in events if e.type == "thread.item.done")
+    model.assert_complete()
+
+
+async def test_second_turn_sends_the_first_turn_and_its_tool_result(
+    store: NotebookStore, namespace: dict[str, object]
+) -> None:
+    model = ScriptedModel(
+        [
+            [function_call("describe_variable", {"name": "sales"}, call_id="call_1")],
+            [assistant_message("North sold most.")],
+            [assistant_message("South sold 80.")],
+        ]
+    )
+    client = client_for(NotebookChatServer(store, model=model), namespace)
+    thread_id, _ = await client.create("Which region sold most?")
+    await client.send(thread_id, "And south?")
+
+    sent = message_texts(model.calls[-1].input)
+    assert sent[0] == ("user", "Which region sold most?")
+    assert any(
+        role == "user" and "describe_variable" in text and "south" in text for role, text in sent
+    )
+    # Assistant history goes as plain text, which every Chat Completions provider accepts.
+    assistant = [
+        item
+        for item in model.calls[-1].input
+        if isinstance(item, dict) and item.get("role") == "assistant"
+    ]
+    assert assistant == [{"type": "message", "role": "assistant", "content": "North sold most."}]
+    assert sent[-1] == ("user", "And south?")
+
+
+async def test_every_answer_gets_its_own_id(store: NotebookStore, store_path: Path) -> None:
+    # The scripted model, like Chat Completions providers, reuses one id for every message.
+    model = ScriptedModel(
+        [[assistant_message("one", item_id="same")], [assistant_message("two", item_id="same")]]
+    )
+    client = client_for(NotebookChatServer(store, model=model), {})
+    thread_id, first = await client.create("Hi")
+    second = await client.send(thread_id, "Again")
+    answers = [
+        i for i in await stored(store_path, thread_id) if isinstance(i, AssistantMessageItem)
+    ]
+    assert [a.content[0].text for a in answers] == ["one", "two"]
+    assert len({a.id for a in answers}) == 2
+    assert "same" not in {a.id for a in answers}
+    for events in (first, second):
+        ids = {
+            e.item.id
+            for e in events
+            if e.type in ("thread.item.added", "thread.item.done")
+            and e.item.type == "assistant_message"
+        }
+        ids |= {e.item_id for e in events if e.type == "thread.item.updated"}
+        assert len(ids) == 1  # added, updates and done agree on the new id
+
+
+async def test_inference_options_choose_the_model_and_tool(store: NotebookStore) -> None:
+    default = ScriptedModel([])
+    picked = ScriptedModel([[assistant_message("from the picked model")]])
+    server = NotebookChatServer(store, model=default, models={"picked": picked})
+    client = client_for(server, {"df": [1, 2, 3]})
+    _, events = await client.create("Use the other model", model="picked", tool="list_variables")
+    assert answer_text(events) == ["from the picked model"]
+    assert default.calls == ()
+    assert picked.calls[0].model_settings.tool_choice == "list_variables"
+
+
+async def test_cancel_stops_the_model_and_keeps_the_partial_answer(
+    store: NotebookStore, store_path: Path
+) -> None:
+    gate = Gate(after=3)
+    model = ScriptedModel(
+        [streamed_text(["Once ", "upon ", "a ", "time ", "there ", "was"], gate=gate)]
+    )
+    client = client_for(NotebookChatServer(store, model=model), {})
+    three_deltas = asyncio.Event()
+
+    async def consume() -> None:
+        seen = 0
+        async for event in client.events(create_request("Tell me a story")):
+            if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
+                seen += 1
+                if seen == 3:
+                    three_deltas.set()
+
+    turn = asyncio.create_task(consume())
+    await asyncio.wait_for(three_deltas.wait(), timeout=30)  # the user has seen 3 deltas
+    turn.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    await asyncio.wait_for(gate.cancelled.wait(), timeout=30)  # the model itself was stopped
+    assert gate.sent == 3  # and produced nothing after the cancel
+
+    threads = await NotebookStore(store_path).load_threads(10, None, "desc", NotebookContext())
+    items = await stored(store_path, threads.data[0].id)
+    partial = [i for i in items if isinstance(i, AssistantMessageItem)]
+    assert [p.content[0].text for p in partial] == ["Once upon a "]
+    assert any(isinstance(i, SDKHiddenContextItem) and "cancelled" in i.content for i in items)
+
+
+async def test_new_threads_are_titled_from_the_first_message(
+    store: NotebookStore, store_path: Path
+) -> None:
+    model = ScriptedModel([[assistant_message("a")], [assistant_message("b")]])
+    client = client_for(NotebookChatServer(store, model=model), {})
+    thread_id, events = await client.create("  What is the\nmean of `df.price`?  ")
+    assert [e.thread.title for e in events if e.type == "thread.updated"][
+        -1
+    ] == "What is the mean of `df.price`?"
+    await client.send(thread_id, "Something else entirely")
+    thread = await NotebookStore(store_path).load_thread(thread_id, NotebookContext())
+    assert thread.title == "What is the mean of `df.price`?"
+    assert len(model.calls) == 2  # titling cost no extra model call
+
+
+def test_long_titles_are_cut_at_a_word() -> None:
+    from chatkit.types import InferenceOptions, UserMessageItem, UserMessageTextContent
+
+    text = "Please compare the quarterly revenue figures across all regions and explain outliers"
+    item = UserMessageItem(
+        id="m",
+        thread_id="t",
+        created_at="2026-01-01T00:00:00",
+        content=[UserMessageTextContent(text=text)],
+        inference_options=InferenceOptions(),
+    )
+    title = title_for(item)
+    assert len(title) <= 60
+    assert title.endswith("…")
+    assert text.startswith(title[:-1])
+    assert title[-2] != " "
+
+
+async def test_history_is_bounded_oldest_first(store: NotebookStore) -> None:
+    model = ScriptedModel([[assistant_message(f"answer {n}")] for n in range(4)])
+    client = client_for(NotebookChatServer(store, model=model, history_items=3), {})
+    thread_id, _ = await client.create("q0")
+    for n in range(1, 4):
+        await client.send(thread_id, f"q{n}")
+    # Stored: q0 a0 q1 a1 q2 a2 q3; the model sees the newest 3, oldest first.
+    assert message_texts(model.calls[-1].input) == [
+        ("user", "q2"),
+        ("assistant", "answer 2"),
+        ("user", "q3"),
+    ]
+
+
+def http_error(
+    cls: type[openai.APIStatusError], status: int, code: str, message: str
+) -> openai.APIStatusError:
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/responses")
+    body = {"error": {"message": message, "type": code, "code": code, "param": None}}
+    response = httpx.Response(status, request=request, json=body)
+    return cls(message, response=response, body=body["error"])
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "retry"),
+    [
+        (
+            http_error(openai.AuthenticationError, 401, "invalid_api_key", "bad key"),
+            "rejected the API key (401)",
+            False,
+        ),
+        (
+            http_error(openai.NotFoundError, 404, "model_not_found", "no such model"),
+            "has no model",
+            False,
+        ),
+        (
+            http_error(openai.RateLimitError, 429, "rate_limit_exceeded", "slow down"),
+            "rate limiting requests (429)",
+            True,
+        ),
+        (
+            http_error(openai.RateLimitError, 429, "insufficient_quota", "pay"),
+            "no quota left",
+            False,
+        ),
+        (
+            http_error(openai.BadRequestError, 400, "context_length_exceeded", "too long"),
+            "too long for ScriptedModel's context window",
+            False,
+        ),
+        (
+            openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1")),
+            "Could not reach",
+            True,
+        ),
+    ],
+    ids=["bad-key", "no-model", "rate-limit", "quota", "context", "unreachable"],
+)
+async def test_provider_failures_become_actionable_messages(
+    store: NotebookStore, error: Exception, expected: str, retry: bool
+) -> None:
+    model = ScriptedModel([ModelStep.raise_error(error)])
+    client = client_for(NotebookChatServer(store, model=model), {})
+    _, events = await client.create("hello")
+    errors = [e for e in events if e.type == "error"]
+    assert len(errors) == 1
+    assert errors[0].code == "custom"
+    assert expected in (errors[0].message or "")
+    assert errors[0].allow_retry is retry
+
+
+async def test_missing_api_key_is_reported_in_the_chat(
+    store: NotebookStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    reset_configuration()
+    client = client_for(NotebookChatServer(store), {})
+    thread_id, events = await client.create("hello")
+    (error,) = [e for e in events if e.type == "error"]
+    assert "No OpenAI API key: set OPENAI_API_KEY" in (error.message or "")
+    # The question is kept: the user can fix the key and retry.
+    assert [
+        type(i).__name__
+        for i in (await store.load_thread_items(thread_id, None, 9, "asc", NotebookContext())).data
+    ] == ["UserMessageItem"]
+
+
+async def test_tripped_guardrail_is_named(store: NotebookStore) -> None:
+    async def no_passwords(
+        ctx: RunContextWrapper[object], agent: Agent[object], text: object
+    ) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(
+            output_info=None, tripwire_triggered="password" in json.dumps(text, default=str)
+        )
+
+    agent: Agent[object] = Agent(
+        name="guarded",
+        input_guardrails=[InputGuardrail(guardrail_function=no_passwords, name="no_passwords")],
+    )
+    model = ScriptedModel([[assistant_message("never sent")]])
+    client = client_for(NotebookChatServer(store, model=model, agent=agent), {})  # type: ignore[arg-type]
+    _, events = await client.create("what is my password?")
+    (error,) = [e for e in events if e.type == "error"]
+    assert "guardrail 'no_passwords'" in (error.message or "")
+    assert answer_text(events) == []
+
+
+async def test_server_needs_no_kernel(store: NotebookStore) -> None:
+    # Plain Python: no IPython, a NotebookContext built by hand.
+    model = ScriptedModel(
+        [[function_call("list_variables", {}, call_id="c1")], [assistant_message("You have x.")]]
+    )
+    client = ChatClient(NotebookChatServer(store, model=model), NotebookContext(namespace={"x": 1}))
+    _, events = await client.create("What do I have?")
+    assert answer_text(events) == ["You have x."]
+    tool_output = [
+        i
+        for i in model.calls[1].input
+        if isinstance(i, dict) and i.get("type") == "function_call_output"
+    ]
+    assert '"x"' in str(tool_output[0]["output"])
+
+
+async def test_results_of_a_custom_agents_tools_are_kept_redacted(
+    store: NotebookStore, store_path: Path
+) -> None:
+    from agents import function_tool
+
+    @function_tool
+    def lookup_config(section: str) -> str:
+        """Return a config section."""
+        return f"[{section}] url=postgres://admin:hunter2@db.internal/sales rows=12"
+
+    agent: Agent[object] = Agent(name="custom", tools=[lookup_config])
+    model = ScriptedModel(
+        [
+            [function_call("lookup_config", {"section": "db"}, call_id="c1")],
+            [assistant_message("Configured.")],
+            [assistant_message("Still 12 rows.")],
+        ]
+    )
+    client = client_for(NotebookChatServer(store, model=model, agent=agent), {})  # type: ignore[arg-type]
+    thread_id, _ = await client.create("What is configured?")
+    await client.send(thread_id, "How many rows?")
+    (hidden,) = [i for i in await stored(store_path, thread_id) if isinstance(i, HiddenContextItem)]
+    assert "lookup_config" in hidden.content
+    assert "rows=12" in hidden.content  # the next turn still knows what the tool said
+    assert "hunter2" not in hidden.content
+    assert "hunter2" not in store_path.read_text()
+    assert any("rows=12" in text for _, text in message_texts(model.calls[-1].input))
