@@ -23,7 +23,6 @@ objects they may mutate freely (the ChatKit server does).
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 import os
@@ -32,7 +31,6 @@ import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +41,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import _journal
+from ._state import Ordered, State
 from .context import NotebookContext
 from .errors import (
     StoreCorruptError,
@@ -82,145 +81,6 @@ class _AttachmentRecord(BaseModel):
 _THREAD_RECORD = TypeAdapter(_ThreadRecord)
 _ITEM_RECORD = TypeAdapter(_ItemRecord)
 _ATTACHMENT_RECORD = TypeAdapter(_AttachmentRecord)
-
-
-@dataclass
-class _Row:
-    """One live record: its line as stored, and where it sorts."""
-
-    line: bytes
-    key: tuple[int, int] = (0, 0)  # (created_at in microseconds, insertion sequence)
-
-
-@dataclass
-class _Ordered:
-    """Rows by id, plus their ids sorted by (created_at, insertion order)."""
-
-    rows: dict[str, _Row] = field(default_factory=dict)
-    order: list[tuple[int, int, str]] = field(default_factory=list)
-
-    def upsert(self, ident: str, line: bytes, micros: int, seq: int) -> int:
-        """Insert or replace a row; return the change in live bytes."""
-        row = self.rows.get(ident)
-        if row is not None:
-            # An upsert keeps its first insertion's rank, which breaks created_at ties.
-            grown = len(line) - len(row.line)
-            row.line = line
-            if row.key[0] == micros:
-                return grown
-            self.remove(ident)
-            seq = row.key[1]
-        else:
-            grown = len(line) + 1
-        row = self.rows[ident] = _Row(line, (micros, seq))
-        bisect.insort(self.order, (*row.key, ident))
-        return grown
-
-    def remove(self, ident: str) -> _Row | None:
-        row = self.rows.pop(ident, None)
-        if row is not None:
-            index = bisect.bisect_left(self.order, row.key)
-            del self.order[index]
-        return row
-
-    def page(
-        self, after: str | None, limit: int, order: str, what: str
-    ) -> tuple[list[_Row], bool, str | None]:
-        """Rows after the ``after`` id, as ChatKit pages them; ``what`` names them in errors."""
-        if limit < 0:
-            raise ValueError(f"limit must be 0 or more, not {limit!r}")
-        if order not in ("asc", "desc"):
-            raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
-        if after is None:
-            index = -1 if order == "asc" else len(self.order)
-        else:
-            row = self.rows.get(after)
-            if row is None:
-                raise NotFoundError(f"Cannot page {what} after {after!r}: no such id there")
-            index = bisect.bisect_left(self.order, row.key)
-        if order == "asc":
-            chosen = self.order[index + 1 : index + 1 + limit]
-            has_more = index + 1 + limit < len(self.order)
-        else:
-            chosen = self.order[max(0, index - limit) : index][::-1]
-            has_more = index - limit > 0
-        rows = [self.rows[key[2]] for key in chosen]
-        next_after = (chosen[-1][2] if chosen else after) if has_more else None
-        return rows, has_more, next_after
-
-
-@dataclass
-class _State:
-    """The live contents of a store file, rebuilt by replaying its records."""
-
-    threads: _Ordered = field(default_factory=_Ordered)
-    items: dict[str, _Ordered] = field(default_factory=dict)
-    attachments: dict[str, _Row] = field(default_factory=dict)
-    unknown: list[bytes] = field(default_factory=list)  # records of a newer minor version
-    seq: int = 0
-    live_bytes: int = 0  # bytes the live records take in a compacted file
-
-    def apply(self, record: dict[str, Any] | None, line: bytes) -> None:
-        self.seq += 1
-        if record is None:
-            self.unknown.append(line)
-            self.live_bytes += len(line) + 1
-            return
-        op = record["op"]
-        if op == "thread":
-            self.live_bytes += self.threads.upsert(record["id"], line, record["_key"], self.seq)
-        elif op == "item":
-            thread_items = self.items.get(record["thread_id"])
-            if thread_items is None:
-                thread_items = self.items[record["thread_id"]] = _Ordered()
-            self.live_bytes += thread_items.upsert(record["id"], line, record["_key"], self.seq)
-        elif op == "attachment":
-            old = self.attachments.get(record["id"])
-            self.live_bytes += len(line) - (len(old.line) if old else -1)
-            self.attachments[record["id"]] = _Row(line)
-        elif op == "delete_thread":
-            self._delete_thread(record["id"])
-        elif op == "delete_item":
-            thread_items = self.items.get(record["thread_id"])
-            if thread_items is not None:
-                self._drop(thread_items.remove(record["id"]))
-        elif op == "delete_attachment":
-            self._drop(self.attachments.pop(record["id"], None))
-
-    def _drop(self, row: _Row | None) -> None:
-        if row is not None:
-            self.live_bytes -= len(row.line) + 1
-
-    def _delete_thread(self, thread_id: str) -> None:
-        self._drop(self.threads.remove(thread_id))
-        for row in self.items.pop(thread_id, _Ordered()).rows.values():
-            self._drop(row)
-        for row, record in self.attachments_linked_to(thread_id):
-            record["data"]["thread_id"] = None
-            line = _journal.encode(record)[:-1]
-            self.live_bytes += len(line) - len(row.line)
-            row.line = line
-
-    def attachments_linked_to(self, thread_id: str) -> list[tuple[_Row, dict[str, Any]]]:
-        """The attachments whose ``thread_id`` is ``thread_id``, with their parsed records."""
-        linked = []
-        for row in self.attachments.values():
-            record = _journal.parse_record(row.line, allow_unknown_ops=False)
-            if record is not None and record["data"].get("thread_id") == thread_id:
-                linked.append((row, record))
-        return linked
-
-    def lines(self) -> Iterator[bytes]:
-        """Every live record, threads before items, each in its original order."""
-        for _, _, ident in sorted(self.threads.order, key=lambda key: key[1]):
-            yield self.threads.rows[ident].line + b"\n"
-        for row in self.attachments.values():
-            yield row.line + b"\n"
-        rows = [row for items in self.items.values() for row in items.rows.values()]
-        for row in sorted(rows, key=lambda row: row.key[1]):
-            yield row.line + b"\n"
-        for line in self.unknown:
-            yield line + b"\n"
 
 
 # Three locks guard a store file, from the outside in:
@@ -296,7 +156,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
             # race, starving the other kernel. Writes take under a millisecond.
             poll_interval=0.001,
         )
-        self._state = _State()
+        self._state = State()
         self._header: _journal.Header | None = None
         self._offset = 0  # bytes of the file replayed into _state
         self._fingerprint: tuple[int, int, int, int] | None = None
@@ -328,7 +188,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     # -- threads -----------------------------------------------------------------------
 
     async def load_thread(self, thread_id: str, context: NotebookContext) -> ThreadMetadata:
-        def read(state: _State) -> ThreadMetadata:
+        def read(state: State) -> ThreadMetadata:
             row = state.threads.rows.get(thread_id)
             thread = None if row is None else self._decode(_THREAD_RECORD, row.line)
             if thread is None:
@@ -345,7 +205,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: NotebookContext
     ) -> Page[ThreadMetadata]:
-        def read(state: _State) -> Page[ThreadMetadata]:
+        def read(state: State) -> Page[ThreadMetadata]:
             rows, has_more, next_after = state.threads.page(after, limit, order, "threads")
             decoded = (self._decode(_THREAD_RECORD, row.line) for row in rows)
             data = [record.data for record in decoded if record is not None]
@@ -354,7 +214,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         return await self._read(read)
 
     async def delete_thread(self, thread_id: str, context: NotebookContext) -> None:
-        def build(state: _State) -> list[dict[str, Any]]:
+        def build(state: State) -> list[dict[str, Any]]:
             linked = state.attachments_linked_to(thread_id)
             if thread_id in state.threads.rows or thread_id in state.items or linked:
                 return [{"op": "delete_thread", "id": thread_id}]
@@ -372,8 +232,8 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         order: str,
         context: NotebookContext,
     ) -> Page[ThreadItem]:
-        def read(state: _State) -> Page[ThreadItem]:
-            rows, has_more, next_after = state.items.get(thread_id, _Ordered()).page(
+        def read(state: State) -> Page[ThreadItem]:
+            rows, has_more, next_after = state.items.get(thread_id, Ordered()).page(
                 after, limit, order, f"the items of thread {thread_id!r}"
             )
             decoded = (self._decode(_ITEM_RECORD, row.line) for row in rows)
@@ -395,8 +255,8 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         await self._write(lambda state: [record])
 
     async def load_item(self, thread_id: str, item_id: str, context: NotebookContext) -> ThreadItem:
-        def read(state: _State) -> ThreadItem:
-            row = state.items.get(thread_id, _Ordered()).rows.get(item_id)
+        def read(state: State) -> ThreadItem:
+            row = state.items.get(thread_id, Ordered()).rows.get(item_id)
             record = None if row is None else self._decode(_ITEM_RECORD, row.line)
             if record is None:
                 raise NotFoundError(f"Item {item_id!r} not found in thread {thread_id!r}")
@@ -407,8 +267,8 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     async def delete_thread_item(
         self, thread_id: str, item_id: str, context: NotebookContext
     ) -> None:
-        def build(state: _State) -> list[dict[str, Any]]:
-            if item_id in state.items.get(thread_id, _Ordered()).rows:
+        def build(state: State) -> list[dict[str, Any]]:
+            if item_id in state.items.get(thread_id, Ordered()).rows:
                 return [{"op": "delete_item", "thread_id": thread_id, "id": item_id}]
             return []
 
@@ -421,7 +281,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         await self._write(lambda state: [{"op": "attachment", "id": attachment.id, "data": data}])
 
     async def load_attachment(self, attachment_id: str, context: NotebookContext) -> Attachment:
-        def read(state: _State) -> Attachment:
+        def read(state: State) -> Attachment:
             row = state.attachments.get(attachment_id)
             record = None if row is None else self._decode(_ATTACHMENT_RECORD, row.line)
             if record is None:
@@ -431,7 +291,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         return await self._read(read)
 
     async def delete_attachment(self, attachment_id: str, context: NotebookContext) -> None:
-        def build(state: _State) -> list[dict[str, Any]]:
+        def build(state: State) -> list[dict[str, Any]]:
             if attachment_id in state.attachments:
                 return [{"op": "delete_attachment", "id": attachment_id}]
             return []
@@ -460,20 +320,20 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
 
     # -- machinery ---------------------------------------------------------------------
 
-    async def _read(self, read: Callable[[_State], _T]) -> _T:
+    async def _read(self, read: Callable[[State], _T]) -> _T:
         async with _loop_lock(self.path):
             return await asyncio.to_thread(self._read_sync, read)
 
-    async def _write(self, build: Callable[[_State], list[dict[str, Any]]]) -> None:
+    async def _write(self, build: Callable[[State], list[dict[str, Any]]]) -> None:
         async with _loop_lock(self.path):
             await asyncio.to_thread(self._write_sync, build)
 
-    def _read_sync(self, read: Callable[[_State], _T]) -> _T:
+    def _read_sync(self, read: Callable[[State], _T]) -> _T:
         with self._locked(write=False) as locked:
             self._refresh(locked=locked)
             return read(self._state)
 
-    def _write_sync(self, build: Callable[[_State], list[dict[str, Any]]]) -> None:
+    def _write_sync(self, build: Callable[[State], list[dict[str, Any]]]) -> None:
         with self._locked(write=True):
             if isinstance(self._read_only, StoreCorruptError):
                 self._fingerprint = None  # seen corrupt without the lock: repair it now
@@ -597,7 +457,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         )
 
     def _reset(self) -> None:
-        self._state = _State()
+        self._state = State()
         self._header = None
         self._offset = 0
         self._fingerprint = None
@@ -748,7 +608,7 @@ def _fingerprint(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _count(state: _State) -> int:
+def _count(state: State) -> int:
     return len(state.threads.rows) + sum(len(items.rows) for items in state.items.values())
 
 
