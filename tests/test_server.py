@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -384,3 +385,107 @@ async def test_results_of_a_custom_agents_tools_are_kept_redacted(
     assert "hunter2" not in hidden.content
     assert "hunter2" not in store_path.read_text()
     assert any("rows=12" in text for _, text in message_texts(model.calls[-1].input))
+
+
+async def test_secrets_never_reach_the_model_or_the_store(
+    store: NotebookStore, store_path: Path
+) -> None:
+    secrets = {
+        "openai": "sk-proj-" + "Ab3De5Gh7Jk9Mn2Pq4St6Vw8Yz" * 2,
+        "aws": "AKIAIOSFODNN7" + "EXAMPLQ",
+        "github": "ghp_" + "x9Y8z7W6v5U4t3S2r1Q0p9O8n7M6l5K4j3I2",
+    }
+    namespace = {
+        "notes": f"deploy with {secrets['openai']} tomorrow",
+        "servers": {"prod": {"key": secrets["aws"], "region": "eu-north-1"}},
+        "api_token": "plain-looking-but-named-secret",
+        "log": [f"cloned with {secrets['github']}", "ok"],
+    }
+    model = ScriptedModel(
+        [
+            [function_call("list_variables", {}, call_id="c1")],
+            [function_call("describe_variable", {"name": "notes"}, call_id="c2")],
+            [function_call("describe_variable", {"name": "servers"}, call_id="c3")],
+            [function_call("preview_rows", {"name": "log"}, call_id="c4")],
+            [function_call("describe_variable", {"name": "api_token"}, call_id="c5")],
+            [assistant_message("Done looking.")],
+            [assistant_message("Nothing else.")],
+        ]
+    )
+    client = client_for(NotebookChatServer(store, model=model), namespace)
+    thread_id, _ = await client.create("Show me everything")
+    await client.send(thread_id, "Anything else?")
+    sent_to_model = json.dumps([call.input for call in model.calls], default=str)
+    on_disk = store_path.read_text()
+    for secret in [*secrets.values(), "plain-looking-but-named-secret"]:
+        assert secret not in sent_to_model
+        assert secret not in on_disk
+    assert "eu-north-1" in sent_to_model  # the data around them still arrives
+    assert "[REDACTED" in on_disk
+
+
+def test_tracing_is_off_and_never_carries_data(store: NotebookStore) -> None:
+    from chatkit_notebook.config import configure, current_config
+
+    server = NotebookChatServer(store, model=ScriptedModel([]))
+    _, run_config, _ = server._agent_for(None, current_config())
+    assert run_config.tracing_disabled is True
+    assert run_config.trace_include_sensitive_data is False
+    try:
+        configure(tracing=True)
+        _, run_config, _ = server._agent_for(None, current_config())
+        assert run_config.tracing_disabled is False
+        assert run_config.trace_include_sensitive_data is False  # on, but without notebook data
+    finally:
+        reset_configuration()
+
+
+def test_a_turn_run_from_sync_code_is_cancelled_by_the_kernel_interrupt(store_path: Path) -> None:
+    """What `%chat QUESTION` does: the runtime's sync bridge, interrupted mid-answer."""
+    import _thread
+
+    from scripted import EVENTS, create_request
+
+    from chatkit_notebook.runtime import Runtime
+
+    runtime = Runtime(name="interrupt-test")
+    gate_holder: dict[str, Gate] = {}
+
+    async def make_gate() -> None:
+        gate_holder["gate"] = Gate(after=2)  # asyncio primitives made on the runtime's loop
+
+    runtime.run(make_gate())
+    gate = gate_holder["gate"]
+    model = ScriptedModel([streamed_text(["Alpha ", "beta ", "gamma ", "delta"], gate=gate)])
+    server = NotebookChatServer(NotebookStore(store_path), model=model)
+
+    async def stream() -> AsyncIterator[bytes]:
+        result = await server.process(
+            create_request("Spell it").model_dump_json(), NotebookContext()
+        )
+        async for chunk in result:  # type: ignore[union-attr]
+            yield chunk
+
+    seen: list[str] = []
+    try:
+        with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (the loop is the call under test)
+            for chunk in runtime.iterate(stream):
+                event = EVENTS.validate_json(chunk.removeprefix(b"data: "))
+                if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
+                    seen.append(event.update.delta)
+                    if len(seen) == 2:
+                        _thread.interrupt_main()  # the kernel's interrupt button
+        runtime.run(asyncio.wait_for(gate.cancelled.wait(), timeout=30))
+    finally:
+        runtime.stop()
+    assert gate.sent == 2  # the model stopped
+    items = asyncio.run(_all_items(store_path))
+    assert [i.content[0].text for i in items if isinstance(i, AssistantMessageItem)] == [
+        "Alpha beta "
+    ]
+
+
+async def _all_items(store_path: Path) -> list[ThreadItem]:
+    store = NotebookStore(store_path)
+    (thread,) = (await store.load_threads(5, None, "desc", NotebookContext())).data
+    return (await store.load_thread_items(thread.id, None, 50, "asc", NotebookContext())).data
