@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from .config import configure
 from .context import NotebookContext
 from .errors import (
     ChatkitNotebookError,
@@ -26,6 +27,7 @@ from .errors import (
 from .location import StoreLocation, find_notebook_path, locate_store, store_path_for
 
 if TYPE_CHECKING:
+    from .server import NotebookChatServer
     from .store import NotebookStore
 
 try:
@@ -36,6 +38,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "ChatkitNotebookError",
     "ConfigError",
+    "NotebookChatServer",
     "NotebookContext",
     "NotebookStore",
     "StoreCorruptError",
@@ -46,6 +49,7 @@ __all__ = [
     "StoreVersionError",
     "StoreWarning",
     "__version__",
+    "configure",
     "find_notebook_path",
     "locate_store",
     "store_path_for",
@@ -53,9 +57,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # chatkit's store module pulls in pydantic models; load it when first asked for.
+    # The store pulls in chatkit's pydantic models and the server the Agents SDK (about
+    # 1.5 s): load them when first asked for, so `import chatkit_notebook` stays cheap.
     if name == "NotebookStore":
         from .store import NotebookStore
 
         return NotebookStore
+    if name == "NotebookChatServer":
+        from .server import NotebookChatServer
+
+        return NotebookChatServer
     raise AttributeError(f"module 'chatkit_notebook' has no attribute {name!r}")
