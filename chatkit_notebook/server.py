@@ -17,6 +17,7 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -26,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
-from chatkit.server import ChatKitServer
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import AttachmentStore, Store
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
+    ChatKitReq,
     HiddenContextItem,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
@@ -40,8 +42,11 @@ from chatkit.types import (
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
+    is_streaming_req,
 )
+from pydantic import TypeAdapter
 
+from ._coalesce import CoalescedResult
 from ._failures import explain_failure
 from .config import ModelConfig, current_config
 from .context import NotebookContext
@@ -138,6 +143,23 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
 
+    async def process(
+        self, request: str | bytes | bytearray, context: NotebookContext
+    ) -> StreamingResult | NonStreamingResult:
+        """Handle one ChatKit request (JSON), as ``ChatKitServer.process`` does.
+
+        The same routing, with the request adapter built once: chatkit 1.6 builds a
+        ``TypeAdapter(ChatKitReq)`` for every request, 1.6 ms each, which every panel
+        action would pay.
+
+        Raises:
+            pydantic.ValidationError: the request is not a ChatKit request.
+        """
+        parsed = _requests().validate_json(request)
+        if is_streaming_req(parsed):
+            return StreamingResult(self._process_streaming(parsed, context))
+        return NonStreamingResult(await self._process_non_streaming(parsed, context))
+
     def config(self) -> ModelConfig:
         """The model configuration in force now (``configure()`` applies live)."""
         config = current_config()
@@ -183,7 +205,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             run_config=run_config,
         )
         try:
-            events = stream_agent_response(agent_context, result)
+            events = stream_agent_response(agent_context, CoalescedResult(result))  # type: ignore[arg-type]
             async for event in self._with_unique_ids(events, thread, context):
                 yield event
         except Exception as e:
@@ -267,6 +289,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id in current:
                 event = event.model_copy(update={"item_id": current[event.item_id]})
             yield event
+
+
+@functools.cache
+def _requests() -> TypeAdapter[ChatKitReq]:
+    return TypeAdapter(ChatKitReq)
 
 
 def title_for(message: UserMessageItem) -> str:

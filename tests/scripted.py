@@ -57,8 +57,22 @@ class Gate:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+@dataclass
+class Pacer:
+    """Lets a streamed answer produce one delta per :meth:`allow`, like a slow network."""
+
+    permits: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+
+    def allow(self) -> None:
+        self.permits.release()
+
+
 def streamed_text(
-    chunks: list[str], *, item_id: str = "msg_model", gate: Gate | None = None
+    chunks: list[str],
+    *,
+    item_id: str = "msg_model",
+    gate: Gate | None = None,
+    pacer: Pacer | None = None,
 ) -> ModelStep:
     """A model step that streams ``chunks`` as separate ``output_text.delta`` events."""
     full = "".join(chunks)
@@ -106,6 +120,8 @@ def streamed_text(
                 if gate is not None and index == gate.after:
                     gate.reached.set()
                     await gate.release.wait()
+                if pacer is not None:
+                    await pacer.permits.acquire()
                 yield ResponseTextDeltaEvent(
                     type="response.output_text.delta",
                     item_id=item_id,

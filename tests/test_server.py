@@ -23,7 +23,7 @@ from chatkit.types import (
     ThreadItem,
     WorkflowItem,
 )
-from scripted import ChatClient, Gate, answer_text, create_request, deltas, streamed_text
+from scripted import ChatClient, Gate, Pacer, answer_text, create_request, deltas, streamed_text
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook.config import reset_configuration
@@ -81,7 +81,7 @@ async def test_tool_call_then_streamed_answer_is_streamed_and_stored(
     client = client_for(NotebookChatServer(store, model=model), namespace)
     thread_id, events = await client.create("Which region sold most in `sales`?")
 
-    assert deltas(events) == chunks  # streamed as it came, one event per delta
+    assert "".join(deltas(events)) == "".join(chunks)
     assert answer_text(events) == ["North sold most: 120 units."]
     workflows = [
         e.item for e in events if e.type == "thread.item.done" and isinstance(e.item, WorkflowItem)
@@ -178,11 +178,11 @@ async def test_cancel_stops_the_model_and_keeps_the_partial_answer(
     three_deltas = asyncio.Event()
 
     async def consume() -> None:
-        seen = 0
+        seen = ""
         async for event in client.events(create_request("Tell me a story")):
             if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
-                seen += 1
-                if seen == 3:
+                seen += event.update.delta  # waiting deltas may arrive merged
+                if seen == "Once upon a ":
                     three_deltas.set()
 
     turn = asyncio.create_task(consume())
@@ -466,14 +466,14 @@ def test_a_turn_run_from_sync_code_is_cancelled_by_the_kernel_interrupt(store_pa
         async for chunk in result:  # type: ignore[union-attr]
             yield chunk
 
-    seen: list[str] = []
+    seen = ""
     try:
         with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (the loop is the call under test)
             for chunk in runtime.iterate(stream):
                 event = EVENTS.validate_json(chunk.removeprefix(b"data: "))
                 if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
-                    seen.append(event.update.delta)
-                    if len(seen) == 2:
+                    seen += event.update.delta
+                    if seen == "Alpha beta ":
                         _thread.interrupt_main()  # the kernel's interrupt button
         runtime.run(asyncio.wait_for(gate.cancelled.wait(), timeout=30))
     finally:
@@ -489,3 +489,32 @@ async def _all_items(store_path: Path) -> list[ThreadItem]:
     store = NotebookStore(store_path)
     (thread,) = (await store.load_threads(5, None, "desc", NotebookContext())).data
     return (await store.load_thread_items(thread.id, None, 50, "asc", NotebookContext())).data
+
+
+async def test_each_delta_streams_on_its_own_when_the_reader_keeps_up(store: NotebookStore) -> None:
+    chunks = ["Rows ", "with ", "nulls: ", "3"]
+    pacer = Pacer()
+    model = ScriptedModel([streamed_text(chunks, pacer=pacer)])
+    client = client_for(NotebookChatServer(store, model=model), {})
+    seen: list[str] = []
+    pacer.allow()
+    async for event in client.events(create_request("Count the nulls")):
+        if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
+            seen.append(event.update.delta)
+            pacer.allow()  # the model makes its next delta only after this one arrived
+    assert seen == chunks
+
+
+async def test_deltas_waiting_behind_a_slow_reader_are_merged(
+    store: NotebookStore, store_path: Path
+) -> None:
+    chunks = [f"{n} " for n in range(500)]
+    model = ScriptedModel([streamed_text(chunks)])  # produces everything at once
+    client = client_for(NotebookChatServer(store, model=model), {})
+    thread_id, events = await client.create("Count to 500")
+    assert "".join(deltas(events)) == "".join(chunks)
+    assert len(deltas(events)) < 50  # far fewer events than deltas
+    (answer,) = [
+        i for i in await stored(store_path, thread_id) if isinstance(i, AssistantMessageItem)
+    ]
+    assert answer.content[0].text == "".join(chunks)
