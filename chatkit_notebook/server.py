@@ -184,8 +184,13 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
 
         if input_user_message is not None and not thread.title:
             thread.title = title_for(input_user_message)  # the server saves thread changes
-        config = self.config()
         try:
+            try:
+                config = self.config()
+            except ConfigError:
+                if self.model is None or isinstance(self.model, str):
+                    raise
+                config = ModelConfig()  # a model object was given: the settings don't matter
             agent, run_config, model_label = self._agent_for(input_user_message, config)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e

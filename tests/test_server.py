@@ -518,3 +518,25 @@ async def test_deltas_waiting_behind_a_slow_reader_are_merged(
         i for i in await stored(store_path, thread_id) if isinstance(i, AssistantMessageItem)
     ]
     assert answer.content[0].text == "".join(chunks)
+
+
+async def test_a_bad_base_url_in_the_environment_is_reported_not_crashed(
+    store: NotebookStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "localhost:11434")
+    reset_configuration()
+    client = client_for(NotebookChatServer(store), {})
+    _, events = await client.create("hello")
+    (error,) = [e for e in events if e.type == "error"]
+    assert error.code == "custom"
+    assert "'localhost:11434' is not an http(s) URL" in (error.message or "")
+
+
+async def test_a_given_model_object_ignores_a_bad_environment(
+    store: NotebookStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "localhost:11434")
+    reset_configuration()
+    model = ScriptedModel([[assistant_message("fine")]])
+    _, events = await client_for(NotebookChatServer(store, model=model), {}).create("hello")
+    assert answer_text(events) == ["fine"]
