@@ -30,7 +30,7 @@ from chatkit_notebook import tools as T
 from chatkit_notebook.store import NotebookStore
 
 UNTRUSTED = T.UNTRUSTED_FIELD
-HANG = 3.0  # seconds: a call slower than this is hung, not slow
+HANG = 8.0  # seconds: a call slower than this is hung (a hanging repr sleeps 10 s), not slow
 
 
 @dataclass

@@ -1,0 +1,260 @@
+"""Widgets for the items of a thread, one small class per ChatKit item type.
+
+Each view owns a core ipywidget (no custom JavaScript) and knows how to apply the updates
+the ChatKit protocol sends for its item. Assistant text is re-rendered at most
+``FLUSH_HZ`` times a second while it streams: ipywidgets re-sends a trait's whole value on
+every change, so rendering per delta would cost bytes quadratic in the answer's length.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageContentPartAdded,
+    AssistantMessageContentPartDone,
+    AssistantMessageContentPartTextDelta,
+    AssistantMessageItem,
+    CustomSummary,
+    DurationSummary,
+    EndOfTurnItem,
+    HiddenContextItem,
+    SDKHiddenContextItem,
+    TaskItem,
+    ThreadItem,
+    ThreadItemUpdate,
+    UserMessageItem,
+    UserMessageTagContent,
+    UserMessageTextContent,
+    WorkflowItem,
+    WorkflowTaskAdded,
+    WorkflowTaskUpdated,
+)
+
+from ._markdown import render_markdown, render_plain
+
+__all__ = ["FLUSH_HZ", "ItemView", "view_for"]
+
+FLUSH_HZ = 20
+"""How many times a second a streaming answer is re-rendered, at most."""
+
+
+class ItemView:
+    """The widget for one thread item."""
+
+    def __init__(self, item: ThreadItem) -> None:
+        self.item = item
+        self.widget: W.Widget = W.HTML()
+
+    def replace(self, item: ThreadItem) -> None:
+        """Show the item's new version (``thread.item.done`` / ``replaced``)."""
+        self.item = item
+
+    def update(self, update: ThreadItemUpdate) -> None:
+        """Apply a ``thread.item.updated`` change."""
+
+    def finish(self) -> None:
+        """Render anything still held back (end of a stream)."""
+
+
+class UserMessageView(ItemView):
+    def __init__(self, item: UserMessageItem) -> None:
+        super().__init__(item)
+        self.widget = W.HTML().add_class("ck-user")
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, UserMessageItem)
+        self.item = item
+        parts = []
+        for part in item.content:
+            if isinstance(part, UserMessageTextContent):
+                parts.append(render_plain(part.text))
+            elif isinstance(part, UserMessageTagContent):
+                parts.append(f'<span class="ck-tag">@{html.escape(part.text)}</span>')
+        quoted = ""
+        if item.quoted_text:
+            quoted = f'<blockquote class="ck-quote">{render_plain(item.quoted_text)}</blockquote>'
+        files = "".join(
+            f'<span class="ck-attachment">{html.escape(a.name)}</span>' for a in item.attachments
+        )
+        self.widget.value = (
+            f'<div class="ck-bubble ck-bubble-user">{quoted}{"".join(parts)}{files}</div>'
+        )
+
+
+class AssistantMessageView(ItemView):
+    """Streaming markdown, re-rendered at most ``FLUSH_HZ`` times a second."""
+
+    def __init__(
+        self,
+        item: AssistantMessageItem,
+        *,
+        allowed_image_domains: list[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        schedule: Callable[[float, Callable[[], None]], Any] | None = None,
+    ) -> None:
+        super().__init__(item)
+        self.widget = W.HTML().add_class("ck-assistant")
+        self._parts: list[str] = [c.text for c in item.content]
+        self._allowed = allowed_image_domains
+        self._clock = clock
+        self._schedule = schedule
+        self._last_flush = float("-inf")
+        self._pending = False
+        self._lock = threading.Lock()
+        self.flushes = 0
+        self._render()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, AssistantMessageItem)
+        self.item = item
+        self._parts = [c.text for c in item.content]
+        self._render()
+
+    def update(self, update: ThreadItemUpdate) -> None:
+        if isinstance(update, AssistantMessageContentPartAdded):
+            self._set_part(update.content_index, update.content)
+        elif isinstance(update, AssistantMessageContentPartTextDelta):
+            while len(self._parts) <= update.content_index:
+                self._parts.append("")
+            self._parts[update.content_index] += update.delta
+        elif isinstance(update, AssistantMessageContentPartDone):
+            self._set_part(update.content_index, update.content)
+        else:
+            return
+        self._flush_soon()
+
+    def _set_part(self, index: int, content: AssistantMessageContent) -> None:
+        while len(self._parts) <= index:
+            self._parts.append("")
+        self._parts[index] = content.text
+
+    def _flush_soon(self) -> None:
+        """Render now if the last render is old enough, else once, a little later."""
+        with self._lock:
+            wait = self._last_flush + 1 / FLUSH_HZ - self._clock()
+            if wait <= 0:
+                self._render()
+                return
+            if self._pending or self._schedule is None:
+                return  # a render is already due; or finish() will render
+            self._pending = True
+        self._schedule(wait, self._deferred)
+
+    def _deferred(self) -> None:
+        with self._lock:
+            self._pending = False
+            self._render()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._render()
+
+    def _render(self) -> None:
+        self._last_flush = self._clock()
+        body = render_markdown(self.text, allowed_image_domains=self._allowed)
+        value = f'<div class="ck-bubble ck-bubble-assistant">{body}</div>'
+        if value != self.widget.value:
+            self.widget.value = value
+            self.flushes += 1
+
+
+class WorkflowView(ItemView):
+    """What the assistant did (read `df`, ...), collapsed to a summary when done."""
+
+    def __init__(self, item: WorkflowItem) -> None:
+        super().__init__(item)
+        self.widget = W.HTML().add_class("ck-workflow")
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, WorkflowItem)
+        self.item = item
+        self._render()
+
+    def update(self, update: ThreadItemUpdate) -> None:
+        assert isinstance(self.item, WorkflowItem)
+        tasks = self.item.workflow.tasks
+        if isinstance(update, WorkflowTaskAdded):
+            tasks.append(update.task)
+        elif isinstance(update, WorkflowTaskUpdated):
+            if update.task_index < len(tasks):
+                tasks[update.task_index] = update.task
+            else:
+                tasks.append(update.task)
+        self._render()
+
+    def _render(self) -> None:
+        assert isinstance(self.item, WorkflowItem)
+        workflow = self.item.workflow
+        rows = "".join(
+            f'<li class="ck-task ck-task-{getattr(t, "status_indicator", "none")}">'
+            f"{html.escape(getattr(t, 'title', None) or t.type)}</li>"
+            for t in workflow.tasks
+        )
+        summary = workflow.summary
+        if isinstance(summary, DurationSummary):
+            label = f"Worked for {summary.duration}s"
+        elif isinstance(summary, CustomSummary):
+            label = summary.title
+        else:
+            label = "Working…"
+        opened = " open" if workflow.expanded or summary is None else ""
+        self.widget.value = (
+            f'<details class="ck-workflow-box"{opened}><summary>{html.escape(label)}</summary>'
+            f"<ul>{rows}</ul></details>"
+        )
+
+
+class TaskView(ItemView):
+    def __init__(self, item: TaskItem) -> None:
+        super().__init__(item)
+        self.widget = W.HTML().add_class("ck-task-item")
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, TaskItem)
+        self.item = item
+        title = getattr(item.task, "title", None) or item.task.type
+        self.widget.value = f'<div class="ck-task">{html.escape(title)}</div>'
+
+
+class UnknownView(ItemView):
+    """An item this panel does not draw yet: shown as readable text, never dropped."""
+
+    def __init__(self, item: ThreadItem) -> None:
+        super().__init__(item)
+        self.widget = W.HTML().add_class("ck-unknown")
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        self.item = item
+        self.widget.value = (
+            f'<div class="ck-note">[{html.escape(item.type.replace("_", " "))}]</div>'
+        )
+
+
+def view_for(item: ThreadItem, **options: Any) -> ItemView | None:
+    """The view for an item, or ``None`` for items that are never shown."""
+    if isinstance(item, (HiddenContextItem, SDKHiddenContextItem, EndOfTurnItem)):
+        return None
+    if isinstance(item, UserMessageItem):
+        return UserMessageView(item)
+    if isinstance(item, AssistantMessageItem):
+        return AssistantMessageView(item, **options)
+    if isinstance(item, WorkflowItem):
+        return WorkflowView(item)
+    if isinstance(item, TaskItem):
+        return TaskView(item)
+    return UnknownView(item)

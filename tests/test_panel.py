@@ -1,0 +1,218 @@
+"""ChatPanel driven as a person would: set the input, click the buttons, read the widgets.
+
+The server is a real NotebookChatServer with a scripted model over a real NotebookStore;
+the panel runs its requests on a real runtime loop thread. Assertions look at the rendered
+HTML and at what the store holds afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from agents.testing import ModelStep, ScriptedModel, assistant_message
+from chatkit.types import AssistantMessageItem
+from scripted import Gate, streamed_text
+
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.panel import ChatPanel
+from chatkit_notebook.runtime import Runtime
+from chatkit_notebook.server import NotebookChatServer
+from chatkit_notebook.store import NotebookStore
+
+
+@pytest.fixture
+def runtime() -> Iterator[Runtime]:
+    rt = Runtime(name="panel-test-loop")
+    yield rt
+    rt.stop()
+
+
+def make_panel(
+    store_path: Path, runtime: Runtime, model: ScriptedModel, **namespace: object
+) -> ChatPanel:
+    server = NotebookChatServer(NotebookStore(store_path), model=model)
+    panel = ChatPanel(
+        server, NotebookContext(namespace=dict(namespace)), runtime=runtime, status="scripted"
+    )
+    panel.wait()
+    return panel
+
+
+def html_of(panel: ChatPanel) -> str:
+    return "\n".join(w.value for w in panel._messages.children)
+
+
+def stored_items(store_path: Path, runtime: Runtime, thread_id: str) -> list[object]:
+    async def load() -> list[object]:
+        page = await NotebookStore(store_path).load_thread_items(
+            thread_id, None, 100, "asc", NotebookContext()
+        )
+        return list(page.data)
+
+    return runtime.run(load())
+
+
+def wait_for_html(panel: ChatPanel, text: str, timeout: float = 30) -> bool:
+    """Wait, on widget change notifications, until the messages show ``text``."""
+    seen = threading.Event()
+
+    def check(_: object = None) -> None:
+        for child in panel._messages.children:
+            child.observe(check, names="value")
+        if text in html_of(panel):
+            seen.set()
+
+    panel._messages.observe(check, names="children")
+    check()
+    return seen.wait(timeout)
+
+
+def type_and_send(panel: ChatPanel, text: str) -> None:
+    panel._input.value = text
+    panel._send_button.click()
+    panel.wait()
+
+
+def test_empty_state_suggests_the_notebooks_variables(store_path: Path, runtime: Runtime) -> None:
+    panel = make_panel(store_path, runtime, ScriptedModel([]), sales=[1, 2], region="north")
+    assert "Describe `sales`" in panel._empty.value
+    assert "Describe `region`" in panel._empty.value
+    assert "scripted" in panel._status.value
+
+
+def test_send_streams_the_answer_and_stores_the_thread(store_path: Path, runtime: Runtime) -> None:
+    panel = make_panel(
+        store_path, runtime, ScriptedModel([[assistant_message("**North** sold most.")]])
+    )
+    type_and_send(panel, "Which region sold most?")
+    shown = html_of(panel)
+    assert "Which region sold most?" in shown
+    assert "<strong>North</strong> sold most." in shown  # rendered markdown
+    assert panel._input.value == ""
+    assert not panel._send_button.disabled
+    assert panel.thread_id is not None
+    kinds = [type(i).__name__ for i in stored_items(store_path, runtime, panel.thread_id)]
+    assert kinds == ["UserMessageItem", "AssistantMessageItem"]
+    labels = [label for label, value in panel._threads.options if value == panel.thread_id]
+    assert labels[0].startswith("Which region sold most?")
+
+
+def test_user_text_is_escaped(store_path: Path, runtime: Runtime) -> None:
+    panel = make_panel(store_path, runtime, ScriptedModel([[assistant_message("ok")]]))
+    type_and_send(panel, "<img src=x onerror=alert(1)> **not bold**")
+    shown = html_of(panel)
+    assert "<img" not in shown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert "**not bold**" in shown
+
+
+def test_switching_threads_reloads_them_from_the_store(store_path: Path, runtime: Runtime) -> None:
+    model = ScriptedModel(
+        [[assistant_message("first answer")], [assistant_message("second answer")]]
+    )
+    panel = make_panel(store_path, runtime, model)
+    type_and_send(panel, "first question")
+    first = panel.thread_id
+    panel._new_button.click()
+    assert panel.thread_id is None
+    assert html_of(panel) == ""
+    type_and_send(panel, "second question")
+    assert panel.thread_id != first
+    panel._threads.value = first  # pick it in the thread bar
+    panel.wait()
+    assert "first answer" in html_of(panel)
+    assert "second answer" not in html_of(panel)
+    # A new panel (a re-run cell, a reloaded page) shows the same threads.
+    again = make_panel(store_path, runtime, ScriptedModel([]))
+    assert {v for _, v in again._threads.options} >= {first, panel.thread_id}
+
+
+def test_rename_and_delete_with_confirmation(store_path: Path, runtime: Runtime) -> None:
+    panel = make_panel(store_path, runtime, ScriptedModel([[assistant_message("a")]]))
+    type_and_send(panel, "question")
+    thread_id = panel.thread_id
+    panel._rename_button.click()
+    assert panel._rename_row.layout.display == ""
+    panel._title_input.value = "Sales deep dive"
+    panel._title_save.click()
+    panel.wait()
+    assert any(label.startswith("Sales deep dive") for label, _ in panel._threads.options)
+
+    panel._delete_button.click()
+    assert "Sales deep dive" in panel._confirm_text.value  # asks first
+    panel._confirm_no.click()
+    assert panel.thread_id == thread_id
+    panel._delete_button.click()
+    panel._confirm_yes.click()
+    panel.wait()
+    assert panel.thread_id is None
+    assert thread_id not in {v for _, v in panel._threads.options}
+
+    async def threads() -> list[str]:
+        page = await NotebookStore(store_path).load_threads(10, None, "desc", NotebookContext())
+        return [t.id for t in page.data]
+
+    assert runtime.run(threads()) == []
+
+
+def test_stop_keeps_the_partial_answer(store_path: Path, runtime: Runtime) -> None:
+    holder: dict[str, Gate] = {}
+
+    async def make_gate() -> None:
+        holder["gate"] = Gate(after=2)
+
+    runtime.run(make_gate())
+    gate = holder["gate"]
+    model = ScriptedModel([streamed_text(["Alpha ", "beta ", "gamma"], gate=gate)])
+    panel = make_panel(store_path, runtime, model)
+    panel._input.value = "spell"
+    panel._send_button.click()
+    runtime.run(asyncio.wait_for(gate.reached.wait(), timeout=30))
+
+    assert wait_for_html(panel, "Alpha beta")  # the panel renders what arrived
+    assert panel._stop_button.layout.display == ""  # Stop offered while cancelling is allowed
+    panel._stop_button.click()
+    panel.wait()
+    assert not panel.busy
+    assert panel._stop_button.layout.display == "none"
+    answers = [
+        i
+        for i in stored_items(store_path, runtime, panel.thread_id or "")
+        if isinstance(i, AssistantMessageItem)
+    ]
+    assert [a.content[0].text for a in answers] == ["Alpha beta "]
+
+
+def test_an_error_is_shown_and_retry_asks_again(store_path: Path, runtime: Runtime) -> None:
+    import httpx
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/responses")
+    limited = openai.RateLimitError(
+        "slow down",
+        response=httpx.Response(429, request=request),
+        body={"code": "rate_limit_exceeded"},
+    )
+    model = ScriptedModel([ModelStep.raise_error(limited), [assistant_message("Here it is.")]])
+    panel = make_panel(store_path, runtime, model)
+    type_and_send(panel, "question")
+    assert "rate limiting" in panel._notice.value
+    assert panel._retry_button.layout.display == ""
+    panel._retry_button.click()
+    panel.wait()
+    assert "Here it is." in html_of(panel)
+    assert panel._notice.value == ""
+
+
+def test_two_panels_on_one_notebook_stay_consistent(store_path: Path, runtime: Runtime) -> None:
+    one = make_panel(store_path, runtime, ScriptedModel([[assistant_message("from one")]]))
+    two = make_panel(store_path, runtime, ScriptedModel([]))
+    type_and_send(one, "asked in panel one")
+    two.refresh().result(timeout=30)
+    assert one.thread_id in {v for _, v in two._threads.options}
+    two.open_thread(one.thread_id or "").result(timeout=30)
+    assert "from one" in html_of(two)
