@@ -282,7 +282,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         except asyncio.CancelledError:
             raise
         except Exception as error:  # shown, never lost in a traceback nobody sees
-            logger.exception("chat panel request failed")
+            logger.debug("chat panel request failed", exc_info=True)
             self._show_notice("danger", _describe(error))
 
     async def _call(self, request: Any) -> bytes:
@@ -327,7 +327,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._finish_views()
             raise
         except Exception as error:  # an unknown thread, a bad retry: raised, not streamed
-            logger.exception("chat turn failed")
+            logger.debug("chat turn failed", exc_info=True)
             self._show_notice("danger", _describe(error))
         finally:
             self._finish_views()

@@ -216,3 +216,19 @@ def test_two_panels_on_one_notebook_stay_consistent(store_path: Path, runtime: R
     assert one.thread_id in {v for _, v in two._threads.options}
     two.open_thread(one.thread_id or "").result(timeout=30)
     assert "from one" in html_of(two)
+
+
+def test_errors_raised_out_of_the_stream_are_shown(store_path: Path, runtime: Runtime) -> None:
+    one = make_panel(
+        store_path, runtime, ScriptedModel([[assistant_message("a")], [assistant_message("b")]])
+    )
+    type_and_send(one, "first")
+    two = make_panel(store_path, runtime, ScriptedModel([]))
+    two.open_thread(one.thread_id or "").result(timeout=30)
+    two._delete_button.click()
+    two._confirm_yes.click()
+    two.wait()
+    type_and_send(one, "into a deleted thread")  # chatkit raises NotFoundError, no error event
+    assert "not found" in one._notice.value.lower()
+    assert not one.busy
+    assert not one._send_button.disabled
