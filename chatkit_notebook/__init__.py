@@ -27,6 +27,7 @@ from .errors import (
 from .location import StoreLocation, find_notebook_path, locate_store, store_path_for
 
 if TYPE_CHECKING:
+    from .panel import ChatPanel
     from .server import NotebookChatServer
     from .store import NotebookStore
 
@@ -36,6 +37,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "ChatPanel",
     "ChatkitNotebookError",
     "ConfigError",
     "NotebookChatServer",
@@ -63,6 +65,10 @@ def __getattr__(name: str) -> object:
         from .store import NotebookStore
 
         return NotebookStore
+    if name == "ChatPanel":
+        from .panel import ChatPanel
+
+        return ChatPanel
     if name == "NotebookChatServer":
         from .server import NotebookChatServer
 
