@@ -110,7 +110,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self.thread_id: str | None = None
         self._views: dict[str, ItemView] = {}
         self._last_user_item: str | None = None
-        self._turn: concurrent.futures.Future[None] | None = None
+        self._turn: concurrent.futures.Future[None] | None = None  # a streaming answer
+        self._pending: concurrent.futures.Future[None] | None = None  # the last other request
         self._allowed_images: list[str] | None = None
         self._syncing = False
 
@@ -200,10 +201,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         return self._turn is not None and not self._turn.done()
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until the running request (if any) is over; for scripts and tests."""
-        turn = self._turn
-        if turn is not None:
-            concurrent.futures.wait([turn], timeout=timeout)
+        """Block until the running requests (if any) are over; for scripts and tests."""
+        running = [f for f in (self._pending, self._turn) if f is not None]
+        concurrent.futures.wait(running, timeout=timeout)
 
     def send(self, text: str) -> concurrent.futures.Future[None] | None:
         """Send a message in the current thread (a new one if none is open)."""
@@ -273,7 +273,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def _submit(self, coro: Coroutine[Any, Any, None]) -> concurrent.futures.Future[None]:
         future = self._runtime.submit(self._guarded(coro))
-        self._turn = future if not self.busy else self._turn
+        self._pending = future
         return future
 
     async def _guarded(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -1,0 +1,1 @@
+"""Browser tests: the chat panel in real JupyterLab and Chromium."""

@@ -1,0 +1,210 @@
+"""A real JupyterLab server and a real Chromium for the browser tests.
+
+``jupyter_lab`` starts JupyterLab on 127.0.0.1 with a token, in a scratch root holding a copy
+of the test notebook, with every Jupyter directory (config, data, runtime, settings,
+workspaces) and IPYTHONDIR in scratch space so no user setup leaks in. ``chromium`` launches
+the system Chromium (Playwright cannot download its own here); if it cannot be launched the
+test is skipped, unless ``CHATKIT_REQUIRE_BROWSER`` is set (CI sets it), then it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The notebooks here are driven by the browser tests, not collected by nbval.
+collect_ignore_glob = ["*.ipynb"]
+
+HERE = Path(__file__).parent
+CHROMIUM = Path(os.environ.get("CHATKIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Nothing but 127.0.0.1 resolves: a request to any other host fails at once.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+SERVER_READY_TIMEOUT = 30.0
+
+# Lab asks whether to fetch Jupyter news in a toast that covers the notebook; say no, don't
+# check PyPI for updates, and don't autosave (a reload must show the notebook as on disk).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+SERVER_CONFIG = {
+    "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"}
+}
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab server."""
+
+    url: str
+    token: str
+    root: Path
+    store: Path
+    log: Path
+
+    def api(self, method: str, path: str) -> Any:
+        """Call the REST API; the parsed JSON answer, or None for an empty one."""
+        headers = {"Authorization": f"token {self.token}"}
+        # S310: the URL is always http://127.0.0.1:<port>/api/..., built here
+        request = urllib.request.Request(f"{self.url}{path}", method=method, headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def _wait_until_ready(lab: Lab, process: subprocess.Popen[bytes]) -> None:
+    """Poll /api/status; the deadline only catches a server that never comes up."""
+    deadline = time.monotonic() + SERVER_READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{lab.log_tail()}")
+        try:
+            lab.api("GET", "/api/status")
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)  # polling a server that is starting, not synchronising a test
+        else:
+            return
+    pytest.fail(f"JupyterLab not ready after {SERVER_READY_TIMEOUT:.0f} s:\n{lab.log_tail()}")
+
+
+def _shutdown_kernels(lab: Lab) -> None:
+    try:
+        for session in lab.api("GET", "/api/sessions") or []:
+            lab.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in lab.api("GET", "/api/kernels") or []:
+            lab.api("DELETE", f"/api/kernels/{kernel['id']}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        pass  # the server is going away anyway; terminating it stops its kernels too
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab serving a scratch copy of this directory's notebooks."""
+    root = tmp_path / "lab"
+    root.mkdir()
+    for notebook in HERE.glob("*.ipynb"):
+        shutil.copy(notebook, root / notebook.name)
+    scratch = tmp_path / "jupyter"
+    for name, settings in LAB_SETTINGS.items():
+        _write_json(scratch / "settings" / name, settings)
+    _write_json(scratch / "config" / "jupyter_server_config.json", SERVER_CONFIG)
+
+    port = _free_port()
+    lab = Lab(
+        url=f"http://127.0.0.1:{port}",
+        token=secrets.token_hex(16),
+        root=root,
+        store=tmp_path / "panel_under_test.chatkit.json",
+        log=tmp_path / "jupyterlab.log",
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(scratch / "config"),
+        "JUPYTER_DATA_DIR": str(scratch / "data"),
+        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"),
+        "IPYTHONDIR": str(scratch / "ipython"),
+        "CHATKIT_NOTEBOOK_STORE": str(lab.store),
+        "CHATKIT_TESTS_DIR": str(HERE.parent),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.open_browser=False",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={lab.token}",
+        f"--ServerApp.root_dir={root}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    with lab.log.open("wb") as log:
+        process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_ready(lab, process)
+        yield lab
+    finally:
+        if process.poll() is None:
+            _shutdown_kernels(lab)
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _no_browser(reason: str) -> None:
+    if os.environ.get("CHATKIT_REQUIRE_BROWSER"):
+        pytest.fail(f"{reason} (CHATKIT_REQUIRE_BROWSER is set, so this is not skipped)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A headless system Chromium driven by Playwright."""
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as error:
+        _no_browser(f"playwright is not installed: {error}")
+    if not CHROMIUM.exists():
+        _no_browser(f"no Chromium at {CHROMIUM}: apt-get install chromium, or set CHATKIT_CHROMIUM")
+    playwright = sync_playwright().start()
+    try:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=30_000
+            )
+        except Error as error:
+            _no_browser(f"Chromium at {CHROMIUM} cannot be launched: {error.message}")
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
