@@ -140,6 +140,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._messages = W.VBox().add_class("ck-messages")
         self._messages.layout = W.Layout(max_height="480px", overflow="auto", padding="4px")
         self._empty = W.HTML().add_class("ck-empty")
+        self._earlier = _button(
+            "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
+        )
+        self._earlier.layout.display = "none"
+        self._earlier_cursor: str | None = None
         self._progress = W.HTML().add_class("ck-progress")
         self._notice = W.HTML().add_class("ck-notice")
         self._input = W.Textarea(
@@ -168,6 +173,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._confirm_row,
                 self._notice,
                 self._empty,
+                self._earlier,
                 self._messages,
                 self._progress,
                 composer,
@@ -187,6 +193,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._send_button.on_click(lambda _: self.send(self._input.value))
         self._stop_button.on_click(lambda _: self.stop())
         self._retry_button.on_click(lambda _: self.retry())
+        self._earlier.on_click(lambda _: self.load_earlier())
         self._show_empty()
         self.refresh()
 
@@ -308,6 +315,31 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._open(thread_id)
         for item in reversed(page.data):
             self._add(item, streaming=False)
+        self._set_earlier(page)
+
+    def load_earlier(self) -> concurrent.futures.Future[None] | None:
+        """Show the page of messages before the oldest one shown."""
+        if self.thread_id is None or self._earlier_cursor is None:
+            return None
+        return self._submit(self._load_earlier(self.thread_id, self._earlier_cursor))
+
+    async def _load_earlier(self, thread_id: str, cursor: str) -> None:
+        params = ItemsListParams(
+            thread_id=thread_id, limit=HISTORY_PAGE, order="desc", after=cursor
+        )
+        page = _ITEMS.validate_json(await self._call(ItemsListReq(params=params)))
+        if thread_id != self.thread_id:
+            return  # the user moved on
+        shown = self._messages.children
+        self._messages.children = ()
+        for item in reversed(page.data):
+            self._add(item, streaming=False)
+        self._messages.children = (*self._messages.children, *shown)
+        self._set_earlier(page)
+
+    def _set_earlier(self, page: Page[ThreadItem]) -> None:
+        self._earlier_cursor = page.after if page.has_more else None
+        self._earlier.layout.display = "" if self._earlier_cursor else "none"
 
     def _start_turn(self, request: Any) -> concurrent.futures.Future[None]:
         self._set_busy(True)
@@ -403,6 +435,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self.thread_id = thread_id
         self._views.clear()
         self._last_user_item = None
+        self._earlier_cursor = None
+        self._earlier.layout.display = "none"
         self._messages.children = ()
         self._retry_button.layout.display = "none"
         self._show_notice(None, "")

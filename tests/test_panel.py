@@ -232,3 +232,26 @@ def test_errors_raised_out_of_the_stream_are_shown(store_path: Path, runtime: Ru
     assert "not found" in one._notice.value.lower()
     assert not one.busy
     assert not one._send_button.disabled
+
+
+def test_long_threads_load_earlier_messages_on_request(
+    store_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chatkit_notebook.panel as panel_module
+
+    monkeypatch.setattr(panel_module, "HISTORY_PAGE", 4)
+    model = ScriptedModel([[assistant_message(f"answer {n}")] for n in range(3)])
+    panel = make_panel(store_path, runtime, model)
+    for n in range(3):
+        type_and_send(panel, f"question {n}")
+    thread_id = panel.thread_id or ""
+    panel.new_thread()
+    panel.open_thread(thread_id).result(timeout=30)
+    assert "question 0" not in html_of(panel)  # only the newest 4 of 6 items
+    assert "answer 2" in html_of(panel)
+    assert panel._earlier.layout.display == ""
+    panel._earlier.click()
+    panel.wait()
+    shown = html_of(panel)
+    assert shown.index("question 0") < shown.index("answer 0") < shown.index("answer 2")
+    assert panel._earlier.layout.display == "none"
