@@ -21,7 +21,11 @@ from typing import Any
 import ipywidgets as W
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
+    AssistantMessageItem,
+    FeedbackKind,
     InferenceOptions,
+    ItemFeedbackParams,
+    ItemsFeedbackReq,
     ItemsListParams,
     ItemsListReq,
     Page,
@@ -109,6 +113,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._runtime = runtime or get_runtime()
         self.thread_id: str | None = None
         self._views: dict[str, ItemView] = {}
+        self._feedback: dict[str, W.HBox] = {}
         self._last_user_item: str | None = None
         self._turn: concurrent.futures.Future[None] | None = None  # a streaming answer
         self._pending: concurrent.futures.Future[None] | None = None  # the last other request
@@ -403,6 +408,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             view.replace(item)
             if not streaming:
                 view.finish()
+                self._add_feedback(item)
             return
         view = view_for(item, allowed_image_domains=self._allowed_images, schedule=self._schedule)
         if view is None:
@@ -412,13 +418,44 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._last_user_item = item.id
         self._messages.children = (*self._messages.children, view.widget)
         self._empty.layout.display = "none"
+        if not streaming:
+            self._add_feedback(item)
+
+    def _add_feedback(self, item: ThreadItem) -> None:
+        """Thumbs up/down under a finished answer (``items.feedback``)."""
+        if not isinstance(item, AssistantMessageItem) or item.id in self._feedback:
+            return
+        up = _button("", "thumbs-up", "Good answer", "ck-feedback-up")
+        down = _button("", "thumbs-down", "Bad answer", "ck-feedback-down")
+        row = W.HBox([up, down]).add_class("ck-feedback")
+        self._feedback[item.id] = row
+        up.on_click(lambda _: self.feedback(item.id, "positive"))
+        down.on_click(lambda _: self.feedback(item.id, "negative"))
+        view = self._views[item.id]
+        children = list(self._messages.children)
+        children.insert(children.index(view.widget) + 1, row)
+        self._messages.children = tuple(children)
+
+    def feedback(self, item_id: str, kind: FeedbackKind) -> concurrent.futures.Future[None] | None:
+        """Tell the server whether an answer was good (``positive``) or bad (``negative``)."""
+        row = self._feedback.get(item_id)
+        if self.thread_id is None or row is None:
+            return None
+        for button, chosen in zip(row.children, ("positive", "negative"), strict=True):
+            button.button_style = "success" if chosen == kind else ""
+            button.disabled = True
+        params = ItemFeedbackParams(thread_id=self.thread_id, item_ids=[item_id], kind=kind)
+        return self._submit(self._call_quietly(ItemsFeedbackReq(params=params)))
+
+    async def _call_quietly(self, request: Any) -> None:
+        await self._call(request)
 
     def _remove(self, item_id: str) -> None:
         view = self._views.pop(item_id, None)
-        if view is not None:
-            self._messages.children = tuple(
-                w for w in self._messages.children if w is not view.widget
-            )
+        row = self._feedback.pop(item_id, None)
+        gone = {id(w) for w in (view.widget if view else None, row) if w is not None}
+        if gone:
+            self._messages.children = tuple(w for w in self._messages.children if id(w) not in gone)
 
     def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
         self._runtime.loop.call_soon_threadsafe(
@@ -434,6 +471,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _open(self, thread_id: str | None) -> None:
         self.thread_id = thread_id
         self._views.clear()
+        self._feedback.clear()
         self._last_user_item = None
         self._earlier_cursor = None
         self._earlier.layout.display = "none"

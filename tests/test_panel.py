@@ -43,7 +43,8 @@ def make_panel(
 
 
 def html_of(panel: ChatPanel) -> str:
-    return "\n".join(w.value for w in panel._messages.children)
+    """The HTML of every message shown (feedback rows and other controls left out)."""
+    return "\n".join(w.value for w in panel._messages.children if hasattr(w, "value"))
 
 
 def stored_items(store_path: Path, runtime: Runtime, thread_id: str) -> list[object]:
@@ -255,3 +256,28 @@ def test_long_threads_load_earlier_messages_on_request(
     shown = html_of(panel)
     assert shown.index("question 0") < shown.index("answer 0") < shown.index("answer 2")
     assert panel._earlier.layout.display == "none"
+
+
+def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) -> None:
+    received: list[tuple[list[str], str]] = []
+
+    class RecordingServer(NotebookChatServer):
+        async def add_feedback(self, thread_id, item_ids, feedback, context):  # type: ignore[no-untyped-def]
+            received.append((item_ids, feedback))
+
+    server = RecordingServer(
+        NotebookStore(store_path), model=ScriptedModel([[assistant_message("42")]])
+    )
+    panel = ChatPanel(server, NotebookContext(), runtime=runtime)
+    panel.wait()
+    type_and_send(panel, "meaning?")
+    (answer_id,) = [
+        i for i, v in panel._views.items() if type(v).__name__ == "AssistantMessageView"
+    ]
+    row = panel._feedback[answer_id]
+    assert row in panel._messages.children  # offered under the finished answer
+    row.children[1].click()  # thumbs down
+    panel.wait()
+    assert received == [([answer_id], "negative")]
+    assert row.children[1].button_style == "success"
+    assert all(button.disabled for button in row.children)
