@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
+from chatkit.actions import ActionConfig
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageContentPartAdded,
@@ -24,6 +25,8 @@ from chatkit.types import (
     CustomSummary,
     DurationSummary,
     EndOfTurnItem,
+    GeneratedImageItem,
+    GeneratedImageUpdated,
     HiddenContextItem,
     SDKHiddenContextItem,
     TaskItem,
@@ -32,6 +35,8 @@ from chatkit.types import (
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
+    WidgetItem,
+    WidgetRootUpdated,
     WorkflowItem,
     WorkflowTaskAdded,
     WorkflowTaskUpdated,
@@ -230,6 +235,87 @@ class TaskView(ItemView):
         self.widget.value = f'<div class="ck-task">{html.escape(title)}</div>'
 
 
+class WidgetView(ItemView):
+    """A ChatKit widget (cards, lists, buttons), drawn with core ipywidgets."""
+
+    def __init__(
+        self,
+        item: WidgetItem,
+        *,
+        on_action: Callable[[str, ActionConfig], object] | None = None,
+        allowed_image_domains: list[str] | None = None,
+        **_: Any,
+    ) -> None:
+        super().__init__(item)
+        self.widget = W.VBox().add_class("ck-widget-item")
+        self._on_action = on_action
+        self._allowed = allowed_image_domains
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, WidgetItem)
+        self.item = item
+        self._draw()
+
+    def update(self, update: ThreadItemUpdate) -> None:
+        assert isinstance(self.item, WidgetItem)
+        if isinstance(update, WidgetRootUpdated):
+            self.item = self.item.model_copy(update={"widget": update.widget})
+            self._draw()
+        # Streaming text deltas inside a widget are shown when the item is done.
+
+    def _draw(self) -> None:
+        from ._widgets import render_widget
+
+        assert isinstance(self.item, WidgetItem)
+        item_id = self.item.id
+
+        def act(action: ActionConfig) -> None:
+            if self._on_action is not None:
+                self._on_action(item_id, action)
+
+        self.widget.children = (
+            render_widget(self.item.widget, on_action=act, allowed_image_domains=self._allowed),
+        )
+
+
+class GeneratedImageView(ItemView):
+    """An image the model generated: inline ``data:`` images, or allowed https hosts."""
+
+    def __init__(self, item: GeneratedImageItem, **options: Any) -> None:
+        super().__init__(item)
+        self.widget = W.HTML().add_class("ck-image-item")
+        self._allowed = options.get("allowed_image_domains")
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, GeneratedImageItem)
+        self.item = item
+        self._draw()
+
+    def update(self, update: ThreadItemUpdate) -> None:
+        assert isinstance(self.item, GeneratedImageItem)
+        if isinstance(update, GeneratedImageUpdated):
+            self.item = self.item.model_copy(update={"image": update.image})
+            self._draw()
+
+    def _draw(self) -> None:
+        assert isinstance(self.item, GeneratedImageItem)
+        image = self.item.image
+        if image is None:
+            self.widget.value = '<div class="ck-note">Generating an image…</div>'
+            return
+        url = image.url
+        if url.startswith("data:image/") and ";base64," in url[:64]:
+            # An inline image makes no request, so it cannot leak anything.
+            self.widget.value = (
+                f'<img class="ck-image" alt="generated image" src="{html.escape(url)}">'
+            )
+            return
+        body = render_markdown(f"![generated image]({url})", allowed_image_domains=self._allowed)
+        self.widget.value = f'<div class="ck-bubble">{body}</div>'
+
+
 class UnknownView(ItemView):
     """An item this panel does not draw yet: shown as readable text, never dropped."""
 
@@ -252,9 +338,14 @@ def view_for(item: ThreadItem, **options: Any) -> ItemView | None:
     if isinstance(item, UserMessageItem):
         return UserMessageView(item)
     if isinstance(item, AssistantMessageItem):
+        options.pop("on_action", None)
         return AssistantMessageView(item, **options)
     if isinstance(item, WorkflowItem):
         return WorkflowView(item)
     if isinstance(item, TaskItem):
         return TaskView(item)
+    if isinstance(item, WidgetItem):
+        return WidgetView(item, **options)
+    if isinstance(item, GeneratedImageItem):
+        return GeneratedImageView(item, **options)
     return UnknownView(item)

@@ -19,9 +19,11 @@ from datetime import datetime
 from typing import Any
 
 import ipywidgets as W
+from chatkit.actions import Action, ActionConfig
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     AssistantMessageItem,
+    ClientToolCallItem,
     FeedbackKind,
     InferenceOptions,
     ItemFeedbackParams,
@@ -30,15 +32,19 @@ from chatkit.types import (
     ItemsListReq,
     Page,
     Thread,
+    ThreadAddClientToolOutputParams,
     ThreadAddUserMessageParams,
     ThreadCreateParams,
+    ThreadCustomActionParams,
     ThreadDeleteParams,
     ThreadItem,
     ThreadListParams,
     ThreadMetadata,
     ThreadRetryAfterItemParams,
+    ThreadsAddClientToolOutputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsCustomActionReq,
     ThreadsDeleteReq,
     ThreadsListReq,
     ThreadsRetryAfterItemReq,
@@ -114,6 +120,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self.thread_id: str | None = None
         self._views: dict[str, ItemView] = {}
         self._feedback: dict[str, W.HBox] = {}
+        self.effects: dict[str, Callable[[dict[str, Any]], object]] = {}
+        """Handlers for ``client_effect`` events, by effect name."""
+        self.client_tools: dict[str, Callable[[dict[str, Any]], Any]] = {}
+        """Python functions the server's agent may call as client tools, by name."""
         self._last_user_item: str | None = None
         self._turn: concurrent.futures.Future[None] | None = None  # a streaming answer
         self._pending: concurrent.futures.Future[None] | None = None  # the last other request
@@ -322,6 +332,45 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._add(item, streaming=False)
         self._set_earlier(page)
 
+    def custom_action(
+        self, item_id: str | None, action: ActionConfig
+    ) -> concurrent.futures.Future[None] | None:
+        """Send a widget's action (a button click) to the server as ``threads.custom_action``."""
+        if self.thread_id is None or self.busy:
+            return None
+        params = ThreadCustomActionParams(
+            thread_id=self.thread_id,
+            item_id=item_id,
+            action=Action[str, Any](type=action.type, payload=action.payload),
+        )
+        return self._start_turn(ThreadsCustomActionReq(params=params))
+
+    def _answer_client_tool(self, call: ClientToolCallItem) -> None:
+        """Run a registered client tool and send its result back (a new streamed turn)."""
+        handler = self.client_tools.get(call.name)
+        if handler is None:
+            result: Any = {
+                "error": f"No client tool named {call.name!r} is registered in this panel."
+            }
+        else:
+            result = _call_foreign(handler, call.arguments, f"client tool {call.name!r}")
+        if self.thread_id is None:
+            return
+        params = ThreadAddClientToolOutputParams(thread_id=self.thread_id, result=result)
+        request = ThreadsAddClientToolOutputReq(params=params)
+        # After the turn that asked has finished: chain on it.
+        previous = self._turn
+
+        async def after_previous() -> None:
+            if previous is not None:
+                await asyncio.wrap_future(previous)
+            await self._run_turn(request)
+
+        self._set_busy(True)
+        future = self._runtime.submit(after_previous())
+        self._turn = future
+        future.add_done_callback(lambda _: self._set_busy(False))
+
     def load_earlier(self) -> concurrent.futures.Future[None] | None:
         """Show the page of messages before the oldest one shown."""
         if self.thread_id is None or self._earlier_cursor is None:
@@ -400,9 +449,16 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         elif event.type == "notice":
             self._show_notice(event.level, event.message, event.title)
         elif event.type == "client_effect":
-            logger.info("client effect %s ignored: no handler registered", event.name)
+            handler = self.effects.get(event.name)
+            if handler is None:
+                logger.info("client effect %r ignored: no handler registered", event.name)
+            else:
+                _call_foreign(handler, event.data, f"client effect {event.name!r}")
 
     def _add(self, item: ThreadItem, *, streaming: bool) -> None:
+        if isinstance(item, ClientToolCallItem) and item.status == "pending" and not streaming:
+            self._runtime.loop.call_soon_threadsafe(self._answer_client_tool, item)
+            return
         view = self._views.get(item.id)
         if view is not None:
             view.replace(item)
@@ -410,7 +466,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 view.finish()
                 self._add_feedback(item)
             return
-        view = view_for(item, allowed_image_domains=self._allowed_images, schedule=self._schedule)
+        view = view_for(
+            item,
+            allowed_image_domains=self._allowed_images,
+            schedule=self._schedule,
+            on_action=self.custom_action,
+        )
         if view is None:
             return
         self._views[item.id] = view
@@ -551,6 +612,17 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _hide_rows(self) -> None:
         self._rename_row.layout.display = "none"
         self._confirm_row.layout.display = "none"
+
+
+def _call_foreign(
+    function: Callable[[dict[str, Any]], Any], data: dict[str, Any], what: str
+) -> Any:
+    """Call a user's handler; a failure is reported to the server, never raised into the loop."""
+    try:
+        return function(data)
+    except Exception as error:
+        logger.warning("%s failed: %s", what, error)
+        return {"error": f"{what} failed: {type(error).__name__}: {error}"}
 
 
 def _button(description: str, icon: str, tooltip: str, css: str) -> W.Button:

@@ -1,0 +1,207 @@
+"""The panel against a ChatKit server that sends the rarer events and items.
+
+``ProtocolServer`` is a real ``ChatKitServer`` over a real ``NotebookStore`` whose
+``respond`` emits what a test asks for: client effects, progress, notices, widgets with
+buttons, generated images and client tool calls. The panel must handle each one.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chatkit.actions import Action, ActionConfig
+from chatkit.server import ChatKitServer
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    ClientEffectEvent,
+    ClientToolCallItem,
+    GeneratedImage,
+    GeneratedImageItem,
+    NoticeEvent,
+    ProgressUpdateEvent,
+    ThreadItemDoneEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    WidgetItem,
+)
+
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.panel import ChatPanel
+from chatkit_notebook.runtime import Runtime
+from chatkit_notebook.store import NotebookStore
+
+PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def answer(thread: ThreadMetadata, text: str) -> ThreadItemDoneEvent:
+    return ThreadItemDoneEvent(
+        item=AssistantMessageItem(
+            id=f"msg_{datetime.now().timestamp()}",
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            content=[AssistantMessageContent(text=text)],
+        )
+    )
+
+
+class ProtocolServer(ChatKitServer[NotebookContext]):
+    def __init__(self, store: NotebookStore) -> None:
+        super().__init__(store)
+        self.actions: list[tuple[str | None, str, Any]] = []
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        if input_user_message is None:  # the client tool's output came back
+            page = await self.store.load_thread_items(thread.id, None, 1, "desc", context)
+            call = page.data[0]
+            assert isinstance(call, ClientToolCallItem)
+            yield answer(thread, f"The client said {call.output!r}.")
+            return
+        text = input_user_message.content[0].text  # type: ignore[union-attr]
+        if text == "effects":
+            yield ProgressUpdateEvent(text="Reading the data…")
+            yield ClientEffectEvent(name="highlight", data={"cell": 3})
+            yield NoticeEvent(level="warning", message="Close to the limit.", title="Heads up")
+            yield answer(thread, "done")
+        elif text == "widget":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                from chatkit.widgets import Button, Card, Text
+
+                card = Card(
+                    children=[
+                        Text(value="Pick one"),
+                        Button(
+                            label="North",
+                            onClickAction=ActionConfig(type="pick", payload={"region": "north"}),
+                        ),
+                    ]
+                )
+            yield ThreadItemDoneEvent(
+                item=WidgetItem(
+                    id="wid_1", thread_id=thread.id, created_at=datetime.now(), widget=card
+                )
+            )
+        elif text == "image":
+            image = GeneratedImage(id="img_1", url=PNG)
+            yield ThreadItemDoneEvent(
+                item=GeneratedImageItem(
+                    id="gen_1", thread_id=thread.id, created_at=datetime.now(), image=image
+                )
+            )
+        elif text == "tool":
+            yield ThreadItemDoneEvent(
+                item=ClientToolCallItem(
+                    id="ctc_1",
+                    thread_id=thread.id,
+                    created_at=datetime.now(),
+                    call_id="call_1",
+                    name="selection",
+                    arguments={"what": "cells"},
+                )
+            )
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        self.actions.append((sender.id if sender else None, action.type, action.payload))
+        yield answer(thread, f"You picked {action.payload['region']}.")
+
+
+@pytest.fixture
+def runtime() -> Iterator[Runtime]:
+    rt = Runtime(name="protocol-test-loop")
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture
+def setup(store_path: Path, runtime: Runtime) -> tuple[ChatPanel, ProtocolServer]:
+    server = ProtocolServer(NotebookStore(store_path))
+    panel = ChatPanel(server, NotebookContext(), runtime=runtime)
+    panel.wait()
+    return panel, server
+
+
+def send(panel: ChatPanel, text: str) -> None:
+    panel.send(text)
+    panel.wait()
+
+
+def all_html(widget: Any) -> str:
+    value = getattr(widget, "value", None)
+    own = value if isinstance(value, str) else ""
+    return own + "".join(all_html(child) for child in getattr(widget, "children", ()))
+
+
+def test_effects_progress_and_notices(setup: tuple[ChatPanel, ProtocolServer]) -> None:
+    panel, _ = setup
+    seen: list[dict[str, Any]] = []
+    panel.effects["highlight"] = seen.append
+    send(panel, "effects")
+    assert seen == [{"cell": 3}]
+    assert "Heads up" in panel._notice.value
+    assert "Close to the limit." in panel._notice.value
+    assert panel._progress.value == ""  # a transient line, cleared when the answer came
+    assert "done" in all_html(panel._messages)
+
+
+def test_widget_buttons_send_custom_actions(setup: tuple[ChatPanel, ProtocolServer]) -> None:
+    panel, server = setup
+    send(panel, "widget")
+    assert "Pick one" in all_html(panel._messages)
+    buttons = [w for w in _walk(panel._messages) if getattr(w, "description", None) == "North"]
+    buttons[0].click()
+    panel.wait()
+    assert server.actions == [("wid_1", "pick", {"region": "north"})]
+    assert "You picked north." in all_html(panel._messages)
+
+
+def test_generated_images_show_inline(setup: tuple[ChatPanel, ProtocolServer]) -> None:
+    panel, _ = setup
+    send(panel, "image")
+    assert f'src="{PNG}"' in all_html(panel._messages)
+
+
+def test_client_tools_run_in_python_and_answer_the_server(
+    setup: tuple[ChatPanel, ProtocolServer],
+) -> None:
+    panel, _ = setup
+    panel.client_tools["selection"] = lambda args: {"selected": [1, 2], "asked": args["what"]}
+    panel.send("tool")
+    panel.wait()
+    panel.wait()  # the client tool's turn is chained after the first: wait for it too
+    shown = html.unescape(all_html(panel._messages))
+    assert "The client said {'selected': [1, 2], 'asked': 'cells'}." in shown
+
+
+def test_an_unregistered_client_tool_gets_an_error_result(
+    setup: tuple[ChatPanel, ProtocolServer],
+) -> None:
+    panel, _ = setup
+    panel.send("tool")
+    panel.wait()
+    panel.wait()
+    assert "No client tool named" in all_html(panel._messages)
+
+
+def _walk(widget: Any) -> Iterator[Any]:
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _walk(child)
