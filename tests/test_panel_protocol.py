@@ -38,7 +38,11 @@ from chatkit_notebook.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
 from chatkit_notebook.store import NotebookStore
 
-PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+PNG = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAf"
+    "FcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def answer(thread: ThreadMetadata, text: str) -> ThreadItemDoneEvent:
