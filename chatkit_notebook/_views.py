@@ -8,11 +8,12 @@ every change, so rendering per delta would cost bytes quadratic in the answer's 
 
 from __future__ import annotations
 
+import functools
 import html
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
@@ -29,6 +30,10 @@ from chatkit.types import (
     GeneratedImageUpdated,
     HiddenContextItem,
     SDKHiddenContextItem,
+    StructuredInputAnswerSubmission,
+    StructuredInputItem,
+    StructuredInputMultipleChoice,
+    StructuredInputSubmission,
     TaskItem,
     ThreadItem,
     ThreadItemUpdate,
@@ -316,6 +321,87 @@ class GeneratedImageView(ItemView):
         self.widget.value = f'<div class="ck-bubble">{body}</div>'
 
 
+class StructuredInputView(ItemView):
+    """Questions the assistant asks (choices or free text); answered or skipped in place."""
+
+    def __init__(
+        self,
+        item: StructuredInputItem,
+        *,
+        on_answer: Callable[[str, StructuredInputSubmission], object] | None = None,
+        **_: Any,
+    ) -> None:
+        super().__init__(item)
+        self.widget = W.VBox().add_class("ck-structured-input")
+        self._on_answer = on_answer
+        self._fields: dict[str, Callable[[], list[str]]] = {}
+        self.replace(item)
+
+    def replace(self, item: ThreadItem) -> None:
+        assert isinstance(item, StructuredInputItem)
+        self.item = item
+        self._draw()
+
+    def _draw(self) -> None:
+        assert isinstance(self.item, StructuredInputItem)
+        item = self.item
+        if item.status != "pending":
+            lines = []
+            for question in item.inputs:
+                answer = question.answer
+                given = ", ".join(answer.values) if answer and answer.values else "(skipped)"
+                lines.append(
+                    f"<li>{html.escape(question.question)}: <b>{html.escape(given)}</b></li>"
+                )
+            self.widget.children = (W.HTML(f'<ul class="ck-answers">{"".join(lines)}</ul>'),)
+            return
+        rows: list[W.Widget] = []
+        self._fields = {}
+        for question in item.inputs:
+            rows.append(W.HTML(f"<b>{html.escape(question.question)}</b>"))
+            if isinstance(question, StructuredInputMultipleChoice):
+                options = [o.value for o in question.options]
+                if question.multiple:
+                    boxes = [W.Checkbox(description=o, indent=False) for o in options]
+                    rows.append(W.VBox(boxes))
+                    self._fields[question.id] = functools.partial(_checked, boxes)
+                else:
+                    radio = W.RadioButtons(options=options, value=None)
+                    rows.append(radio)
+                    self._fields[question.id] = functools.partial(_chosen, radio)
+            else:
+                text = W.Textarea(placeholder=question.description or "Your answer", rows=2)
+                rows.append(text)
+                self._fields[question.id] = functools.partial(_typed, text)
+        answer = W.Button(description="Answer", button_style="primary").add_class("ck-si-answer")
+        skip = W.Button(description="Skip").add_class("ck-si-skip")
+        answer.on_click(lambda _: self._submit("answered"))
+        skip.on_click(lambda _: self._submit("skipped"))
+        self.widget.children = (*rows, W.HBox([answer, skip]))
+
+    def _submit(self, status: Literal["answered", "skipped"]) -> None:
+        assert isinstance(self.item, StructuredInputItem)
+        answers = {
+            qid: StructuredInputAnswerSubmission(values=read(), skipped=status == "skipped")
+            for qid, read in self._fields.items()
+        }
+        if self._on_answer is not None:
+            self._on_answer(self.item.id, StructuredInputSubmission(status=status, answers=answers))
+
+
+def _checked(boxes: list[W.Checkbox]) -> list[str]:
+    return [str(box.description) for box in boxes if box.value]
+
+
+def _chosen(radio: W.RadioButtons) -> list[str]:
+    return [str(radio.value)] if radio.value else []
+
+
+def _typed(text: W.Textarea) -> list[str]:
+    value = str(text.value).strip()
+    return [value] if value else []
+
+
 class UnknownView(ItemView):
     """An item this panel does not draw yet: shown as readable text, never dropped."""
 
@@ -339,6 +425,7 @@ def view_for(item: ThreadItem, **options: Any) -> ItemView | None:
         return UserMessageView(item)
     if isinstance(item, AssistantMessageItem):
         options.pop("on_action", None)
+        options.pop("on_answer", None)
         return AssistantMessageView(item, **options)
     if isinstance(item, WorkflowItem):
         return WorkflowView(item)
@@ -348,4 +435,6 @@ def view_for(item: ThreadItem, **options: Any) -> ItemView | None:
         return WidgetView(item, **options)
     if isinstance(item, GeneratedImageItem):
         return GeneratedImageView(item, **options)
+    if isinstance(item, StructuredInputItem):
+        return StructuredInputView(item, **options)
     return UnknownView(item)

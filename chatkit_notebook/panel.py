@@ -31,8 +31,10 @@ from chatkit.types import (
     ItemsListParams,
     ItemsListReq,
     Page,
+    StructuredInputSubmission,
     Thread,
     ThreadAddClientToolOutputParams,
+    ThreadAddStructuredInputParams,
     ThreadAddUserMessageParams,
     ThreadCreateParams,
     ThreadCustomActionParams,
@@ -42,6 +44,7 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadRetryAfterItemParams,
     ThreadsAddClientToolOutputReq,
+    ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
     ThreadsCustomActionReq,
@@ -345,6 +348,17 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         )
         return self._start_turn(ThreadsCustomActionReq(params=params))
 
+    def answer(
+        self, item_id: str, submission: StructuredInputSubmission
+    ) -> concurrent.futures.Future[None] | None:
+        """Answer (or skip) the assistant's structured questions."""
+        if self.thread_id is None or self.busy:
+            return None
+        params = ThreadAddStructuredInputParams(
+            thread_id=self.thread_id, item_id=item_id, input=submission
+        )
+        return self._start_turn(ThreadsAddStructuredInputReq(params=params))
+
     def _answer_client_tool(self, call: ClientToolCallItem) -> None:
         """Run a registered client tool and send its result back (a new streamed turn)."""
         handler = self.client_tools.get(call.name)
@@ -471,6 +485,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             allowed_image_domains=self._allowed_images,
             schedule=self._schedule,
             on_action=self.custom_action,
+            on_answer=self.answer,
         )
         if view is None:
             return

@@ -26,6 +26,10 @@ from chatkit.types import (
     GeneratedImageItem,
     NoticeEvent,
     ProgressUpdateEvent,
+    StructuredInputFreeform,
+    StructuredInputItem,
+    StructuredInputMultipleChoice,
+    StructuredInputMultipleChoiceOption,
     ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
@@ -67,11 +71,15 @@ class ProtocolServer(ChatKitServer[NotebookContext]):
         input_user_message: UserMessageItem | None,
         context: NotebookContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        if input_user_message is None:  # the client tool's output came back
+        if input_user_message is None:  # a client tool's output or an answer came back
             page = await self.store.load_thread_items(thread.id, None, 1, "desc", context)
-            call = page.data[0]
-            assert isinstance(call, ClientToolCallItem)
-            yield answer(thread, f"The client said {call.output!r}.")
+            last = page.data[0]
+            if isinstance(last, StructuredInputItem):
+                given = {q.id: q.answer.values if q.answer else None for q in last.inputs}
+                yield answer(thread, f"Noted {given} ({last.status}).")
+                return
+            assert isinstance(last, ClientToolCallItem)
+            yield answer(thread, f"The client said {last.output!r}.")
             return
         text = input_user_message.content[0].text  # type: ignore[union-attr]
         if text == "effects":
@@ -103,6 +111,22 @@ class ProtocolServer(ChatKitServer[NotebookContext]):
             yield ThreadItemDoneEvent(
                 item=GeneratedImageItem(
                     id="gen_1", thread_id=thread.id, created_at=datetime.now(), image=image
+                )
+            )
+        elif text == "ask":
+            questions: list[Any] = [
+                StructuredInputMultipleChoice(
+                    id="q_region",
+                    question="Which region?",
+                    options=[
+                        StructuredInputMultipleChoiceOption(value=v) for v in ("north", "south")
+                    ],
+                ),
+                StructuredInputFreeform(id="q_why", question="Why?"),
+            ]
+            yield ThreadItemDoneEvent(
+                item=StructuredInputItem(
+                    id="si_1", thread_id=thread.id, created_at=datetime.now(), inputs=questions
                 )
             )
         elif text == "tool":
@@ -209,3 +233,22 @@ def _walk(widget: Any) -> Iterator[Any]:
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _walk(child)
+
+
+def test_structured_questions_are_answered_in_place(
+    setup: tuple[ChatPanel, ProtocolServer],
+) -> None:
+    panel, _ = setup
+    send(panel, "ask")
+    widgets = list(_walk(panel._messages))
+    (radio,) = [w for w in widgets if type(w).__name__ == "RadioButtons"]
+    (why,) = [w for w in widgets if type(w).__name__ == "Textarea"]
+    radio.value = "south"
+    why.value = "  more stores  "
+    (button,) = [w for w in widgets if getattr(w, "description", None) == "Answer"]
+    button.click()
+    panel.wait()
+    shown = html.unescape(all_html(panel._messages))
+    assert "Noted {'q_region': ['south'], 'q_why': ['more stores']} (answered)." in shown
+    assert "Which region?: <b>south</b>" in shown  # the answered item replaced the form
+    assert not [w for w in _walk(panel._messages) if getattr(w, "description", None) == "Answer"]
