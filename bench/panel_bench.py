@@ -15,8 +15,9 @@ every 5 ms on a simulated clock, after the item was added at t = 0; then
 ``AssistantMessageView`` is driven directly with a fake ``clock`` and a ``schedule`` that
 runs deferred renders in simulated time order, so nothing sleeps. Variants:
 
-- **throttled**: the view as shipped (``FLUSH_HZ`` = 20).
-- **naive**: the same view with ``FLUSH_HZ`` set to infinity, i.e. a re-render and a
+- **throttled**: the view as shipped (``FLUSH_HZ`` = 20, finished blocks frozen, the tail
+  re-sent only when cheap next to what arrived).
+- **naive**: the whole answer re-rendered into one HTML widget on every delta, i.e. a
   whole-value ``HTML.value`` update for every delta.
 - Two **sketches** of a fix, replayed on the texts the throttled view rendered, at the
   same instants: finished top-level markdown blocks rendered and sent once, only the
@@ -341,11 +342,25 @@ class _ProbeView(_views.AssistantMessageView):
         self.rendered: list[tuple[float, str]] = []
         super().__init__(*args, **kwargs)
 
-    def _render(self) -> None:
-        before = self.widget.value
-        super()._render()
-        if self.widget.value != before:
+    def _render(self, *, final: bool) -> None:
+        before = self.flushes
+        super()._render(final=final)
+        if self.flushes != before:
             self.rendered.append((self._clock(), self.text))
+
+
+class _NaiveView(_views.AssistantMessageView):
+    """The straightforward design, for comparison: the whole answer re-rendered into one
+    HTML widget on every delta."""
+
+    def _flush_soon(self) -> None:
+        self._render(final=False)
+
+    def _render(self, *, final: bool) -> None:
+        value = render_markdown(self.text)
+        if value != self._tail.value:
+            self._tail.value = value
+            self.flushes += 1
 
 
 def _item(text: str) -> AssistantMessageItem:
@@ -429,22 +444,31 @@ def _stats(
     }
 
 
-def _measure_view(chunks: list[str], interval: float, hz: float) -> tuple[dict[str, Any], Any]:
+def _measure_view(
+    chunks: list[str],
+    interval: float,
+    hz: float,
+    view_cls: type[_views.AssistantMessageView] | None = None,
+) -> tuple[dict[str, Any], Any]:
     with flush_hz(hz):
-        view, _sim, _ = stream(chunks, interval, _ProbeView)
-    final_html = len(view.widget.value.encode())
+        view, _sim, _ = stream(chunks, interval, view_cls or _ProbeView)
+    # The answer rendered whole: the same yardstick however the view splits it.
+    final_html = len(render_markdown(view.text).encode())
     stats = _stats(RECORDER.sent, final_html, first_delta=interval)
-    assert isinstance(view, _ProbeView)
     return stats, view
 
 
-def _time_view(chunks: list[str], interval: float, hz: float, repeats: int) -> dict[str, Any]:
+def _time_view(
+    chunks: list[str],
+    interval: float,
+    hz: float,
+    repeats: int,
+    view_cls: type[_views.AssistantMessageView] = _views.AssistantMessageView,
+) -> dict[str, Any]:
     RECORDER.enabled = False  # time the view, not this file's byte counting
     try:
         with flush_hz(hz):
-            runs = [
-                stream(chunks, interval, _views.AssistantMessageView)[2] for _ in range(repeats)
-            ]
+            runs = [stream(chunks, interval, view_cls)[2] for _ in range(repeats)]
     finally:
         RECORDER.enabled = True
     median = statistics.median(runs)
@@ -590,10 +614,10 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     interval = cfg.interval_ms / 1000.0
     with recording_comms():
         throttled, probe = _measure_view(chunks, interval, float(_views.FLUSH_HZ))
-        naive, _ = _measure_view(chunks, interval, math.inf)
+        naive, _ = _measure_view(chunks, interval, math.inf, _NaiveView)
         sketches = _measure_sketches(probe.rendered, interval)
         throttled |= _time_view(chunks, interval, float(_views.FLUSH_HZ), cfg.time_repeats)
-        naive |= _time_view(chunks, interval, math.inf, max(1, cfg.time_repeats // 2))
+        naive |= _time_view(chunks, interval, math.inf, max(1, cfg.time_repeats // 2), _NaiveView)
     return {
         "quick": quick,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +47,8 @@ from chatkit.types import (
     WorkflowTaskAdded,
     WorkflowTaskUpdated,
 )
+from ipywidgets.widgets.widget_string import HTMLStyle
+from markdown_it import MarkdownIt
 
 from ._markdown import render_markdown, render_plain
 
@@ -100,7 +103,16 @@ class UserMessageView(ItemView):
 
 
 class AssistantMessageView(ItemView):
-    """Streaming markdown, re-rendered at most ``FLUSH_HZ`` times a second."""
+    """Streaming markdown that costs bytes in proportion to the answer, not its square.
+
+    ipywidgets re-sends a trait's whole value on every change. So the answer is split into
+    top-level markdown blocks: once a later block has begun, the blocks before it are
+    final, and are rendered once into an HTML widget of their own ("frozen"). Only the
+    growing tail is re-rendered, at most ``FLUSH_HZ`` times a second, and only when that
+    is cheap next to what arrived since the last send (or ``TAIL_MAX_WAIT`` has passed):
+    the bytes sent for the tail stay within ``TAIL_BYTES_FACTOR`` times the answer. An
+    open code fence is shown as plain text until it closes, then highlighted once.
+    """
 
     def __init__(
         self,
@@ -111,16 +123,24 @@ class AssistantMessageView(ItemView):
         schedule: Callable[[float, Callable[[], None]], Any] | None = None,
     ) -> None:
         super().__init__(item)
-        self.widget = W.HTML().add_class("ck-assistant")
+        self.widget = W.VBox().add_class("ck-assistant")
+        self.widget.add_class("ck-bubble")
+        self.widget.add_class("ck-bubble-assistant")
+        self._tail = W.HTML(layout=_shared_layout(), style=_shared_style()).add_class("ck-md-tail")
+        self.widget.children = (self._tail,)
         self._parts: list[str] = [c.text for c in item.content]
         self._allowed = allowed_image_domains
         self._clock = clock
         self._schedule = schedule
         self._last_flush = float("-inf")
+        self._last_tail_send = float("-inf")
+        self._frozen_chars = 0  # how much of the text is in frozen widgets
+        self._frozen_source = ""
+        self._sent_chars = 0  # how much of the text the tail showed when last sent
         self._pending = False
         self._lock = threading.Lock()
         self.flushes = 0
-        self._render()
+        self._render(final=True)
 
     @property
     def text(self) -> str:
@@ -130,7 +150,8 @@ class AssistantMessageView(ItemView):
         assert isinstance(item, AssistantMessageItem)
         self.item = item
         self._parts = [c.text for c in item.content]
-        self._render()
+        with self._lock:
+            self._render(final=True)
 
     def update(self, update: ThreadItemUpdate) -> None:
         if isinstance(update, AssistantMessageContentPartAdded):
@@ -155,7 +176,7 @@ class AssistantMessageView(ItemView):
         with self._lock:
             wait = self._last_flush + 1 / FLUSH_HZ - self._clock()
             if wait <= 0:
-                self._render()
+                self._render(final=False)
                 return
             if self._pending or self._schedule is None:
                 return  # a render is already due; or finish() will render
@@ -165,19 +186,110 @@ class AssistantMessageView(ItemView):
     def _deferred(self) -> None:
         with self._lock:
             self._pending = False
-            self._render()
+            self._render(final=False)
 
     def finish(self) -> None:
         with self._lock:
-            self._render()
+            self._render(final=True)
 
-    def _render(self) -> None:
-        self._last_flush = self._clock()
-        body = render_markdown(self.text, allowed_image_domains=self._allowed)
-        value = f'<div class="ck-bubble ck-bubble-assistant">{body}</div>'
-        if value != self.widget.value:
-            self.widget.value = value
+    def _render(self, *, final: bool) -> None:
+        now = self._clock()
+        self._last_flush = now
+        text = self.text
+        if not text.startswith(self._frozen_source):
+            self._thaw()  # the text was replaced by something else: start over
+        if not final:
+            self._freeze(text)
+        tail = text[self._frozen_chars :]
+        if not final and not self._worth_sending(tail, text, now):
+            return
+        value = _render_tail(tail, self._allowed, final=final)
+        self._last_tail_send = now
+        self._sent_chars = len(text)
+        if value != self._tail.value:
+            self._tail.value = value
             self.flushes += 1
+
+    def _worth_sending(self, tail: str, text: str, now: float) -> bool:
+        if self._last_tail_send == float("-inf"):
+            return True  # the first text shows at once
+        if now - self._last_tail_send >= TAIL_MAX_WAIT:
+            return True
+        arrived = len(text) - self._sent_chars
+        return arrived > 0 and len(tail) <= TAIL_BYTES_FACTOR * arrived
+
+    def _freeze(self, text: str) -> None:
+        """Move the finished blocks out of the tail, once they are worth a widget."""
+        suffix = text[self._frozen_chars :]
+        group_end = _block_starts(suffix)[-1]  # everything before the last block is final
+        if group_end < FREEZE_MIN_CHARS or not suffix[:group_end].strip():
+            return
+        block = W.HTML(
+            render_markdown(suffix[:group_end], allowed_image_domains=self._allowed),
+            layout=_shared_layout(),
+            style=_shared_style(),
+        ).add_class("ck-md-block")
+        self.widget.children = (*self.widget.children[:-1], block, self._tail)
+        self._frozen_chars += group_end
+        self._frozen_source = text[: self._frozen_chars]
+        self.flushes += 1
+
+    def _thaw(self) -> None:
+        self._frozen_chars = 0
+        self._frozen_source = ""
+        self.widget.children = (self._tail,)
+
+
+FREEZE_MIN_CHARS = 600
+"""Finished blocks are frozen together once they hold this many characters of markdown."""
+TAIL_BYTES_FACTOR = 1.0
+"""The tail is re-sent only while it is at most this many times what arrived since."""
+TAIL_MAX_WAIT = 0.5
+"""...or when this many seconds passed since it was last sent, so text keeps moving."""
+
+_BLOCKS = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+
+
+def _block_starts(source: str) -> list[int]:
+    """Where each top-level markdown block of ``source`` starts, as character offsets."""
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    starts = []
+    for token in _BLOCKS.parse(source):
+        if token.level == 0 and token.map is not None and token.nesting >= 0:
+            starts.append(offsets[min(token.map[0], len(lines))])
+    return sorted(set(starts)) or [0]
+
+
+def _render_tail(source: str, allowed: list[str] | None, *, final: bool) -> str:
+    """Render the growing tail; an unclosed code fence stays plain text until it closes."""
+    fences = list(_FENCE.finditer(source))
+    if not final and len(fences) % 2 == 1:
+        opening = fences[-1]
+        head = render_markdown(source[: opening.start()], allowed_image_domains=allowed)
+        body = source[opening.end() :].split("\n", 1)[1] if "\n" in source[opening.end() :] else ""
+        return f'{head}<pre class="ck-code"><code>{html.escape(body)}</code></pre>'
+    return render_markdown(source, allowed_image_domains=allowed)
+
+
+_SHARED: dict[str, W.Widget] = {}
+
+
+def _shared_layout() -> W.Layout:
+    """One Layout for every markdown part: each Layout widget costs a comm to open."""
+    if "layout" not in _SHARED:
+        _SHARED["layout"] = W.Layout()
+    return _SHARED["layout"]
+
+
+def _shared_style() -> HTMLStyle:
+    """One HTMLStyle for every markdown part, for the same reason."""
+    if "style" not in _SHARED:
+        _SHARED["style"] = HTMLStyle()
+    return _SHARED["style"]
 
 
 class WorkflowView(ItemView):

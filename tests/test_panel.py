@@ -43,8 +43,16 @@ def make_panel(
 
 
 def html_of(panel: ChatPanel) -> str:
-    """The HTML of every message shown (feedback rows and other controls left out)."""
-    return "\n".join(w.value for w in panel._messages.children if hasattr(w, "value"))
+    """The HTML of every message shown, however each is split into widgets."""
+
+    def walk(widget: object) -> Iterator[str]:
+        value = getattr(widget, "value", None)
+        if isinstance(value, str) and type(widget).__name__ == "HTML":
+            yield value
+        for child in getattr(widget, "children", ()):
+            yield from walk(child)
+
+    return "\n".join(walk(panel._messages))
 
 
 def stored_items(store_path: Path, runtime: Runtime, thread_id: str) -> list[object]:
@@ -62,14 +70,20 @@ def wait_for_html(panel: ChatPanel, text: str, timeout: float = 30) -> bool:
     seen = threading.Event()
 
     def check(_: object = None) -> None:
-        for child in panel._messages.children:
-            child.observe(check, names="value")
+        for child in _descendants(panel._messages):
+            child.observe(check, names=["value", "children"])
         if text in html_of(panel):
             seen.set()
 
     panel._messages.observe(check, names="children")
     check()
     return seen.wait(timeout)
+
+
+def _descendants(widget: object) -> Iterator[object]:
+    for child in getattr(widget, "children", ()):
+        yield child
+        yield from _descendants(child)
 
 
 def type_and_send(panel: ChatPanel, text: str) -> None:
