@@ -132,6 +132,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._pending: concurrent.futures.Future[None] | None = None  # the last other request
         self._allowed_images: list[str] | None = None
         self._syncing = False
+        self._locked = False  # the thread is locked or closed: no new messages
 
         self._threads = W.Dropdown(
             options=[("New chat", _NEW)], value=_NEW, layout=W.Layout(flex="1")
@@ -548,6 +549,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self.thread_id = thread_id
         self._views.clear()
         self._feedback.clear()
+        self._locked = False
+        self._set_busy(self.busy)
         self._last_user_item = None
         self._earlier_cursor = None
         self._earlier.layout.display = "none"
@@ -577,8 +580,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self.open_thread(value)
 
     def _set_busy(self, busy: bool) -> None:
-        self._send_button.disabled = busy
-        self._input.disabled = busy
+        self._send_button.disabled = busy or self._locked
+        self._input.disabled = busy or self._locked
         self._threads.disabled = busy
         self._new_button.disabled = self._delete_button.disabled = self._rename_button.disabled = (
             busy
@@ -588,7 +591,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def _set_thread_status(self, thread: ThreadMetadata) -> None:
         status = thread.status
-        if status.type in ("locked", "closed"):
+        self._locked = status.type in ("locked", "closed")
+        if self._locked:
             reason = getattr(status, "reason", None) or f"This chat is {status.type}."
             self._show_notice("warning", reason)
             self._input.disabled = self._send_button.disabled = True

@@ -22,19 +22,31 @@ from chatkit.types import (
     AssistantMessageItem,
     ClientEffectEvent,
     ClientToolCallItem,
+    CustomTask,
+    DurationSummary,
+    EndOfTurnItem,
     GeneratedImage,
     GeneratedImageItem,
+    LockedStatus,
     NoticeEvent,
     ProgressUpdateEvent,
     StructuredInputFreeform,
     StructuredInputItem,
     StructuredInputMultipleChoice,
     StructuredInputMultipleChoiceOption,
+    TaskItem,
+    ThreadItemAddedEvent,
     ThreadItemDoneEvent,
+    ThreadItemRemovedEvent,
+    ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
     WidgetItem,
+    Workflow,
+    WorkflowItem,
+    WorkflowTaskAdded,
+    WorkflowTaskUpdated,
 )
 
 from chatkit_notebook import NotebookContext
@@ -49,10 +61,14 @@ PNG = (
 )
 
 
+ANSWERS = iter(range(1_000_000))
+
+
 def answer(thread: ThreadMetadata, text: str) -> ThreadItemDoneEvent:
+    ProtocolServer.last_answer_id = f"msg_{next(ANSWERS)}"
     return ThreadItemDoneEvent(
         item=AssistantMessageItem(
-            id=f"msg_{datetime.now().timestamp()}",
+            id=ProtocolServer.last_answer_id,
             thread_id=thread.id,
             created_at=datetime.now(),
             content=[AssistantMessageContent(text=text)],
@@ -61,6 +77,8 @@ def answer(thread: ThreadMetadata, text: str) -> ThreadItemDoneEvent:
 
 
 class ProtocolServer(ChatKitServer[NotebookContext]):
+    last_answer_id = ""
+
     def __init__(self, store: NotebookStore) -> None:
         super().__init__(store)
         self.actions: list[tuple[str | None, str, Any]] = []
@@ -113,6 +131,45 @@ class ProtocolServer(ChatKitServer[NotebookContext]):
                     id="gen_1", thread_id=thread.id, created_at=datetime.now(), image=image
                 )
             )
+        elif text == "misc":
+            task = CustomTask(title="Read `df` (3 x 2)", status_indicator="loading")
+            workflow = WorkflowItem(
+                id="wf_1",
+                thread_id=thread.id,
+                created_at=datetime.now(),
+                workflow=Workflow(type="custom", tasks=[]),
+            )
+            yield ThreadItemAddedEvent(item=workflow)
+            yield ThreadItemUpdatedEvent(
+                item_id="wf_1", update=WorkflowTaskAdded(task=task, task_index=0)
+            )
+            done = task.model_copy(update={"status_indicator": "complete"})
+            yield ThreadItemUpdatedEvent(
+                item_id="wf_1", update=WorkflowTaskUpdated(task=done, task_index=0)
+            )
+            finished = workflow.model_copy(
+                update={
+                    "workflow": Workflow(
+                        type="custom", tasks=[done], summary=DurationSummary(duration=3)
+                    )
+                }
+            )
+            yield ThreadItemDoneEvent(item=finished)
+            yield ThreadItemDoneEvent(
+                item=TaskItem(
+                    id="task_1",
+                    thread_id=thread.id,
+                    created_at=datetime.now(),
+                    task=CustomTask(title="Checked the nulls"),
+                )
+            )
+            yield answer(thread, "temporary answer")
+            yield ThreadItemRemovedEvent(item_id=self.last_answer_id)
+            yield answer(thread, "final answer")
+            yield ThreadItemDoneEvent(
+                item=EndOfTurnItem(id="eot_1", thread_id=thread.id, created_at=datetime.now())
+            )
+            thread.status = LockedStatus(reason="This chat is read-only now.")
         elif text == "ask":
             questions: list[Any] = [
                 StructuredInputMultipleChoice(
@@ -252,3 +309,20 @@ def test_structured_questions_are_answered_in_place(
     assert "Noted {'q_region': ['south'], 'q_why': ['more stores']} (answered)." in shown
     assert "Which region?: <b>south</b>" in shown  # the answered item replaced the form
     assert not [w for w in _walk(panel._messages) if getattr(w, "description", None) == "Answer"]
+
+
+def test_workflows_tasks_removals_end_of_turn_and_locking(
+    setup: tuple[ChatPanel, ProtocolServer],
+) -> None:
+    panel, _ = setup
+    send(panel, "misc")
+    shown = html.unescape(all_html(panel._messages))
+    assert "Worked for 3s" in shown  # the finished workflow's summary
+    assert "Read `df` (3 x 2)" in shown
+    assert "ck-task-complete" in shown
+    assert "Checked the nulls" in shown
+    assert "temporary answer" not in shown  # removed by the server
+    assert "final answer" in shown
+    assert "end of turn" not in shown.lower()  # a UI hint, never drawn
+    assert "read-only now" in panel._notice.value  # locked: the reason shows...
+    assert panel._input.disabled  # ...and the composer is off
