@@ -122,7 +122,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._runtime = runtime or get_runtime()
         self.thread_id: str | None = None
         self._views: dict[str, ItemView] = {}
-        self._feedback: dict[str, W.HBox] = {}
+        self._feedback: dict[str, W.VBox] = {}
         self.effects: dict[str, Callable[[dict[str, Any]], object]] = {}
         """Handlers for ``client_effect`` events, by effect name."""
         self.client_tools: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -504,10 +504,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             return
         up = _button("", "thumbs-up", "Good answer", "ck-feedback-up")
         down = _button("", "thumbs-down", "Bad answer", "ck-feedback-down")
-        row = W.HBox([up, down]).add_class("ck-feedback")
+        # Core widgets cannot reach the browser's clipboard: show the Markdown, selectable.
+        copy = _button("Copy", "copy", "Show this answer's text to copy", "ck-copy")
+        source = W.Textarea(rows=6, layout=W.Layout(width="100%", display="none"))
+        source.add_class("ck-copy-text")
+        row = W.VBox([W.HBox([up, down, copy]), source]).add_class("ck-feedback")
         self._feedback[item.id] = row
         up.on_click(lambda _: self.feedback(item.id, "positive"))
         down.on_click(lambda _: self.feedback(item.id, "negative"))
+        copy.on_click(lambda _: self._toggle_copy(item.id, source))
         view = self._views[item.id]
         children = list(self._messages.children)
         children.insert(children.index(view.widget) + 1, row)
@@ -518,11 +523,20 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         row = self._feedback.get(item_id)
         if self.thread_id is None or row is None:
             return None
-        for button, chosen in zip(row.children, ("positive", "negative"), strict=True):
+        thumbs = row.children[0].children[:2]
+        for button, chosen in zip(thumbs, ("positive", "negative"), strict=True):
             button.button_style = "success" if chosen == kind else ""
             button.disabled = True
         params = ItemFeedbackParams(thread_id=self.thread_id, item_ids=[item_id], kind=kind)
         return self._submit(self._call_quietly(ItemsFeedbackReq(params=params)))
+
+    def _toggle_copy(self, item_id: str, source: W.Textarea) -> None:
+        view = self._views.get(item_id)
+        if source.layout.display == "none" and view is not None:
+            source.value = "".join(getattr(view, "text", ""))
+            source.layout.display = ""
+        else:
+            source.layout.display = "none"
 
     async def _call_quietly(self, request: Any) -> None:
         await self._call(request)

@@ -290,8 +290,16 @@ def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) 
     ]
     row = panel._feedback[answer_id]
     assert row in panel._messages.children  # offered under the finished answer
-    row.children[1].click()  # thumbs down
+    up, down, copy = row.children[0].children
+    down.click()
     panel.wait()
     assert received == [([answer_id], "negative")]
-    assert row.children[1].button_style == "success"
-    assert all(button.disabled for button in row.children)
+    assert down.button_style == "success"
+    assert up.disabled
+    assert down.disabled
+    copy.click()  # shows the answer's Markdown, selectable
+    source = row.children[1]
+    assert source.layout.display == ""
+    assert source.value == "42"
+    copy.click()
+    assert source.layout.display == "none"
