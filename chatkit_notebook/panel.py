@@ -39,6 +39,7 @@ from chatkit.types import (
     ThreadCreateParams,
     ThreadCustomActionParams,
     ThreadDeleteParams,
+    ThreadGetByIdParams,
     ThreadItem,
     ThreadListParams,
     ThreadMetadata,
@@ -49,6 +50,7 @@ from chatkit.types import (
     ThreadsCreateReq,
     ThreadsCustomActionReq,
     ThreadsDeleteReq,
+    ThreadsGetByIdReq,
     ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
@@ -71,6 +73,7 @@ logger = logging.getLogger("chatkit_notebook")
 
 _EVENTS: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
 _THREADS: TypeAdapter[Page[Thread]] = TypeAdapter(Page[Thread])
+_THREAD: TypeAdapter[Thread] = TypeAdapter(Thread)
 _ITEMS: TypeAdapter[Page[ThreadItem]] = TypeAdapter(Page[ThreadItem])
 _NEW = "__new__"
 HISTORY_PAGE = 50
@@ -92,6 +95,7 @@ PANEL_CSS = """
 .ck-panel .ck-notice-info { color: var(--jp-info-color1, #0b5cad); padding: 4px 0; }
 .ck-panel .ck-status-line { font-size: 85%; color: var(--jp-ui-font-color3, #888); }
 .ck-panel .ck-empty-state { color: var(--jp-ui-font-color2, #555); padding: 8px; }
+.ck-panel .ck-scroll { display: flex; flex-direction: column-reverse; }
 .ck-panel .ck-bubble table { border-collapse: collapse; }
 .ck-panel .ck-bubble th, .ck-panel .ck-bubble td { border: 1px solid var(--jp-border-color2, #ccc);
   padding: 2px 6px; }
@@ -157,7 +161,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         ).add_class("ck-bar")
 
         self._messages = W.VBox().add_class("ck-messages")
-        self._messages.layout = W.Layout(max_height="480px", overflow="auto", padding="4px")
+        self._messages.layout = W.Layout(padding="4px")
+        # A column-reverse scroll box stays anchored at its bottom: the newest message
+        # stays in view while it streams, with no JavaScript.
+        self._scroll = W.Box([self._messages]).add_class("ck-scroll")
+        self._scroll.layout = W.Layout(max_height="480px", overflow="auto")
         self._empty = W.HTML().add_class("ck-empty")
         self._earlier = _button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
@@ -180,6 +188,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             [self._input, W.VBox([self._send_button, self._stop_button, self._retry_button])]
         )
         composer.add_class("ck-composer")
+        if not status:
+            status = _default_status(server)
         self._status = W.HTML(_status_html(status)).add_class("ck-status")
 
         style = W.HTML(f"<style>{PANEL_CSS}{MARKDOWN_CSS}</style>")
@@ -193,7 +203,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._notice,
                 self._empty,
                 self._earlier,
-                self._messages,
+                self._scroll,
                 self._progress,
                 composer,
                 self._status,
@@ -331,7 +341,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             params=ItemsListParams(thread_id=thread_id, limit=HISTORY_PAGE, order="desc")
         )
         page = _ITEMS.validate_json(await self._call(request))
+        thread = _THREAD.validate_json(
+            await self._call(ThreadsGetByIdReq(params=ThreadGetByIdParams(thread_id=thread_id)))
+        )
         self._open(thread_id)
+        self._allowed_images = thread.allowed_image_domains
+        self._set_thread_status(thread)
         for item in reversed(page.data):
             self._add(item, streaming=False)
         self._set_earlier(page)
@@ -433,6 +448,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         finally:
             self._finish_views()
             self._progress.value = ""
+            if self._last_user_item is not None:
+                self._retry_button.layout.display = ""  # ask again for the last answer
         await self._load_threads()
 
     # -- applying events -----------------------------------------------------------------
@@ -664,6 +681,18 @@ def _button(description: str, icon: str, tooltip: str, css: str) -> W.Button:
     )
     button.add_class(css)
     return button
+
+
+def _default_status(server: ChatKitServer[NotebookContext]) -> str:
+    """The model in use and where the threads are stored, as far as the server tells."""
+    parts = []
+    describe = getattr(server, "describe_model", None)
+    if callable(describe):
+        parts.append(f"Model: {describe()}")
+    path = getattr(server.store, "path", None)
+    if path is not None:
+        parts.append(f"Threads: {path}")
+    return " · ".join(parts)
 
 
 def _status_html(status: str) -> str:

@@ -303,3 +303,28 @@ def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) 
     assert source.value == "42"
     copy.click()
     assert source.layout.display == "none"
+
+
+def test_status_line_names_the_model_and_the_store(store_path: Path, runtime: Runtime) -> None:
+    server = NotebookChatServer(NotebookStore(store_path), model=ScriptedModel([]))
+    panel = ChatPanel(server, NotebookContext(), runtime=runtime)
+    panel.wait()
+    assert "Model: ScriptedModel" in panel._status.value
+    assert str(store_path) in panel._status.value
+
+
+def test_retry_asks_again_for_the_last_answer(store_path: Path, runtime: Runtime) -> None:
+    model = ScriptedModel([[assistant_message("first try")], [assistant_message("second try")]])
+    panel = make_panel(store_path, runtime, model)
+    type_and_send(panel, "question")
+    assert panel._retry_button.layout.display == ""
+    panel._retry_button.click()
+    panel.wait()
+    assert "second try" in html_of(panel)
+    assert "first try" not in html_of(panel)
+    answers = [
+        i
+        for i in stored_items(store_path, runtime, panel.thread_id or "")
+        if isinstance(i, AssistantMessageItem)
+    ]
+    assert [a.content[0].text for a in answers] == ["second try"]
