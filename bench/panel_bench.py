@@ -40,12 +40,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import heapq
-import importlib.metadata
 import itertools
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -63,6 +60,7 @@ if str(REPO_ROOT) not in sys.path:
 # These imports need the sys.path entry above.
 import comm  # noqa: E402
 import ipywidgets as W  # noqa: E402
+from _common import machine, machine_line, markdown_table  # noqa: E402
 from chatkit.types import (  # noqa: E402
     AssistantMessageContent,
     AssistantMessageContentPartDone,
@@ -561,34 +559,8 @@ def _measure_sketches(rendered: list[tuple[float, str]], interval: float) -> dic
 
 # -- report -------------------------------------------------------------------------------
 
-
-def _machine() -> dict[str, Any]:
-    """Describe the CPU, memory, Python and the packages that shape the numbers."""
-    cpu = platform.processor() or platform.machine()
-    ram_kib = 0
-    # /proc is Linux-only; elsewhere the fallbacks stand.
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_kib = int(line.split()[1])
-                break
-    packages = {}
-    for name in ("ipywidgets", "comm", "jupyter_client", "markdown-it-py", "pygments"):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            packages[name] = importlib.metadata.version(name)
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 0,
-        "ram_gib": round(ram_kib / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": packages,
-    }
+# The packages that shape the numbers, reported with the machine.
+PACKAGES = ("ipywidgets", "comm", "jupyter_client", "markdown-it-py", "pygments")
 
 
 def _checks(throttled: dict[str, Any]) -> dict[str, bool]:
@@ -621,7 +593,7 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     return {
         "quick": quick,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(packages=PACKAGES, missing=None),
         "config": vars(cfg) | {"flush_hz": _views.FLUSH_HZ},
         "answer": {
             "chars": len(text),
@@ -693,22 +665,11 @@ def render(report: dict[str, Any]) -> str:
         "CPU ms, median",
         "target",
     )
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    table = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    table += [line(r) for r in rows]
+    table = markdown_table(header, rows)
     pkgs = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     return "\n".join(
         [
-            f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
-            f"Python {m['python']}, {m['platform']}; {pkgs}.",
+            machine_line(m, suffix=f"; {pkgs}"),
             f"Run: {'--quick' if report['quick'] else 'full size'}; one answer of "
             f"{ans['chars']:,} characters in {ans['deltas']:,} deltas "
             f"(~{ans['mean_delta_chars']:.1f} chars), one every {cfg['interval_ms']:g} ms of "
@@ -718,7 +679,7 @@ def render(report: dict[str, Any]) -> str:
             f"{cfg['time_repeats']} runs (naive: {max(1, cfg['time_repeats'] // 2)}) with a "
             "comm that sends nothing.",
             "",
-            *table,
+            table,
         ]
     )
 

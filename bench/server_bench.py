@@ -36,20 +36,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import gc
-import importlib.metadata
 import json
-import os
-import platform
 import pstats
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,6 +58,7 @@ if str(REPO_ROOT) not in sys.path:
 
 # These imports need the sys.path entry above. NotebookStore and NotebookChatServer come from
 # their modules because the package exports them lazily.
+from _common import machine, machine_line, markdown_table  # noqa: E402
 from agents import Agent, RunConfig, Runner  # noqa: E402
 from agents.testing import ModelStep, ScriptedModel  # noqa: E402
 from chatkit.agents import AgentContext, stream_agent_response  # noqa: E402
@@ -718,66 +715,21 @@ async def _fixed_costs(store: NotebookStore, repeats: int, ctx: NotebookContext)
 
 
 def _machine(tmp: Path) -> dict[str, Any]:
-    """Describe the CPU, memory, Python, package versions and the temp dir's filesystem."""
-    cpu = platform.processor() or platform.machine()
-    ram_kib = 0
-    # /proc is Linux-only; elsewhere the fallbacks stand.
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_kib = int(line.split()[1])
-                break
-    versions: dict[str, str] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    df = subprocess.run(
-        ["df", "-T", str(tmp)],  # noqa: S607 - df from PATH is the point: report this machine
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    df_fields = df.stdout.splitlines()[-1].split() if df.returncode == 0 else []
+    """Describe the CPU, memory, Python, package versions, commit and the temp dir's filesystem."""
+    info = machine(tmp, PACKAGES)
+    del info["df_T"]
     commit = subprocess.run(
         ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     )
+    where = {key: info.pop(key) for key in ("tmp_dir", "filesystem", "device")}
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 0,
-        "ram_gib": round(ram_kib / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": versions,
+        **info,
         "commit": commit.stdout.strip() if commit.returncode == 0 else "unknown",
-        "tmp_dir": str(tmp),
-        "filesystem": df_fields[1] if len(df_fields) > 1 else "unknown",
-        "device": df_fields[0] if df_fields else "unknown",
+        **where,
     }
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [
-        line(r) for r in rows
-    ]
 
 
 def render(report: dict[str, Any]) -> str:
@@ -871,8 +823,7 @@ def render(report: dict[str, Any]) -> str:
     ]
     pk = m["packages"]
     lines = [
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
-        f"Python {m['python']}, {m['platform']}.",
+        machine_line(m),
         f"Packages: openai-agents {pk['openai-agents']}, openai-chatkit {pk['openai-chatkit']}, "
         f"openai {pk['openai']}, pydantic {pk['pydantic']}, pydantic-core "
         f"{pk['pydantic-core']}. Commit {m['commit']}.",
@@ -882,7 +833,7 @@ def render(report: dict[str, Any]) -> str:
         "",
         f"Streaming one answer of {n} text deltas ({st['answer_chars']:,} characters):",
         "",
-        *_table(
+        markdown_table(
             (
                 "path",
                 f"{n} deltas: median ms of {cfg['stream_repeats']}",
@@ -903,7 +854,7 @@ def render(report: dict[str, Any]) -> str:
         f"Turn overhead, threads.add_user_message (model sees the newest "
         f"{tu['history_items_sent_to_model']} items):",
         "",
-        *_table(("measure", f"{items}-item thread", "new thread", "ratio"), turn_rows),
+        markdown_table(("measure", f"{items}-item thread", "new thread", "ratio"), turn_rows),
         "",
         "Timed alone in the same run: chatkit's TypeAdapter(ChatKitReq), which "
         "ChatKitServer.process builds for every request, "
@@ -922,21 +873,21 @@ def render(report: dict[str, Any]) -> str:
             "",
             "(a) by cumulative time, event-loop plumbing left out:",
             "",
-            *_profile_table(profile["server_by_cumulative"]),
+            _profile_table(profile["server_by_cumulative"]),
             "",
             "(a) by own time:",
             "",
-            *_profile_table(profile["server_by_tottime"]),
+            _profile_table(profile["server_by_tottime"]),
             "",
             "(b) by cumulative time, event-loop plumbing left out:",
             "",
-            *_profile_table(profile["direct_by_cumulative"]),
+            _profile_table(profile["direct_by_cumulative"]),
         ]
     return "\n".join(lines)
 
 
-def _profile_table(rows: list[dict[str, Any]]) -> list[str]:
-    return _table(
+def _profile_table(rows: list[dict[str, Any]]) -> str:
+    return markdown_table(
         ("function", "ncalls", "tottime s", "cumtime s"),
         [
             (r["function"], str(r["ncalls"]), f"{r['tottime_s']:.3f}", f"{r['cumtime_s']:.3f}")
@@ -964,12 +915,12 @@ def run(
     parent = REPO_ROOT.parent if tmp_parent is None else tmp_parent
     with tempfile.TemporaryDirectory(prefix="chatkit-server-bench-", dir=parent) as name:
         tmp = Path(name)
-        machine = _machine(tmp)
+        machine_info = _machine(tmp)
         streaming, profile = asyncio.run(_streaming(cfg, tmp, force_profile=force_profile))
         turns = asyncio.run(_turns(cfg, tmp))
     return {
         "quick": quick,
-        "machine": machine,
+        "machine": machine_info,
         "config": vars(cfg),
         "server_tracing_disabled": not current_config().tracing,
         "streaming": streaming,

@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import inspect
 import json
 import math
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -46,6 +43,7 @@ for _p in (BENCH_DIR, REPO_ROOT):
 
 # These imports need the sys.path entries above. NotebookStore comes from its module
 # because the package exports it lazily (a module __getattr__ that mypy cannot see through).
+from _common import machine, machine_line, markdown_table  # noqa: E402
 from chatkit.store import Store  # noqa: E402
 from chatkit.types import (  # noqa: E402
     AssistantMessageContent,
@@ -273,41 +271,6 @@ async def _run_stores(cfg: Config, tmp: Path) -> dict[str, dict[str, Any]]:
     return results
 
 
-def _machine(tmp: Path) -> dict[str, Any]:
-    """Describe the CPU, memory, Python and the temp dir's filesystem."""
-    cpu = platform.processor() or platform.machine()
-    ram_kib = 0
-    # /proc is Linux-only; elsewhere the fallbacks stand.
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_kib = int(line.split()[1])
-                break
-    df = subprocess.run(
-        ["df", "-T", str(tmp)],  # noqa: S607 - df from PATH is the point: report this machine
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    df_fields = df.stdout.splitlines()[-1].split() if df.returncode == 0 else []
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 0,
-        "ram_gib": round(ram_kib / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "tmp_dir": str(tmp),
-        "filesystem": df_fields[1] if len(df_fields) > 1 else "unknown",
-        "device": df_fields[0] if df_fields else "unknown",
-        "df_T": df.stdout.strip(),
-    }
-
-
 def _ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
     nb, sq = results["notebook"], results["sqlite"]
     return {
@@ -411,21 +374,10 @@ def render(report: dict[str, Any]) -> str:
         ),
     ]
     header = ("measure", "NotebookStore", "SQLiteStore", "NB/SQLite", "target")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    table = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    table += [line(r) for r in rows]
+    table = markdown_table(header, rows)
     where = "under the repo's parent" if report["tmp_under_repo_parent"] else "given by --tmp-dir"
     lines = [
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
-        f"Python {m['python']}, {m['platform']}.",
+        machine_line(m),
         f"Files: a temp dir {where} ({m['tmp_dir']}), {m['filesystem']} on {m['device']}.",
         f"Run: {'--quick' if report['quick'] else 'full size'}; {cfg['threads']} threads; "
         f"{cfg['appends']} timed appends per store and size, taken in turns; assistant "
@@ -433,7 +385,7 @@ def render(report: dict[str, Any]) -> str:
         "while measured. SQLite: WAL, synchronous=FULL, one transaction per mutation. "
         "Reopen runs in a fresh process after imports, with the file in the page cache.",
         "",
-        *table,
+        table,
     ]
     return "\n".join(lines)
 
@@ -454,13 +406,13 @@ def run(cfg: Config, tmp_parent: Path | None, *, quick: bool) -> dict[str, Any]:
     parent = REPO_ROOT.parent if tmp_parent is None else tmp_parent
     with tempfile.TemporaryDirectory(prefix="chatkit-store-bench-", dir=parent) as name:
         tmp = Path(name)
-        machine = _machine(tmp)
+        machine_info = machine(tmp)
         results = asyncio.run(_run_stores(cfg, tmp))
     ratios = _ratios(results)
     return {
         "quick": quick,
         "tmp_under_repo_parent": tmp_parent is None,
-        "machine": machine,
+        "machine": machine_info,
         "config": vars(cfg),
         "results": results,
         "ratios": ratios,

@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import math
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -41,6 +38,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _common import machine, machine_line, markdown_table  # noqa: E402
 from agents import RunContextWrapper  # noqa: E402
 from chatkit.agents import AgentContext  # noqa: E402
 from chatkit.types import ThreadMetadata  # noqa: E402
@@ -48,31 +46,6 @@ from chatkit.types import ThreadMetadata  # noqa: E402
 from chatkit_notebook import NotebookContext  # noqa: E402
 from chatkit_notebook import tools as T  # noqa: E402
 from chatkit_notebook.store import NotebookStore  # noqa: E402
-
-
-def machine() -> dict[str, Any]:
-    """CPU model, cores, RAM, Python and OS, as bench/store_bench.py reports them."""
-    cpu = platform.processor() or platform.machine()
-    ram_kib = 0
-    with contextlib.suppress(OSError):  # /proc is Linux-only; the fallbacks stand elsewhere
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_kib = int(line.split()[1])
-                break
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 0,
-        "ram_gib": round(ram_kib / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "pandas": pd.__version__,
-        "numpy": np.__version__,
-    }
 
 
 def big_frame(rows: int) -> pd.DataFrame:
@@ -171,7 +144,7 @@ async def run(quick: bool) -> dict[str, Any]:
         "rows": rows,
         "runs": runs,
         "baseline_runs": baseline_runs,
-        "machine": machine(),
+        "machine": {**machine(), "pandas": pd.__version__, "numpy": np.__version__},
         "tools": measures,
         "baseline": baseline,
     }
@@ -195,28 +168,17 @@ def render(report: dict[str, Any]) -> str:
     for label, (ms, size) in report["baseline"].items():
         median, worst = f"{statistics.median(ms):.1f}", f"{max(ms):.1f}"
         rows.append((f"baseline: {label}", median, worst, "", f"{size:,}"))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    table = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    table += [line(r) for r in rows]
+    table = markdown_table(header, rows)
     return "\n".join(
         [
-            f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
-            f"Python {m['python']}, pandas {m['pandas']}, numpy {m['numpy']}, {m['platform']}.",
+            machine_line(m, extras=(f"pandas {m['pandas']}", f"numpy {m['numpy']}")),
             f"Run: {'--quick' if report['quick'] else 'full size'}; tool figures are the median"
             f" of {report['runs']} runs after one warm-up, baselines of "
             f"{report['baseline_runs']}. A tool call includes its workflow task and the "
             "fsynced hidden-context write to a NotebookStore; 'preview only' is the same "
             "result without them. Target: every tool call under 1,000 ms.",
             "",
-            *table,
+            table,
         ]
     )
 
