@@ -10,7 +10,7 @@ Importing this package stays cheap: the agent runtime and the widgets load on fi
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import configure
 from .context import NotebookContext
@@ -56,6 +56,31 @@ __all__ = [
     "locate_store",
     "store_path_for",
 ]
+
+
+_session: Any = None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext chatkit_notebook``: add ``%chat`` and ``%%chat`` to this kernel."""
+    global _session
+    from .magics import ChatMagics, ChatSession
+
+    if _session is not None:
+        unload_ipython_extension(ipython)
+    _session = ChatSession(ipython)
+    ipython.register_magics(ChatMagics(ipython, _session))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext chatkit_notebook``: remove the magics and stop the loop thread."""
+    global _session
+    from .runtime import shutdown
+
+    for kind in ("line", "cell"):
+        ipython.magics_manager.magics[kind].pop("chat", None)
+    _session = None
+    shutdown()
 
 
 def __getattr__(name: str) -> object:
