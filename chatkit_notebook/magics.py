@@ -10,13 +10,19 @@ the turn and keeps the partial answer.
 
 from __future__ import annotations
 
+import argparse
+import json
+import shlex
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import Markdown, display
 
+from .config import configure, current_config
 from .context import NotebookContext
+from .errors import ChatkitNotebookError
 from .location import StoreLocation, locate_store
 
 if TYPE_CHECKING:
@@ -45,6 +51,7 @@ class ChatSession:
         self.server: NotebookChatServer = NotebookChatServer(self.store)
         self.hidden: set[str] = set()
         self.thread_id: str | None = None
+        self.pending_title: str | None = None
         self.runtime = get_runtime()
         self._told_where = False
 
@@ -64,6 +71,134 @@ class ChatSession:
         if self.thread_id is not None:
             panel.open_thread(self.thread_id)
         return panel
+
+    # -- %chatkit ------------------------------------------------------------------------
+
+    def _call(self, request: Any) -> bytes:
+        async def call() -> bytes:
+            result = await self.server.process(request.model_dump_json(), self.context())
+            return result.json  # type: ignore[union-attr]
+
+        return self.runtime.run(call())
+
+    def _threads(self) -> list[Any]:
+        from chatkit.types import ThreadListParams, ThreadsListReq
+
+        page = json.loads(self._call(ThreadsListReq(params=ThreadListParams(limit=100))))
+        return list(page["data"])
+
+    def cmd_threads(self, args: argparse.Namespace) -> Any:
+        threads = self._threads()
+        if not threads:
+            print("No threads yet: ask with %chat QUESTION, or open the panel with %chat.")
+            return None
+        rows = ["| | title | created | id |", "|---|---|---|---|"]
+        for thread in threads:
+            mark = "*" if thread["id"] == self.thread_id else ""
+            title = (thread.get("title") or "Untitled chat").replace("|", "\\|")
+            created = thread["created_at"][:16].replace("T", " ")
+            rows.append(f"| {mark} | {title} | {created} | `{thread['id']}` |")
+        display(Markdown("\n".join(rows)))
+        return None
+
+    def cmd_new(self, args: argparse.Namespace) -> None:
+        self.thread_id = None
+        self.pending_title = " ".join(args.title) or None
+        print("The next question starts a new thread.")
+
+    def cmd_use(self, args: argparse.Namespace) -> None:
+        known = {t["id"]: t for t in self._threads()}
+        if args.id not in known:
+            raise ValueError(f"no thread {args.id!r} in {self.store.path}; see %chatkit threads")
+        self.thread_id = args.id
+        print(f"Continuing {known[args.id].get('title') or args.id}.")
+
+    def cmd_rename(self, args: argparse.Namespace) -> None:
+        if self.thread_id is None:
+            raise ValueError("no current thread: ask something first, or %chatkit use ID")
+        title = " ".join(args.title)
+        self._set_title(title)
+        print(f"Renamed to {title!r}.")
+
+    def _set_title(self, title: str) -> None:
+        from chatkit.types import ThreadsUpdateReq, ThreadUpdateParams
+
+        assert self.thread_id is not None
+        params = ThreadUpdateParams(thread_id=self.thread_id, title=title)
+        self._call(ThreadsUpdateReq(params=params))
+
+    def cmd_delete(self, args: argparse.Namespace) -> None:
+        from chatkit.types import ThreadDeleteParams, ThreadsDeleteReq
+
+        if args.id not in {t["id"] for t in self._threads()}:
+            raise ValueError(f"no thread {args.id!r} in {self.store.path}; see %chatkit threads")
+        self._call(ThreadsDeleteReq(params=ThreadDeleteParams(thread_id=args.id)))
+        if self.thread_id == args.id:
+            self.thread_id = None
+        print(f"Deleted {args.id}.")
+
+    def cmd_model(self, args: argparse.Namespace) -> None:
+        if args.name or args.base_url is not None or args.api:
+            configure(model=args.name, base_url=args.base_url, api=args.api)
+        print(f"Model: {current_config().describe()}")
+
+    def cmd_store(self, args: argparse.Namespace) -> None:
+        from .server import NotebookChatServer
+        from .store import NotebookStore
+
+        if args.path:
+            path = Path(args.path).expanduser()
+            self.location = StoreLocation(path, self.location.notebook_path, "%chatkit store")
+            model = self.server.model
+            self.store = NotebookStore(path)
+            self.server = NotebookChatServer(self.store, model=model)
+            self.thread_id = None
+        print(f"Threads are stored in {self.store.path}.")
+
+    def cmd_hide(self, args: argparse.Namespace) -> None:
+        self.hidden.update(args.names)
+        shown = ", ".join(sorted(self.hidden)) or "none"
+        print(f"Hidden from the agent: {shown}.")
+
+    def cmd_show(self, args: argparse.Namespace) -> None:
+        self.hidden.difference_update(args.names)
+        shown = ", ".join(sorted(self.hidden)) or "none"
+        print(f"Hidden from the agent: {shown}.")
+
+    def cmd_export(self, args: argparse.Namespace) -> Any:
+        if self.thread_id is None:
+            raise ValueError("no current thread to export: %chatkit use ID first")
+        text = self.export_markdown(self.thread_id)
+        if args.path:
+            Path(args.path).expanduser().write_text(text, encoding="utf-8")
+            print(f"Wrote {args.path}.")
+            return None
+        display(Markdown(text))
+        return None
+
+    def export_markdown(self, thread_id: str) -> str:
+        """A thread as Markdown: the user's questions and the answers, oldest first."""
+
+        async def items() -> list[Any]:
+            found: list[Any] = []
+            after = None
+            while True:
+                page = await self.store.load_thread_items(
+                    thread_id, after, 200, "asc", self.context()
+                )
+                found.extend(page.data)
+                if not page.has_more:
+                    return found
+                after = page.after
+
+        parts = []
+        for item in self.runtime.run(items()):
+            if item.type == "user_message":
+                text = " ".join(getattr(c, "text", "") for c in item.content)
+                parts.append("**You:** " + text)
+            elif item.type == "assistant_message":
+                parts.append("".join(c.text for c in item.content))
+        return "\n\n".join(parts) + "\n"
 
     def where(self) -> str | None:
         """Where threads are kept, said once per session."""
@@ -139,6 +274,9 @@ class ChatSession:
             errors.append(str(error) or type(error).__name__)
         if preview is not None:
             preview.update(Markdown(""))
+        if self.pending_title and self.thread_id is not None:
+            title, self.pending_title = self.pending_title, None
+            self._set_title(title)
         answer = "\n\n".join(answers.values())
         if answer:
             display(Markdown(answer))
@@ -172,3 +310,67 @@ class ChatMagics(Magics):
             return self.session.panel()
         self.session.ask(question.strip())
         return None
+
+    @line_magic
+    def chatkit(self, line: str) -> Any:
+        """Manage this notebook's chats.
+
+        Usage::
+
+            %chatkit threads                  this notebook's threads (* = current)
+            %chatkit new [TITLE]              start a new thread with the next question
+            %chatkit use ID                   continue a thread
+            %chatkit rename TITLE             rename the current thread
+            %chatkit delete ID                delete a thread and its messages
+            %chatkit model [NAME] [--base-url URL] [--api responses|chat_completions]
+            %chatkit store [PATH]             where threads are kept (or keep them in PATH)
+            %chatkit hide [NAME ...]          hide variables from the agent (no names: list)
+            %chatkit show NAME ...            let the agent read them again
+            %chatkit export [PATH]            the current thread as Markdown
+        """
+        try:
+            args = _chatkit_parser().parse_args(shlex.split(line))
+            if args.command is None:
+                raise _UsageError(_chatkit_parser().format_usage().strip())
+            return getattr(self.session, f"cmd_{args.command}")(args)
+        except (_UsageError, ValueError) as e:
+            print(f"chatkit: {e}" if not str(e).startswith("usage") else str(e))
+        except ChatkitNotebookError as e:
+            print(f"chatkit: {e}")
+        return None
+
+
+class _UsageError(Exception):
+    """A bad ``%chatkit`` command line: shown as one line of usage, never a traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.format_usage().strip()}\n{self.prog}: {message}")
+
+
+def _chatkit_parser() -> _Parser:
+    parser = _Parser(prog="%chatkit", add_help=False)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("threads", help="list this notebook's threads", add_help=False)
+    new = sub.add_parser("new", help="start a new thread", add_help=False)
+    new.add_argument("title", nargs="*")
+    use = sub.add_parser("use", help="continue a thread", add_help=False)
+    use.add_argument("id")
+    rename = sub.add_parser("rename", help="rename the current thread", add_help=False)
+    rename.add_argument("title", nargs="+")
+    delete = sub.add_parser("delete", help="delete a thread", add_help=False)
+    delete.add_argument("id")
+    model = sub.add_parser("model", help="choose the model", add_help=False)
+    model.add_argument("name", nargs="?")
+    model.add_argument("--base-url")
+    model.add_argument("--api", choices=["responses", "chat_completions"])
+    store = sub.add_parser("store", help="show or change where threads are kept", add_help=False)
+    store.add_argument("path", nargs="?")
+    hide = sub.add_parser("hide", help="hide variables from the agent", add_help=False)
+    hide.add_argument("names", nargs="*")
+    show = sub.add_parser("show", help="let the agent read variables again", add_help=False)
+    show.add_argument("names", nargs="+")
+    export = sub.add_parser("export", help="the current thread as Markdown", add_help=False)
+    export.add_argument("path", nargs="?")
+    return parser

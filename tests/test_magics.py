@@ -111,3 +111,90 @@ def test_reload_leaves_one_loop_thread(shell: InteractiveShell) -> None:
     loops = [t for t in threading.enumerate() if t.name == "chatkit-notebook-loop" and t.is_alive()]
     assert len(loops) == 1
     assert "chat" in shell.magics_manager.magics["line"]
+
+
+def run(shell: InteractiveShell, line: str) -> tuple[str, list[str]]:
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", line)
+    return captured.stdout, markdown_outputs(captured)
+
+
+def test_chatkit_threads_new_use_rename_delete(shell: InteractiveShell) -> None:
+    session().server.model = ScriptedModel([[assistant_message(t)] for t in ("a", "b", "c")])
+    out, _ = run(shell, "threads")
+    assert "No threads yet" in out
+    with capture_output():
+        shell.run_line_magic("chat", "first question")
+    first = session().thread_id
+    out, _ = run(shell, "new Sales deep dive")
+    assert "next question starts a new thread" in out
+    with capture_output():
+        shell.run_line_magic("chat", "second question")
+    second = session().thread_id
+    assert second != first
+    _, tables = run(shell, "threads")
+    assert "Sales deep dive" in tables[0]  # the title given to `new`
+    assert "| * | Sales deep dive" in tables[0]  # marks the current thread
+    run(shell, f"use {first}")
+    assert session().thread_id == first
+    out, _ = run(shell, "rename Regions 'Q3'")
+    assert 'Renamed to "Regions Q3"' in out or "Renamed to 'Regions Q3'" in out
+    out, _ = run(shell, f"delete {second}")
+    assert f"Deleted {second}" in out
+    _, tables = run(shell, "threads")
+    assert "Sales deep dive" not in tables[0]
+    assert "Regions Q3" in tables[0]
+
+
+def test_chatkit_hide_and_show(shell: InteractiveShell) -> None:
+    out, _ = run(shell, "hide customers api_config")
+    assert "api_config, customers" in out
+    assert session().context().hidden == {"customers", "api_config"}
+    out, _ = run(shell, "show customers")
+    assert session().context().hidden == {"api_config"}
+
+
+def test_chatkit_export_writes_markdown(shell: InteractiveShell, tmp_path: Path) -> None:
+    session().server.model = ScriptedModel([[assistant_message("North, by far.")]])
+    with capture_output():
+        shell.run_line_magic("chat", "Which region?")
+    target = tmp_path / "chat.md"
+    run(shell, f"export {target}")
+    assert target.read_text() == "**You:** Which region?\n\nNorth, by far.\n"
+
+
+def test_chatkit_model_and_store(shell: InteractiveShell, tmp_path: Path) -> None:
+    from chatkit_notebook.config import reset_configuration
+
+    try:
+        out, _ = run(shell, "model llama3.1 --base-url http://localhost:11434")
+        assert "llama3.1 via http://localhost:11434/v1" in out
+        out, _ = run(shell, "model x --base-url localhost")
+        assert "chatkit: Base URL 'localhost' is not an http(s) URL" in out
+    finally:
+        reset_configuration()
+    other = tmp_path / "elsewhere.chatkit.json"
+    out, _ = run(shell, f"store {other}")
+    assert f"Threads are stored in {other}" in out
+    assert session().store.path == other
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("", "usage: %chatkit"),
+        ("frobnicate", "invalid choice: 'frobnicate'"),
+        ("use", "the following arguments are required: id"),
+        ("use thr_missing", "chatkit: no thread 'thr_missing'"),
+        ("rename", "the following arguments are required: title"),
+        ("model --api soap", "invalid choice: 'soap'"),
+        ("export", "chatkit: no current thread to export"),
+        ("new 'unclosed", "chatkit: No closing quotation"),
+    ],
+)
+def test_bad_arguments_give_one_line_of_usage(
+    shell: InteractiveShell, line: str, expected: str
+) -> None:
+    out, _ = run(shell, line)
+    assert expected in out
+    assert "Traceback" not in out
