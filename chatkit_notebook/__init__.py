@@ -9,6 +9,7 @@ Importing this package stays cheap: the agent runtime and the widgets load on fi
 
 from __future__ import annotations
 
+import threading
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,16 @@ def load_ipython_extension(ipython: Any) -> None:
         unload_ipython_extension(ipython)
     _session = ChatSession(ipython)
     ipython.register_magics(ChatMagics(ipython, _session))
+    # Import the server (the Agents SDK, ~1.5 s) in the background, so %load_ext returns
+    # at once and the first %chat does not wait for it.
+    threading.Thread(target=_warm_up, name="chatkit-notebook-warmup", daemon=True).start()
+
+
+def _warm_up() -> None:
+    try:
+        from . import panel, server  # noqa: F401
+    except Exception:  # reported properly when %chat imports them for real
+        return
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -42,18 +42,34 @@ class ChatSession:
 
     def __init__(self, shell: InteractiveShell) -> None:
         from .runtime import get_runtime
-        from .server import NotebookChatServer
-        from .store import NotebookStore
 
         self.shell = shell
         self.location: StoreLocation = locate_store(shell.user_ns)
-        self.store: NotebookStore = NotebookStore(self.location.path)
-        self.server: NotebookChatServer = NotebookChatServer(self.store)
+        self._store: NotebookStore | None = None
+        self._server: NotebookChatServer | None = None
         self.hidden: set[str] = set()
         self.thread_id: str | None = None
         self.pending_title: str | None = None
         self.runtime = get_runtime()
         self._told_where = False
+
+    @property
+    def store(self) -> NotebookStore:
+        """The thread store, opened on first use."""
+        if self._store is None:
+            from .store import NotebookStore
+
+            self._store = NotebookStore(self.location.path)
+        return self._store
+
+    @property
+    def server(self) -> NotebookChatServer:
+        """The ChatKit server, made on first use (the Agents SDK takes a second to import)."""
+        if self._server is None:
+            from .server import NotebookChatServer
+
+            self._server = NotebookChatServer(self.store)
+        return self._server
 
     def context(self) -> NotebookContext:
         """The context for a request: this kernel's variables, minus the hidden ones."""
@@ -150,8 +166,8 @@ class ChatSession:
             path = Path(args.path).expanduser()
             self.location = StoreLocation(path, self.location.notebook_path, "%chatkit store")
             model = self.server.model
-            self.store = NotebookStore(path)
-            self.server = NotebookChatServer(self.store, model=model)
+            self._store = NotebookStore(path)
+            self._server = NotebookChatServer(self._store, model=model)
             self.thread_id = None
         print(f"Threads are stored in {self.store.path}.")
 
