@@ -192,6 +192,16 @@ class ChatSession:
         display(Markdown(text))
         return None
 
+    def cmd_doctor(self, args: argparse.Namespace) -> None:
+        from ._doctor import run_checks
+
+        checks = self.runtime.run(run_checks(current_config(), self.store.path))
+        for check in checks:
+            mark = {True: "ok  ", False: "FAIL", None: "skip"}[check.ok]
+            print(f"{mark} {check.name}: {check.detail}")
+            if check.fix:
+                print(f"     fix: {check.fix}")
+
     def export_markdown(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
@@ -343,6 +353,7 @@ class ChatMagics(Magics):
             %chatkit hide [NAME ...]          hide variables from the agent (no names: list)
             %chatkit show NAME ...            let the agent read them again
             %chatkit export [PATH]            the current thread as Markdown
+            %chatkit doctor                   check the key, endpoint, model and store
         """
         try:
             args = _chatkit_parser().parse_args(shlex.split(line))
@@ -389,4 +400,5 @@ def _chatkit_parser() -> _Parser:
     show.add_argument("names", nargs="+")
     export = sub.add_parser("export", help="the current thread as Markdown", add_help=False)
     export.add_argument("path", nargs="?")
+    sub.add_parser("doctor", help="check the key, endpoint, model and store", add_help=False)
     return parser

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from agents.testing import ScriptedModel, assistant_message
 from chatkit.types import AssistantMessageItem, UserMessageItem
+from fake_openai import FakeOpenAI, Turn, unreachable_url
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -198,3 +199,41 @@ def test_bad_arguments_give_one_line_of_usage(
     out, _ = run(shell, line)
     assert expected in out
     assert "Traceback" not in out
+
+
+def test_doctor_passes_against_a_working_endpoint(
+    shell: InteractiveShell, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatkit_notebook.config import configure, reset_configuration
+
+    fake_openai.script(Turn.tool_call("ping", {}), Turn.text("OK", chunks=2))
+    configure(model="test-model", base_url=fake_openai.root_url, max_retries=0)
+    try:
+        out, _ = run(shell, "doctor")
+    finally:
+        reset_configuration()
+    assert "FAIL" not in out
+    assert "ok   endpoint:" in out
+    assert "including test-model" in out
+    assert "called the tool and streamed" in out
+    assert "ok   store:" in out
+
+
+def test_doctor_names_each_failure_and_its_fix(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatkit_notebook.config import configure, reset_configuration
+
+    configure(model="llama3.1", base_url=unreachable_url(), max_retries=0)
+    try:
+        out, _ = run(shell, "doctor")
+    finally:
+        reset_configuration()
+    assert "FAIL endpoint:" in out
+    assert "fix: start the server" in out
+    assert "skip model answers" in out
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    out, _ = run(shell, "doctor")
+    assert "FAIL API key: no OpenAI API key" in out
+    assert "fix: set OPENAI_API_KEY" in out

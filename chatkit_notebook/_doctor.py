@@ -1,0 +1,177 @@
+"""``%chatkit doctor``: check what breaks first, and say how to fix each failure.
+
+The checks run in order and stop being useful once one fails, so each later check is
+skipped when an earlier one it depends on failed: an API key (for OpenAI), the endpoint
+answering ``/models``, the model answering, streaming and calling a tool, and the store's
+folder being writable.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ModelConfig
+
+__all__ = ["Check", "run_checks"]
+
+
+@dataclass
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool | None  # None: skipped
+    detail: str
+    fix: str = ""
+
+
+async def run_checks(config: ModelConfig, store_path: Path) -> list[Check]:
+    """Run every check against the given settings and store file."""
+    checks: list[Check] = []
+    key_ok = _check_key(config, checks)
+    reachable = await _check_endpoint(config, checks) if key_ok else _skip(checks, "endpoint")
+    if reachable:
+        await _check_model(config, checks)
+    else:
+        _skip(checks, "model answers, streams and calls tools")
+    _check_store(store_path, checks)
+    return checks
+
+
+def _skip(checks: list[Check], name: str) -> bool:
+    checks.append(Check(name, None, "skipped: an earlier check failed"))
+    return False
+
+
+def _check_key(config: ModelConfig, checks: list[Check]) -> bool:
+    if config.api_key or not config.is_openai:
+        source = "set" if config.api_key else "not needed for a local endpoint"
+        checks.append(Check("API key", True, source))
+        return True
+    checks.append(
+        Check(
+            "API key",
+            False,
+            "no OpenAI API key",
+            "set OPENAI_API_KEY, or use a local model: %chatkit model NAME --base-url URL",
+        )
+    )
+    return False
+
+
+async def _check_endpoint(config: ModelConfig, checks: list[Check]) -> bool:
+    from openai import AsyncOpenAI, OpenAIError
+
+    url = config.base_url or "https://api.openai.com/v1"
+    client = AsyncOpenAI(
+        api_key=config.api_key or "not-needed", base_url=config.base_url, max_retries=0, timeout=10
+    )
+    try:
+        models = [m.id async for m in client.models.list()]
+    except OpenAIError as e:
+        checks.append(
+            Check(
+                "endpoint",
+                False,
+                f"{url} did not answer: {type(e).__name__}: {e}",
+                "start the server, and give the URL of its OpenAI API (it usually ends in /v1; "
+                "Ollama: http://localhost:11434/v1)",
+            )
+        )
+        return False
+    finally:
+        await client.close()
+    name = config.model_name
+    listed = name in models
+    detail = f"{url} answers; {len(models)} models" + (f", including {name}" if listed else "")
+    fix = (
+        ""
+        if listed or not models
+        else f"{name!r} is not listed: %chatkit model NAME with one of {models[:5]}"
+    )
+    checks.append(Check("endpoint", True, detail, fix))
+    return True
+
+
+async def _check_model(config: ModelConfig, checks: list[Check]) -> None:
+    from agents import Agent, RunConfig, Runner, function_tool
+
+    called: list[bool] = []
+
+    @function_tool
+    def ping() -> str:
+        """Answer a health check. Call this tool once, then reply with the word OK."""
+        called.append(True)
+        return "pong"
+
+    name = "model answers, streams and calls tools"
+    try:
+        model = config.build_model()
+        agent = Agent(
+            name="doctor",
+            instructions="Call the ping tool exactly once, then reply with the single word OK.",
+            tools=[ping],
+            model=model,
+        )
+        result = Runner.run_streamed(
+            agent, "Health check.", run_config=RunConfig(tracing_disabled=True), max_turns=3
+        )
+        deltas = 0
+        async for event in result.stream_events():
+            if (
+                event.type == "raw_response_event"
+                and event.data.type == "response.output_text.delta"
+            ):
+                deltas += 1
+    except Exception as e:  # any failure (ConfigError included) is the finding
+        checks.append(
+            Check(
+                name,
+                False,
+                f"{config.model_name}: {type(e).__name__}: {e}",
+                "see the error; %chatkit model NAME",
+            )
+        )
+        return
+    problems = []
+    if not called:
+        problems.append("did not call the tool (the panel's tools need tool calling)")
+    if deltas == 0:
+        problems.append("did not stream text")
+    if problems:
+        checks.append(
+            Check(
+                name,
+                False,
+                f"{config.model_name} " + " and ".join(problems),
+                "pick a model that supports tool calls",
+            )
+        )
+    else:
+        checks.append(
+            Check(name, True, f"{config.model_name} called the tool and streamed {deltas} deltas")
+        )
+
+
+def _check_store(path: Path, checks: list[Check]) -> None:
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".chatkit-doctor-"):
+            pass
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(f"{path} is read-only")
+    except OSError as e:
+        checks.append(
+            Check(
+                "store",
+                False,
+                f"cannot write {path}: {e}",
+                "choose a writable file: %chatkit store PATH",
+            )
+        )
+        return
+    checks.append(Check("store", True, f"{path} is writable"))
