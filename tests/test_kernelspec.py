@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the wheel from this checkout and install it (no dependencies) into a prefix."""
+    """Build the wheel from this checkout and install it into a fresh environment.
+
+    The fresh environment gets the wheel only (no dependencies): the test needs its
+    shared data, and the kernel it starts runs on this interpreter. (pip's ``--prefix``
+    would uninstall the package from the running environment first.)
+    """
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -34,22 +40,30 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
     )
     (wheel,) = work.glob("chatkit_notebook-*.whl")
-    prefix = work / "prefix"
+    fresh = work / "env"
+    venv.create(fresh, with_pip=False)
+    python = fresh / "bin" / "python"
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
+            "--python",
+            str(python),
             "install",
             "--no-deps",
             "-q",
-            "--prefix",
-            str(prefix),
             str(wheel),
         ],
         check=True,
     )
-    return prefix / "share" / "jupyter"
+    return fresh / "share" / "jupyter"
+
+
+def test_building_it_left_this_environment_alone(installed: Path) -> None:
+    # Subprocesses (workers, kernels) must still import the package after the wheel test.
+    found = subprocess.run([sys.executable, "-c", "import chatkit_notebook"], check=False, cwd="/")
+    assert found.returncode == 0
 
 
 def test_the_kernelspec_is_listed(installed: Path) -> None:
