@@ -459,13 +459,20 @@ class FakeOpenAI:
         models: The model ids ``GET /v1/models`` lists.
         hang_timeout: How long a hanging or gated turn waits before the server ends the
             response (outcome ``timeout``): a hang detector for a test that forgot to release.
+        fallback: What to answer once the script is empty (e.g. for example notebooks run
+            offline); ``None`` answers an unscripted request with an error.
     """
 
     def __init__(
-        self, models: Sequence[str] = ("test-model",), *, hang_timeout: float = 30
+        self,
+        models: Sequence[str] = ("test-model",),
+        *,
+        hang_timeout: float = 30,
+        fallback: Callable[[], Turn] | None = None,
     ) -> None:
         self.models = list(models)
         self.hang_timeout = hang_timeout
+        self.fallback = fallback
         self.unscripted: list[RecordedRequest] = []
         self._turns: deque[Turn] = deque()
         self._requests: list[RecordedRequest] = []
@@ -562,7 +569,9 @@ class FakeOpenAI:
 
     def _next_turn(self) -> Turn | None:
         with self._changed:
-            return self._turns.popleft() if self._turns else None
+            if self._turns:
+                return self._turns.popleft()
+        return self.fallback() if self.fallback is not None else None
 
 
 @pytest.fixture(name="fake_openai")
