@@ -273,8 +273,12 @@ class ChatSession:
         answers: dict[str, str] = {}
         errors: list[str] = []
         last = 0.0
+        # Held so it can be closed: an interrupt can land outside the bridge's own wait
+        # (while the preview updates), and a traceback kept by IPython would keep an
+        # unclosed generator, and so the model's stream, alive.
+        stream = self.runtime.iterate(frames)
         try:
-            for chunk in self.runtime.iterate(frames):
+            for chunk in stream:
                 event = _EVENTS.validate_json(chunk.removeprefix(b"data: "))
                 if event.type == "thread.created":
                     self.thread_id = event.thread.id
@@ -298,6 +302,8 @@ class ChatSession:
             raise
         except Exception as error:  # unknown thread and the like, raised before streaming
             errors.append(str(error) or type(error).__name__)
+        finally:
+            stream.close()  # cancels the turn if it is still running, and waits for it
         if preview is not None:
             preview.update(Markdown(""))
         if self.pending_title and self.thread_id is not None:

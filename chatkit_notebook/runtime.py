@@ -21,7 +21,7 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any, TypeVar
 
 __all__ = ["Runtime", "get_runtime", "shutdown"]
@@ -151,7 +151,7 @@ class Runtime:
         loop.call_soon_threadsafe(start)
         return future, settled
 
-    def iterate(self, stream: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]:
+    def iterate(self, stream: Callable[[], AsyncIterator[_T]]) -> Generator[_T, None, None]:
         """Walk an async stream from synchronous code, one item at a time.
 
         ``stream`` is called on the loop to make the iterator. Items cross over through a
