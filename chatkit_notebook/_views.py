@@ -134,8 +134,7 @@ class AssistantMessageView(ItemView):
         self._schedule = schedule
         self._last_flush = float("-inf")
         self._last_tail_send = float("-inf")
-        self._frozen_chars = 0  # how much of the text is in frozen widgets
-        self._frozen_source = ""
+        self._frozen_source = ""  # the start of the text shown in frozen widgets
         self._sent_chars = 0  # how much of the text the tail showed when last sent
         self._pending = False
         self._lock = threading.Lock()
@@ -200,7 +199,7 @@ class AssistantMessageView(ItemView):
             self._thaw()  # the text was replaced by something else: start over
         if not final:
             self._freeze(text)
-        tail = text[self._frozen_chars :]
+        tail = text[len(self._frozen_source) :]
         if not final and not self._worth_sending(tail, text, now):
             return
         value = _render_tail(tail, self._allowed, final=final)
@@ -220,7 +219,7 @@ class AssistantMessageView(ItemView):
 
     def _freeze(self, text: str) -> None:
         """Move the finished blocks out of the tail, once they are worth a widget."""
-        suffix = text[self._frozen_chars :]
+        suffix = text[len(self._frozen_source) :]
         group_end = _block_starts(suffix)[-1]  # everything before the last block is final
         if group_end < FREEZE_MIN_CHARS or not suffix[:group_end].strip():
             return
@@ -230,12 +229,10 @@ class AssistantMessageView(ItemView):
             style=_shared_style(),
         ).add_class("ck-md-block")
         self.widget.children = (*self.widget.children[:-1], block, self._tail)
-        self._frozen_chars += group_end
-        self._frozen_source = text[: self._frozen_chars]
+        self._frozen_source = text[: len(self._frozen_source) + group_end]
         self.flushes += 1
 
     def _thaw(self) -> None:
-        self._frozen_chars = 0
         self._frozen_source = ""
         self.widget.children = (self._tail,)
 

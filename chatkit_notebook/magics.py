@@ -237,28 +237,11 @@ class ChatSession:
         """Run one turn in the current thread, streaming into the cell; return the answer."""
         from chatkit.types import (
             AssistantMessageContentPartTextDelta,
-            InferenceOptions,
-            ThreadAddUserMessageParams,
-            ThreadCreateParams,
-            ThreadsAddUserMessageReq,
-            ThreadsCreateReq,
-            UserMessageInput,
-            UserMessageTextContent,
         )
 
-        from .panel import _EVENTS
+        from .panel import _EVENTS, message_request
 
-        content = UserMessageInput(
-            content=[UserMessageTextContent(text=text)],
-            attachments=[],
-            inference_options=InferenceOptions(),
-        )
-        request: Any
-        if self.thread_id is None:
-            request = ThreadsCreateReq(params=ThreadCreateParams(input=content))
-        else:
-            params = ThreadAddUserMessageParams(thread_id=self.thread_id, input=content)
-            request = ThreadsAddUserMessageReq(params=params)
+        request = message_request(self.thread_id, text)
         server, context = self.server, self.context()
 
         async def frames() -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -247,17 +246,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if not text or self.busy:
             return None
         self._input.value = ""
-        content = UserMessageInput(
-            content=[UserMessageTextContent(text=text)],
-            attachments=[],
-            inference_options=InferenceOptions(),
-        )
-        if self.thread_id is None:
-            request: Any = ThreadsCreateReq(params=ThreadCreateParams(input=content))
-        else:
-            params = ThreadAddUserMessageParams(thread_id=self.thread_id, input=content)
-            request = ThreadsAddUserMessageReq(params=params)
-        return self._start_turn(request)
+        return self._start_turn(message_request(self.thread_id, text))
 
     def retry(self) -> concurrent.futures.Future[None] | None:
         """Ask again for the answer to the last message."""
@@ -675,6 +664,19 @@ def _call_foreign(
         return {"error": f"{what} failed: {type(error).__name__}: {error}"}
 
 
+def message_request(thread_id: str | None, text: str) -> Any:
+    """The ChatKit request that sends ``text``: a new thread, or a message in ``thread_id``."""
+    content = UserMessageInput(
+        content=[UserMessageTextContent(text=text)],
+        attachments=[],
+        inference_options=InferenceOptions(),
+    )
+    if thread_id is None:
+        return ThreadsCreateReq(params=ThreadCreateParams(input=content))
+    params = ThreadAddUserMessageParams(thread_id=thread_id, input=content)
+    return ThreadsAddUserMessageReq(params=params)
+
+
 def _button(description: str, icon: str, tooltip: str, css: str) -> W.Button:
     button = W.Button(
         description=description, icon=icon, tooltip=tooltip, layout=W.Layout(width="auto")
@@ -722,9 +724,4 @@ def _shown_name(name: str, value: object) -> bool:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    try:
-        detail = json.loads(text)
-    except ValueError:
-        return text
-    return str(detail)
+    return str(error) or type(error).__name__
