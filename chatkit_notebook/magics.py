@@ -233,13 +233,27 @@ class ChatSession:
         self._told_where = True
         return self.location.describe()
 
+    def _apply(self, chunk: bytes, answers: dict[str, str], errors: list[str]) -> None:
+        """Take one streamed event into the answers so far (by item id) and the errors."""
+        from chatkit.types import AssistantMessageContentPartTextDelta
+
+        from .panel import _EVENTS
+
+        event = _EVENTS.validate_json(chunk.removeprefix(b"data: "))
+        if event.type == "thread.created":
+            self.thread_id = event.thread.id
+        elif event.type == "thread.item.updated" and isinstance(
+            event.update, AssistantMessageContentPartTextDelta
+        ):
+            answers[event.item_id] = answers.get(event.item_id, "") + event.update.delta
+        elif event.type == "thread.item.done" and event.item.type == "assistant_message":
+            answers[event.item.id] = "".join(part.text for part in event.item.content)
+        elif event.type == "error":
+            errors.append(event.message or "Something went wrong while answering.")
+
     def ask(self, text: str) -> str:
         """Run one turn in the current thread, streaming into the cell; return the answer."""
-        from chatkit.types import (
-            AssistantMessageContentPartTextDelta,
-        )
-
-        from .panel import _EVENTS, message_request
+        from .panel import message_request
 
         request = message_request(self.thread_id, text)
         server, context = self.server, self.context()
@@ -255,28 +269,22 @@ class ChatSession:
         preview = display(Markdown(""), display_id=True)
         answers: dict[str, str] = {}
         errors: list[str] = []
-        last = 0.0
+        last, shown = 0.0, ""
         # Held so it can be closed: an interrupt can land outside the bridge's own wait
         # (while the preview updates), and a traceback kept by IPython would keep an
         # unclosed generator, and so the model's stream, alive.
-        stream = self.runtime.iterate(frames)
+        stream = self.runtime.iterate(frames, idle=1 / PREVIEW_HZ)
         try:
             for chunk in stream:
-                event = _EVENTS.validate_json(chunk.removeprefix(b"data: "))
-                if event.type == "thread.created":
-                    self.thread_id = event.thread.id
-                elif event.type == "thread.item.updated" and isinstance(
-                    event.update, AssistantMessageContentPartTextDelta
-                ):
-                    answers[event.item_id] = answers.get(event.item_id, "") + event.update.delta
-                elif event.type == "thread.item.done" and event.item.type == "assistant_message":
-                    answers[event.item.id] = "".join(part.text for part in event.item.content)
-                elif event.type == "error":
-                    errors.append(event.message or "Something went wrong while answering.")
+                if chunk is not None:  # None: a pause, when the throttled preview catches up
+                    self._apply(chunk, answers, errors)
                 now = time.monotonic()
-                if preview is not None and now - last >= 1 / PREVIEW_HZ:
-                    preview.update(Markdown("\n\n".join(answers.values())))
-                    last = now
+                if preview is None or now - last < 1 / PREVIEW_HZ:
+                    continue
+                text_so_far = "\n\n".join(answers.values())
+                if text_so_far != shown:
+                    preview.update(Markdown(text_so_far))
+                    last, shown = now, text_so_far
         except KeyboardInterrupt:
             text_so_far = "\n\n".join(answers.values())
             if preview is not None:

@@ -21,8 +21,9 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 __all__ = ["Runtime", "get_runtime", "shutdown"]
 
@@ -31,6 +32,16 @@ _T = TypeVar("_T")
 # How long a cancelled stream may take to clean up (persist its partial answer) before
 # the interrupt is passed on regardless.
 CANCEL_GRACE_SECONDS = 10.0
+
+# How often a wait in the caller's thread wakes up to let a pending interrupt in. The
+# kernel's interrupt is a SIGINT to the process, and the OS may hand it to any thread (the
+# loop's, zmq's): CPython then only flags it for the main thread, which does not notice
+# while it sits in a lock wait. Without these wake-ups the interrupt button would do
+# nothing until the answer had finished.
+INTERRUPT_CHECK_SECONDS = 0.05
+
+
+_IDLE = object()  # what _get returns when nothing arrived in time
 
 
 class _End:
@@ -108,10 +119,12 @@ class Runtime:
         self._refuse_own_thread()
         future, settled = self._submit_tracked(coro)
         try:
-            return future.result(timeout)
+            if not _wait(_future_done(future), timeout):
+                raise concurrent.futures.TimeoutError
+            return future.result()
         except KeyboardInterrupt:
             future.cancel()
-            settled.wait(CANCEL_GRACE_SECONDS)
+            _wait(settled.wait, CANCEL_GRACE_SECONDS)
             raise
 
     def _submit_tracked(
@@ -151,13 +164,25 @@ class Runtime:
         loop.call_soon_threadsafe(start)
         return future, settled
 
-    def iterate(self, stream: Callable[[], AsyncIterator[_T]]) -> Generator[_T, None, None]:
+    @overload
+    def iterate(self, stream: Callable[[], AsyncIterator[_T]]) -> Generator[_T, None, None]: ...
+
+    @overload
+    def iterate(
+        self, stream: Callable[[], AsyncIterator[_T]], idle: float
+    ) -> Generator[_T | None, None, None]: ...
+
+    def iterate(
+        self, stream: Callable[[], AsyncIterator[_T]], idle: float | None = None
+    ) -> Generator[_T | None, None, None]:
         """Walk an async stream from synchronous code, one item at a time.
 
         ``stream`` is called on the loop to make the iterator. Items cross over through a
-        queue as they arrive. A ``KeyboardInterrupt`` in the caller (or the caller closing
-        the generator early) cancels the task that walks the stream, waits until it has
-        finished cleaning up, and then lets the interrupt propagate.
+        queue as they arrive. With ``idle``, ``None`` is yielded whenever that many seconds
+        pass without an item, so a caller that throttles its output can catch up during a
+        pause. A ``KeyboardInterrupt`` in the caller (or the caller closing the generator
+        early) cancels the task that walks the stream, waits until it has finished cleaning
+        up, and then lets the interrupt propagate.
 
         Raises:
             RuntimeError: when called from the loop's own thread (that would deadlock).
@@ -181,7 +206,10 @@ class Runtime:
         finished = False
         try:
             while True:
-                item = items.get()
+                item = _get(items, idle)
+                if item is _IDLE:
+                    yield None
+                    continue
                 if isinstance(item, _End):
                     finished = True
                     if item.error is not None:
@@ -191,7 +219,7 @@ class Runtime:
         finally:
             if not finished:  # interrupted, or the caller stopped early
                 future.cancel()
-                settled.wait(CANCEL_GRACE_SECONDS)
+                _wait(settled.wait, CANCEL_GRACE_SECONDS)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Cancel what is running, stop the loop and join its thread."""
@@ -207,6 +235,46 @@ class Runtime:
         if self._thread is not None and threading.current_thread() is self._thread:
             msg = "Runtime.run/iterate called on the runtime's own loop; await the coroutine"
             raise RuntimeError(msg)
+
+
+def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
+    """Call ``wait(seconds)`` (true once done) until done or ``timeout``; return whether done.
+
+    Waits in short slices so that a pending ``KeyboardInterrupt`` is raised promptly (see
+    :data:`INTERRUPT_CHECK_SECONDS`); a second interrupt during a cleanup wait ends it.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = INTERRUPT_CHECK_SECONDS
+        if deadline is not None:
+            left = min(left, deadline - time.monotonic())
+        if wait(max(left, 0)):
+            return True
+        if left <= 0:
+            return False
+
+
+def _future_done(future: concurrent.futures.Future[Any]) -> Callable[[float], bool]:
+    return lambda seconds: not concurrent.futures.wait([future], seconds).not_done
+
+
+def _get(items: queue.SimpleQueue[Any], idle: float | None) -> Any:
+    """The next item, or ``_IDLE`` after ``idle`` seconds without one.
+
+    Waits in slices so a pending ``KeyboardInterrupt`` gets in (see
+    :data:`INTERRUPT_CHECK_SECONDS`).
+    """
+    deadline = None if idle is None else time.monotonic() + idle
+    while True:
+        left = INTERRUPT_CHECK_SECONDS
+        if deadline is not None:
+            left = min(left, deadline - time.monotonic())
+            if left <= 0:
+                return _IDLE
+        try:
+            return items.get(timeout=left)
+        except queue.Empty:
+            continue
 
 
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from agents.testing import ScriptedModel, assistant_message
 from chatkit.types import AssistantMessageItem, UserMessageItem
-from fake_openai import FakeOpenAI, Turn, unreachable_url
+from fake_openai import FakeOpenAI, Gate, Turn, unreachable_url
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -33,10 +33,11 @@ def session() -> chatkit_notebook.magics.ChatSession:
 
 
 def markdown_outputs(captured: object) -> list[str]:
+    """The Markdown outputs that stay in the cell (display updates, the preview, do not)."""
     return [
         o.data["text/markdown"]
         for o in captured.outputs  # type: ignore[attr-defined]
-        if o.data.get("text/markdown")
+        if o.data.get("text/markdown") and not o.update
     ]
 
 
@@ -80,6 +81,46 @@ def test_cell_magic_sends_the_cell_and_continues_the_thread(
     users = [i for i in stored(tmp_path) if isinstance(i, UserMessageItem)]
     assert users[1].content[0].text.startswith("Explain this code:\n\nfor x in range(3):")
     assert len([i for i in stored(tmp_path) if isinstance(i, AssistantMessageItem)]) == 2
+
+
+def test_the_preview_shows_the_text_so_far_while_the_model_pauses(
+    shell: InteractiveShell, fake_openai: FakeOpenAI
+) -> None:
+    # The preview is throttled; text held back by the throttle must still show when the
+    # model goes quiet (thinking, or calling a tool), not only when the next piece comes.
+    from chatkit_notebook.config import configure, reset_configuration
+
+    gate = Gate()
+    fake_openai.script(Turn.text(["It ", "was ", "a ", "dark ", "night."]).paced(gate))
+    configure(model="test-model", base_url=fake_openai.root_url, max_retries=0)
+    shown: list[bool] = []
+
+    def pace(captured: object) -> None:
+        def wait_for_preview(text: str) -> bool:
+            poll = threading.Event()  # never set: its wait is the polling interval
+            for _ in range(3000):  # up to 30 s, a hang detector
+                outputs = captured.outputs  # type: ignore[attr-defined]
+                if any(o.data.get("text/markdown") == text for o in outputs):
+                    return True
+                poll.wait(0.01)
+            return False
+
+        gate.allow()
+        shown.append(wait_for_preview("It "))
+        gate.allow()  # lands within the throttle's interval of the last update: held back
+        shown.append(wait_for_preview("It was "))  # the model is quiet now
+        gate.open()
+
+    try:
+        with capture_output() as captured:
+            pacer = threading.Thread(target=pace, args=(captured,))
+            pacer.start()
+            shell.run_line_magic("chat", "Tell me a story")
+            pacer.join()
+    finally:
+        reset_configuration()
+    assert shown == [True, True]
+    assert markdown_outputs(captured)[-1] == "It was a dark night."
 
 
 def test_chat_without_a_question_shows_the_panel(shell: InteractiveShell) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -93,6 +94,102 @@ def test_interrupt_cancels_the_stream_and_waits_for_its_cleanup(runtime: Runtime
                 _thread.interrupt_main()  # what the kernel's interrupt button does
     assert seen == [0, 1, 2]
     assert cleaned_up.is_set()  # iterate returned only after the stream had cleaned up
+
+
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def sigint_on_another_thread(when: threading.Event) -> threading.Thread:
+    """SIGINT handled by a helper thread once ``when`` is set, as the OS may do in a kernel.
+
+    The kernel's interrupt is a SIGINT to the process; the OS can hand it to any thread.
+    CPython then only flags it for the main thread, which does not see the flag while it is
+    blocked in a lock wait.
+    """
+
+    def deliver() -> None:
+        if when.wait(timeout=30):
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    return thread
+
+
+@pytest.mark.usefixtures("sigint_raises")
+def test_interrupt_lands_while_waiting_even_if_another_thread_took_the_signal(
+    runtime: Runtime,
+) -> None:
+    got_first, cancelled = threading.Event(), threading.Event()
+
+    async def stalls() -> AsyncIterator[str]:
+        yield "first"
+        try:
+            await asyncio.sleep(30)  # a model that went quiet
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        yield "the stall ended: the interrupt was never seen"
+
+    helper = sigint_on_another_thread(got_first)
+    seen = []
+    with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (the loop is the call under test)
+        for item in runtime.iterate(stalls):
+            seen.append(item)
+            got_first.set()
+    helper.join()
+    assert seen == ["first"]
+    assert cancelled.is_set()
+
+
+@pytest.mark.usefixtures("sigint_raises")
+def test_run_is_interruptible_even_if_another_thread_took_the_signal(runtime: Runtime) -> None:
+    waiting, cancelled = threading.Event(), threading.Event()
+
+    async def stalls() -> str:
+        waiting.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "the stall ended: the interrupt was never seen"
+
+    helper = sigint_on_another_thread(waiting)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.run(stalls())
+    helper.join()
+    assert cancelled.is_set()
+
+
+def test_iterate_yields_none_during_a_pause_when_asked(runtime: Runtime) -> None:
+    resumed = threading.Event()
+
+    async def pausing() -> AsyncIterator[int]:
+        yield 1
+        if not await asyncio.to_thread(resumed.wait, 30):
+            raise AssertionError("the consumer was never told about the pause")
+        yield 2
+
+    items = []
+    for item in runtime.iterate(pausing, idle=0.02):
+        items.append(item)
+        if item is None:
+            resumed.set()
+    assert items[:2] == [1, None]
+    assert [i for i in items if i is not None] == [1, 2]
+
+
+def test_run_times_out(runtime: Runtime) -> None:
+    async def slow() -> None:
+        await asyncio.sleep(30)
+
+    with pytest.raises(TimeoutError):
+        runtime.run(slow(), timeout=0.05)
 
 
 def test_stopping_the_consumer_early_cancels_the_stream(runtime: Runtime) -> None:
