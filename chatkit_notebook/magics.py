@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from .config import configure, current_config
 from .context import NotebookContext
@@ -114,7 +114,7 @@ class ChatSession:
             title = (thread.get("title") or "Untitled chat").replace("|", "\\|")
             created = thread["created_at"][:16].replace("T", " ")
             rows.append(f"| {mark} | {title} | {created} | `{thread['id']}` |")
-        display(Markdown("\n".join(rows)))
+        display(_markdown("\n".join(rows)), raw=True)
         return None
 
     def cmd_new(self, args: argparse.Namespace) -> None:
@@ -189,7 +189,7 @@ class ChatSession:
             Path(args.path).expanduser().write_text(text, encoding="utf-8")
             print(f"Wrote {args.path}.")
             return None
-        display(Markdown(text))
+        display(_markdown(text), raw=True)
         return None
 
     def cmd_doctor(self, args: argparse.Namespace) -> None:
@@ -266,7 +266,7 @@ class ChatSession:
         note = self.where()
         if note:
             print(note)
-        preview = display(Markdown(""), display_id=True)
+        preview = display(_markdown(""), raw=True, display_id=True)
         answers: dict[str, str] = {}
         errors: list[str] = []
         last, shown = 0.0, ""
@@ -283,29 +283,40 @@ class ChatSession:
                     continue
                 text_so_far = "\n\n".join(answers.values())
                 if text_so_far != shown:
-                    preview.update(Markdown(text_so_far))
+                    preview.update(_markdown(text_so_far), raw=True)
                     last, shown = now, text_so_far
         except KeyboardInterrupt:
             text_so_far = "\n\n".join(answers.values())
             if preview is not None:
-                preview.update(Markdown(""))
-            display(Markdown(text_so_far + "\n\n*(stopped; the partial answer is kept)*"))
+                preview.update(_markdown(""), raw=True)
+            display(
+                _markdown(text_so_far + "\n\n*(stopped; the partial answer is kept)*"), raw=True
+            )
             raise
         except Exception as error:  # unknown thread and the like, raised before streaming
             errors.append(str(error) or type(error).__name__)
         finally:
             stream.close()  # cancels the turn if it is still running, and waits for it
         if preview is not None:
-            preview.update(Markdown(""))
+            preview.update(_markdown(""), raw=True)
         if self.pending_title and self.thread_id is not None:
             title, self.pending_title = self.pending_title, None
             self._set_title(title)
         answer = "\n\n".join(answers.values())
         if answer:
-            display(Markdown(answer))
+            display(_markdown(answer), raw=True)
         for message in errors:
             print(f"chat: {message}")
         return answer
+
+
+def _markdown(text: str) -> dict[str, str]:
+    """A raw Markdown output whose plain-text form is the text itself.
+
+    (``IPython.display.Markdown`` would leave ``<IPython.core.display.Markdown object>`` in
+    a saved notebook's emptied preview, for every front end that shows text/plain.)
+    """
+    return {"text/markdown": text, "text/plain": text}
 
 
 @magics_class

@@ -61,6 +61,8 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     with capture_output() as captured:
         shell.run_line_magic("chat", "Which region sold most? Don't guess -- read `df`.")
     assert markdown_outputs(captured) == ["**North** sold most."]  # the final, plain output
+    final = [o for o in captured.outputs if o.data.get("text/markdown")][-1]
+    assert final.data["text/plain"] == "**North** sold most."  # what a terminal IPython shows
     assert "Threads are stored in" in captured.stdout  # said once, on the first turn
     items = stored(tmp_path)
     assert [type(i).__name__ for i in items] == ["UserMessageItem", "AssistantMessageItem"]
