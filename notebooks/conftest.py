@@ -3,12 +3,16 @@
 Each notebook's kernel gets, from its environment only (nothing in the notebooks exists
 for the tests): ``JPY_SESSION_NAME`` set to the notebook's path, as Jupyter Server sets
 it; ``CHATKIT_NOTEBOOK_STORE`` in a temporary folder, so no store file lands in the repo;
-and ``OPENAI_BASE_URL`` pointing at the loopback OpenAI-compatible server from
-``tests/fake_openai.py``, which answers every question with a short offline reply.
+``OPENAI_BASE_URL`` pointing at the loopback OpenAI-compatible server from
+``tests/fake_openai.py``; and ``CHATKIT_NOTEBOOK_MODEL`` naming the one model it serves.
+Its offline model behaves like a small real one: it looks at the notebook with a tool
+first (so the notebooks' turns read the live kernel's variables through the real tools),
+then answers with a short reply that says it is offline.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -17,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fake_openai import FakeOpenAI, Turn
+from fake_openai import FakeOpenAI, RecordedRequest, Turn
 
 _VARIABLES = (
     "JPY_SESSION_NAME",
@@ -29,17 +33,30 @@ _VARIABLES = (
 _state: dict[str, Any] = {}
 
 
-def _offline_answer() -> Turn:
-    return Turn.text(
-        ["This answer comes from ", "the offline test model: ", "no network was used."]
-    )
+def _offline_model(request: RecordedRequest) -> Turn:
+    """Call a tool once (``list_variables`` when offered), then answer from its result."""
+    messages = request.messages
+    tools = [t["function"]["name"] for t in request.body.get("tools", [])]
+    if tools and messages and messages[-1].get("role") != "tool":
+        if "list_variables" in tools:
+            return Turn.tool_call("list_variables", {"include_callables": False})
+        return Turn.tool_call(tools[0], {})  # %chatkit doctor's health-check tool
+    seen = ""
+    if messages and messages[-1].get("role") == "tool":
+        try:
+            count = json.loads(messages[-1]["content"])["count"]
+            seen = f"I can see {count} variables in this notebook. "
+        except (KeyError, TypeError, ValueError):
+            seen = ""
+    pieces = (seen, "This answer comes from ", "the offline test model: ", "OK.")
+    return Turn.text([piece for piece in pieces if piece])
 
 
 def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the kernel
     if not str(item.fspath).endswith(".ipynb"):
         return
     if "server" not in _state:
-        _state["server"] = FakeOpenAI(fallback=_offline_answer).__enter__()
+        _state["server"] = FakeOpenAI(fallback=_offline_model).__enter__()
         _state["folder"] = tempfile.TemporaryDirectory(prefix="chatkit-notebooks-")
         _state["saved"] = {name: os.environ.get(name) for name in _VARIABLES}
     notebook = Path(str(item.fspath))

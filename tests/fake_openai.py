@@ -292,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._json(404, {"detail": "Not Found"}, record)
             return
-        turn = fake._next_turn()
+        turn = fake._next_turn(record)
         if turn is None:
             fake.unscripted.append(record)
             error = {"message": "fake_openai: no scripted turn left", "type": "server_error"}
@@ -459,8 +459,9 @@ class FakeOpenAI:
         models: The model ids ``GET /v1/models`` lists.
         hang_timeout: How long a hanging or gated turn waits before the server ends the
             response (outcome ``timeout``): a hang detector for a test that forgot to release.
-        fallback: What to answer once the script is empty (e.g. for example notebooks run
-            offline); ``None`` answers an unscripted request with an error.
+        fallback: What to answer, given the request, once the script is empty (e.g. for
+            example notebooks run offline); ``None`` answers an unscripted request with an
+            error.
     """
 
     def __init__(
@@ -468,7 +469,7 @@ class FakeOpenAI:
         models: Sequence[str] = ("test-model",),
         *,
         hang_timeout: float = 30,
-        fallback: Callable[[], Turn] | None = None,
+        fallback: Callable[[RecordedRequest], Turn] | None = None,
     ) -> None:
         self.models = list(models)
         self.hang_timeout = hang_timeout
@@ -567,11 +568,11 @@ class FakeOpenAI:
             self._requests.append(record)
             self._changed.notify_all()
 
-    def _next_turn(self) -> Turn | None:
+    def _next_turn(self, request: RecordedRequest) -> Turn | None:
         with self._changed:
             if self._turns:
                 return self._turns.popleft()
-        return self.fallback() if self.fallback is not None else None
+        return self.fallback(request) if self.fallback is not None else None
 
 
 @pytest.fixture(name="fake_openai")

@@ -328,3 +328,17 @@ async def test_agents_cancel_closes_the_model_stream(fake_openai: FakeOpenAI, cl
 async def _take(stream: Any, n: int) -> AsyncIterator[Any]:
     for _ in range(n):
         yield await asyncio.wait_for(anext(stream), timeout=5)
+
+
+async def test_a_fallback_answers_from_the_request_once_the_script_is_empty() -> None:
+    def echo(request: Any) -> Turn:
+        return Turn.text([f"you said {request.messages[-1]['content']}"])
+
+    with FakeOpenAI(fallback=echo) as server:
+        server.script(Turn.text(["scripted"]))
+        async with AsyncOpenAI(base_url=server.base_url, api_key="t", max_retries=0) as c:
+            first = await _stream(c)
+            second = await _stream(c)
+    assert _content(first) == ["scripted"]
+    assert _content(second) == ["you said hi"]
+    assert server.unscripted == []
