@@ -88,8 +88,11 @@ def unload_ipython_extension(ipython: Any) -> None:
     global _session
     from .runtime import shutdown
 
-    for kind in ("line", "cell"):
-        ipython.magics_manager.magics[kind].pop("chat", None)
+    manager = ipython.magics_manager
+    for kind, names in (("line", ("chat", "chatkit")), ("cell", ("chat",))):
+        for name in names:
+            manager.magics[kind].pop(name, None)
+    manager.registry.pop("ChatMagics", None)
     _session = None
     shutdown()
 

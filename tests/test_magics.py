@@ -154,7 +154,25 @@ def test_reload_leaves_one_loop_thread(shell: InteractiveShell) -> None:
         shell.run_line_magic("chat", "again")
     loops = [t for t in threading.enumerate() if t.name == "chatkit-notebook-loop" and t.is_alive()]
     assert len(loops) == 1
-    assert "chat" in shell.magics_manager.magics["line"]
+    magics = shell.magics_manager.magics
+    for handler in (magics["line"]["chat"], magics["line"]["chatkit"], magics["cell"]["chat"]):
+        assert handler.__self__.session is session()  # no handler left on the old session
+
+
+def test_unload_removes_every_magic_and_the_loop_thread(shell: InteractiveShell) -> None:
+    session().server.model = ScriptedModel([[assistant_message("a")]])
+    with capture_output():
+        shell.run_line_magic("chat", "warm up")
+    shell.run_line_magic("unload_ext", "chatkit_notebook")
+    try:
+        magics = shell.magics_manager.magics
+        assert "chat" not in magics["line"]
+        assert "chatkit" not in magics["line"]
+        assert "chat" not in magics["cell"]
+        assert "ChatMagics" not in shell.magics_manager.registry
+        assert not [t for t in threading.enumerate() if t.name == "chatkit-notebook-loop"]
+    finally:
+        shell.run_line_magic("load_ext", "chatkit_notebook")  # the fixture unloads it again
 
 
 def run(shell: InteractiveShell, line: str) -> tuple[str, list[str]]:
