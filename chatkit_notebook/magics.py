@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .panel import ChatPanel
+    from .runtime import Runtime
     from .server import NotebookChatServer
     from .store import NotebookStore
 
@@ -41,8 +42,6 @@ class ChatSession:
     """Everything one kernel needs to chat about its notebook."""
 
     def __init__(self, shell: InteractiveShell) -> None:
-        from .runtime import get_runtime
-
         self.shell = shell
         self.location: StoreLocation = locate_store(shell.user_ns)
         self._store: NotebookStore | None = None
@@ -50,8 +49,14 @@ class ChatSession:
         self.hidden: set[str] = set()
         self.thread_id: str | None = None
         self.pending_title: str | None = None
-        self.runtime = get_runtime()
         self._told_where = False
+
+    @property
+    def runtime(self) -> Runtime:
+        """The package's loop, looked up at each use (``%reload_ext`` replaces it)."""
+        from .runtime import get_runtime
+
+        return get_runtime()
 
     @property
     def store(self) -> NotebookStore:
@@ -83,7 +88,7 @@ class ChatSession:
         """A chat panel on this notebook's threads."""
         from .panel import ChatPanel
 
-        panel = ChatPanel(self.server, self.context(), runtime=self.runtime)
+        panel = ChatPanel(self.server, self.context())
         if self.thread_id is not None:
             panel.open_thread(self.thread_id)
         return panel

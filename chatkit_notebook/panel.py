@@ -108,9 +108,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         server: The ChatKit server to talk to (usually a
             :class:`~chatkit_notebook.NotebookChatServer`).
         context: What each request carries: the namespace the tools read, the notebook.
-        runtime: The loop that runs server work; the package's by default.
+        runtime: The loop that runs server work; by default the package's, looked up at
+            each use, so a panel from before ``%reload_ext`` runs on the new loop rather
+            than restarting the old one.
         status: A line for the status bar, e.g. the model and where threads are kept.
     """
+
+    @property
+    def _runtime(self) -> Runtime:
+        return self._given_runtime or get_runtime()
 
     def __init__(
         self,
@@ -122,7 +128,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     ) -> None:
         self._server = server
         self._context = context
-        self._runtime = runtime or get_runtime()
+        self._given_runtime = runtime
         self.thread_id: str | None = None
         self._views: dict[str, ItemView] = {}
         self._feedback: dict[str, W.VBox] = {}

@@ -159,6 +159,16 @@ def test_reload_leaves_one_loop_thread(shell: InteractiveShell) -> None:
         assert handler.__self__.session is session()  # no handler left on the old session
 
 
+def test_a_panel_from_before_a_reload_runs_on_the_new_loop(shell: InteractiveShell) -> None:
+    old_panel = shell.run_line_magic("chat", "")
+    old_panel.wait()
+    shell.run_line_magic("reload_ext", "chatkit_notebook")
+    shell.run_line_magic("chat", "").wait()
+    old_panel.refresh().result(timeout=60)  # a click on the panel left in the notebook
+    loops = [t for t in threading.enumerate() if t.name == "chatkit-notebook-loop" and t.is_alive()]
+    assert len(loops) == 1  # the old panel did not restart the stopped loop
+
+
 def test_unload_removes_every_magic_and_the_loop_thread(shell: InteractiveShell) -> None:
     session().server.model = ScriptedModel([[assistant_message("a")]])
     with capture_output():
