@@ -72,7 +72,7 @@ def load_ipython_extension(ipython: Any) -> None:
     _session = ChatSession(ipython)
     ipython.register_magics(ChatMagics(ipython, _session))
     # Import the panel and server (chatkit and the Agents SDK, ~1.2 s) in the background:
-    # %load_ext returns in ~35 ms, and a %chat run once they are in takes ~35 ms too
+    # %load_ext returns in ~20 ms, and a %chat run once they are in takes ~35 ms
     # (bench/load_bench.py). A %chat in the same cell still waits for the imports.
     threading.Thread(target=_warm_up, name="chatkit-notebook-warmup", daemon=True).start()
 
