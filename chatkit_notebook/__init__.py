@@ -65,12 +65,13 @@ _session: Any = None
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext chatkit_notebook``: add ``%chat`` and ``%%chat`` to this kernel."""
     global _session
-    from .magics import ChatMagics, ChatSession
+    from .magics import ChatMagics, ChatSession, keep_question_marks
 
     if _session is not None:
         unload_ipython_extension(ipython)
     _session = ChatSession(ipython)
     ipython.register_magics(ChatMagics(ipython, _session))
+    ipython.input_transformers_cleanup.append(keep_question_marks)
     # Import the panel and server (chatkit and the Agents SDK, ~1.2 s) in the background:
     # %load_ext returns in ~20 ms, and a %chat run once they are in takes ~35 ms
     # (bench/load_bench.py). A %chat in the same cell still waits for the imports.
@@ -94,6 +95,11 @@ def unload_ipython_extension(ipython: Any) -> None:
         for name in names:
             manager.magics[kind].pop(name, None)
     manager.registry.pop("ChatMagics", None)
+    ipython.input_transformers_cleanup[:] = [
+        t
+        for t in ipython.input_transformers_cleanup
+        if getattr(t, "__name__", None) != "keep_question_marks"
+    ]
     _session = None
     shutdown()
 

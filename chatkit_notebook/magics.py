@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -33,9 +35,33 @@ if TYPE_CHECKING:
     from .server import NotebookChatServer
     from .store import NotebookStore
 
-__all__ = ["ChatMagics", "ChatSession"]
+__all__ = ["ChatMagics", "ChatSession", "keep_question_marks"]
 
 PREVIEW_HZ = 10
+
+# `%chat QUESTION` on a line of its own; group 1 the indentation, group 2 the question.
+_CHAT_LINE = re.compile(r"^([ \t]*)%chat[ \t]+(\S.*?)[ \t]*$")
+
+
+def keep_question_marks(lines: list[str]) -> list[str]:
+    """An IPython input transformer: ``%chat QUESTION?`` asks instead of showing help.
+
+    IPython reads a line ending in ``?`` as a help request (``%chat Which month?`` would
+    answer "Object `month` not found."). This runs before IPython's own transforms and
+    turns such a line into the magic's call. ``%chat?`` (help on the magic) and the body
+    of a ``%%chat`` cell are left alone.
+    """
+    first = next((line for line in lines if line.strip()), "")
+    if first.lstrip().startswith("%%"):
+        return lines
+    out = []
+    for line in lines:
+        match = _CHAT_LINE.match(line)
+        if match and match.group(2).endswith("?"):
+            indent, question = match.groups()
+            line = f"{indent}get_ipython().run_line_magic('chat', {question!r})\n"
+        out.append(line)
+    return out
 
 
 class ChatSession:
@@ -271,10 +297,10 @@ class ChatSession:
         note = self.where()
         if note:
             print(note)
-        preview = display(_markdown(""), raw=True, display_id=True)
+        output = _TerminalOutput() if _prints_updates(self.shell) else _CellOutput()
         answers: dict[str, str] = {}
         errors: list[str] = []
-        last, shown = 0.0, ""
+        last = 0.0
         # Held so it can be closed: an interrupt can land outside the bridge's own wait
         # (while the preview updates), and a traceback kept by IPython would keep an
         # unclosed generator, and so the model's stream, alive.
@@ -284,35 +310,88 @@ class ChatSession:
                 if chunk is not None:  # None: a pause, when the throttled preview catches up
                     self._apply(chunk, answers, errors)
                 now = time.monotonic()
-                if preview is None or now - last < 1 / PREVIEW_HZ:
-                    continue
-                text_so_far = "\n\n".join(answers.values())
-                if text_so_far != shown:
-                    preview.update(_markdown(text_so_far), raw=True)
-                    last, shown = now, text_so_far
+                if now - last >= 1 / PREVIEW_HZ and output.show("\n\n".join(answers.values())):
+                    last = now
         except KeyboardInterrupt:
-            text_so_far = "\n\n".join(answers.values())
-            if preview is not None:
-                preview.update(_markdown(""), raw=True)
-            display(
-                _markdown(text_so_far + "\n\n*(stopped; the partial answer is kept)*"), raw=True
-            )
+            output.finish("\n\n".join(answers.values()), stopped=True)
             raise
         except Exception as error:  # unknown thread and the like, raised before streaming
             errors.append(str(error) or type(error).__name__)
         finally:
             stream.close()  # cancels the turn if it is still running, and waits for it
-        if preview is not None:
-            preview.update(_markdown(""), raw=True)
+        answer = "\n\n".join(answers.values())
+        output.finish(answer)
         if self.pending_title and self.thread_id is not None:
             title, self.pending_title = self.pending_title, None
             self._set_title(title)
-        answer = "\n\n".join(answers.values())
-        if answer:
-            display(_markdown(answer), raw=True)
         for message in errors:
             print(f"chat: {message}")
         return answer
+
+
+_STOPPED = "(stopped; the partial answer is kept)"
+
+
+class _CellOutput:
+    """%chat's answer in a notebook: a live preview, then the answer as its own output.
+
+    The preview is emptied at the end and the answer displayed anew, because nbval and
+    nbconvert keep a cell's outputs but not the updates made to them.
+    """
+
+    def __init__(self) -> None:
+        self._preview = display(_markdown(""), raw=True, display_id=True)
+        self._shown = ""
+
+    def show(self, text: str) -> bool:
+        """Update the preview to ``text``; return whether anything changed."""
+        if text == self._shown or self._preview is None:
+            return False
+        self._preview.update(_markdown(text), raw=True)
+        self._shown = text
+        return True
+
+    def finish(self, text: str, *, stopped: bool = False) -> None:
+        """Empty the preview and leave ``text`` (marked if the turn was stopped)."""
+        if self._preview is not None and self._shown:
+            self._preview.update(_markdown(""), raw=True)
+        if stopped:
+            text = f"{text}\n\n*{_STOPPED}*"
+        if text:
+            display(_markdown(text), raw=True)
+
+
+class _TerminalOutput:
+    """%chat's answer in a terminal, where each display update would print anew: the
+    Markdown is written as it arrives."""
+
+    def __init__(self) -> None:
+        self._shown = ""
+
+    def show(self, text: str) -> bool:
+        """Write what ``text`` adds to what was written; return whether anything was."""
+        if len(text) <= len(self._shown) or not text.startswith(self._shown):
+            return False
+        sys.stdout.write(text[len(self._shown) :])
+        sys.stdout.flush()
+        self._shown = text
+        return True
+
+    def finish(self, text: str, *, stopped: bool = False) -> None:
+        """Write the rest of ``text`` and end the answer's line."""
+        self.show(text)
+        if stopped:
+            sys.stdout.write(("\n" if self._shown else "") + _STOPPED)
+        if self._shown or stopped:
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+
+
+def _prints_updates(shell: InteractiveShell) -> bool:
+    """Whether the shell prints display updates as new output (a terminal IPython does)."""
+    from IPython.core.displaypub import DisplayPublisher
+
+    return type(shell.display_pub) is DisplayPublisher
 
 
 def _markdown(text: str) -> dict[str, str]:

@@ -69,6 +69,41 @@ def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the ker
     os.environ.pop("OPENAI_API_KEY", None)
 
 
+def _asked(cell_source: str) -> str | None:
+    """The question a cell sends with ``%chat QUESTION`` or ``%%chat``, or ``None``."""
+    source = cell_source.strip()
+    if source.startswith("%%chat"):
+        return source.partition("\n")[2].strip() or None
+    if source.startswith("%chat ") and "\n" not in source:
+        return source.removeprefix("%chat ").strip() or None
+    return None
+
+
+def _user_texts(request: RecordedRequest) -> list[str]:
+    texts = []
+    for message in request.messages:
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        parts = content if isinstance(content, list) else [{"text": content}]
+        texts.extend(str(part.get("text", "")) for part in parts if isinstance(part, dict))
+    return texts
+
+
+def pytest_runtest_teardown(item: Any) -> None:
+    """A cell that asks with ``%chat`` must have reached the model with its question.
+
+    nbval-lax only fails a cell that raises; this catches a question that never left the
+    kernel (IPython once read ``%chat ...?`` as a help request and printed "not found").
+    """
+    cell = getattr(item, "cell", None)
+    question = _asked(cell.source) if cell is not None else None
+    if question is None or "server" not in _state:
+        return
+    seen = [text for r in _state["server"].chat_requests for text in _user_texts(r)]
+    assert question in seen, f"the cell's question never reached the model: {question!r}"
+
+
 def pytest_unconfigure(config: Any) -> None:
     if "server" in _state:
         _state["server"].close()

@@ -125,6 +125,52 @@ def test_the_preview_shows_the_text_so_far_while_the_model_pauses(
     assert markdown_outputs(captured)[-1] == "It was a dark night."
 
 
+def test_a_question_mark_at_the_end_asks_instead_of_asking_for_help(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    # Through run_cell, so IPython's input transformers run as in a notebook cell.
+    session().server.model = ScriptedModel([[assistant_message("August.")]])
+    with capture_output() as captured:
+        shell.run_cell("%chat Which month is the driest?")
+    assert markdown_outputs(captured) == ["August."]
+    assert "not found" not in captured.stdout
+    users = [i for i in stored(tmp_path) if isinstance(i, UserMessageItem)]
+    assert users[0].content[0].text == "Which month is the driest?"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("%chat Why?", "get_ipython().run_line_magic('chat', 'Why?')\n"),
+        (
+            'for _ in range(2):\n    %chat Is it "ok"? \n',
+            "for _ in range(2):\n    get_ipython().run_line_magic('chat', 'Is it \"ok\"?')\n",
+        ),
+        ("%chat?", "%chat?"),  # help on the magic itself
+        ("%chat??", "%chat??"),
+        ("%chatkit threads?", "%chatkit threads?"),
+        ("%chat No question here.", "%chat No question here."),
+        ("x = 1  # %chat what?", "x = 1  # %chat what?"),
+        ("%%chat\n%chat in the message body?\n", "%%chat\n%chat in the message body?\n"),
+    ],
+)
+def test_the_question_mark_transform_touches_only_chat_questions(cell: str, expected: str) -> None:
+    from chatkit_notebook.magics import keep_question_marks
+
+    assert "".join(keep_question_marks(cell.splitlines(keepends=True))) == expected
+
+
+def test_in_a_terminal_the_answer_is_written_once_as_it_streams(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A terminal IPython prints every display update anew, so %chat writes the text itself.
+    session().server.model = ScriptedModel([[assistant_message("The **answer** is 42.")]])
+    shell.run_line_magic("chat", "What is it")
+    out = capsys.readouterr().out
+    assert out.count("The **answer** is 42.") == 1
+    assert out.endswith("The **answer** is 42.\n")
+
+
 def test_chat_without_a_question_shows_the_panel(shell: InteractiveShell) -> None:
     from chatkit_notebook.panel import ChatPanel
 
@@ -157,6 +203,8 @@ def test_reload_leaves_one_loop_thread(shell: InteractiveShell) -> None:
     magics = shell.magics_manager.magics
     for handler in (magics["line"]["chat"], magics["line"]["chatkit"], magics["cell"]["chat"]):
         assert handler.__self__.session is session()  # no handler left on the old session
+    names = [getattr(t, "__name__", "") for t in shell.input_transformers_cleanup]
+    assert names.count("keep_question_marks") == 1
 
 
 def test_a_panel_from_before_a_reload_runs_on_the_new_loop(shell: InteractiveShell) -> None:
@@ -180,6 +228,8 @@ def test_unload_removes_every_magic_and_the_loop_thread(shell: InteractiveShell)
         assert "chatkit" not in magics["line"]
         assert "chat" not in magics["cell"]
         assert "ChatMagics" not in shell.magics_manager.registry
+        names = [getattr(t, "__name__", "") for t in shell.input_transformers_cleanup]
+        assert "keep_question_marks" not in names
         assert not [t for t in threading.enumerate() if t.name == "chatkit-notebook-loop"]
     finally:
         shell.run_line_magic("load_ext", "chatkit_notebook")  # the fixture unloads it again
