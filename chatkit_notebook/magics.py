@@ -421,7 +421,9 @@ class ChatMagics(Magics):
             %chat QUESTION        ask in the current thread; the answer stays in the cell
             %%chat                (first line of a cell) send the rest of the cell
 
-        The question is taken as written: quotes and dashes need no escaping.
+        The question is taken as written: quotes and dashes need no escaping, and a
+        question mark at the end is part of the question (``%chat?`` alone shows this help).
+        The kernel's interrupt stops the answer and keeps what had arrived.
         """
         question = cell if cell is not None else line
         if not question.strip():

@@ -114,13 +114,17 @@ class Runtime:
         down, and is raised again.
 
         Raises:
+            TimeoutError: the coroutine did not finish within ``timeout`` seconds; it is
+                cancelled.
             RuntimeError: when called from the loop's own thread (that would deadlock).
         """
         self._refuse_own_thread()
         future, settled = self._submit_tracked(coro)
         try:
             if not _wait(_future_done(future), timeout):
-                raise concurrent.futures.TimeoutError
+                future.cancel()
+                msg = f"the coroutine did not finish within {timeout} s and was cancelled"
+                raise TimeoutError(msg)
             return future.result()
         except KeyboardInterrupt:
             future.cancel()

@@ -184,12 +184,19 @@ def test_iterate_yields_none_during_a_pause_when_asked(runtime: Runtime) -> None
     assert [i for i in items if i is not None] == [1, 2]
 
 
-def test_run_times_out(runtime: Runtime) -> None:
-    async def slow() -> None:
-        await asyncio.sleep(30)
+def test_run_times_out_and_cancels_the_coroutine(runtime: Runtime) -> None:
+    cancelled = threading.Event()
 
-    with pytest.raises(TimeoutError):
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    with pytest.raises(TimeoutError, match=r"within 0\.05 s"):
         runtime.run(slow(), timeout=0.05)
+    assert cancelled.wait(timeout=10)
 
 
 def test_stopping_the_consumer_early_cancels_the_stream(runtime: Runtime) -> None:
