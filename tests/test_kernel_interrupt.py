@@ -52,12 +52,13 @@ def test_interrupt_stops_the_turn_and_keeps_the_partial_answer(
     try:
         client.execute_interactive("%load_ext chatkit_notebook", timeout=60)
         request = client.execute("%chat Tell me a story")
+        # Both deltas, shown while the model hangs: the preview catches up in a pause.
         _iopub_until(
             client,
             lambda m: (
                 m["parent_header"].get("msg_id") == request
                 and m["msg_type"] in ("display_data", "update_display_data")
-                and "It" in _markdown(m)
+                and "It was" in _markdown(m)
             ),
         )
         manager.interrupt_kernel()
@@ -65,6 +66,16 @@ def test_interrupt_stops_the_turn_and_keeps_the_partial_answer(
         assert reply["parent_header"]["msg_id"] == request
         assert reply["content"]["status"] == "error"
         assert reply["content"]["ename"] == "KeyboardInterrupt"
+        after = _iopub_until(
+            client,
+            lambda m: (
+                m["parent_header"].get("msg_id") == request
+                and m["msg_type"] == "status"
+                and m["content"]["execution_state"] == "idle"
+            ),
+        )
+        kept = [_markdown(m) for m in after if m["msg_type"] == "display_data"]
+        assert "It was \n\n*(stopped; the partial answer is kept)*" in kept  # stays in the cell
         recorded = fake_openai.wait_for(lambda r: r.disconnected, timeout=10)
         assert recorded.deltas_sent == 2  # the model stopped when the cell was interrupted
     finally:
