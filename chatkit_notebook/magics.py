@@ -265,7 +265,11 @@ class ChatSession:
         return self.location.describe()
 
     def _apply(self, chunk: bytes, answers: dict[str, str], errors: list[str]) -> None:
-        """Take one streamed event into the answers so far (by item id) and the errors."""
+        """Take one streamed event into the output so far (by item id) and the errors.
+
+        The output is the assistant's messages and, before each, a line saying what its
+        tools read (the same steps the panel shows).
+        """
         from chatkit.types import AssistantMessageContentPartTextDelta
 
         from .panel import _EVENTS
@@ -279,6 +283,11 @@ class ChatSession:
             answers[event.item_id] = answers.get(event.item_id, "") + event.update.delta
         elif event.type == "thread.item.done" and event.item.type == "assistant_message":
             answers[event.item.id] = "".join(part.text for part in event.item.content)
+        elif event.type == "thread.item.done" and event.item.type == "workflow":
+            # What the agent read, in order with the text: "*Read `df` (1,000 by 12)*".
+            titles = [getattr(task, "title", None) for task in event.item.workflow.tasks]
+            if shown := [title for title in titles if title]:
+                answers[event.item.id] = "*" + " · ".join(shown) + "*"
         elif event.type == "error":
             errors.append(event.message or "Something went wrong while answering.")
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agents.testing import ScriptedModel, assistant_message
+from agents.testing import ScriptedModel, assistant_message, function_call
 from chatkit.types import AssistantMessageItem, UserMessageItem
 from fake_openai import FakeOpenAI, Gate, Turn, unreachable_url
 from IPython.core.interactiveshell import InteractiveShell
@@ -68,6 +68,23 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     assert [type(i).__name__ for i in items] == ["UserMessageItem", "AssistantMessageItem"]
     assert isinstance(items[0], UserMessageItem)
     assert items[0].content[0].text == "Which region sold most? Don't guess -- read `df`."
+
+
+def test_the_answer_says_what_the_agent_read(shell: InteractiveShell) -> None:
+    shell.user_ns["sales"] = [120, 80, 95]
+    session().server.model = ScriptedModel(
+        [
+            [function_call("describe_variable", {"name": "sales"}, call_id="c1")],
+            [assistant_message("Three numbers.")],
+        ]
+    )
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "What is in sales")
+    (output,) = markdown_outputs(captured)
+    read, answer = output.split("\n\n")
+    assert read.startswith("*Read `sales`")
+    assert "120" not in read  # what was read is named, never shown
+    assert answer == "Three numbers."
 
 
 def test_cell_magic_sends_the_cell_and_continues_the_thread(
