@@ -461,10 +461,11 @@ class ChatMagics(Magics):
         try:
             args = _chatkit_parser().parse_args(shlex.split(line))
             if args.command is None:
-                raise _UsageError(_chatkit_parser().format_usage().strip())
+                usage = _one_line(_chatkit_parser().format_usage())
+                raise _UsageError(f"{usage} (%chatkit? for help)")
             return getattr(self.session, f"cmd_{args.command}")(args)
         except (_UsageError, ValueError) as e:
-            print(f"chatkit: {e}" if not str(e).startswith("usage") else str(e))
+            print(str(e) if isinstance(e, _UsageError) else f"chatkit: {e}")
         except ChatkitNotebookError as e:
             print(f"chatkit: {e}")
         return None
@@ -476,7 +477,12 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{self.format_usage().strip()}\n{self.prog}: {message}")
+        raise _UsageError(f"{self.prog}: {message}; {_one_line(self.format_usage())}")
+
+
+def _one_line(text: str) -> str:
+    """argparse's usage, which it wraps to the terminal's width, as one line."""
+    return " ".join(text.split())
 
 
 def _chatkit_parser() -> _Parser:

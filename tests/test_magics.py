@@ -337,6 +337,7 @@ def test_bad_arguments_give_one_line_of_usage(
     out, _ = run(shell, line)
     assert expected in out
     assert "Traceback" not in out
+    assert len(out.strip().splitlines()) == 1
 
 
 def test_doctor_passes_against_a_working_endpoint(
