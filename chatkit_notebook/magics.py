@@ -264,21 +264,17 @@ class ChatSession:
         self._told_where = True
         return self.location.describe()
 
-    def _apply(self, chunk: bytes, answers: dict[str, str], errors: list[str]) -> None:
+    def _apply(self, event: Any, answers: dict[str, str], errors: list[str]) -> None:
         """Take one streamed event into the output so far (by item id) and the errors.
 
         The output is the assistant's messages and, before each, a line saying what its
         tools read (the same steps the panel shows).
         """
-        from chatkit.types import AssistantMessageContentPartTextDelta
-
-        from .panel import _EVENTS
-
-        event = _EVENTS.validate_json(chunk.removeprefix(b"data: "))
         if event.type == "thread.created":
             self.thread_id = event.thread.id
-        elif event.type == "thread.item.updated" and isinstance(
-            event.update, AssistantMessageContentPartTextDelta
+        elif (
+            event.type == "thread.item.updated"
+            and event.update.type == "assistant_message.content_part.text_delta"
         ):
             answers[event.item_id] = answers.get(event.item_id, "") + event.update.delta
         elif event.type == "thread.item.done" and event.item.type == "assistant_message":
@@ -293,7 +289,7 @@ class ChatSession:
 
     def ask(self, text: str) -> str:
         """Run one turn in the current thread, streaming into the cell; return the answer."""
-        from .panel import message_request
+        from .panel import _EVENTS, message_request
 
         request = message_request(self.thread_id, text)
         server, context = self.server, self.context()
@@ -317,7 +313,9 @@ class ChatSession:
         try:
             for chunk in stream:
                 if chunk is not None:  # None: a pause, when the throttled preview catches up
-                    self._apply(chunk, answers, errors)
+                    self._apply(
+                        _EVENTS.validate_json(chunk.removeprefix(b"data: ")), answers, errors
+                    )
                 now = time.monotonic()
                 if now - last >= 1 / PREVIEW_HZ and output.show("\n\n".join(answers.values())):
                     last = now

@@ -114,10 +114,6 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         status: A line for the status bar, e.g. the model and where threads are kept.
     """
 
-    @property
-    def _runtime(self) -> Runtime:
-        return self._given_runtime or get_runtime()
-
     def __init__(
         self,
         server: ChatKitServer[NotebookContext],
@@ -230,6 +226,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._earlier.on_click(lambda _: self.load_earlier())
         self._show_empty()
         self.refresh()
+
+    @property
+    def _runtime(self) -> Runtime:
+        return self._given_runtime or get_runtime()
 
     def __repr__(self) -> str:
         return f"<ChatPanel thread={self.thread_id!r}>"

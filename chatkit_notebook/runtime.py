@@ -263,22 +263,17 @@ def _future_done(future: concurrent.futures.Future[Any]) -> Callable[[float], bo
 
 
 def _get(items: queue.SimpleQueue[Any], idle: float | None) -> Any:
-    """The next item, or ``_IDLE`` after ``idle`` seconds without one.
+    """The next item, or ``_IDLE`` after ``idle`` seconds without one (waits as :func:`_wait`)."""
+    got: list[Any] = []
 
-    Waits in slices so a pending ``KeyboardInterrupt`` gets in (see
-    :data:`INTERRUPT_CHECK_SECONDS`).
-    """
-    deadline = None if idle is None else time.monotonic() + idle
-    while True:
-        left = INTERRUPT_CHECK_SECONDS
-        if deadline is not None:
-            left = min(left, deadline - time.monotonic())
-            if left <= 0:
-                return _IDLE
+    def take(seconds: float) -> bool:
         try:
-            return items.get(timeout=left)
+            got.append(items.get(timeout=seconds))
         except queue.Empty:
-            continue
+            return False
+        return True
+
+    return got[0] if _wait(take, idle) else _IDLE
 
 
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:

@@ -12,6 +12,7 @@ then answers with a short reply that says it is offline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -43,11 +44,9 @@ def _offline_model(request: RecordedRequest) -> Turn:
         return Turn.tool_call(tools[0], {})  # %chatkit doctor's health-check tool
     seen = ""
     if messages and messages[-1].get("role") == "tool":
-        try:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
             count = json.loads(messages[-1]["content"])["count"]
             seen = f"I can see {count} variables in this notebook. "
-        except (KeyError, TypeError, ValueError):
-            seen = ""
     pieces = (seen, "This answer comes from ", "the offline test model: ", "OK.")
     return Turn.text([piece for piece in pieces if piece])
 
