@@ -66,12 +66,17 @@ from chatkit.types import (  # noqa: E402
     AssistantMessageContentPartDone,
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadStreamEvent,
 )
 from comm.base_comm import BaseComm, BuffersType, MaybeDict  # noqa: E402
 from jupyter_client.session import Session, json_packer  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 
 from chatkit_notebook import _views  # noqa: E402
+from chatkit_notebook._client import ThreadState  # noqa: E402
 from chatkit_notebook._markdown import render_markdown  # noqa: E402
 
 TARGETS = {
@@ -377,25 +382,33 @@ def stream(
         The view, its clock, and the real seconds the whole answer took to process.
     """
     text = "".join(chunks)
-    updates = [
-        AssistantMessageContentPartTextDelta(content_index=0, delta=chunk) for chunk in chunks
+    events: list[ThreadStreamEvent] = [
+        ThreadItemUpdatedEvent(
+            item_id="msg_bench",
+            update=AssistantMessageContentPartTextDelta(content_index=0, delta=chunk),
+        )
+        for chunk in chunks
     ]
     done = AssistantMessageContentPartDone(
         content_index=0, content=AssistantMessageContent(text=text)
     )
-    final = _item(text)
     sim = SimTime()
     RECORDER.reset(sim.clock)
     start = time.perf_counter()
-    # thread.item.added at t = 0, as the panel creates the view.
-    view = view_cls(_item(""), clock=sim.clock, schedule=sim.schedule)
-    for i, update in enumerate(updates, start=1):
+    # As the panel does: every event through the client's reducer, then the view draws the
+    # item as the reducer holds it. thread.item.added at t = 0 creates the view.
+    state = ThreadState()
+    state.apply(ThreadItemAddedEvent(item=_item("")))
+    view = view_cls(state.items["msg_bench"], clock=sim.clock, schedule=sim.schedule)
+    for i, event in enumerate(events, start=1):
         sim.run_until(i * interval)
-        view.update(update)
-    sim.run_until((len(updates) + 1) * interval)
-    view.update(done)  # content_part.done
-    view.replace(final)  # thread.item.done, then the panel's finish()
-    view.finish()
+        state.apply(event)
+        view.draw(state.items["msg_bench"], final=False)
+    sim.run_until((len(events) + 1) * interval)
+    state.apply(ThreadItemUpdatedEvent(item_id="msg_bench", update=done))
+    view.draw(state.items["msg_bench"], final=False)
+    state.apply(ThreadItemDoneEvent(item=_item(text)))
+    view.draw(state.items["msg_bench"], final=True)
     sim.drain()
     return view, sim, time.perf_counter() - start
 

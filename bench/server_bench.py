@@ -8,7 +8,8 @@ when it meets its target). Both paths use the same ``agents.testing.ScriptedMode
 - **Streaming overhead.** One answer of many ``response.output_text.delta`` events (5,000
   by default, each a short word), consumed (a) through ``NotebookChatServer.process`` with a
   ``threads.create`` request, a ``NotebookStore`` in a temp dir, and every SSE frame parsed
-  with chatkit's ``TypeAdapter(ThreadStreamEvent)`` as the panel parses them; and (b)
+  by the package's ChatKit client decoder (``_client.decode_event``), as the panel parses
+  them; and (b)
   straight from ``Runner.run_streamed(agent, text).stream_events()``. Two layers in between
   say where the difference goes: the bare run converted by chatkit's
   ``stream_agent_response``, and ``NotebookChatServer.respond`` called directly (no request
@@ -94,11 +95,11 @@ from openai.types.responses import (  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
+from chatkit_notebook._client import decode_event  # noqa: E402
 from chatkit_notebook.config import current_config  # noqa: E402
 from chatkit_notebook.server import DEFAULT_HISTORY_ITEMS, NotebookChatServer  # noqa: E402
 from chatkit_notebook.store import NotebookStore  # noqa: E402
 
-EVENTS: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
 TARGETS = {"stream_ratio_max": 1.3}
 PACKAGES = ("openai-agents", "openai-chatkit", "openai", "pydantic", "pydantic-core")
 PROFILE_TOP = 25
@@ -329,7 +330,7 @@ async def _through_server(
         raise TypeError(f"threads.create returned {type(result).__name__}, not a stream")
     async for chunk in result:
         p0 = time.perf_counter()
-        event = EVENTS.validate_json(chunk.removeprefix(b"data: "))
+        event = decode_event(chunk)
         parse += time.perf_counter() - p0
         tally.see(event)
     seconds = time.perf_counter() - t0
@@ -622,7 +623,7 @@ async def _turn(
     async for chunk in result:
         if first_frame is None:
             first_frame = time.perf_counter()
-        EVENTS.validate_json(chunk.removeprefix(b"data: "))
+        decode_event(chunk)
     end = time.perf_counter()
     if first_frame is None or len(marks) != 1:
         raise RuntimeError(f"the turn on {thread_id} streamed nothing or never called the model")

@@ -47,7 +47,7 @@ from pygments.util import ClassNotFound
 
 from .errors import ConfigError
 
-__all__ = ["CODE_CSS", "MARKDOWN_CSS", "render_markdown", "render_plain"]
+__all__ = ["CODE_CSS", "MARKDOWN_CSS", "render_inline_code", "render_markdown", "render_plain"]
 
 logger = logging.getLogger("chatkit_notebook")
 
@@ -98,6 +98,14 @@ def render_markdown(text: str, *, allowed_image_domains: Sequence[str] | None = 
         logger.warning("Could not render markdown; showing it as plain text", exc_info=True)
         return render_plain(text)
     return rendered
+
+
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def render_inline_code(text: str) -> str:
+    """Escape one line of our own text (a step's title), showing its `code` spans as code."""
+    return _INLINE_CODE.sub(r"<code>\1</code>", html.escape(text))
 
 
 def render_plain(text: str) -> str:

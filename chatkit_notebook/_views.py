@@ -1,9 +1,11 @@
 """Widgets for the items of a thread, one small class per ChatKit item type.
 
-Each view owns a core ipywidget (no custom JavaScript) and knows how to apply the updates
-the ChatKit protocol sends for its item. Assistant text is re-rendered at most
-``FLUSH_HZ`` times a second while it streams: ipywidgets re-sends a trait's whole value on
-every change, so rendering per delta would cost bytes quadratic in the answer's length.
+Each view owns a core ipywidget and draws its item as the client's reducer
+(``_client.ThreadState``) holds it: views never interpret protocol updates themselves.
+Assistant text is re-rendered at most ``FLUSH_HZ`` times a second while it streams:
+ipywidgets re-sends a trait's whole value on every change, so rendering per delta would
+cost bytes quadratic in the answer's length. Views are only touched on the panel's loop
+thread (see ``panel.ChatPanel``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -19,16 +20,11 @@ from typing import Any, Literal
 import ipywidgets as W
 from chatkit.actions import ActionConfig
 from chatkit.types import (
-    AssistantMessageContent,
-    AssistantMessageContentPartAdded,
-    AssistantMessageContentPartDone,
-    AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
     CustomSummary,
     DurationSummary,
     EndOfTurnItem,
     GeneratedImageItem,
-    GeneratedImageUpdated,
     HiddenContextItem,
     SDKHiddenContextItem,
     StructuredInputAnswerSubmission,
@@ -37,20 +33,16 @@ from chatkit.types import (
     StructuredInputSubmission,
     TaskItem,
     ThreadItem,
-    ThreadItemUpdate,
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
     WidgetItem,
-    WidgetRootUpdated,
     WorkflowItem,
-    WorkflowTaskAdded,
-    WorkflowTaskUpdated,
 )
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from ._markdown import render_markdown, render_plain
+from ._markdown import render_inline_code, render_markdown, render_plain
 
 __all__ = ["FLUSH_HZ", "ItemView", "view_for"]
 
@@ -65,24 +57,18 @@ class ItemView:
         self.item = item
         self.widget: W.Widget = W.HTML()
 
-    def replace(self, item: ThreadItem) -> None:
-        """Show the item's new version (``thread.item.done`` / ``replaced``)."""
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
+        """Show the item as it is now; ``final`` once it is done (nothing held back)."""
         self.item = item
-
-    def update(self, update: ThreadItemUpdate) -> None:
-        """Apply a ``thread.item.updated`` change."""
-
-    def finish(self) -> None:
-        """Render anything still held back (end of a stream)."""
 
 
 class UserMessageView(ItemView):
     def __init__(self, item: UserMessageItem) -> None:
         super().__init__(item)
         self.widget = W.HTML().add_class("ck-user")
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, UserMessageItem)
         self.item = item
         parts = []
@@ -137,7 +123,6 @@ class AssistantMessageView(ItemView):
         self._frozen_source = ""  # the start of the text shown in frozen widgets
         self._sent_chars = 0  # how much of the text the tail showed when last sent
         self._pending = False
-        self._lock = threading.Lock()
         self.flushes = 0
         self._render(final=True)
 
@@ -145,51 +130,35 @@ class AssistantMessageView(ItemView):
     def text(self) -> str:
         return "".join(self._parts)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, AssistantMessageItem)
         self.item = item
         self._parts = [c.text for c in item.content]
-        with self._lock:
+        if final:
             self._render(final=True)
-
-    def update(self, update: ThreadItemUpdate) -> None:
-        if isinstance(update, AssistantMessageContentPartAdded):
-            self._set_part(update.content_index, update.content)
-        elif isinstance(update, AssistantMessageContentPartTextDelta):
-            while len(self._parts) <= update.content_index:
-                self._parts.append("")
-            self._parts[update.content_index] += update.delta
-        elif isinstance(update, AssistantMessageContentPartDone):
-            self._set_part(update.content_index, update.content)
         else:
-            return
-        self._flush_soon()
+            self._flush_soon()
 
-    def _set_part(self, index: int, content: AssistantMessageContent) -> None:
-        while len(self._parts) <= index:
-            self._parts.append("")
-        self._parts[index] = content.text
+    def mark_stopped(self) -> None:
+        """Say under the answer that it was stopped before it was finished."""
+        mark = W.HTML('<div class="ck-stopped-mark">Stopped</div>').add_class("ck-stopped")
+        if not any("ck-stopped" in getattr(c, "_dom_classes", ()) for c in self.widget.children):
+            self.widget.children = (*self.widget.children, mark)
 
     def _flush_soon(self) -> None:
         """Render now if the last render is old enough, else once, a little later."""
-        with self._lock:
-            wait = self._last_flush + 1 / FLUSH_HZ - self._clock()
-            if wait <= 0:
-                self._render(final=False)
-                return
-            if self._pending or self._schedule is None:
-                return  # a render is already due; or finish() will render
-            self._pending = True
+        wait = self._last_flush + 1 / FLUSH_HZ - self._clock()
+        if wait <= 0:
+            self._render(final=False)
+            return
+        if self._pending or self._schedule is None:
+            return  # a render is already due; or the final draw will render
+        self._pending = True
         self._schedule(wait, self._deferred)
 
     def _deferred(self) -> None:
-        with self._lock:
-            self._pending = False
-            self._render(final=False)
-
-    def finish(self) -> None:
-        with self._lock:
-            self._render(final=True)
+        self._pending = False
+        self._render(final=False)
 
     def _render(self, *, final: bool) -> None:
         now = self._clock()
@@ -295,23 +264,11 @@ class WorkflowView(ItemView):
     def __init__(self, item: WorkflowItem) -> None:
         super().__init__(item)
         self.widget = W.HTML().add_class("ck-workflow")
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, WorkflowItem)
         self.item = item
-        self._render()
-
-    def update(self, update: ThreadItemUpdate) -> None:
-        assert isinstance(self.item, WorkflowItem)
-        tasks = self.item.workflow.tasks
-        if isinstance(update, WorkflowTaskAdded):
-            tasks.append(update.task)
-        elif isinstance(update, WorkflowTaskUpdated):
-            if update.task_index < len(tasks):
-                tasks[update.task_index] = update.task
-            else:
-                tasks.append(update.task)
         self._render()
 
     def _render(self) -> None:
@@ -319,7 +276,7 @@ class WorkflowView(ItemView):
         workflow = self.item.workflow
         rows = "".join(
             f'<li class="ck-task ck-task-{getattr(t, "status_indicator", "none")}">'
-            f"{html.escape(getattr(t, 'title', None) or t.type)}</li>"
+            f"{render_inline_code(getattr(t, 'title', None) or t.type)}</li>"
             for t in workflow.tasks
         )
         summary = workflow.summary
@@ -340,13 +297,13 @@ class TaskView(ItemView):
     def __init__(self, item: TaskItem) -> None:
         super().__init__(item)
         self.widget = W.HTML().add_class("ck-task-item")
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, TaskItem)
         self.item = item
         title = getattr(item.task, "title", None) or item.task.type
-        self.widget.value = f'<div class="ck-task">{html.escape(title)}</div>'
+        self.widget.value = f'<div class="ck-task">{render_inline_code(title)}</div>'
 
 
 class WidgetView(ItemView):
@@ -364,19 +321,14 @@ class WidgetView(ItemView):
         self.widget = W.VBox().add_class("ck-widget-item")
         self._on_action = on_action
         self._allowed = allowed_image_domains
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, WidgetItem)
+        if item is self.item and self.widget.children:
+            return  # unchanged (an update the reducer shows once the widget is done)
         self.item = item
         self._draw()
-
-    def update(self, update: ThreadItemUpdate) -> None:
-        assert isinstance(self.item, WidgetItem)
-        if isinstance(update, WidgetRootUpdated):
-            self.item = self.item.model_copy(update={"widget": update.widget})
-            self._draw()
-        # Streaming text deltas inside a widget are shown when the item is done.
 
     def _draw(self) -> None:
         from ._widgets import render_widget
@@ -400,18 +352,12 @@ class GeneratedImageView(ItemView):
         super().__init__(item)
         self.widget = W.HTML().add_class("ck-image-item")
         self._allowed = options.get("allowed_image_domains")
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, GeneratedImageItem)
         self.item = item
         self._draw()
-
-    def update(self, update: ThreadItemUpdate) -> None:
-        assert isinstance(self.item, GeneratedImageItem)
-        if isinstance(update, GeneratedImageUpdated):
-            self.item = self.item.model_copy(update={"image": update.image})
-            self._draw()
 
     def _draw(self) -> None:
         assert isinstance(self.item, GeneratedImageItem)
@@ -444,9 +390,9 @@ class StructuredInputView(ItemView):
         self.widget = W.VBox().add_class("ck-structured-input")
         self._on_answer = on_answer
         self._fields: dict[str, Callable[[], list[str]]] = {}
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, StructuredInputItem)
         self.item = item
         self._draw()
@@ -517,9 +463,9 @@ class UnknownView(ItemView):
     def __init__(self, item: ThreadItem) -> None:
         super().__init__(item)
         self.widget = W.HTML().add_class("ck-unknown")
-        self.replace(item)
+        self.draw(item)
 
-    def replace(self, item: ThreadItem) -> None:
+    def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         self.item = item
         self.widget.value = (
             f'<div class="ck-note">[{html.escape(item.type.replace("_", " "))}]</div>'

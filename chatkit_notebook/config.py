@@ -97,6 +97,16 @@ class ModelConfig:
         """One line for status bars: model and endpoint."""
         return f"{self.model_name} via {self.endpoint}"
 
+    def problem(self) -> str | None:
+        """Why these settings cannot reach a model, found without a request; else ``None``."""
+        if not self.is_litellm and not self.base_url and not self.api_key:
+            return (
+                "No OpenAI API key: set OPENAI_API_KEY, call "
+                "chatkit_notebook.configure(api_key=...), or use a local model with "
+                "%chatkit model NAME --base-url URL."
+            )
+        return None
+
     def build_model(self, name: str | None = None) -> Model:
         """An Agents SDK model for these settings.
 
@@ -114,16 +124,10 @@ class ModelConfig:
         from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
         from openai import AsyncOpenAI
 
-        api_key = config.api_key
-        if not api_key:
-            if not config.base_url:
-                msg = (
-                    "No OpenAI API key: set OPENAI_API_KEY, call "
-                    "chatkit_notebook.configure(api_key=...), or use a local model with "
-                    "%chatkit model NAME --base-url URL."
-                )
-                raise ConfigError(msg)
-            api_key = _LOCAL_PLACEHOLDER_KEY
+        problem = config.problem()
+        if problem:
+            raise ConfigError(problem)
+        api_key = config.api_key or _LOCAL_PLACEHOLDER_KEY
         client = AsyncOpenAI(
             api_key=api_key, base_url=config.base_url, max_retries=config.max_retries
         )

@@ -11,7 +11,6 @@ the turn and keeps the partial answer.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shlex
 import sys
@@ -28,14 +27,16 @@ from .errors import ChatkitNotebookError
 from .location import StoreLocation, locate_store
 
 if TYPE_CHECKING:
+    from chatkit.types import Thread
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._client import ChatKitClient, ThreadState
     from .panel import ChatPanel
     from .runtime import Runtime
     from .server import NotebookChatServer
     from .store import NotebookStore
 
-__all__ = ["ChatMagics", "ChatSession", "keep_question_marks"]
+__all__ = ["ChatMagics", "ChatSession", "ChatStopped", "keep_question_marks"]
 
 PREVIEW_HZ = 10
 
@@ -102,6 +103,13 @@ class ChatSession:
             self._server = NotebookChatServer(self.store)
         return self._server
 
+    @property
+    def client(self) -> ChatKitClient:
+        """A ChatKit client of the server, whose requests carry this session's context."""
+        from ._client import ChatKitClient
+
+        return ChatKitClient(self.server, self.context)
+
     def context(self) -> NotebookContext:
         """The context for a request: this kernel's variables, minus the hidden ones."""
         return NotebookContext(
@@ -121,18 +129,8 @@ class ChatSession:
 
     # -- %chatkit ------------------------------------------------------------------------
 
-    def _call(self, request: Any) -> bytes:
-        async def call() -> bytes:
-            result = await self.server.process(request.model_dump_json(), self.context())
-            return result.json  # type: ignore[union-attr]
-
-        return self.runtime.run(call())
-
-    def _threads(self) -> list[Any]:
-        from chatkit.types import ThreadListParams, ThreadsListReq
-
-        page = json.loads(self._call(ThreadsListReq(params=ThreadListParams(limit=100))))
-        return list(page["data"])
+    def _threads(self) -> list[Thread]:
+        return list(self.runtime.run(self.client.threads(limit=100, order="desc")).data)
 
     def cmd_threads(self, args: argparse.Namespace) -> Any:
         threads = self._threads()
@@ -141,10 +139,10 @@ class ChatSession:
             return None
         rows = ["| | title | created | id |", "|---|---|---|---|"]
         for thread in threads:
-            mark = "*" if thread["id"] == self.thread_id else ""
-            title = (thread.get("title") or "Untitled chat").replace("|", "\\|")
-            created = thread["created_at"][:16].replace("T", " ")
-            rows.append(f"| {mark} | {title} | {created} | `{thread['id']}` |")
+            mark = "*" if thread.id == self.thread_id else ""
+            title = (thread.title or "Untitled chat").replace("|", "\\|")
+            created = thread.created_at.isoformat(sep=" ", timespec="minutes")
+            rows.append(f"| {mark} | {title} | {created} | `{thread.id}` |")
         display(_markdown("\n".join(rows)), raw=True)
         return None
 
@@ -154,11 +152,11 @@ class ChatSession:
         print("The next question starts a new thread.")
 
     def cmd_use(self, args: argparse.Namespace) -> None:
-        known = {t["id"]: t for t in self._threads()}
+        known = {t.id: t for t in self._threads()}
         if args.id not in known:
             raise ValueError(f"no thread {args.id!r} in {self.store.path}; see %chatkit threads")
         self.thread_id = args.id
-        print(f"Continuing {known[args.id].get('title') or args.id}.")
+        print(f"Continuing {known[args.id].title or args.id}.")
 
     def cmd_rename(self, args: argparse.Namespace) -> None:
         if self.thread_id is None:
@@ -168,18 +166,13 @@ class ChatSession:
         print(f"Renamed to {title!r}.")
 
     def _set_title(self, title: str) -> None:
-        from chatkit.types import ThreadsUpdateReq, ThreadUpdateParams
-
         assert self.thread_id is not None
-        params = ThreadUpdateParams(thread_id=self.thread_id, title=title)
-        self._call(ThreadsUpdateReq(params=params))
+        self.runtime.run(self.client.rename(self.thread_id, title))
 
     def cmd_delete(self, args: argparse.Namespace) -> None:
-        from chatkit.types import ThreadDeleteParams, ThreadsDeleteReq
-
-        if args.id not in {t["id"] for t in self._threads()}:
+        if args.id not in {t.id for t in self._threads()}:
             raise ValueError(f"no thread {args.id!r} in {self.store.path}; see %chatkit threads")
-        self._call(ThreadsDeleteReq(params=ThreadDeleteParams(thread_id=args.id)))
+        self.runtime.run(self.client.delete(args.id))
         if self.thread_id == args.id:
             self.thread_id = None
         print(f"Deleted {args.id}.")
@@ -236,13 +229,13 @@ class ChatSession:
     def export_markdown(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
+        client = self.client
+
         async def items() -> list[Any]:
             found: list[Any] = []
             after = None
             while True:
-                page = await self.store.load_thread_items(
-                    thread_id, after, 200, "asc", self.context()
-                )
+                page = await client.items(thread_id, limit=200, order="asc", after=after)
                 found.extend(page.data)
                 if not page.has_more:
                     return found
@@ -264,79 +257,85 @@ class ChatSession:
         self._told_where = True
         return self.location.describe()
 
-    def _apply(self, event: Any, answers: dict[str, str], errors: list[str]) -> None:
-        """Take one streamed event into the output so far (by item id) and the errors.
-
-        The output is the assistant's messages and, before each, a line saying what its
-        tools read (the same steps the panel shows).
-        """
-        if event.type == "thread.created":
-            self.thread_id = event.thread.id
-        elif (
-            event.type == "thread.item.updated"
-            and event.update.type == "assistant_message.content_part.text_delta"
-        ):
-            answers[event.item_id] = answers.get(event.item_id, "") + event.update.delta
-        elif event.type == "thread.item.done" and event.item.type == "assistant_message":
-            answers[event.item.id] = "".join(part.text for part in event.item.content)
-        elif event.type == "thread.item.done" and event.item.type == "workflow":
-            # What the agent read, in order with the text: "*Read `df` (1,000 by 12)*".
-            titles = [getattr(task, "title", None) for task in event.item.workflow.tasks]
-            if shown := [title for title in titles if title]:
-                answers[event.item.id] = "*" + " · ".join(shown) + "*"
-        elif event.type == "error":
-            errors.append(event.message or "Something went wrong while answering.")
-
     def ask(self, text: str) -> str:
-        """Run one turn in the current thread, streaming into the cell; return the answer."""
-        from .panel import _EVENTS, message_request
+        """Run one turn in the current thread, streaming into the cell; return the answer.
+
+        Raises:
+            ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
+        """
+        from ._client import ThreadState, message_request
 
         request = message_request(self.thread_id, text)
-        server, context = self.server, self.context()
-
-        async def frames() -> Any:
-            result = await server.process(request.model_dump_json(), context)
-            async for chunk in result:  # type: ignore[union-attr]
-                yield chunk
-
+        client = self.client
         note = self.where()
         if note:
             print(note)
         output = _TerminalOutput() if _prints_updates(self.shell) else _CellOutput()
-        answers: dict[str, str] = {}
-        errors: list[str] = []
+        state = ThreadState()
+        failure: str | None = None
         last = 0.0
         # Held so it can be closed: an interrupt can land outside the bridge's own wait
         # (while the preview updates), and a traceback kept by IPython would keep an
         # unclosed generator, and so the model's stream, alive.
-        stream = self.runtime.iterate(frames, idle=1 / PREVIEW_HZ)
+        stream = self.runtime.iterate(lambda: client.stream(request), idle=1 / PREVIEW_HZ)
         try:
-            for chunk in stream:
-                if chunk is not None:  # None: a pause, when the throttled preview catches up
-                    self._apply(
-                        _EVENTS.validate_json(chunk.removeprefix(b"data: ")), answers, errors
-                    )
+            for event in stream:
+                if event is not None:  # None: a pause, when the throttled preview catches up
+                    state.apply(event)
+                    if event.type == "thread.created":
+                        self.thread_id = event.thread.id
                 now = time.monotonic()
-                if now - last >= 1 / PREVIEW_HZ and output.show("\n\n".join(answers.values())):
+                if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state)):
                     last = now
         except KeyboardInterrupt:
-            output.finish("\n\n".join(answers.values()), stopped=True)
-            raise
+            stream.close()
+            output.finish(_transcript(state))
+            raise ChatStopped from None
         except Exception as error:  # unknown thread and the like, raised before streaming
-            errors.append(str(error) or type(error).__name__)
+            failure = str(error) or type(error).__name__
         finally:
             stream.close()  # cancels the turn if it is still running, and waits for it
-        answer = "\n\n".join(answers.values())
+        answer = _transcript(state)
         output.finish(answer)
         if self.pending_title and self.thread_id is not None:
             title, self.pending_title = self.pending_title, None
             self._set_title(title)
-        for message in errors:
+        errors = [e.message or "Something went wrong while answering." for e in state.errors]
+        for message in [*errors, *([failure] if failure else [])]:
             print(f"chat: {message}")
         return answer
 
 
-_STOPPED = "(stopped; the partial answer is kept)"
+class ChatStopped(KeyboardInterrupt):
+    """The kernel's interrupt stopped a ``%chat`` answer: shown as one line, no traceback.
+
+    Still a ``KeyboardInterrupt``, so a Run All stops here as it would on any interrupt.
+    """
+
+    def __str__(self) -> str:
+        return "the answer was stopped; what had arrived is kept in the thread"
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead
+        return [f"Stopped: {self}."]
+
+
+def _transcript(state: ThreadState) -> str:
+    """A turn's answer as Markdown: its messages and, before each, what the agent read.
+
+    The steps are the panel's (``*Read `df` (1,000 by 12)*``): names and shapes, never
+    values.
+    """
+    from chatkit.types import AssistantMessageItem, WorkflowItem
+
+    parts = []
+    for item in state.items.values():
+        if isinstance(item, AssistantMessageItem):
+            parts.append("".join(part.text for part in item.content))
+        elif isinstance(item, WorkflowItem) and item.id not in state.streaming:
+            titles = [getattr(task, "title", None) for task in item.workflow.tasks]
+            if shown := [title for title in titles if title]:
+                parts.append("*" + " · ".join(shown) + "*")
+    return "\n\n".join(part for part in parts if part)
 
 
 class _CellOutput:
@@ -358,12 +357,10 @@ class _CellOutput:
         self._shown = text
         return True
 
-    def finish(self, text: str, *, stopped: bool = False) -> None:
-        """Empty the preview and leave ``text`` (marked if the turn was stopped)."""
+    def finish(self, text: str) -> None:
+        """Empty the preview and leave ``text``."""
         if self._preview is not None and self._shown:
             self._preview.update(_markdown(""), raw=True)
-        if stopped:
-            text = f"{text}\n\n*{_STOPPED}*"
         if text:
             display(_markdown(text), raw=True)
 
@@ -384,12 +381,10 @@ class _TerminalOutput:
         self._shown = text
         return True
 
-    def finish(self, text: str, *, stopped: bool = False) -> None:
+    def finish(self, text: str) -> None:
         """Write the rest of ``text`` and end the answer's line."""
         self.show(text)
-        if stopped:
-            sys.stdout.write(("\n" if self._shown else "") + _STOPPED)
-        if self._shown or stopped:
+        if self._shown:
             sys.stdout.write("\n")
         sys.stdout.flush()
 

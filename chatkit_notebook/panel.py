@@ -1,8 +1,8 @@
-"""``ChatPanel``: a ChatKit client made of core ipywidgets, shown under a notebook cell.
+"""``ChatPanel``: a ChatKit client made of ipywidgets, shown under a notebook cell.
 
-The panel speaks only the ChatKit protocol: it builds requests with chatkit's pydantic
-types, sends them to ``server.process`` and applies the streamed events to its widgets.
-All server work runs on the package's own event loop (``runtime.py``), so an answer keeps
+The panel speaks only the ChatKit protocol, through the package's one client
+(``_client.ChatKitClient``), and draws the client's reducer state (``ThreadState``). All
+server work runs on the package's own event loop (``runtime.py``), so an answer keeps
 streaming while a cell blocks the kernel. The store is the source of truth: the thread
 list and a thread's items are always (re)loaded from it.
 """
@@ -13,56 +13,39 @@ import asyncio
 import concurrent.futures
 import html
 import logging
-from collections.abc import Callable, Coroutine
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import ipywidgets as W
 from chatkit.actions import Action, ActionConfig
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.server import ChatKitServer
 from chatkit.types import (
     AssistantMessageItem,
     ClientToolCallItem,
     FeedbackKind,
-    InferenceOptions,
-    ItemFeedbackParams,
-    ItemsFeedbackReq,
-    ItemsListParams,
-    ItemsListReq,
     Page,
+    StreamingReq,
     StructuredInputSubmission,
-    Thread,
     ThreadAddClientToolOutputParams,
     ThreadAddStructuredInputParams,
-    ThreadAddUserMessageParams,
-    ThreadCreateParams,
     ThreadCustomActionParams,
-    ThreadDeleteParams,
-    ThreadGetByIdParams,
     ThreadItem,
-    ThreadListParams,
     ThreadMetadata,
     ThreadRetryAfterItemParams,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
-    ThreadsAddUserMessageReq,
-    ThreadsCreateReq,
     ThreadsCustomActionReq,
-    ThreadsDeleteReq,
-    ThreadsGetByIdReq,
-    ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
-    ThreadsUpdateReq,
-    ThreadUpdateParams,
-    UserMessageInput,
     UserMessageItem,
-    UserMessageTextContent,
 )
-from pydantic import TypeAdapter
 
+from ._client import ChatKitClient, ThreadState, message_request
 from ._markdown import MARKDOWN_CSS
-from ._views import ItemView, view_for
+from ._views import AssistantMessageView, ItemView, view_for
 from .context import NotebookContext
 from .runtime import Runtime, get_runtime
 
@@ -70,21 +53,27 @@ __all__ = ["ChatPanel"]
 
 logger = logging.getLogger("chatkit_notebook")
 
-_EVENTS: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
-_THREADS: TypeAdapter[Page[Thread]] = TypeAdapter(Page[Thread])
-_THREAD: TypeAdapter[Thread] = TypeAdapter(Thread)
-_ITEMS: TypeAdapter[Page[ThreadItem]] = TypeAdapter(Page[ThreadItem])
 _NEW = "__new__"
 HISTORY_PAGE = 50
+SUGGESTIONS = 3
 
 # Scoped to .ck-panel; uses JupyterLab's theme variables, with fallbacks for other frontends.
+# Everything in the message list keeps its natural height (flex: none): the list scrolls
+# inside its box instead of squeezing earlier messages.
 PANEL_CSS = """
 .ck-panel { border: 1px solid var(--jp-border-color2, #ddd); border-radius: 6px; padding: 6px;
   max-width: 960px; }
+.ck-panel .ck-scroll { display: flex; flex-direction: column-reverse; }
+.ck-panel .ck-scroll > .ck-messages, .ck-panel .ck-messages > *,
+.ck-panel .ck-bubble-assistant > * { flex: none; }
+.ck-panel .ck-messages .widget-html, .ck-panel .ck-messages .widget-html-content {
+  height: auto; overflow: visible; }
 .ck-panel .ck-bubble { border-radius: 8px; padding: 6px 10px; margin: 4px 0; line-height: 1.45; }
 .ck-panel .ck-bubble-user { background: var(--jp-brand-color3, #dbeafe); margin-left: 15%;
   white-space: pre-wrap; }
 .ck-panel .ck-bubble-assistant { background: var(--jp-layout-color2, #f5f5f5); margin-right: 5%; }
+.ck-panel .ck-stopped-mark { font-size: 85%; font-style: italic;
+  color: var(--jp-ui-font-color2, #666); }
 .ck-panel .ck-workflow-box { font-size: 90%; color: var(--jp-ui-font-color2, #555); margin: 2px 0; }
 .ck-panel .ck-workflow-box ul { margin: 2px 0 2px 18px; padding: 0; }
 .ck-panel .ck-task-complete::marker { content: "\\2713  "; }
@@ -93,8 +82,10 @@ PANEL_CSS = """
 .ck-panel .ck-notice-warning { color: var(--jp-warn-color1, #8a6d00); padding: 4px 0; }
 .ck-panel .ck-notice-info { color: var(--jp-info-color1, #0b5cad); padding: 4px 0; }
 .ck-panel .ck-status-line { font-size: 85%; color: var(--jp-ui-font-color3, #888); }
-.ck-panel .ck-empty-state { color: var(--jp-ui-font-color2, #555); padding: 8px; }
-.ck-panel .ck-scroll { display: flex; flex-direction: column-reverse; }
+.ck-panel .ck-status-problem { color: var(--jp-warn-color1, #8a6d00); }
+.ck-panel .ck-empty-state { color: var(--jp-ui-font-color2, #555); padding: 8px 8px 2px; }
+.ck-panel .ck-suggestion button, .ck-panel button.ck-suggestion {
+  font-family: var(--jp-code-font-family, monospace); }
 .ck-panel .ck-bubble table { border-collapse: collapse; }
 .ck-panel .ck-bubble th, .ck-panel .ck-bubble td { border: 1px solid var(--jp-border-color2, #ccc);
   padding: 2px 6px; }
@@ -104,6 +95,14 @@ PANEL_CSS = """
 class ChatPanel(W.VBox):  # type: ignore[misc]
     """A chat about this notebook's data, as a displayable widget.
 
+    **Threads.** The public methods and the widgets' handlers run on whichever thread calls
+    them (the kernel's, for a click). They only *post* an operation and return its future.
+    Operations run one at a time, in the order they were posted, on the package's loop
+    thread, and only they change the panel: its thread, its :class:`ThreadState`, its views
+    and its widgets (``_on_loop`` checks this). So a click can never interleave with a
+    thread that is still loading. User Python (client tools, client effects) runs in a
+    worker thread, never on the loop, so a slow handler cannot stall any chat.
+
     Args:
         server: The ChatKit server to talk to (usually a
             :class:`~chatkit_notebook.NotebookChatServer`).
@@ -112,6 +111,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             each use, so a panel from before ``%reload_ext`` runs on the new loop rather
             than restarting the old one.
         status: A line for the status bar, e.g. the model and where threads are kept.
+        thread_id: The thread to open (``None``: a new chat).
+        on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
+            opened, created, deleted, or ``None`` for a new chat.
     """
 
     def __init__(
@@ -121,23 +123,30 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         *,
         runtime: Runtime | None = None,
         status: str = "",
+        thread_id: str | None = None,
+        on_thread: Callable[[str | None], object] | None = None,
     ) -> None:
-        self._server = server
+        self._client = ChatKitClient(server, context)
         self._context = context
         self._given_runtime = runtime
-        self.thread_id: str | None = None
+        self._on_thread = on_thread
+        self._state = ThreadState()
         self._views: dict[str, ItemView] = {}
         self._feedback: dict[str, W.VBox] = {}
+        self._votes: dict[str, FeedbackKind] = {}
         self.effects: dict[str, Callable[[dict[str, Any]], object]] = {}
-        """Handlers for ``client_effect`` events, by effect name."""
+        """Handlers for ``client_effect`` events, by effect name (run in a worker thread)."""
         self.client_tools: dict[str, Callable[[dict[str, Any]], Any]] = {}
-        """Python functions the server's agent may call as client tools, by name."""
-        self._last_user_item: str | None = None
+        """Python functions the server's agent may call as client tools, by name (run in a
+        worker thread)."""
         self._turn: concurrent.futures.Future[None] | None = None  # a streaming answer
-        self._pending: concurrent.futures.Future[None] | None = None  # the last other request
-        self._allowed_images: list[str] | None = None
+        self._posted: set[threading.Event] = set()  # one per operation, set once it is over
+        self._posted_lock = threading.Lock()
+        self._serial: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._earlier_cursor: str | None = None
         self._syncing = False
         self._locked = False  # the thread is locked or closed: no new messages
+        self._status_text = status
 
         self._threads = W.Dropdown(
             options=[("New chat", _NEW)], value=_NEW, layout=W.Layout(flex="1")
@@ -164,15 +173,16 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._messages = W.VBox().add_class("ck-messages")
         self._messages.layout = W.Layout(padding="4px")
         # A column-reverse scroll box stays anchored at its bottom: the newest message
-        # stays in view while it streams, with no JavaScript.
+        # stays in view while it streams.
         self._scroll = W.Box([self._messages]).add_class("ck-scroll")
         self._scroll.layout = W.Layout(max_height="480px", overflow="auto")
-        self._empty = W.HTML().add_class("ck-empty")
+        self._empty_text = W.HTML().add_class("ck-empty")
+        self._suggestions = W.VBox().add_class("ck-suggestions")
+        self._empty = W.VBox([self._empty_text, self._suggestions])
         self._earlier = _button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
         self._earlier.layout.display = "none"
-        self._earlier_cursor: str | None = None
         self._progress = W.HTML().add_class("ck-progress")
         self._notice = W.HTML().add_class("ck-notice")
         self._input = W.Textarea(
@@ -189,9 +199,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             [self._input, W.VBox([self._send_button, self._stop_button, self._retry_button])]
         )
         composer.add_class("ck-composer")
-        if not status:
-            status = _default_status(server)
-        self._status = W.HTML(_status_html(status)).add_class("ck-status")
+        self._status = W.HTML().add_class("ck-status")
 
         style = W.HTML(f"<style>{PANEL_CSS}{MARKDOWN_CSS}</style>")
         style.add_class("ck-style")
@@ -214,18 +222,17 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
         self._threads.observe(self._on_pick, names="value")
         self._new_button.on_click(lambda _: self.new_thread())
-        self._rename_button.on_click(lambda _: self._show_rename())
+        self._rename_button.on_click(lambda _: self._post(self._show_rename))
         self._title_save.on_click(lambda _: self.rename(self._title_input.value))
-        self._title_cancel.on_click(lambda _: self._hide_rows())
-        self._delete_button.on_click(lambda _: self._show_confirm())
+        self._title_cancel.on_click(lambda _: self._post(self._hide_rows))
+        self._delete_button.on_click(lambda _: self._post(self._show_confirm))
         self._confirm_yes.on_click(lambda _: self.delete_thread())
-        self._confirm_no.on_click(lambda _: self._hide_rows())
+        self._confirm_no.on_click(lambda _: self._post(self._hide_rows))
         self._send_button.on_click(lambda _: self.send(self._input.value))
         self._stop_button.on_click(lambda _: self.stop())
         self._retry_button.on_click(lambda _: self.retry())
         self._earlier.on_click(lambda _: self.load_earlier())
-        self._show_empty()
-        self.refresh()
+        self._post(lambda: self._start(thread_id))
 
     @property
     def _runtime(self) -> Runtime:
@@ -234,7 +241,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<ChatPanel thread={self.thread_id!r}>"
 
-    # -- what a user (or a test) can do -----------------------------------------------
+    # -- what a user (or a test) can do: each posts an operation ---------------------------
+
+    @property
+    def thread_id(self) -> str | None:
+        """The thread shown (``None``: a new chat, created with the first message)."""
+        return self._state.thread_id
 
     @property
     def busy(self) -> bool:
@@ -242,233 +254,295 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         return self._turn is not None and not self._turn.done()
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until the running requests (if any) are over; for scripts and tests."""
-        running = [f for f in (self._pending, self._turn) if f is not None]
-        concurrent.futures.wait(running, timeout=timeout)
+        """Block until every posted operation is over; for scripts and tests.
+
+        Raises:
+            TimeoutError: operations were still running after ``timeout`` seconds.
+        """
+        end = time.monotonic() + timeout
+        while True:
+            with self._posted_lock:
+                running = [event for event in self._posted if not event.is_set()]
+            if not running:
+                return
+            if not running[0].wait(max(0.0, end - time.monotonic())):
+                msg = f"the chat panel was still busy after {timeout} s"
+                raise TimeoutError(msg)
 
     def send(self, text: str) -> concurrent.futures.Future[None] | None:
         """Send a message in the current thread (a new one if none is open)."""
         text = text.strip()
         if not text or self.busy:
             return None
-        self._input.value = ""
-        return self._start_turn(message_request(self.thread_id, text))
+        return self._post_turn(lambda: self._send_text(text))
 
     def retry(self) -> concurrent.futures.Future[None] | None:
         """Ask again for the answer to the last message."""
-        if self.thread_id is None or self._last_user_item is None or self.busy:
+        if self.busy:
             return None
-        params = ThreadRetryAfterItemParams(thread_id=self.thread_id, item_id=self._last_user_item)
-        for item_id in list(self._views)[list(self._views).index(self._last_user_item) + 1 :]:
-            self._remove(item_id)
-        return self._start_turn(ThreadsRetryAfterItemReq(params=params))
+        return self._post_turn(self._retry)
 
     def stop(self) -> None:
         """Stop the answer that is streaming; what arrived so far is kept."""
         if self._turn is not None:
             self._turn.cancel()
 
-    def new_thread(self) -> None:
+    def new_thread(self) -> concurrent.futures.Future[None] | None:
         """Start over in a new, empty thread (created with the first message)."""
         if self.busy:
-            return
-        self._open(None)
-        self._select_thread()
+            return None
+        return self._post(self._new_thread)
 
     def open_thread(self, thread_id: str) -> concurrent.futures.Future[None]:
         """Show a stored thread."""
-        return self._submit(self._load_thread(thread_id))
+        return self._post(lambda: self._load_thread(thread_id))
 
-    def rename(self, title: str) -> concurrent.futures.Future[None] | None:
+    def rename(self, title: str) -> concurrent.futures.Future[None]:
         """Rename the current thread."""
-        self._hide_rows()
-        if self.thread_id is None or not title.strip():
-            return None
-        params = ThreadUpdateParams(thread_id=self.thread_id, title=title.strip())
-        return self._submit(self._call_then_refresh(ThreadsUpdateReq(params=params)))
+        return self._post(lambda: self._rename(title.strip()))
 
     def delete_thread(self) -> concurrent.futures.Future[None] | None:
         """Delete the current thread from the store."""
-        self._hide_rows()
-        if self.thread_id is None or self.busy:
+        if self.busy:
             return None
-        request = ThreadsDeleteReq(params=ThreadDeleteParams(thread_id=self.thread_id))
-        self._open(None)
-        return self._submit(self._call_then_refresh(request))
+        return self._post(self._delete_thread)
 
     def refresh(self) -> concurrent.futures.Future[None]:
         """Reload the thread list from the store."""
-        return self._submit(self._load_threads())
+        return self._post(self._load_threads)
 
-    # -- server calls ------------------------------------------------------------------
+    def load_earlier(self) -> concurrent.futures.Future[None]:
+        """Show the page of messages before the oldest one shown."""
+        return self._post(self._load_earlier)
 
-    def _submit(self, coro: Coroutine[Any, Any, None]) -> concurrent.futures.Future[None]:
-        future = self._runtime.submit(self._guarded(coro))
-        self._pending = future
-        return future
+    def feedback(self, item_id: str, kind: FeedbackKind) -> concurrent.futures.Future[None]:
+        """Tell the server whether an answer was good (``positive``) or bad (``negative``).
 
-    async def _guarded(self, coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # shown, never lost in a traceback nobody sees
-            logger.debug("chat panel request failed", exc_info=True)
-            self._show_notice("danger", _describe(error))
-
-    async def _call(self, request: Any) -> bytes:
-        result = await self._server.process(request.model_dump_json(), self._context)
-        assert isinstance(result, NonStreamingResult)
-        return result.json
-
-    async def _call_then_refresh(self, request: Any) -> None:
-        await self._call(request)
-        await self._load_threads()
-
-    async def _load_threads(self) -> None:
-        request = ThreadsListReq(params=ThreadListParams(limit=100, order="desc"))
-        page = _THREADS.validate_json(await self._call(request))
-        options = [("New chat", _NEW)] + [(_thread_label(t), t.id) for t in page.data]
-        self._select_thread(options)
-
-    async def _load_thread(self, thread_id: str) -> None:
-        request = ItemsListReq(
-            params=ItemsListParams(thread_id=thread_id, limit=HISTORY_PAGE, order="desc")
-        )
-        page = _ITEMS.validate_json(await self._call(request))
-        thread = _THREAD.validate_json(
-            await self._call(ThreadsGetByIdReq(params=ThreadGetByIdParams(thread_id=thread_id)))
-        )
-        self._open(thread_id)
-        self._allowed_images = thread.allowed_image_domains
-        self._set_thread_status(thread)
-        for item in reversed(page.data):
-            self._add(item, streaming=False)
-        self._set_earlier(page)
+        A later vote on the same answer replaces the earlier one.
+        """
+        return self._post(lambda: self._feedback_on(item_id, kind))
 
     def custom_action(
         self, item_id: str | None, action: ActionConfig
     ) -> concurrent.futures.Future[None] | None:
         """Send a widget's action (a button click) to the server as ``threads.custom_action``."""
-        if self.thread_id is None or self.busy:
+        if self.busy:
             return None
-        params = ThreadCustomActionParams(
-            thread_id=self.thread_id,
-            item_id=item_id,
-            action=Action[str, Any](type=action.type, payload=action.payload),
-        )
-        return self._start_turn(ThreadsCustomActionReq(params=params))
+
+        async def act() -> None:
+            if self.thread_id is None:
+                return
+            params = ThreadCustomActionParams(
+                thread_id=self.thread_id,
+                item_id=item_id,
+                action=Action[str, Any](type=action.type, payload=action.payload),
+            )
+            await self._run_turn(ThreadsCustomActionReq(params=params))
+
+        return self._post_turn(act)
 
     def answer(
         self, item_id: str, submission: StructuredInputSubmission
     ) -> concurrent.futures.Future[None] | None:
         """Answer (or skip) the assistant's structured questions."""
-        if self.thread_id is None or self.busy:
+        if self.busy:
             return None
-        params = ThreadAddStructuredInputParams(
-            thread_id=self.thread_id, item_id=item_id, input=submission
-        )
-        return self._start_turn(ThreadsAddStructuredInputReq(params=params))
 
-    def _answer_client_tool(self, call: ClientToolCallItem) -> None:
-        """Run a registered client tool and send its result back (a new streamed turn)."""
-        handler = self.client_tools.get(call.name)
-        if handler is None:
-            result: Any = {
-                "error": f"No client tool named {call.name!r} is registered in this panel."
-            }
+        async def reply() -> None:
+            if self.thread_id is None:
+                return
+            params = ThreadAddStructuredInputParams(
+                thread_id=self.thread_id, item_id=item_id, input=submission
+            )
+            await self._run_turn(ThreadsAddStructuredInputReq(params=params))
+
+        return self._post_turn(reply)
+
+    # -- posting operations ----------------------------------------------------------------
+
+    def _post(
+        self, operation: Callable[[], Awaitable[None] | None]
+    ) -> concurrent.futures.Future[None]:
+        """Run ``operation`` on the loop thread after every operation posted before it."""
+
+        async def serially() -> None:
+            async with self._serial_lock():
+                try:
+                    outcome = operation()
+                    if outcome is not None:
+                        await outcome
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # shown, never lost in a traceback nobody sees
+                    logger.debug("chat panel operation failed", exc_info=True)
+                    self._show_notice("danger", _describe(error))
+
+        future, settled = self._runtime.submit_tracked(serially())
+        with self._posted_lock:
+            # A cancelled future is done at once, while its operation may still be winding
+            # down on the loop: wait() waits for each operation to have settled.
+            self._posted = {event for event in self._posted if not event.is_set()}
+            self._posted.add(settled)
+        return future
+
+    def _post_turn(self, turn: Callable[[], Awaitable[None]]) -> concurrent.futures.Future[None]:
+        future = self._post(turn)
+        self._turn = future
+        return future
+
+    def _serial_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._serial is None or self._serial[0] is not loop:  # a new loop after a reload
+            self._serial = (loop, asyncio.Lock())
+        return self._serial[1]
+
+    def _on_loop(self) -> None:
+        """Fail loudly when panel state is about to change off the loop thread."""
+        if threading.current_thread() is not self._runtime.thread:
+            msg = "ChatPanel state changed off the loop thread; post an operation instead"
+            raise RuntimeError(msg)
+
+    # -- operations (loop thread) ----------------------------------------------------------
+
+    async def _start(self, thread_id: str | None) -> None:
+        self._show_status()
+        if thread_id is not None:
+            await self._load_thread(thread_id)
         else:
-            result = _call_foreign(handler, call.arguments, f"client tool {call.name!r}")
+            self._open(ThreadState())
+            await self._show_empty()
+        await self._load_threads()
+
+    async def _send_text(self, text: str) -> None:
+        self._input.value = ""
+        await self._run_turn(message_request(self.thread_id, text))
+
+    async def _retry(self) -> None:
+        last = self._last_user_item()
+        if self.thread_id is None or last is None:
+            return
+        for item_id in list(self._state.items)[list(self._state.items).index(last) + 1 :]:
+            self._state.items.pop(item_id)
+            self._remove(item_id)
+        params = ThreadRetryAfterItemParams(thread_id=self.thread_id, item_id=last)
+        await self._run_turn(ThreadsRetryAfterItemReq(params=params))
+
+    async def _new_thread(self) -> None:
+        self._open(ThreadState())
+        self._select_thread()
+        await self._show_empty()
+
+    async def _rename(self, title: str) -> None:
+        self._hide_rows()
+        if self.thread_id is None or not title:
+            return
+        await self._client.rename(self.thread_id, title)
+        await self._load_threads()
+
+    async def _delete_thread(self) -> None:
+        self._hide_rows()
         if self.thread_id is None:
             return
-        params = ThreadAddClientToolOutputParams(thread_id=self.thread_id, result=result)
-        request = ThreadsAddClientToolOutputReq(params=params)
-        # After the turn that asked has finished: chain on it.
-        previous = self._turn
+        await self._client.delete(self.thread_id)
+        self._open(ThreadState())
+        await self._show_empty()
+        await self._load_threads()
 
-        async def after_previous() -> None:
-            if previous is not None:
-                await asyncio.wrap_future(previous)
-            await self._run_turn(request)
+    async def _load_threads(self) -> None:
+        page = await self._client.threads(limit=100, order="desc")
+        options = [("New chat", _NEW)] + [(_thread_label(t), t.id) for t in page.data]
+        self._select_thread(options)
 
-        self._set_busy(True)
-        future = self._runtime.submit(after_previous())
-        self._turn = future
-        future.add_done_callback(lambda _: self._set_busy(False))
+    async def _load_thread(self, thread_id: str) -> None:
+        page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc")
+        thread = await self._client.thread(thread_id)
+        self._open(ThreadState.loaded(thread, reversed(page.data)))
+        self._set_thread_status(thread)
+        for item in self._state.items.values():
+            self._draw(item.id)
+        self._set_earlier(page)
+        self._select_thread()
 
-    def load_earlier(self) -> concurrent.futures.Future[None] | None:
-        """Show the page of messages before the oldest one shown."""
-        if self.thread_id is None or self._earlier_cursor is None:
-            return None
-        return self._submit(self._load_earlier(self.thread_id, self._earlier_cursor))
-
-    async def _load_earlier(self, thread_id: str, cursor: str) -> None:
-        params = ItemsListParams(
-            thread_id=thread_id, limit=HISTORY_PAGE, order="desc", after=cursor
-        )
-        page = _ITEMS.validate_json(await self._call(ItemsListReq(params=params)))
-        if thread_id != self.thread_id:
-            return  # the user moved on
+    async def _load_earlier(self) -> None:
+        thread_id, cursor = self.thread_id, self._earlier_cursor
+        if thread_id is None or cursor is None:
+            return
+        page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc", after=cursor)
+        older = list(reversed(page.data))
+        self._state.prepend(older)
         shown = self._messages.children
         self._messages.children = ()
-        for item in reversed(page.data):
-            self._add(item, streaming=False)
+        for item in older:
+            self._draw(item.id)
         self._messages.children = (*self._messages.children, *shown)
         self._set_earlier(page)
 
-    def _set_earlier(self, page: Page[ThreadItem]) -> None:
-        self._earlier_cursor = page.after if page.has_more else None
-        self._earlier.layout.display = "" if self._earlier_cursor else "none"
+    async def _feedback_on(self, item_id: str, kind: FeedbackKind) -> None:
+        row = self._feedback.get(item_id)
+        if self.thread_id is None or row is None:
+            return
+        await self._client.feedback(self.thread_id, [item_id], kind)
+        self._votes[item_id] = kind
+        thumbs = row.children[0].children[:2]
+        for button, chosen in zip(thumbs, ("positive", "negative"), strict=True):
+            button.button_style = "success" if chosen == kind else ""
 
-    def _start_turn(self, request: Any) -> concurrent.futures.Future[None]:
+    async def _toggle_copy(self, item_id: str, source: W.Textarea) -> None:
+        view = self._views.get(item_id)
+        if source.layout.display == "none" and isinstance(view, AssistantMessageView):
+            source.value = view.text
+            source.layout.display = ""
+        else:
+            source.layout.display = "none"
+
+    async def _run_turn(self, request: StreamingReq) -> None:
+        self._on_loop()
         self._set_busy(True)
         self._show_notice(None, "")
-        future = self._runtime.submit(self._run_turn(request))
-        self._turn = future
-        future.add_done_callback(lambda _: self._set_busy(False))
-        return future
-
-    async def _run_turn(self, request: Any) -> None:
+        self._state.errors.clear()
+        stopped = False
         try:
-            result = await self._server.process(request.model_dump_json(), self._context)
-            assert isinstance(result, StreamingResult)
-            async for chunk in result:
-                self._apply(_EVENTS.validate_json(chunk.removeprefix(b"data: ")))
+            async for event in self._client.stream(request):
+                self._apply(event)
         except asyncio.CancelledError:
-            self._finish_views()
+            stopped = True
             raise
         except Exception as error:  # an unknown thread, a bad retry: raised, not streamed
             logger.debug("chat turn failed", exc_info=True)
             self._show_notice("danger", _describe(error))
         finally:
-            self._finish_views()
-            self._progress.value = ""
-            if self._last_user_item is not None:
-                self._retry_button.layout.display = ""  # ask again for the last answer
-        await self._load_threads()
+            self._end_turn(stopped=stopped)
+            # Also after Stop: the thread list names the new thread at once.
+            await asyncio.shield(self._after_turn())
 
-    # -- applying events -----------------------------------------------------------------
+    async def _after_turn(self) -> None:
+        try:
+            await self._load_threads()
+        except Exception:  # the turn's outcome is shown; a stale list is no reason to fail
+            logger.debug("reloading the thread list failed", exc_info=True)
+
+    # -- applying events (loop thread) -----------------------------------------------------
 
     def _apply(self, event: ThreadStreamEvent) -> None:
-        if event.type == "thread.created":
-            self._open(event.thread.id)
-            self._allowed_images = event.thread.allowed_image_domains
-        elif event.type == "thread.updated":
-            self._allowed_images = event.thread.allowed_image_domains
-            self._set_thread_status(event.thread)
-        elif event.type in ("thread.item.added", "thread.item.done", "thread.item.replaced"):
-            self._progress.value = ""
-            self._add(event.item, streaming=event.type == "thread.item.added")
-        elif event.type == "thread.item.updated":
-            view = self._views.get(event.item_id)
-            if view is not None:
-                view.update(event.update)
-        elif event.type == "thread.item.removed":
-            self._remove(event.item_id)
+        changed = self._state.apply(event)
+        if changed is not None:
+            how, item_id = changed
+            self._draw(item_id)
+            if how == "done":
+                self._progress.value = ""
+                self._answer_client_tool_soon(item_id)
+            return
+        if event.type in ("thread.created", "thread.updated"):
+            self._upsert_thread_option(event.thread)
+            if event.type == "thread.created":
+                self._thread_changed()
+            else:
+                self._set_thread_status(event.thread)
         elif event.type == "stream_options":
-            self._stop_button.layout.display = "" if event.stream_options.allow_cancel else "none"
+            self._stop_button.layout.display = "" if self._state.allow_cancel else "none"
         elif event.type == "progress_update":
-            self._progress.value = f'<div class="ck-progress-line">{html.escape(event.text)}</div>'
+            text = html.escape(self._state.progress)
+            self._progress.value = f'<div class="ck-progress-line">{text}</div>'
         elif event.type == "error":
             message = event.message or "Something went wrong while answering."
             self._show_notice("danger", message)
@@ -476,82 +550,108 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         elif event.type == "notice":
             self._show_notice(event.level, event.message, event.title)
         elif event.type == "client_effect":
-            handler = self.effects.get(event.name)
-            if handler is None:
-                logger.info("client effect %r ignored: no handler registered", event.name)
-            else:
-                _call_foreign(handler, event.data, f"client effect {event.name!r}")
+            for effect in self._state.effects:
+                self._run_effect(effect.name, effect.data)
+            self._state.effects.clear()
 
-    def _add(self, item: ThreadItem, *, streaming: bool) -> None:
-        if isinstance(item, ClientToolCallItem) and item.status == "pending" and not streaming:
-            self._runtime.loop.call_soon_threadsafe(self._answer_client_tool, item)
+    def _draw(self, item_id: str) -> None:
+        """Show the item as the state holds it: add, redraw or remove its view."""
+        self._on_loop()
+        item = self._state.items.get(item_id)
+        view = self._views.get(item_id)
+        if item is None:
+            self._remove(item_id)
             return
-        view = self._views.get(item.id)
+        final = item_id not in self._state.streaming
         if view is not None:
-            view.replace(item)
-            if not streaming:
-                view.finish()
-                self._add_feedback(item)
-            return
-        view = view_for(
-            item,
-            allowed_image_domains=self._allowed_images,
-            schedule=self._schedule,
-            on_action=self.custom_action,
-            on_answer=self.answer,
-        )
-        if view is None:
-            return
-        self._views[item.id] = view
-        if isinstance(item, UserMessageItem):
-            self._last_user_item = item.id
-        self._messages.children = (*self._messages.children, view.widget)
-        self._empty.layout.display = "none"
-        if not streaming:
+            view.draw(item, final=final)
+        else:
+            view = view_for(
+                item,
+                allowed_image_domains=self._allowed_images(),
+                schedule=self._schedule,
+                on_action=self.custom_action,
+                on_answer=self.answer,
+            )
+            if view is None:
+                return
+            self._views[item_id] = view
+            self._messages.children = (*self._messages.children, view.widget)
+            self._empty.layout.display = "none"
+        if final:
             self._add_feedback(item)
 
+    def _end_turn(self, *, stopped: bool) -> None:
+        for item_id in self._state.finish():
+            view = self._views.get(item_id)
+            item = self._state.items.get(item_id)
+            if view is not None and item is not None:
+                view.draw(item, final=True)
+                if stopped and isinstance(view, AssistantMessageView):
+                    view.mark_stopped()
+                self._add_feedback(item)
+        self._progress.value = ""
+        self._set_busy(False)
+        if self._last_user_item() is not None:
+            self._retry_button.layout.display = ""  # ask again for the last answer
+
+    def _answer_client_tool_soon(self, item_id: str) -> None:
+        item = self._state.items.get(item_id)
+        if isinstance(item, ClientToolCallItem) and item.status == "pending":
+            # After the turn that asked has ended: operations run one at a time.
+            self._post_turn(lambda: self._answer_client_tool(item))
+
+    async def _answer_client_tool(self, call: ClientToolCallItem) -> None:
+        """Run a registered client tool in a worker thread and send its result back."""
+        handler = self.client_tools.get(call.name)
+        if handler is None:
+            result: Any = {
+                "error": f"No client tool named {call.name!r} is registered in this panel."
+            }
+        else:
+            what = f"client tool {call.name!r}"
+            result = await asyncio.to_thread(_call_foreign, handler, call.arguments, what)
+        if self.thread_id is None:
+            return
+        params = ThreadAddClientToolOutputParams(thread_id=self.thread_id, result=result)
+        await self._run_turn(ThreadsAddClientToolOutputReq(params=params))
+
+    def _run_effect(self, name: str, data: dict[str, Any]) -> None:
+        handler = self.effects.get(name)
+        if handler is None:
+            logger.info("client effect %r ignored: no handler registered", name)
+            return
+        # In a worker thread, not awaited: an effect never holds up the answer. wait()
+        # still waits for it.
+        done = threading.Event()
+        running = self._runtime.loop.run_in_executor(
+            None, _call_foreign, handler, data, f"client effect {name!r}"
+        )
+        running.add_done_callback(lambda _: done.set())
+        with self._posted_lock:
+            self._posted.add(done)
+
     def _add_feedback(self, item: ThreadItem) -> None:
-        """Thumbs up/down under a finished answer (``items.feedback``)."""
+        """Thumbs up/down and Copy under a finished answer (``items.feedback``)."""
         if not isinstance(item, AssistantMessageItem) or item.id in self._feedback:
+            return
+        view = self._views.get(item.id)
+        if view is None:
             return
         up = _button("", "thumbs-up", "Good answer", "ck-feedback-up")
         down = _button("", "thumbs-down", "Bad answer", "ck-feedback-down")
-        # Core widgets cannot reach the browser's clipboard: show the Markdown, selectable.
         copy = _button("Copy", "copy", "Show this answer's text to copy", "ck-copy")
         source = W.Textarea(rows=6, layout=W.Layout(width="100%", display="none"))
         source.add_class("ck-copy-text")
         row = W.VBox([W.HBox([up, down, copy]), source]).add_class("ck-feedback")
         self._feedback[item.id] = row
-        up.on_click(lambda _: self.feedback(item.id, "positive"))
-        down.on_click(lambda _: self.feedback(item.id, "negative"))
-        copy.on_click(lambda _: self._toggle_copy(item.id, source))
-        view = self._views[item.id]
+        item_id = item.id
+        up.on_click(lambda _: self.feedback(item_id, "positive"))
+        down.on_click(lambda _: self.feedback(item_id, "negative"))
+        copy.on_click(lambda _: self._post(lambda: self._toggle_copy(item_id, source)))
         children = list(self._messages.children)
         children.insert(children.index(view.widget) + 1, row)
         self._messages.children = tuple(children)
-
-    def feedback(self, item_id: str, kind: FeedbackKind) -> concurrent.futures.Future[None] | None:
-        """Tell the server whether an answer was good (``positive``) or bad (``negative``)."""
-        row = self._feedback.get(item_id)
-        if self.thread_id is None or row is None:
-            return None
-        thumbs = row.children[0].children[:2]
-        for button, chosen in zip(thumbs, ("positive", "negative"), strict=True):
-            button.button_style = "success" if chosen == kind else ""
-            button.disabled = True
-        params = ItemFeedbackParams(thread_id=self.thread_id, item_ids=[item_id], kind=kind)
-        return self._submit(self._call_quietly(ItemsFeedbackReq(params=params)))
-
-    def _toggle_copy(self, item_id: str, source: W.Textarea) -> None:
-        view = self._views.get(item_id)
-        if source.layout.display == "none" and view is not None:
-            source.value = "".join(getattr(view, "text", ""))
-            source.layout.display = ""
-        else:
-            source.layout.display = "none"
-
-    async def _call_quietly(self, request: Any) -> None:
-        await self._call(request)
 
     def _remove(self, item_id: str) -> None:
         view = self._views.pop(item_id, None)
@@ -561,29 +661,49 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._messages.children = tuple(w for w in self._messages.children if id(w) not in gone)
 
     def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
-        self._runtime.loop.call_soon_threadsafe(
-            lambda: self._runtime.loop.call_later(delay, callback)
-        )
+        """Run ``callback`` on the loop thread in ``delay`` seconds (a view's late render)."""
+        loop = self._runtime.loop
+        loop.call_soon_threadsafe(lambda: loop.call_later(delay, callback))
 
-    def _finish_views(self) -> None:
-        for view in self._views.values():
-            view.finish()
+    # -- small view helpers (loop thread) --------------------------------------------------
 
-    # -- small view helpers ----------------------------------------------------------------
-
-    def _open(self, thread_id: str | None) -> None:
-        self.thread_id = thread_id
+    def _open(self, state: ThreadState) -> None:
+        self._on_loop()
+        before = self.thread_id
+        self._state = state
         self._views.clear()
         self._feedback.clear()
+        self._votes.clear()
         self._locked = False
         self._set_busy(self.busy)
-        self._last_user_item = None
         self._earlier_cursor = None
         self._earlier.layout.display = "none"
         self._messages.children = ()
         self._retry_button.layout.display = "none"
         self._show_notice(None, "")
-        self._show_empty()
+        self._hide_rows()
+        self._empty.layout.display = "none"
+        if state.thread_id != before:
+            self._thread_changed()
+
+    def _thread_changed(self) -> None:
+        if self._on_thread is not None:
+            try:
+                self._on_thread(self.thread_id)
+            except Exception:  # remembering the thread is a convenience, never a failure
+                logger.warning("remembering the current thread failed", exc_info=True)
+
+    def _last_user_item(self) -> str | None:
+        users = [i for i, item in self._state.items.items() if isinstance(item, UserMessageItem)]
+        return users[-1] if users else None
+
+    def _allowed_images(self) -> list[str] | None:
+        thread = self._state.thread
+        return thread.allowed_image_domains if thread is not None else None
+
+    def _set_earlier(self, page: Page[ThreadItem]) -> None:
+        self._earlier_cursor = page.after if page.has_more else None
+        self._earlier.layout.display = "" if self._earlier_cursor else "none"
 
     def _select_thread(self, options: list[tuple[str, str]] | None = None) -> None:
         """Show the current thread in the thread bar without treating it as a pick."""
@@ -596,12 +716,23 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         finally:
             self._syncing = False
 
+    def _upsert_thread_option(self, thread: ThreadMetadata) -> None:
+        """Name a thread created or renamed during a turn in the thread bar at once."""
+        options = list(self._threads.options)
+        label = _thread_label(thread)
+        ids = [value for _, value in options]
+        if thread.id in ids:
+            options[ids.index(thread.id)] = (label, thread.id)
+        else:
+            options.insert(1, (label, thread.id))
+        self._select_thread(options)
+
     def _on_pick(self, change: dict[str, Any]) -> None:
         value = change["new"]
         if self._syncing or value == self.thread_id or self.busy:
             return
         if value == _NEW:
-            self._open(None)
+            self.new_thread()
         else:
             self.open_thread(value)
 
@@ -630,24 +761,49 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         heading = f"<strong>{html.escape(title)}</strong> " if title else ""
         self._notice.value = f'<div class="ck-notice-{level}">{heading}{html.escape(message)}</div>'
 
-    def _show_empty(self) -> None:
-        names = [n for n, v in self._context.namespace.items() if _shown_name(n, v)][:3]
-        prompts = [f"Describe `{n}`" for n in names] or ["What variables do I have?"]
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in prompts)
-        self._empty.value = (
-            '<div class="ck-empty-state"><strong>Ask about your data.</strong> For example:'
-            f"<ul>{items}</ul></div>"
-        )
-        self._empty.layout.display = ""
+    async def _show_empty(self) -> None:
+        """The empty chat: what to ask, with the notebook's own variables as suggestions."""
+        from .tools import offered_variables
 
-    def _show_rename(self) -> None:
+        offered = await asyncio.to_thread(offered_variables, self._context, SUGGESTIONS)
+        prompts = [f"Describe {name}" for name, _ in offered] or ["What variables do I have?"]
+        buttons = []
+        for prompt, (_, kind) in zip(prompts, [*offered, (None, "")], strict=False):
+            button = W.Button(
+                description=prompt,
+                tooltip=f"Ask this ({kind})" if kind else "Ask this",
+                layout=W.Layout(width="auto"),
+            ).add_class("ck-suggestion")
+            button.on_click(lambda _, text=prompt: self._post(lambda: self._suggest(text)))
+            buttons.append(button)
+        self._empty_text.value = (
+            '<div class="ck-empty-state"><strong>Ask about your data.</strong> For example:</div>'
+        )
+        self._suggestions.children = tuple(buttons)
+        self._empty.layout.display = "" if not self._state.items else "none"
+
+    async def _suggest(self, text: str) -> None:
+        """A suggestion fills the composer; the person sends it (or edits it first)."""
+        self._input.value = text
+
+    def _show_status(self) -> None:
+        status = self._status_text or _default_status(self._client.server)
+        problem = _model_problem(self._client.server)
+        parts = [f'<span class="ck-status-line">{html.escape(status)}</span>'] if status else []
+        if problem:
+            parts.append(
+                f'<span class="ck-status-line ck-status-problem">{html.escape(problem)}</span>'
+            )
+        self._status.value = "<br>".join(parts)
+
+    async def _show_rename(self) -> None:
         if self.thread_id is None:
             return
         label = next((o[0] for o in self._threads.options if o[1] == self.thread_id), "")
         self._title_input.value = label.rsplit(" · ", 1)[0]
         self._rename_row.layout.display = ""
 
-    def _show_confirm(self) -> None:
+    async def _show_confirm(self) -> None:
         if self.thread_id is None:
             return
         label = next((o[0] for o in self._threads.options if o[1] == self.thread_id), "this chat")
@@ -670,19 +826,6 @@ def _call_foreign(
         return {"error": f"{what} failed: {type(error).__name__}: {error}"}
 
 
-def message_request(thread_id: str | None, text: str) -> Any:
-    """The ChatKit request that sends ``text``: a new thread, or a message in ``thread_id``."""
-    content = UserMessageInput(
-        content=[UserMessageTextContent(text=text)],
-        attachments=[],
-        inference_options=InferenceOptions(),
-    )
-    if thread_id is None:
-        return ThreadsCreateReq(params=ThreadCreateParams(input=content))
-    params = ThreadAddUserMessageParams(thread_id=thread_id, input=content)
-    return ThreadsAddUserMessageReq(params=params)
-
-
 def _button(description: str, icon: str, tooltip: str, css: str) -> W.Button:
     button = W.Button(
         description=description, icon=icon, tooltip=tooltip, layout=W.Layout(width="auto")
@@ -703,8 +846,15 @@ def _default_status(server: ChatKitServer[NotebookContext]) -> str:
     return " · ".join(parts)
 
 
-def _status_html(status: str) -> str:
-    return f'<div class="ck-status-line">{html.escape(status)}</div>' if status else ""
+def _model_problem(server: ChatKitServer[NotebookContext]) -> str:
+    """What stops the model from answering (no API key, say), before the first Send."""
+    check = getattr(server, "model_problem", None)
+    if not callable(check):
+        return ""
+    try:
+        return str(check() or "")
+    except Exception:  # a status line is no place to fail
+        return ""
 
 
 def _thread_label(thread: ThreadMetadata) -> str:
@@ -719,14 +869,6 @@ def _age(moment: datetime) -> str:
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"
     return "just now"
-
-
-def _shown_name(name: str, value: object) -> bool:
-    import types
-
-    if name.startswith("_") or name in ("In", "Out", "exit", "quit", "get_ipython"):
-        return False
-    return not isinstance(value, (types.ModuleType, types.FunctionType, type))
 
 
 def _describe(error: BaseException) -> str:

@@ -119,7 +119,7 @@ class Runtime:
             RuntimeError: when called from the loop's own thread (that would deadlock).
         """
         self._refuse_own_thread()
-        future, settled = self._submit_tracked(coro)
+        future, settled = self.submit_tracked(coro)
         try:
             if not _wait(_future_done(future), timeout):
                 future.cancel()
@@ -131,7 +131,7 @@ class Runtime:
             _wait(settled.wait, CANCEL_GRACE_SECONDS)
             raise
 
-    def _submit_tracked(
+    def submit_tracked(
         self, coro: Coroutine[Any, Any, _T]
     ) -> tuple[concurrent.futures.Future[_T], threading.Event]:
         """Submit ``coro``; the event is set once it has really finished on the loop.
@@ -206,7 +206,7 @@ class Runtime:
                 raise
             items.put(_End())
 
-        future, settled = self._submit_tracked(pump())
+        future, settled = self.submit_tracked(pump())
         finished = False
         try:
             while True:

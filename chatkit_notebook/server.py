@@ -174,6 +174,15 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         except ConfigError as e:
             return f"not configured ({e})"
 
+    def model_problem(self) -> str | None:
+        """What will stop the next turn from reaching the model (no API key), if known now."""
+        if self.model is not None and not isinstance(self.model, str):
+            return None
+        try:
+            return self.config().problem()
+        except ConfigError as e:
+            return str(e)
+
     async def respond(
         self,
         thread: ThreadMetadata,

@@ -56,6 +56,7 @@ __all__ = [
     "UNTRUSTED_FIELD",
     "describe_variable",
     "list_variables",
+    "offered_variables",
     "preview_rows",
 ]
 
@@ -141,6 +142,29 @@ def _lookup(nb: NotebookContext, name: str) -> tuple[bool, object]:
 
 def _secret(name: str, value: object) -> bool:
     return is_secret_name(name) or is_secret_value(value)
+
+
+def offered_variables(nb: NotebookContext, limit: int = 200) -> list[tuple[str, str]]:
+    """The variables a person may point the agent at, as ``(name, "type shape")`` pairs.
+
+    The tools' own visibility rule, and stricter: hidden names, secret-looking names and
+    values, modules, functions and classes are never offered (suggestions, ``@`` names).
+    Only types and shapes are read, never a value's ``repr``. In namespace order, so the
+    newest definitions come last.
+    """
+    ipython = _ipython_hidden()
+    offered: list[tuple[str, str]] = []
+    for name, value in _snapshot(nb.namespace).items():
+        if _hidden(name, value, nb, ipython) or kind_of(value) in ("module", "class", "function"):
+            continue
+        if _secret(name, value):
+            continue
+        shape = shape_text(value)
+        kind = type_name(value).rsplit(".", 1)[-1]
+        offered.append((name, f"{kind} {shape}" if shape else kind))
+        if len(offered) >= limit:
+            break
+    return offered
 
 
 # -- results ---------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 ``streamed_text`` makes a model step that streams an answer in many deltas (ScriptedModel's
 plain steps stream one delta per part). ``Gate`` lets a test pause the model mid-answer and
-see whether it was cancelled. ``ChatClient`` speaks the ChatKit protocol to a server the way
-the panel does: JSON requests built from chatkit's types, SSE frames parsed back.
+see whether it was cancelled. ``ChatClient`` is the package's own ChatKit client (the one the
+panel and ``%chat`` use) with shorthands for tests.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.testing import ModelStep
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     InferenceOptions,
+    StreamingReq,
     ThreadAddUserMessageParams,
     ThreadCreateParams,
     ThreadsAddUserMessageReq,
@@ -39,11 +39,8 @@ from openai.types.responses import (
     ResponseTextDeltaEvent,
     ResponseTextDoneEvent,
 )
-from pydantic import TypeAdapter
 
-from chatkit_notebook import NotebookContext
-
-EVENTS: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
+from chatkit_notebook._client import ChatKitClient
 
 
 @dataclass
@@ -174,38 +171,21 @@ def user_input(text: str, *, model: str | None = None, tool: str | None = None) 
     )
 
 
-@dataclass
-class ChatClient:
-    """A minimal ChatKit client over ``server.process``."""
+class ChatClient(ChatKitClient):
+    """The package's ChatKit client, with shorthands for tests."""
 
-    server: ChatKitServer[NotebookContext]
-    context: NotebookContext = field(default_factory=NotebookContext)
-
-    async def events(self, request: Any) -> AsyncIterator[ThreadStreamEvent]:
-        """The events of a streaming request, as they arrive."""
-        result = await self.server.process(request.model_dump_json(), self.context)
-        assert isinstance(result, StreamingResult)
-        async for chunk in result:
-            yield EVENTS.validate_json(chunk.removeprefix(b"data: "))
-
-    async def stream(self, request: Any) -> list[ThreadStreamEvent]:
-        return [event async for event in self.events(request)]
-
-    async def call(self, request: Any) -> Any:
-        result = await self.server.process(request.model_dump_json(), self.context)
-        assert isinstance(result, NonStreamingResult)
-        return result.json
+    async def collect(self, request: StreamingReq) -> list[ThreadStreamEvent]:
+        """Every event of a streaming request."""
+        return [event async for event in self.stream(request)]
 
     async def create(self, text: str, **options: Any) -> tuple[str, list[ThreadStreamEvent]]:
-        events = await self.stream(
-            ThreadsCreateReq(params=ThreadCreateParams(input=user_input(text, **options)))
-        )
+        events = await self.collect(create_request(text, **options))
         thread_id = next(e.thread.id for e in events if e.type == "thread.created")
         return thread_id, events
 
     async def send(self, thread_id: str, text: str, **options: Any) -> list[ThreadStreamEvent]:
         params = ThreadAddUserMessageParams(thread_id=thread_id, input=user_input(text, **options))
-        return await self.stream(ThreadsAddUserMessageReq(params=params))
+        return await self.collect(ThreadsAddUserMessageReq(params=params))
 
 
 def create_request(text: str, **options: Any) -> ThreadsCreateReq:

@@ -11,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from agents.testing import ModelStep, ScriptedModel, assistant_message
@@ -93,10 +94,18 @@ def type_and_send(panel: ChatPanel, text: str) -> None:
 
 
 def test_empty_state_suggests_the_notebooks_variables(store_path: Path, runtime: Runtime) -> None:
-    panel = make_panel(store_path, runtime, ScriptedModel([]), sales=[1, 2], region="north")
-    assert "Describe `sales`" in panel._empty.value
-    assert "Describe `region`" in panel._empty.value
+    server = NotebookChatServer(NotebookStore(store_path), model=ScriptedModel([]))
+    namespace = {"sales": [1, 2], "openai_api_key": "sk-x", "payroll": [3], "region": "north"}
+    context = NotebookContext(namespace=namespace, hidden={"payroll"})
+    panel = ChatPanel(server, context, runtime=runtime, status="scripted")
+    panel.wait()
+    offered = [b.description for b in panel._suggestions.children]
+    assert offered == ["Describe sales", "Describe region"]  # no secret, no hidden name
+    assert panel._empty.layout.display == ""
     assert "scripted" in panel._status.value
+    panel._suggestions.children[1].click()  # a suggestion fills the composer
+    panel.wait()
+    assert panel._input.value == "Describe region"
 
 
 def test_send_streams_the_answer_and_stores_the_thread(store_path: Path, runtime: Runtime) -> None:
@@ -133,6 +142,7 @@ def test_switching_threads_reloads_them_from_the_store(store_path: Path, runtime
     type_and_send(panel, "first question")
     first = panel.thread_id
     panel._new_button.click()
+    panel.wait()
     assert panel.thread_id is None
     assert html_of(panel) == ""
     type_and_send(panel, "second question")
@@ -151,6 +161,7 @@ def test_rename_and_delete_with_confirmation(store_path: Path, runtime: Runtime)
     type_and_send(panel, "question")
     thread_id = panel.thread_id
     panel._rename_button.click()
+    panel.wait()
     assert panel._rename_row.layout.display == ""
     panel._title_input.value = "Sales deep dive"
     panel._title_save.click()
@@ -158,9 +169,12 @@ def test_rename_and_delete_with_confirmation(store_path: Path, runtime: Runtime)
     assert any(label.startswith("Sales deep dive") for label, _ in panel._threads.options)
 
     panel._delete_button.click()
+    panel.wait()
     assert "Sales deep dive" in panel._confirm_text.value  # asks first
     panel._confirm_no.click()
+    panel.wait()
     assert panel.thread_id == thread_id
+    assert panel._confirm_row.layout.display == "none"
     panel._delete_button.click()
     panel._confirm_yes.click()
     panel.wait()
@@ -227,9 +241,11 @@ def test_two_panels_on_one_notebook_stay_consistent(store_path: Path, runtime: R
     one = make_panel(store_path, runtime, ScriptedModel([[assistant_message("from one")]]))
     two = make_panel(store_path, runtime, ScriptedModel([]))
     type_and_send(one, "asked in panel one")
-    two.refresh().result(timeout=30)
+    two.refresh()
+    two.wait()
     assert one.thread_id in {v for _, v in two._threads.options}
-    two.open_thread(one.thread_id or "").result(timeout=30)
+    two.open_thread(one.thread_id or "")
+    two.wait()
     assert "from one" in html_of(two)
 
 
@@ -239,7 +255,7 @@ def test_errors_raised_out_of_the_stream_are_shown(store_path: Path, runtime: Ru
     )
     type_and_send(one, "first")
     two = make_panel(store_path, runtime, ScriptedModel([]))
-    two.open_thread(one.thread_id or "").result(timeout=30)
+    two.open_thread(one.thread_id or "")
     two._delete_button.click()
     two._confirm_yes.click()
     two.wait()
@@ -261,7 +277,8 @@ def test_long_threads_load_earlier_messages_on_request(
         type_and_send(panel, f"question {n}")
     thread_id = panel.thread_id or ""
     panel.new_thread()
-    panel.open_thread(thread_id).result(timeout=30)
+    panel.open_thread(thread_id)
+    panel.wait()
     assert "question 0" not in html_of(panel)  # only the newest 4 of 6 items
     assert "answer 2" in html_of(panel)
     assert panel._earlier.layout.display == ""
@@ -294,14 +311,18 @@ def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) 
     down.click()
     panel.wait()
     assert received == [([answer_id], "negative")]
-    assert down.button_style == "success"
-    assert up.disabled
-    assert down.disabled
+    assert (up.button_style, down.button_style) == ("", "success")
+    up.click()  # a vote can be changed
+    panel.wait()
+    assert received[-1] == ([answer_id], "positive")
+    assert (up.button_style, down.button_style) == ("success", "")
     copy.click()  # shows the answer's Markdown, selectable
+    panel.wait()
     source = row.children[1]
     assert source.layout.display == ""
     assert source.value == "42"
     copy.click()
+    panel.wait()
     assert source.layout.display == "none"
 
 
@@ -328,3 +349,79 @@ def test_retry_asks_again_for_the_last_answer(store_path: Path, runtime: Runtime
         if isinstance(i, AssistantMessageItem)
     ]
     assert [a.content[0].text for a in answers] == ["second try"]
+
+
+class GatedStore(NotebookStore):
+    """A store whose item loads wait at a gate once armed, as when another kernel holds
+    the file's lock."""
+
+    gate: asyncio.Event | None = None
+    entered = threading.Event()
+
+    async def load_thread_items(self, *args: Any, **kwargs: Any) -> Any:
+        if self.gate is not None:
+            self.entered.set()
+            await self.gate.wait()
+        return await super().load_thread_items(*args, **kwargs)
+
+
+def test_new_while_a_thread_is_loading_starts_a_new_chat(
+    store_path: Path, runtime: Runtime
+) -> None:
+    store = GatedStore(store_path)
+    store.entered = threading.Event()
+    model = ScriptedModel([[assistant_message("old answer")], [assistant_message("new answer")]])
+    panel = ChatPanel(NotebookChatServer(store, model=model), NotebookContext(), runtime=runtime)
+    panel.wait()
+    type_and_send(panel, "old question")
+    old = panel.thread_id
+    panel._new_button.click()
+    panel.wait()
+
+    async def arm() -> None:
+        store.gate = asyncio.Event()
+
+    runtime.run(arm())
+    panel._threads.value = old  # pick the old thread: its items load slowly
+    assert store.entered.wait(30)
+    panel._new_button.click()  # ...and New before they arrive
+    runtime.loop.call_soon_threadsafe(store.gate.set)
+    panel.wait()
+
+    assert panel.thread_id is None  # the last click wins, and the panel agrees with itself
+    assert panel._threads.value == "__new__"
+    assert html_of(panel) == ""
+    type_and_send(panel, "new question")
+    assert panel.thread_id not in (None, old)  # the message went to a new thread
+    texts = [i.content[0].text for i in stored_items(store_path, runtime, old or "")]
+    assert texts == ["old question", "old answer"]
+
+
+def test_panel_state_changes_only_on_the_loop_thread(store_path: Path, runtime: Runtime) -> None:
+    panel = make_panel(store_path, runtime, ScriptedModel([]))
+    with pytest.raises(RuntimeError, match="off the loop thread"):
+        panel._open(panel._state)  # from the test's (the kernel's) thread
+
+
+def test_client_tools_and_effects_run_off_the_loop(store_path: Path, runtime: Runtime) -> None:
+    from test_panel_protocol import ProtocolServer
+
+    threads: dict[str, threading.Thread] = {}
+
+    def tool(args: dict[str, Any]) -> str:
+        threads["tool"] = threading.current_thread()
+        return "ok"
+
+    def effect(data: dict[str, Any]) -> None:
+        threads["effect"] = threading.current_thread()
+
+    panel = ChatPanel(ProtocolServer(NotebookStore(store_path)), NotebookContext(), runtime=runtime)
+    panel.client_tools["selection"] = tool
+    panel.effects["highlight"] = effect
+    panel.send("tool")
+    panel.wait()
+    panel.send("effects")
+    panel.wait()
+    assert set(threads) == {"tool", "effect"}
+    assert runtime.thread not in threads.values()  # user Python never stalls the loop
+    assert threading.main_thread() not in threads.values()

@@ -318,7 +318,7 @@ def test_workflows_tasks_removals_end_of_turn_and_locking(
     send(panel, "misc")
     shown = html.unescape(all_html(panel._messages))
     assert "Worked for 3s" in shown  # the finished workflow's summary
-    assert "Read `df` (3 x 2)" in shown
+    assert "Read <code>df</code> (3 x 2)" in shown  # a step's `code` shows as code
     assert "ck-task-complete" in shown
     assert "Checked the nulls" in shown
     assert "temporary answer" not in shown  # removed by the server

@@ -179,7 +179,7 @@ async def test_cancel_stops_the_model_and_keeps_the_partial_answer(
 
     async def consume() -> None:
         seen = ""
-        async for event in client.events(create_request("Tell me a story")):
+        async for event in client.stream(create_request("Tell me a story")):
             if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
                 seen += event.update.delta  # waiting deltas may arrive merged
                 if seen == "Once upon a ":
@@ -444,8 +444,9 @@ def test_a_turn_run_from_sync_code_is_cancelled_by_the_kernel_interrupt(store_pa
     """What `%chat QUESTION` does: the runtime's sync bridge, interrupted mid-answer."""
     import _thread
 
-    from scripted import EVENTS, create_request
+    from scripted import create_request
 
+    from chatkit_notebook._client import decode_event
     from chatkit_notebook.runtime import Runtime
 
     runtime = Runtime(name="interrupt-test")
@@ -470,7 +471,7 @@ def test_a_turn_run_from_sync_code_is_cancelled_by_the_kernel_interrupt(store_pa
     try:
         with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (the loop is the call under test)
             for chunk in runtime.iterate(stream):
-                event = EVENTS.validate_json(chunk.removeprefix(b"data: "))
+                event = decode_event(chunk)
                 if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
                     seen += event.update.delta
                     if seen == "Alpha beta ":
@@ -498,7 +499,7 @@ async def test_each_delta_streams_on_its_own_when_the_reader_keeps_up(store: Not
     client = client_for(NotebookChatServer(store, model=model), {})
     seen: list[str] = []
     pacer.allow()
-    async for event in client.events(create_request("Count the nulls")):
+    async for event in client.stream(create_request("Count the nulls")):
         if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
             seen.append(event.update.delta)
             pacer.allow()  # the model makes its next delta only after this one arrived

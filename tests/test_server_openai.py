@@ -133,7 +133,7 @@ async def test_cancel_closes_the_connection_and_keeps_the_partial_answer(
 
     async def consume() -> None:
         seen = ""
-        async for event in client.events(create_request("Tell me a story")):
+        async for event in client.stream(create_request("Tell me a story")):
             if event.type == "thread.item.updated" and event.update.type.endswith("text_delta"):
                 seen += event.update.delta  # waiting deltas may arrive merged
                 if seen == "It was ":

@@ -1,7 +1,7 @@
 """A real ``ChatKitServer`` over ``NotebookStore``, driven only through ``server.process``.
 
 Requests are chatkit's own pydantic request models dumped to JSON bytes, and streamed
-answers are parsed back from their SSE frames with ``TypeAdapter(ThreadStreamEvent)``, the
+answers are parsed back from their SSE frames by the package's ChatKit client decoder, the
 way the notebook panel talks to the server. After every request the test opens a *new*
 ``NotebookStore`` on the same file and checks what it holds, so what is asserted is what
 survived to disk, not only what the server answered.
@@ -65,8 +65,8 @@ from chatkit.types import (
 from pydantic import BaseModel, TypeAdapter
 
 from chatkit_notebook import NotebookContext, NotebookStore
+from chatkit_notebook._client import decode_event
 
-EVENT = TypeAdapter[ThreadStreamEvent](ThreadStreamEvent)
 THREAD = TypeAdapter(Thread)
 THREAD_PAGE = TypeAdapter(Page[Thread])
 ITEM_PAGE = TypeAdapter(Page[ThreadItem])
@@ -145,7 +145,7 @@ def parse_frame(chunk: bytes) -> ThreadStreamEvent:
     """One SSE frame, ``data: <json>\\n\\n``, back into a stream event."""
     assert chunk.startswith(b"data: ")
     assert chunk.endswith(b"\n\n")
-    return EVENT.validate_json(chunk[len(b"data: ") : -len(b"\n\n")])
+    return decode_event(chunk)
 
 
 async def stream(server: ScriptedServer, request: BaseModel, ctx: NotebookContext) -> list[Any]:

@@ -1,4 +1,8 @@
-"""The streaming assistant view: finished blocks are sent once, the tail is cheap."""
+"""The streaming assistant view: finished blocks are sent once, the tail is cheap.
+
+Deltas reach the view as they do in the panel: folded into the item by the client's
+reducer (``ThreadState``), then drawn.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
+    ThreadItemUpdatedEvent,
 )
 
 from chatkit_notebook import _views
+from chatkit_notebook._client import ThreadState
 from chatkit_notebook._views import AssistantMessageView
 
 
@@ -22,17 +28,29 @@ class Clock:
         return self.now
 
 
+STATE = ThreadState()
+
+
 def new_view(clock: Clock) -> AssistantMessageView:
     item = AssistantMessageItem(id="m", thread_id="t", created_at=datetime.now(), content=[])
+    STATE.items = {"m": item}
     return AssistantMessageView(item, clock=clock, schedule=lambda delay, callback: None)
+
+
+def delta(view: AssistantMessageView, text: str) -> None:
+    update = AssistantMessageContentPartTextDelta(content_index=0, delta=text)
+    assert STATE.apply(ThreadItemUpdatedEvent(item_id="m", update=update)) == ("updated", "m")
+    view.draw(STATE.items["m"], final=False)
+
+
+def finish(view: AssistantMessageView) -> None:
+    view.draw(STATE.items["m"], final=True)
 
 
 def feed(view: AssistantMessageView, clock: Clock, text: str, step: int = 7) -> None:
     for start in range(0, len(text), step):
         clock.now += 0.06  # each delta after the 20 Hz window: the view may render
-        view.update(
-            AssistantMessageContentPartTextDelta(content_index=0, delta=text[start : start + step])
-        )
+        delta(view, text[start : start + step])
 
 
 def html(view: AssistantMessageView) -> str:
@@ -50,7 +68,7 @@ def test_finished_blocks_are_sent_once_and_never_again() -> None:
     for widget in frozen:
         widget.observe(lambda change: sends.append(change["new"]), names="value")
     feed(view, clock, paragraphs[3])
-    view.finish()
+    finish(view)
     assert sends == []  # frozen HTML never re-sent
     shown = html(view)
     for n in range(4):
@@ -68,7 +86,7 @@ def test_an_open_code_fence_is_plain_until_it_closes() -> None:
     assert 'class="ck-code"' in html(view)
     assert "<span" not in html(view)  # not highlighted while the fence is open
     feed(view, clock, "print(x)\n```\n")
-    view.finish()
+    finish(view)
     assert "<span" in html(view)  # highlighted once closed
 
 
@@ -78,10 +96,10 @@ def test_the_tail_waits_until_enough_new_text_arrived() -> None:
     feed(view, clock, "word " * 40)  # one growing paragraph
     before = view.flushes
     clock.now += 0.06
-    view.update(AssistantMessageContentPartTextDelta(content_index=0, delta="x"))
+    delta(view, "x")
     assert view.flushes == before  # 1 new character does not justify re-sending 200
     clock.now += _views.TAIL_MAX_WAIT
-    view.update(AssistantMessageContentPartTextDelta(content_index=0, delta="y"))
+    delta(view, "y")
     assert view.flushes == before + 1  # ...but text never stalls for long
 
 
@@ -95,5 +113,5 @@ def test_a_replaced_item_renders_whole() -> None:
         created_at=datetime.now(),
         content=[AssistantMessageContent(text="Something else entirely.")],
     )
-    view.replace(item)
+    view.draw(item)
     assert html(view) == "<p>Something else entirely.</p>\n"
