@@ -11,10 +11,13 @@ the turn and keeps the partial answer.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import re
 import shlex
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
     from .store import NotebookStore
 
 __all__ = ["ChatMagics", "ChatSession", "ChatStopped", "keep_question_marks"]
+
+_UNKNOWN = object()  # the current thread, before it was read from the store
 
 PREVIEW_HZ = 10
 
@@ -74,7 +79,7 @@ class ChatSession:
         self._store: NotebookStore | None = None
         self._server: NotebookChatServer | None = None
         self.hidden: set[str] = set()
-        self.thread_id: str | None = None
+        self._thread_id: str | object | None = _UNKNOWN
         self.pending_title: str | None = None
         self._told_where = False
 
@@ -110,6 +115,32 @@ class ChatSession:
 
         return ChatKitClient(self.server, self.context)
 
+    @property
+    def thread_id(self) -> str | None:
+        """The current thread (``None``: the next question starts one).
+
+        Kept in the store, so a new kernel continues where the last one left off.
+        """
+        if self._thread_id is _UNKNOWN:
+            from ._current import recall
+
+            self._thread_id = self.runtime.run(recall(self.store, self.context()))
+        return self._thread_id  # type: ignore[return-value]
+
+    @thread_id.setter
+    def thread_id(self, thread_id: str | None) -> None:
+        if self._thread_id is _UNKNOWN:
+            self._thread_id = self.thread_id  # what a new chat is left from
+        self.runtime.run(self._follow(thread_id))
+
+    def _follow(self, thread_id: str | None) -> Coroutine[Any, Any, None]:
+        """Make ``thread_id`` current now; the coroutine keeps the choice in the store."""
+        from ._current import remember
+
+        previous = self._thread_id if isinstance(self._thread_id, str) else None
+        self._thread_id = thread_id
+        return remember(self.store, thread_id, previous, self.context())
+
     def context(self) -> NotebookContext:
         """The context for a request: this kernel's variables, minus the hidden ones."""
         return NotebookContext(
@@ -122,10 +153,13 @@ class ChatSession:
         """A chat panel on this notebook's threads."""
         from .panel import ChatPanel
 
-        panel = ChatPanel(self.server, self.context())
-        if self.thread_id is not None:
-            panel.open_thread(self.thread_id)
-        return panel
+        return ChatPanel(
+            self.server,
+            self.context(),
+            thread_id=self.thread_id,
+            on_thread=self._follow,
+            changes=functools.partial(_file_token, self.store.path),
+        )
 
     # -- %chatkit ------------------------------------------------------------------------
 
@@ -192,7 +226,7 @@ class ChatSession:
             model = self.server.model
             self._store = NotebookStore(path)
             self._server = NotebookChatServer(self._store, model=model)
-            self.thread_id = None
+            self._thread_id = _UNKNOWN  # the new store's own current thread
         print(f"Threads are stored in {self.store.path}.")
 
     def cmd_hide(self, args: argparse.Namespace) -> None:
@@ -283,7 +317,7 @@ class ChatSession:
                 if event is not None:  # None: a pause, when the throttled preview catches up
                     state.apply(event)
                     if event.type == "thread.created":
-                        self.thread_id = event.thread.id
+                        self.runtime.submit(self._follow(event.thread.id))
                 now = time.monotonic()
                 if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state)):
                     last = now
@@ -387,6 +421,15 @@ class _TerminalOutput:
         if self._shown:
             sys.stdout.write("\n")
         sys.stdout.flush()
+
+
+def _file_token(path: Path) -> tuple[int, int, int] | None:
+    """What changes whenever a store file does: its inode, size and modification time."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _prints_updates(shell: InteractiveShell) -> bool:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
+import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 import ipywidgets as W
 from chatkit.actions import Action, ActionConfig
 from chatkit.server import ChatKitServer
+from chatkit.store import NotFoundError
 from chatkit.types import (
     AssistantMessageItem,
     ClientToolCallItem,
@@ -113,7 +116,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         status: A line for the status bar, e.g. the model and where threads are kept.
         thread_id: The thread to open (``None``: a new chat).
         on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
-            opened, created, deleted, or ``None`` for a new chat.
+            opened, created, deleted, or ``None`` for a new chat. It may return an
+            awaitable, which runs on the loop.
+        changes: A cheap function whose result changes whenever the store does (the
+            store file's size and time). When given, the panel looks twice a second and
+            shows threads and messages that another panel, ``%chat`` or another kernel
+            added, without a refresh.
     """
 
     def __init__(
@@ -124,7 +132,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         runtime: Runtime | None = None,
         status: str = "",
         thread_id: str | None = None,
-        on_thread: Callable[[str | None], object] | None = None,
+        on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
+        changes: Callable[[], object] | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -147,6 +156,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._syncing = False
         self._locked = False  # the thread is locked or closed: no new messages
         self._status_text = status
+        self._changes = changes
+        self._watcher: asyncio.Task[None] | None = None
 
         self._threads = W.Dropdown(
             options=[("New chat", _NEW)], value=_NEW, layout=W.Layout(flex="1")
@@ -406,12 +417,51 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _start(self, thread_id: str | None) -> None:
         self._show_status()
+        if self._changes is not None:
+            self._watcher = asyncio.get_running_loop().create_task(
+                _watch(weakref.ref(self), self._changes), name="chatkit-notebook-panel-watch"
+            )
         if thread_id is not None:
-            await self._load_thread(thread_id)
-        else:
+            try:
+                await self._load_thread(thread_id)
+            except NotFoundError:  # deleted since it was current: start a new chat
+                thread_id = None
+        if thread_id is None:
             self._open(ThreadState())
             await self._show_empty()
         await self._load_threads()
+
+    async def _sync(self) -> None:
+        """Show what others added to the store: new threads, and new items in this one."""
+        await self._load_threads()
+        thread_id = self.thread_id
+        if thread_id is None or self.busy:
+            return
+        known = list(self._state.items)
+        try:
+            page = await self._client.items(
+                thread_id, limit=HISTORY_PAGE, order="asc", after=known[-1] if known else None
+            )
+        except NotFoundError:  # the thread, or our newest item, is gone: reload it whole
+            try:
+                await self._load_thread(thread_id)
+            except NotFoundError:
+                self._open(ThreadState())
+                self._select_thread()
+                await self._show_empty()
+                self._show_notice("info", "This chat was deleted elsewhere.")
+            return
+        for item in page.data:
+            self._state.items[item.id] = item
+            self._draw(item.id)
+        if page.has_more:  # more than a page arrived at once: show the thread as stored
+            await self._load_thread(thread_id)
+
+    def close(self) -> None:
+        """Close the panel's widgets and stop watching the store."""
+        if self._watcher is not None:
+            self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
+        super().close()
 
     async def _send_text(self, text: str) -> None:
         self._input.value = ""
@@ -621,15 +671,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if handler is None:
             logger.info("client effect %r ignored: no handler registered", name)
             return
-        # In a worker thread, not awaited: an effect never holds up the answer. wait()
-        # still waits for it.
-        done = threading.Event()
-        running = self._runtime.loop.run_in_executor(
-            None, _call_foreign, handler, data, f"client effect {name!r}"
+        # In a worker thread, not awaited: an effect never holds up the answer.
+        self._track(
+            self._runtime.loop.run_in_executor(
+                None, _call_foreign, handler, data, f"client effect {name!r}"
+            )
         )
-        running.add_done_callback(lambda _: done.set())
-        with self._posted_lock:
-            self._posted.add(done)
 
     def _add_feedback(self, item: ThreadItem) -> None:
         """Thumbs up/down and Copy under a finished answer (``items.feedback``)."""
@@ -687,11 +734,22 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._thread_changed()
 
     def _thread_changed(self) -> None:
-        if self._on_thread is not None:
-            try:
-                self._on_thread(self.thread_id)
-            except Exception:  # remembering the thread is a convenience, never a failure
-                logger.warning("remembering the current thread failed", exc_info=True)
+        if self._on_thread is None:
+            return
+        try:
+            outcome = self._on_thread(self.thread_id)
+        except Exception:  # remembering the thread is a convenience, never a failure
+            logger.warning("remembering the current thread failed", exc_info=True)
+            return
+        if inspect.isawaitable(outcome):  # runs on the loop; wait() waits for it too
+            self._track(asyncio.ensure_future(outcome))
+
+    def _track(self, running: asyncio.Future[Any]) -> None:
+        """Count background work (an effect, a callback) as posted, so wait() covers it."""
+        done = threading.Event()
+        running.add_done_callback(lambda _: done.set())
+        with self._posted_lock:
+            self._posted.add(done)
 
     def _last_user_item(self) -> str | None:
         users = [i for i, item in self._state.items.items() if isinstance(item, UserMessageItem)]
@@ -813,6 +871,29 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _hide_rows(self) -> None:
         self._rename_row.layout.display = "none"
         self._confirm_row.layout.display = "none"
+
+
+WATCH_SECONDS = 0.5
+"""How often a panel looks whether the store changed (two panels stay within a second)."""
+
+
+async def _watch(panel: weakref.ref[ChatPanel], changes: Callable[[], object]) -> None:
+    """Post a sync whenever the store changed while the panel was idle."""
+    last = changes()
+    while True:
+        await asyncio.sleep(WATCH_SECONDS)  # polling: a file has no change events here
+        shown = panel()
+        if shown is None:
+            return
+        try:
+            now = changes()
+        except Exception:  # a store that cannot be read now is reported by the next request
+            logger.debug("watching the store failed", exc_info=True)
+            continue
+        if now != last and not shown.busy:
+            last = now
+            shown._post(shown._sync)
+        del shown
 
 
 def _call_foreign(

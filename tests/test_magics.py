@@ -376,3 +376,103 @@ def test_doctor_names_each_failure_and_its_fix(
     out, _ = run(shell, "doctor")
     assert "FAIL API key: no OpenAI API key" in out
     assert "fix: set OPENAI_API_KEY" in out
+
+
+def restart(shell: InteractiveShell, *answers: str) -> None:
+    """A new session on the same store, as after a kernel restart: nothing kept in memory."""
+    shell.run_line_magic("reload_ext", "chatkit_notebook")
+    session().server.model = ScriptedModel([[assistant_message(a)] for a in answers])
+
+
+def thread_ids(tmp_path: Path) -> list[str]:
+    import asyncio
+
+    async def load() -> list[str]:
+        store = NotebookStore(tmp_path / "nb.chatkit.json")
+        return [t.id for t in (await store.load_threads(50, None, "desc", NotebookContext())).data]
+
+    return asyncio.run(load())
+
+
+def test_chat_after_a_restart_continues_the_last_thread(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    session().server.model = ScriptedModel([[assistant_message("one")]])
+    with capture_output():
+        shell.run_line_magic("chat", "first question")
+    (first,) = thread_ids(tmp_path)
+    restart(shell, "two")
+    with capture_output():
+        shell.run_line_magic("chat", "second question")  # Run All again: no duplicate thread
+    assert thread_ids(tmp_path) == [first]
+    assert len(stored(tmp_path)) == 4
+    restart(shell, "three")
+    run(shell, "new")  # a fresh thread, and that choice survives a restart too
+    restart(shell, "three")
+    assert session().thread_id is None
+    with capture_output():
+        shell.run_line_magic("chat", "third question")
+    assert len(thread_ids(tmp_path)) == 2
+    restart(shell)
+    assert session().thread_id == thread_ids(tmp_path)[0]  # the newest, last used
+
+
+def test_a_new_panel_opens_the_thread_used_last(shell: InteractiveShell, tmp_path: Path) -> None:
+    session().server.model = ScriptedModel([[assistant_message("first answer")]])
+    with capture_output():
+        shell.run_line_magic("chat", "first question")
+    restart(shell, "second answer")
+    panel = shell.run_line_magic("chat", "")
+    panel.wait()
+    assert panel.thread_id == thread_ids(tmp_path)[0]
+    panel._new_button.click()  # the panel's New is remembered as well
+    panel.wait()
+    restart(shell)
+    assert session().thread_id is None
+    fresh = shell.run_line_magic("chat", "")
+    fresh.wait()
+    assert fresh.thread_id is None
+    fresh._threads.value = thread_ids(tmp_path)[0]  # picking a thread makes it current
+    fresh.wait()
+    restart(shell)
+    assert session().thread_id == thread_ids(tmp_path)[0]
+
+
+def test_a_panel_shows_what_chat_and_another_panel_add(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    from test_panel import html_of, wait_for_html
+
+    session().server.model = ScriptedModel(
+        [[assistant_message("from the cell")], [assistant_message("from panel one")]]
+    )
+    one = shell.run_line_magic("chat", "")
+    two = shell.run_line_magic("chat", "")
+    one.wait()
+    two.wait()
+    with capture_output():
+        shell.run_line_magic("chat", "asked in a cell")
+    # Both panels pick up the new thread and its messages without a refresh.
+    for panel in (one, two):
+        assert wait_for_options(panel, session().thread_id)
+    one.open_thread(session().thread_id or "")
+    one.wait()
+    two.open_thread(session().thread_id or "")
+    two.wait()
+    assert "from the cell" in html_of(two)
+    one.send("asked in panel one")
+    one.wait()
+    assert wait_for_html(two, "from panel one", timeout=10)  # within a second or two
+    assert "asked in panel one" in html_of(two)
+
+
+def wait_for_options(panel: object, thread_id: str | None, timeout: float = 10) -> bool:
+    seen = threading.Event()
+
+    def check(_: object = None) -> None:
+        if thread_id in {v for _, v in panel._threads.options}:  # type: ignore[attr-defined]
+            seen.set()
+
+    panel._threads.observe(check, names="options")  # type: ignore[attr-defined]
+    check()
+    return seen.wait(timeout)

@@ -1,0 +1,71 @@
+"""Which thread is this notebook's current one, kept in the store so it survives restarts.
+
+A new panel, and ``%chat QUESTION`` in a fresh kernel, continue the thread the person used
+last; the panel's New and ``%chatkit new`` start a fresh one, and that choice is kept too.
+It lives in each thread's server-side metadata (ChatKit never sends thread metadata to a
+client), under :data:`KEY`: ``opened_at`` when the thread was created, opened or
+continued, ``left_at`` when the person moved on to a new chat from it. So any ChatKit
+store keeps it with no schema of its own, and a store written before this existed falls
+back to its newest thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chatkit.store import NotFoundError, Store
+from chatkit.types import ThreadMetadata
+
+from .context import NotebookContext
+
+__all__ = ["KEY", "recall", "remember"]
+
+KEY = "chatkit_notebook"
+
+
+async def remember(
+    store: Store[NotebookContext],
+    thread_id: str | None,
+    previous: str | None,
+    context: NotebookContext,
+) -> None:
+    """Make ``thread_id`` the current thread; ``None`` means a new chat, left from ``previous``."""
+    target, field = (thread_id, "opened_at") if thread_id is not None else (previous, "left_at")
+    if target is None:
+        return
+    try:
+        thread = await store.load_thread(target, context)
+    except NotFoundError:  # deleted meanwhile: nothing to remember it by
+        return
+    metadata = dict(thread.metadata)
+    mine = dict(metadata.get(KEY) or {})
+    mine[field] = datetime.now().isoformat()
+    metadata[KEY] = mine
+    await store.save_thread(thread.model_copy(update={"metadata": metadata}), context)
+
+
+async def recall(store: Store[NotebookContext], context: NotebookContext) -> str | None:
+    """The current thread: the one opened last, unless a new chat was started after it."""
+    best: tuple[str, ThreadMetadata] | None = None
+    after = None
+    while True:
+        page = await store.load_threads(200, after, "desc", context)
+        for thread in page.data:
+            opened = _stamp(thread, "opened_at") or thread.created_at.isoformat()
+            if best is None or opened > best[0]:
+                best = (opened, thread)
+        if not page.has_more:
+            break
+        after = page.after
+    if best is None:
+        return None
+    opened, thread = best
+    left = _stamp(thread, "left_at")
+    return None if left is not None and left >= opened else thread.id
+
+
+def _stamp(thread: ThreadMetadata, field: str) -> str | None:
+    mine: Any = thread.metadata.get(KEY)
+    value = mine.get(field) if isinstance(mine, dict) else None
+    return value if isinstance(value, str) else None
