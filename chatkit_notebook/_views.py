@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import html
-import re
+import json
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -39,9 +39,9 @@ from chatkit.types import (
     WidgetItem,
     WorkflowItem,
 )
-from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
+from ._anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from ._markdown import render_inline_code, render_markdown, render_plain
 
 __all__ = ["FLUSH_HZ", "ItemView", "view_for"]
@@ -89,15 +89,14 @@ class UserMessageView(ItemView):
 
 
 class AssistantMessageView(ItemView):
-    """Streaming markdown that costs bytes in proportion to the answer, not its square.
+    """A streaming answer that costs bytes in proportion to its final HTML.
 
-    ipywidgets re-sends a trait's whole value on every change. So the answer is split into
-    top-level markdown blocks: once a later block has begun, the blocks before it are
-    final, and are rendered once into an HTML widget of their own ("frozen"). Only the
-    growing tail is re-rendered, at most ``FLUSH_HZ`` times a second, and only when that
-    is cheap next to what arrived since the last send (or ``TAIL_MAX_WAIT`` has passed):
-    the bytes sent for the tail stay within ``TAIL_BYTES_FACTOR`` times the answer. An
-    open code fence is shown as plain text until it closes, then highlighted once.
+    The text travels as appends to an :class:`~._anywidgets.AnswerWidget`, which shows it
+    as text at once. Once a later top-level Markdown block has begun, the blocks before it
+    are final: Python renders them and sends a patch that turns the text the browser has
+    into that HTML (or the HTML, if shorter). Sends happen at most ``FLUSH_HZ`` times a
+    second, and only when enough arrived to be worth a message's overhead, or
+    ``MAX_WAIT`` passed: the first text shows at once.
     """
 
     def __init__(
@@ -107,35 +106,43 @@ class AssistantMessageView(ItemView):
         allowed_image_domains: list[str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         schedule: Callable[[float, Callable[[], None]], Any] | None = None,
+        final: bool = False,
     ) -> None:
         super().__init__(item)
-        self.widget = W.VBox().add_class("ck-assistant")
-        self.widget.add_class("ck-bubble")
-        self.widget.add_class("ck-bubble-assistant")
-        self._tail = W.HTML(layout=_shared_layout(), style=_shared_style()).add_class("ck-md-tail")
-        self.widget.children = (self._tail,)
-        self._parts: list[str] = [c.text for c in item.content]
         self._allowed = allowed_image_domains
         self._clock = clock
         self._schedule = schedule
-        self._last_flush = float("-inf")
-        self._last_tail_send = float("-inf")
-        self._frozen_source = ""  # the start of the text shown in frozen widgets
-        self._sent_chars = 0  # how much of the text the tail showed when last sent
+        text = _text_of(item)
+        self._answer = AnswerWidget(
+            html=render_markdown(text, allowed_image_domains=self._allowed) if text else "",
+            markdown=text,
+            done=final,
+        )
+        self._answer.add_class("ck-md")
+        self.widget = W.VBox([self._answer]).add_class("ck-assistant")
+        self.widget.add_class("ck-bubble")
+        self.widget.add_class("ck-bubble-assistant")
+        self._text = text
+        self._sent = len(text)  # characters the browser has
+        self._frozen = len(text)  # characters shown as finished HTML
+        self._frozen_html = self._answer.html
+        self._last_send = float("-inf")
         self._pending = False
         self.flushes = 0
-        self._render(final=True)
 
     @property
     def text(self) -> str:
-        return "".join(self._parts)
+        return self._text
 
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, AssistantMessageItem)
         self.item = item
-        self._parts = [c.text for c in item.content]
+        text = _text_of(item)
+        if not text.startswith(self._text[: self._sent]):
+            self._replace(text)  # the text was replaced by something else: start over
+        self._text = text
         if final:
-            self._render(final=True)
+            self._send(final=True)
         else:
             self._flush_soon()
 
@@ -146,75 +153,90 @@ class AssistantMessageView(ItemView):
             self.widget.children = (*self.widget.children, mark)
 
     def _flush_soon(self) -> None:
-        """Render now if the last render is old enough, else once, a little later."""
-        wait = self._last_flush + 1 / FLUSH_HZ - self._clock()
-        if wait <= 0:
-            self._render(final=False)
+        """Send now if it is worth a message, else once, a little later."""
+        now = self._clock()
+        since = now - self._last_send
+        waiting = len(self._text) - self._sent
+        if waiting <= 0:
+            return
+        if (
+            self._last_send == float("-inf")
+            or since >= MAX_WAIT
+            or (since >= 1 / FLUSH_HZ and waiting >= MIN_SEND_CHARS)
+        ):
+            self._send(final=False)
             return
         if self._pending or self._schedule is None:
-            return  # a render is already due; or the final draw will render
+            return  # a send is already due; or the final draw will send
         self._pending = True
-        self._schedule(wait, self._deferred)
+        self._schedule(MAX_WAIT - since, self._deferred)
 
     def _deferred(self) -> None:
         self._pending = False
-        self._render(final=False)
+        if len(self._text) > self._sent:
+            self._send(final=False)
 
-    def _render(self, *, final: bool) -> None:
-        now = self._clock()
-        self._last_flush = now
-        text = self.text
-        if not text.startswith(self._frozen_source):
-            self._thaw()  # the text was replaced by something else: start over
-        if not final:
-            self._freeze(text)
-        tail = text[len(self._frozen_source) :]
-        if not final and not self._worth_sending(tail, text, now):
-            return
-        value = _render_tail(tail, self._allowed, final=final)
-        self._last_tail_send = now
-        self._sent_chars = len(text)
-        if value != self._tail.value:
-            self._tail.value = value
+    def _send(self, *, final: bool) -> None:
+        """Send what arrived: finished blocks as HTML (a patch), the open block as text."""
+        text = self._text
+        self._last_send = self._clock()
+        open_text = text[self._frozen :]
+        end = len(open_text) if final else _block_starts(open_text)[-1]
+        ops: Patch | None = None
+        if end > 0:
+            block = open_text[:end]
+            html = render_markdown(block, allowed_image_domains=self._allowed)
+            known = text[self._frozen : self._sent]  # the part of the block the browser has
+            ops = _smallest_patch(known, block, html)
+            self._frozen += end
+            self._frozen_html += html
+        # The text the browser still lacks, past what the patch made finished.
+        appended = text[max(self._sent, self._frozen) :]
+        if ops is not None or appended:
+            self._sent = len(text)
+            self._answer.stream(
+                ops, appended, html=self._frozen_html, live=text[self._frozen :], markdown=text
+            )
             self.flushes += 1
+        if final and not self._answer.done:
+            self._answer.done = True  # shows Copy
 
-    def _worth_sending(self, tail: str, text: str, now: float) -> bool:
-        if self._last_tail_send == float("-inf"):
-            return True  # the first text shows at once
-        if now - self._last_tail_send >= TAIL_MAX_WAIT:
-            return True
-        arrived = len(text) - self._sent_chars
-        return arrived > 0 and len(tail) <= TAIL_BYTES_FACTOR * arrived
-
-    def _freeze(self, text: str) -> None:
-        """Move the finished blocks out of the tail, once they are worth a widget."""
-        suffix = text[len(self._frozen_source) :]
-        group_end = _block_starts(suffix)[-1]  # everything before the last block is final
-        if group_end < FREEZE_MIN_CHARS or not suffix[:group_end].strip():
-            return
-        block = W.HTML(
-            render_markdown(suffix[:group_end], allowed_image_domains=self._allowed),
-            layout=_shared_layout(),
-            style=_shared_style(),
-        ).add_class("ck-md-block")
-        self.widget.children = (*self.widget.children[:-1], block, self._tail)
-        self._frozen_source = text[: len(self._frozen_source) + group_end]
-        self.flushes += 1
-
-    def _thaw(self) -> None:
-        self._frozen_source = ""
-        self.widget.children = (self._tail,)
+    def _replace(self, text: str) -> None:
+        """Show ``text`` from scratch (a replaced item), as one whole-value update."""
+        html = render_markdown(text, allowed_image_domains=self._allowed) if text else ""
+        self._answer.html, self._answer.live, self._answer.markdown = html, "", text
+        self._text = text
+        self._sent = self._frozen = len(text)
+        self._frozen_html = html
 
 
-FREEZE_MIN_CHARS = 600
-"""Finished blocks are frozen together once they hold this many characters of markdown."""
-TAIL_BYTES_FACTOR = 1.0
-"""The tail is re-sent only while it is at most this many times what arrived since."""
-TAIL_MAX_WAIT = 0.5
-"""...or when this many seconds passed since it was last sent, so text keeps moving."""
+def _text_of(item: AssistantMessageItem) -> str:
+    return "".join(part.text for part in item.content)
+
+
+def _smallest_patch(known: str, block: str, html: str) -> Patch:
+    """Turn the block's ``known`` start into ``html``: a patch, or the HTML itself if shorter.
+
+    The patch uses (and drops) all of ``known``; text of the block the browser never got
+    is not sent as text at all, only as HTML.
+    """
+    ops = make_patch(known, html)
+    # make_patch may leave part of `known` unused only as trailing syntax; drop it all.
+    used = apply_patch(known, ops)[1]
+    if used < len(known):
+        ops.append(used - len(known))
+    whole: Patch = [html, -len(known)] if known else [html]
+    if len(json.dumps(whole)) <= len(json.dumps(ops)):
+        return whole
+    return ops
+
+
+MIN_SEND_CHARS = 96
+"""Streamed text is sent once this many characters wait (a message costs ~35 bytes)..."""
+MAX_WAIT = 0.3
+"""...or when this many seconds passed since the last send, so text keeps moving."""
 
 _BLOCKS = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 
 
 def _block_starts(source: str) -> list[int]:
@@ -228,34 +250,6 @@ def _block_starts(source: str) -> list[int]:
         if token.level == 0 and token.map is not None and token.nesting >= 0:
             starts.append(offsets[min(token.map[0], len(lines))])
     return sorted(set(starts)) or [0]
-
-
-def _render_tail(source: str, allowed: list[str] | None, *, final: bool) -> str:
-    """Render the growing tail; an unclosed code fence stays plain text until it closes."""
-    fences = list(_FENCE.finditer(source))
-    if not final and len(fences) % 2 == 1:
-        opening = fences[-1]
-        head = render_markdown(source[: opening.start()], allowed_image_domains=allowed)
-        body = source[opening.end() :].split("\n", 1)[1] if "\n" in source[opening.end() :] else ""
-        return f'{head}<pre class="ck-code"><code>{html.escape(body)}</code></pre>'
-    return render_markdown(source, allowed_image_domains=allowed)
-
-
-_SHARED: dict[str, W.Widget] = {}
-
-
-def _shared_layout() -> W.Layout:
-    """One Layout for every markdown part: each Layout widget costs a comm to open."""
-    if "layout" not in _SHARED:
-        _SHARED["layout"] = W.Layout()
-    return _SHARED["layout"]
-
-
-def _shared_style() -> HTMLStyle:
-    """One HTMLStyle for every markdown part, for the same reason."""
-    if "style" not in _SHARED:
-        _SHARED["style"] = HTMLStyle()
-    return _SHARED["style"]
 
 
 class WorkflowView(ItemView):

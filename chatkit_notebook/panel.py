@@ -46,6 +46,7 @@ from chatkit.types import (
     UserMessageItem,
 )
 
+from ._anywidgets import ComposerWidget
 from ._client import ChatKitClient, ThreadState, message_request
 from ._markdown import MARKDOWN_CSS
 from ._views import AssistantMessageView, ItemView, view_for
@@ -89,6 +90,20 @@ PANEL_CSS = """
 .ck-panel .ck-empty-state { color: var(--jp-ui-font-color2, #555); padding: 8px 8px 2px; }
 .ck-panel .ck-suggestion button, .ck-panel button.ck-suggestion {
   font-family: var(--jp-code-font-family, monospace); }
+.ck-panel .ck-live { white-space: pre-wrap; overflow-wrap: anywhere; }
+.ck-panel .ck-answer-tools { text-align: right; }
+.ck-panel .ck-copy-button { font-size: 80%; padding: 1px 8px; cursor: pointer;
+  border: 1px solid var(--jp-border-color2, #ccc); border-radius: 4px;
+  background: var(--jp-layout-color1, #fff); color: var(--jp-ui-font-color1, #333); }
+.ck-panel .ck-code-wrap { position: relative; }
+.ck-panel .ck-code-wrap > .ck-copy-button { position: absolute; top: 4px; right: 4px;
+  opacity: 0.7; }
+.ck-panel .ck-code-wrap > .ck-copy-button:hover { opacity: 1; }
+.ck-panel .ck-composer-box { display: flex; }
+.ck-panel .ck-composer-input { flex: 1; width: 100%; box-sizing: border-box; resize: vertical;
+  font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px);
+  padding: 4px 6px; border: 1px solid var(--jp-border-color1, #bbb); border-radius: 4px;
+  background: var(--jp-layout-color0, #fff); color: var(--jp-ui-font-color0, #111); }
 .ck-panel .ck-bubble table { border-collapse: collapse; }
 .ck-panel .ck-bubble th, .ck-panel .ck-bubble td { border: 1px solid var(--jp-border-color2, #ccc);
   padding: 2px 6px; }
@@ -166,7 +181,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._new_button = _button("New", "plus", "Start a new chat", "ck-new")
         self._rename_button = _button("Rename", "pencil", "Rename this chat", "ck-rename")
         self._delete_button = _button("Delete", "trash", "Delete this chat", "ck-delete")
-        self._title_input = W.Text(placeholder="New title", layout=W.Layout(flex="1"))
+        self._title_input = ComposerWidget(
+            placeholder="New title", multiline=False, layout=W.Layout(flex="1")
+        )
+        self._title_input.add_class("ck-title-input")
         self._title_save = _button("Save", "check", "Save the title", "ck-rename-save")
         self._title_cancel = _button("Cancel", "", "Keep the title", "ck-rename-cancel")
         self._rename_row = W.HBox([self._title_input, self._title_save, self._title_cancel])
@@ -196,8 +214,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._earlier.layout.display = "none"
         self._progress = W.HTML().add_class("ck-progress")
         self._notice = W.HTML().add_class("ck-notice")
-        self._input = W.Textarea(
-            placeholder="Ask about your data…", rows=2, layout=W.Layout(flex="1", width="auto")
+        self._input = ComposerWidget(
+            placeholder="Ask about your data… (Enter sends, Shift+Enter: new line)",
+            rows=2,
+            layout=W.Layout(flex="1", width="auto"),
         )
         self._input.add_class("ck-input")
         self._send_button = _button("Send", "paper-plane", "Send the message", "ck-send")
@@ -235,11 +255,13 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._new_button.on_click(lambda _: self.new_thread())
         self._rename_button.on_click(lambda _: self._post(self._show_rename))
         self._title_save.on_click(lambda _: self.rename(self._title_input.value))
+        self._title_input.on_submit(self.rename)
         self._title_cancel.on_click(lambda _: self._post(self._hide_rows))
         self._delete_button.on_click(lambda _: self._post(self._show_confirm))
         self._confirm_yes.on_click(lambda _: self.delete_thread())
         self._confirm_no.on_click(lambda _: self._post(self._hide_rows))
         self._send_button.on_click(lambda _: self.send(self._input.value))
+        self._input.on_submit(self.send)
         self._stop_button.on_click(lambda _: self.stop())
         self._retry_button.on_click(lambda _: self.retry())
         self._earlier.on_click(lambda _: self.load_earlier())
@@ -533,17 +555,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             return
         await self._client.feedback(self.thread_id, [item_id], kind)
         self._votes[item_id] = kind
-        thumbs = row.children[0].children[:2]
+        thumbs = row.children
         for button, chosen in zip(thumbs, ("positive", "negative"), strict=True):
             button.button_style = "success" if chosen == kind else ""
-
-    async def _toggle_copy(self, item_id: str, source: W.Textarea) -> None:
-        view = self._views.get(item_id)
-        if source.layout.display == "none" and isinstance(view, AssistantMessageView):
-            source.value = view.text
-            source.layout.display = ""
-        else:
-            source.layout.display = "none"
 
     async def _run_turn(self, request: StreamingReq) -> None:
         self._on_loop()
@@ -618,6 +632,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         else:
             view = view_for(
                 item,
+                final=final,
                 allowed_image_domains=self._allowed_images(),
                 schedule=self._schedule,
                 on_action=self.custom_action,
@@ -679,7 +694,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         )
 
     def _add_feedback(self, item: ThreadItem) -> None:
-        """Thumbs up/down and Copy under a finished answer (``items.feedback``)."""
+        """Thumbs up/down under a finished answer (``items.feedback``); Copy is in the answer."""
         if not isinstance(item, AssistantMessageItem) or item.id in self._feedback:
             return
         view = self._views.get(item.id)
@@ -687,15 +702,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             return
         up = _button("", "thumbs-up", "Good answer", "ck-feedback-up")
         down = _button("", "thumbs-down", "Bad answer", "ck-feedback-down")
-        copy = _button("Copy", "copy", "Show this answer's text to copy", "ck-copy")
-        source = W.Textarea(rows=6, layout=W.Layout(width="100%", display="none"))
-        source.add_class("ck-copy-text")
-        row = W.VBox([W.HBox([up, down, copy]), source]).add_class("ck-feedback")
+        row = W.HBox([up, down]).add_class("ck-feedback")
         self._feedback[item.id] = row
         item_id = item.id
         up.on_click(lambda _: self.feedback(item_id, "positive"))
         down.on_click(lambda _: self.feedback(item_id, "negative"))
-        copy.on_click(lambda _: self._post(lambda: self._toggle_copy(item_id, source)))
         children = list(self._messages.children)
         children.insert(children.index(view.widget) + 1, row)
         self._messages.children = tuple(children)
@@ -796,7 +807,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def _set_busy(self, busy: bool) -> None:
         self._send_button.disabled = busy or self._locked
-        self._input.disabled = busy or self._locked
+        self._input.disabled = self._locked  # typing the next question while one streams
         self._threads.disabled = busy
         self._new_button.disabled = self._delete_button.disabled = self._rename_button.disabled = (
             busy

@@ -8,6 +8,7 @@ HTML and at what the store holds afterwards.
 from __future__ import annotations
 
 import asyncio
+import html
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from chatkit.types import AssistantMessageItem
 from scripted import Gate, streamed_text
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._anywidgets import AnswerWidget
 from chatkit_notebook.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
 from chatkit_notebook.server import NotebookChatServer
@@ -50,6 +52,8 @@ def html_of(panel: ChatPanel) -> str:
         value = getattr(widget, "value", None)
         if isinstance(value, str) and type(widget).__name__ == "HTML":
             yield value
+        if isinstance(widget, AnswerWidget):  # what the browser shows: HTML, then open text
+            yield widget.html + html.escape(widget.live)
         for child in getattr(widget, "children", ()):
             yield from walk(child)
 
@@ -72,7 +76,7 @@ def wait_for_html(panel: ChatPanel, text: str, timeout: float = 30) -> bool:
 
     def check(_: object = None) -> None:
         for child in _descendants(panel._messages):
-            child.observe(check, names=["value", "children"])
+            child.observe(check, names=["value", "children", "html", "live"])
         if text in html_of(panel):
             seen.set()
 
@@ -307,7 +311,7 @@ def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) 
     ]
     row = panel._feedback[answer_id]
     assert row in panel._messages.children  # offered under the finished answer
-    up, down, copy = row.children[0].children
+    up, down = row.children
     down.click()
     panel.wait()
     assert received == [([answer_id], "negative")]
@@ -316,14 +320,13 @@ def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) 
     panel.wait()
     assert received[-1] == ([answer_id], "positive")
     assert (up.button_style, down.button_style) == ("success", "")
-    copy.click()  # shows the answer's Markdown, selectable
-    panel.wait()
-    source = row.children[1]
-    assert source.layout.display == ""
-    assert source.value == "42"
-    copy.click()
-    panel.wait()
-    assert source.layout.display == "none"
+    # Copy (in the browser) asks the answer for its Markdown, kept in the kernel.
+    answer = panel._views[answer_id]._answer  # type: ignore[attr-defined]
+    assert answer.done  # Copy is shown once the answer is finished
+    replies: list[object] = []
+    answer.send = replies.append  # what would go to the browser
+    answer._handle(None, {"event": "copy"}, None)
+    assert replies == [{"markdown": "42"}]
 
 
 def test_status_line_names_the_model_and_the_store(store_path: Path, runtime: Runtime) -> None:

@@ -50,6 +50,7 @@ from chatkit.types import (
 )
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._anywidgets import AnswerWidget
 from chatkit_notebook.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
 from chatkit_notebook.store import NotebookStore
@@ -232,6 +233,8 @@ def send(panel: ChatPanel, text: str) -> None:
 def all_html(widget: Any) -> str:
     value = getattr(widget, "value", None)
     own = value if isinstance(value, str) else ""
+    if isinstance(widget, AnswerWidget):
+        own = widget.html + html.escape(widget.live)
     return own + "".join(all_html(child) for child in getattr(widget, "children", ()))
 
 

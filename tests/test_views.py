@@ -1,12 +1,16 @@
-"""The streaming assistant view: finished blocks are sent once, the tail is cheap.
+"""The streaming answer: text travels as appends, finished blocks as patches to HTML.
 
 Deltas reach the view as they do in the panel: folded into the item by the client's
-reducer (``ThreadState``), then drawn.
+reducer (``ThreadState``), then drawn. What the view sends is replayed by ``Browser``, which
+does what ``panel.js`` does with each message (the browser tests run the real one).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 from datetime import datetime
+from typing import Any
 
 from chatkit.types import (
     AssistantMessageContent,
@@ -14,9 +18,13 @@ from chatkit.types import (
     AssistantMessageItem,
     ThreadItemUpdatedEvent,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chatkit_notebook import _views
+from chatkit_notebook._anywidgets import apply_patch, make_patch
 from chatkit_notebook._client import ThreadState
+from chatkit_notebook._markdown import render_markdown
 from chatkit_notebook._views import AssistantMessageView
 
 
@@ -28,90 +36,159 @@ class Clock:
         return self.now
 
 
-STATE = ThreadState()
+class Browser:
+    """panel.js's answer view, in Python: what the page would show from the messages."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        self.live = ""
+        self.messages: list[Any] = []
+
+    def receive(self, message: Any) -> None:
+        self.messages.append(message)
+        ops, text = (None, message) if isinstance(message, str) else message
+        if ops is not None:
+            made, used = apply_patch(self.live, ops)
+            self.html += made
+            self.live = self.live[used:]
+        self.live += text
+
+    @property
+    def bytes(self) -> int:
+        return sum(len(json.dumps({"method": "custom", "content": m})) for m in self.messages)
 
 
-def new_view(clock: Clock) -> AssistantMessageView:
-    item = AssistantMessageItem(id="m", thread_id="t", created_at=datetime.now(), content=[])
-    STATE.items = {"m": item}
-    return AssistantMessageView(item, clock=clock, schedule=lambda delay, callback: None)
+class Fixture:
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.state = ThreadState()
+        item = AssistantMessageItem(id="m", thread_id="t", created_at=datetime.now(), content=[])
+        self.state.items = {"m": item}
+        self.view = AssistantMessageView(
+            item, clock=self.clock, schedule=lambda delay, callback: None
+        )
+        self.browser = Browser()
+        self.view._answer.send = self.browser.receive  # type: ignore[method-assign]
+
+    def delta(self, text: str) -> None:
+        update = AssistantMessageContentPartTextDelta(content_index=0, delta=text)
+        event = ThreadItemUpdatedEvent(item_id="m", update=update)
+        assert self.state.apply(event) == ("updated", "m")
+        self.view.draw(self.state.items["m"], final=False)
+
+    def feed(self, text: str, step: int = 7, every: float = 0.06) -> None:
+        for start in range(0, len(text), step):
+            self.clock.now += every
+            self.delta(text[start : start + step])
+
+    def finish(self) -> None:
+        self.view.draw(self.state.items["m"], final=True)
 
 
-def delta(view: AssistantMessageView, text: str) -> None:
-    update = AssistantMessageContentPartTextDelta(content_index=0, delta=text)
-    assert STATE.apply(ThreadItemUpdatedEvent(item_id="m", update=update)) == ("updated", "m")
-    view.draw(STATE.items["m"], final=False)
+def blocks_html(text: str) -> str:
+    """The answer as the view renders it: each top-level block on its own."""
+    starts = [*_views._block_starts(text), len(text)]
+    return "".join(render_markdown(text[a:b]) for a, b in itertools.pairwise(starts))
 
 
-def finish(view: AssistantMessageView) -> None:
-    view.draw(STATE.items["m"], final=True)
+def test_text_shows_at_once_and_finished_blocks_become_html() -> None:
+    f = Fixture()
+    f.delta("Para")
+    assert f.browser.messages == ["Para"]  # the first text is sent at once, as text
+    paragraphs = [f"Paragraph {n}: " + "words **bold** " * 20 for n in range(4)]
+    f.feed("graph zero.\n\n" + "\n\n".join(paragraphs))
+    assert "<p>Paragraph zero.</p>" in f.browser.html  # finished: Python's HTML
+    assert f.browser.live.startswith("Paragraph 3")  # the open block: still text
+    f.finish()
+    text = f.view.text
+    assert f.browser.live == ""
+    assert f.browser.html == blocks_html(text)
+    assert f.view._answer.html == f.browser.html  # the kernel's copy, for a reloaded page
+    assert f.view._answer.done
+    assert f.browser.html.count("<strong>bold</strong>") == 80
 
 
-def feed(view: AssistantMessageView, clock: Clock, text: str, step: int = 7) -> None:
-    for start in range(0, len(text), step):
-        clock.now += 0.06  # each delta after the 20 Hz window: the view may render
-        delta(view, text[start : start + step])
+def test_each_character_travels_once_and_bytes_stay_near_the_html() -> None:
+    f = Fixture()
+    prose = " ".join(f"The north region sold {n} units in week {n}." for n in range(60))
+    f.feed(prose, step=5, every=0.02)  # a long paragraph, paced like a model
+    f.finish()
+    sent_text = "".join(m if isinstance(m, str) else m[1] for m in f.browser.messages)
+    # Appends carry each character at most once (the last few went only as HTML).
+    assert prose.startswith(sent_text)
+    assert len(sent_text) > 0.9 * len(prose)
+    final = render_markdown(prose)
+    assert f.browser.html == final
+    assert f.browser.bytes <= 1.5 * len(final)
 
 
-def html(view: AssistantMessageView) -> str:
-    return "".join(child.value for child in view.widget.children)
+def test_text_that_never_reached_the_browser_is_sent_only_as_html() -> None:
+    f = Fixture()
+    f.delta("Start.")
+    burst = "\n\n".join(f"Block {n} with `code` and <tags> & more." for n in range(50))
+    f.clock.now += 1
+    f.delta("\n\n" + burst + "\n\nTail")  # a burst: most blocks are done when they arrive
+    f.finish()
+    assert f.browser.html == blocks_html(f.view.text)
+    sent_text = "".join(m if isinstance(m, str) else m[1] for m in f.browser.messages)
+    assert "Block 3" not in sent_text  # finished on arrival: HTML only, no text first
+    assert f.browser.bytes <= 1.5 * len(f.browser.html)
 
 
-def test_finished_blocks_are_sent_once_and_never_again() -> None:
-    clock = Clock()
-    view = new_view(clock)
-    paragraphs = [f"Paragraph {n}: " + "words " * 60 for n in range(4)]
-    sends: list[str] = []
-    feed(view, clock, "\n\n".join(paragraphs[:3]) + "\n\n")
-    frozen = [w for w in view.widget.children if w is not view._tail]
-    assert frozen, "the first finished paragraphs were not frozen"
-    for widget in frozen:
-        widget.observe(lambda change: sends.append(change["new"]), names="value")
-    feed(view, clock, paragraphs[3])
-    finish(view)
-    assert sends == []  # frozen HTML never re-sent
-    shown = html(view)
-    for n in range(4):
-        assert f"Paragraph {n}:" in shown
-    assert shown.count("<p>") == 4
+def test_sends_wait_until_worth_a_message() -> None:
+    f = Fixture()
+    f.delta("x")
+    f.clock.now += 0.06
+    f.delta("y")
+    assert len(f.browser.messages) == 1  # 1 character is not worth a message...
+    f.clock.now += 0.06
+    f.delta("z" * _views.MIN_SEND_CHARS)
+    assert len(f.browser.messages) == 2  # ...a line is
+    f.clock.now += _views.MAX_WAIT
+    f.delta("w")
+    assert len(f.browser.messages) == 3  # and text never waits long
 
 
-def test_an_open_code_fence_is_plain_until_it_closes() -> None:
-    clock = Clock()
-    view = new_view(clock)
-    feed(view, clock, "Here:\n\n```python\nx = [1, 2, 3]\n")
-    clock.now += _views.TAIL_MAX_WAIT  # the tail is sent at the latest after this long
-    view._render(final=False)
-    assert "x = [1, 2, 3]" in html(view)
-    assert 'class="ck-code"' in html(view)
-    assert "<span" not in html(view)  # not highlighted while the fence is open
-    feed(view, clock, "print(x)\n```\n")
-    finish(view)
-    assert "<span" in html(view)  # highlighted once closed
-
-
-def test_the_tail_waits_until_enough_new_text_arrived() -> None:
-    clock = Clock()
-    view = new_view(clock)
-    feed(view, clock, "word " * 40)  # one growing paragraph
-    before = view.flushes
-    clock.now += 0.06
-    delta(view, "x")
-    assert view.flushes == before  # 1 new character does not justify re-sending 200
-    clock.now += _views.TAIL_MAX_WAIT
-    delta(view, "y")
-    assert view.flushes == before + 1  # ...but text never stalls for long
+def test_model_markup_is_only_ever_html_from_python() -> None:
+    f = Fixture()
+    f.feed('<img src=x onerror="alert(1)"> [x](javascript:alert(1))\n\nnext <b>')
+    f.clock.now += _views.MAX_WAIT
+    f.delta("!")
+    assert f.browser.live == "next <b>!"  # open text is shown as text (textContent)
+    assert f.browser.html == blocks_html(f.view.text[: -len(f.browser.live)])
+    f.finish()
+    assert "<img" not in f.browser.html
+    assert 'href="javascript' not in f.browser.html
+    assert "&lt;img" in f.browser.html
+    assert "<b>" not in f.browser.html
 
 
 def test_a_replaced_item_renders_whole() -> None:
-    clock = Clock()
-    view = new_view(clock)
-    feed(view, clock, "First draft. " * 40 + "\n\nMore.\n\n")
+    f = Fixture()
+    f.feed("First draft. " * 40 + "\n\nMore.\n\n")
     item = AssistantMessageItem(
         id="m",
         thread_id="t",
         created_at=datetime.now(),
         content=[AssistantMessageContent(text="Something else entirely.")],
     )
-    view.draw(item)
-    assert html(view) == "<p>Something else entirely.</p>\n"
+    f.view.draw(item)
+    assert f.view._answer.html == "<p>Something else entirely.</p>\n"
+    assert f.view._answer.live == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab *_`#<>&\"'|-\n[]()!\\~1."), max_size=80))
+def test_a_patch_always_rebuilds_exactly_the_html(text: str) -> None:
+    rendered = render_markdown(text)
+    ops = make_patch(text, rendered)
+    assert apply_patch(text, ops) == (rendered, len(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_a_patch_rebuilds_any_html_from_any_text(text: str, target: str) -> None:
+    ops = make_patch(text, target)
+    made, used = apply_patch(text, ops)
+    assert made == target
+    assert used == len(text)

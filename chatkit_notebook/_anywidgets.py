@@ -1,0 +1,182 @@
+"""The panel's two anywidgets: the composer (keys) and a streamed answer (appends, Copy).
+
+Core ipywidgets cannot see keys, reach the clipboard or append to a value: every change
+re-sends the whole value. Their JavaScript is ``panel.js`` beside this file, plain ESM that
+anywidget loads from the kernel (no build step, nothing from a CDN, so it works offline in
+JupyterLab 4 and Notebook 7; VS Code and Colab bring anywidget's front end themselves).
+
+The answer's text travels as appends and is shown as text. When a Markdown block is
+finished, Python renders it (markdown-it-py, sanitised: the only renderer of model text)
+and sends a patch that rebuilds exactly that HTML from the text the browser already has,
+so the bytes sent stay close to the final HTML's size.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+__all__ = ["AnswerWidget", "ComposerWidget", "Patch", "apply_patch", "make_patch"]
+
+_ESM = Path(__file__).with_name("panel.js")
+
+Patch = list[int | str]
+"""Positive n: copy n characters of the text; negative n: skip n; a string: insert it."""
+
+_SKIP_WINDOW = 8  # how far ahead to look for markup the HTML dropped (``**``, ``#``, fences)
+
+
+def make_patch(text: str, html: str) -> Patch:
+    """A patch that turns ``text`` (a Markdown block) into ``html`` (its rendering).
+
+    One linear pass: copy what the two share, insert tags and entities, skip the Markdown
+    syntax the HTML dropped. Whatever it aligns, the result is exactly ``html`` (every
+    character of it is copied only where equal, or inserted); the alignment only decides
+    how small the patch is.
+    """
+    ops: Patch = []
+    i = j = 0
+    while j < len(html):
+        start = j
+        while i < len(text) and j < len(html) and text[i] == html[j] and html[j] not in "<&":
+            i += 1
+            j += 1
+        if j > start:
+            _add(ops, j - start)
+            continue
+        char = html[j]
+        if char == "<":  # a tag
+            end = html.find(">", j) + 1 or len(html)
+            _add(ops, html[j:end])
+            j = end
+            continue
+        if char == "&":  # an entity, usually for the text's next character
+            end = html.find(";", j) + 1 or j + 1
+            entity = html[j:end]
+            _add(ops, entity)
+            j = end
+            if i < len(text) and _html.unescape(entity) == text[i]:
+                _add(ops, -1)
+                i += 1
+            continue
+        ahead = text.find(char, i, i + _SKIP_WINDOW + 1)
+        if ahead > i:  # Markdown syntax the HTML dropped: skip it
+            _add(ops, i - ahead)
+            i = ahead
+            continue
+        _add(ops, char)
+        j += 1
+    if i < len(text):
+        _add(ops, i - len(text))  # the block's trailing syntax (a closing fence, blank lines)
+    return ops
+
+
+def _add(ops: Patch, op: int | str) -> None:
+    """Append ``op``, merging it into the last op of the same kind."""
+    if ops:
+        last = ops[-1]
+        if isinstance(op, str) and isinstance(last, str):
+            ops[-1] = last + op
+            return
+        if isinstance(op, int) and isinstance(last, int) and (op > 0) == (last > 0):
+            ops[-1] = last + op
+            return
+    ops.append(op)
+
+
+def apply_patch(text: str, ops: Patch) -> tuple[str, int]:
+    """What ``panel.js`` does with a patch: the HTML, and how much of ``text`` it used."""
+    at = 0
+    parts = []
+    for op in ops:
+        if isinstance(op, str):
+            parts.append(op)
+        elif op > 0:
+            parts.append(text[at : at + op])
+            at += op
+        else:
+            at -= op
+    return "".join(parts), at
+
+
+class AnswerWidget(anywidget.AnyWidget):
+    """An assistant answer as the browser shows it: finished HTML, then open text."""
+
+    _esm = _ESM
+    kind = traitlets.Unicode("answer").tag(sync=True)
+    html = traitlets.Unicode("", help="The finished blocks, as sanitised HTML").tag(sync=True)
+    live = traitlets.Unicode("", help="The open block's text, shown as text").tag(sync=True)
+    done = traitlets.Bool(False, help="Whether the answer is finished (shows Copy)").tag(sync=True)
+
+    def __init__(self, *, markdown: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.markdown = markdown
+        """The answer's Markdown: kept here, sent only when Copy asks for it."""
+        self.on_msg(self._handle)
+
+    def __repr__(self) -> str:
+        return f"<AnswerWidget {len(self.markdown)} chars{' done' if self.done else ''}>"
+
+    def _handle(self, _: object, content: Any, buffers: object) -> None:
+        if isinstance(content, dict) and content.get("event") == "copy":
+            self.send({"markdown": self.markdown})
+
+    def stream(self, ops: Patch | None, text: str, *, markdown: str, **state: Any) -> None:
+        """Finish the open text's start with ``ops`` (if any), then append ``text``.
+
+        One message: the bare text when there is no patch (the cheapest), else
+        ``[ops, text]``. ``state`` holds the values the browser computes itself from the
+        message; they are set here without an update, so a view drawn later (a reloaded
+        page) starts from them.
+        """
+        self.send(text if ops is None else [ops, text])
+        self.markdown = markdown
+        with self._lock_property(**state):
+            for name, value in state.items():
+                setattr(self, name, value)
+
+
+class ComposerWidget(anywidget.AnyWidget):
+    """A text box that submits on Enter (Shift+Enter: a new line, when ``multiline``)."""
+
+    _esm = _ESM
+    kind = traitlets.Unicode("composer").tag(sync=True)
+    value = traitlets.Unicode("", help="The text in the box").tag(sync=True)
+    placeholder = traitlets.Unicode("").tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    multiline = traitlets.Bool(True).tag(sync=True)
+    rows = traitlets.Int(2).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_submit: list[Callable[[str], object]] = []
+        self.on_msg(self._handle)
+
+    def __repr__(self) -> str:
+        return f"<ComposerWidget {self.value[:30]!r}>"
+
+    def on_submit(self, callback: Callable[[str], object]) -> None:
+        """Call ``callback(text)`` when the person presses Enter."""
+        self._on_submit.append(callback)
+
+    def submit(self) -> None:
+        """Act as if Enter was pressed (for tests and scripts)."""
+        for callback in self._on_submit:
+            callback(self.value)
+
+    def focus(self) -> None:
+        """Put the keyboard focus in the box."""
+        self.send({"event": "focus"})
+
+    def _handle(self, _: object, content: Any, buffers: object) -> None:
+        if isinstance(content, dict) and content.get("event") == "submit":
+            value = content.get("value")
+            if isinstance(value, str):
+                with self._lock_property(value=value):  # the browser has it already
+                    self.value = value
+            self.submit()

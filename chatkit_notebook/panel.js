@@ -1,0 +1,181 @@
+// The chat panel's bit of JavaScript, loaded by anywidget from the kernel (no build, no CDN).
+//
+// Two views, chosen by the model's `kind`:
+//   "composer"  a text box: Enter submits, Shift+Enter is a new line, focus stays after send.
+//   "answer"    an assistant answer that streams by appending text, with Copy buttons.
+//
+// Safety rule: this file never turns model text into HTML. Streamed text is shown as text
+// (textContent). HTML comes only from Python (markdown-it-py, sanitised); for a finished
+// block Python sends a patch that rebuilds its exact HTML from the text already sent
+// (positive n: copy n characters of the text, negative n: skip them, a string: insert it),
+// and Python checks that the patch yields exactly its HTML before sending it.
+
+function patch(text, ops) {
+  let at = 0;
+  let html = "";
+  for (const op of ops) {
+    if (typeof op === "string") {
+      html += op;
+    } else if (op > 0) {
+      html += text.slice(at, at + op);
+      at += op;
+    } else {
+      at -= op;
+    }
+  }
+  return { html, used: at };
+}
+
+async function copyText(getText, button) {
+  const label = button.textContent;
+  let text = "";
+  try {
+    text = await getText();
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch (error) {
+    // No clipboard access (an insecure page, a denied permission): select-and-copy instead.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    button.textContent = copied ? "Copied" : "Copy failed";
+  }
+  setTimeout(() => (button.textContent = label), 1500);
+}
+
+function copyButton(title, text) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "ck-copy-button";
+  button.textContent = "Copy";
+  button.title = title;
+  button.addEventListener("click", () => copyText(text(), button));
+  return button;
+}
+
+function addCodeCopyButtons(root) {
+  for (const pre of root.querySelectorAll("pre.ck-code")) {
+    if (pre.parentElement && pre.parentElement.classList.contains("ck-code-wrap")) continue;
+    const wrap = document.createElement("div");
+    wrap.className = "ck-code-wrap";
+    pre.replaceWith(wrap);
+    wrap.append(copyButton("Copy this code", async () => pre.textContent), pre);
+  }
+}
+
+function renderAnswer({ model, el }) {
+  el.classList.add("ck-answer");
+  const html = document.createElement("div");
+  html.className = "ck-answer-html";
+  const live = document.createElement("div");
+  live.className = "ck-live";
+  const tools = document.createElement("div");
+  tools.className = "ck-answer-tools";
+  // The Markdown stays in the kernel (it is not needed to draw): Copy asks for it.
+  let replies = [];
+  const markdown = () =>
+    new Promise((resolve) => {
+      replies.push(resolve);
+      model.send({ event: "copy" });
+    });
+  tools.append(copyButton("Copy this answer's Markdown", markdown));
+  el.append(html, live, tools);
+
+  let shownHtml = null;
+  function draw() {
+    if (model.get("html") !== shownHtml) {
+      shownHtml = model.get("html");
+      html.innerHTML = shownHtml;
+      addCodeCopyButtons(html);
+    }
+    if (live.textContent !== model.get("live")) live.textContent = model.get("live");
+    tools.hidden = !model.get("done");
+  }
+  draw();
+  model.on("change:html", draw);
+  model.on("change:live", draw);
+  model.on("change:done", draw);
+
+  // A message is the text to append to the open block, or [ops, text]: first `ops` turns
+  // the start of the open text into finished HTML, then `text` is appended. The model is
+  // kept in step locally (not saved: the kernel holds the same values), so a view drawn
+  // later shows the same.
+  model.on("msg:custom", (message) => {
+    if (message && typeof message.markdown === "string") {
+      const waiting = replies;
+      replies = [];
+      for (const resolve of waiting) resolve(message.markdown);
+      return;
+    }
+    const [ops, text] = typeof message === "string" ? [null, message] : message;
+    let open = model.get("live");
+    let finished = model.get("html");
+    if (ops) {
+      const made = patch(open, ops);
+      html.insertAdjacentHTML("beforeend", made.html);
+      addCodeCopyButtons(html);
+      finished += made.html;
+      open = open.slice(made.used);
+      live.textContent = open;
+    }
+    if (text) {
+      open += text;
+      live.append(document.createTextNode(text));
+    }
+    shownHtml = finished;
+    model.set({ html: finished, live: open });
+  });
+}
+
+function renderComposer({ model, el }) {
+  el.classList.add("ck-composer-box");
+  // Lab and Notebook 7 must not take Enter, Shift+Enter or Escape typed here as their own
+  // shortcuts (run the cell, leave edit mode).
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  const multiline = model.get("multiline");
+  const box = document.createElement(multiline ? "textarea" : "input");
+  box.className = "ck-composer-input";
+  if (multiline) box.rows = model.get("rows");
+  el.append(box);
+
+  function draw() {
+    if (box.value !== model.get("value")) box.value = model.get("value");
+    box.placeholder = model.get("placeholder");
+    box.disabled = model.get("disabled");
+  }
+  draw();
+  model.on("change:value", draw);
+  model.on("change:placeholder", draw);
+  model.on("change:disabled", draw);
+
+  box.addEventListener("input", () => {
+    model.set("value", box.value);
+    model.save_changes();
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.stopPropagation();
+    if (event.shiftKey && multiline) return; // a new line
+    event.preventDefault();
+    model.set("value", box.value);
+    model.save_changes();
+    model.send({ event: "submit", value: box.value });
+  });
+  model.on("msg:custom", (message) => {
+    if (message && message.event === "focus") box.focus();
+  });
+}
+
+export default {
+  render(context) {
+    const kind = context.model.get("kind");
+    if (kind === "answer") return renderAnswer(context);
+    if (kind === "composer") return renderComposer(context);
+    context.el.textContent = `[unknown chat part: ${kind}]`;
+  },
+};
