@@ -151,10 +151,15 @@ class ComposerWidget(anywidget.AnyWidget):
     disabled = traitlets.Bool(False).tag(sync=True)
     multiline = traitlets.Bool(True).tag(sync=True)
     rows = traitlets.Int(2).tag(sync=True)
+    mentions = traitlets.List(
+        traitlets.List(traitlets.Unicode()),
+        help="What typing @ offers: [name, 'type shape'] pairs",
+    ).tag(sync=True)
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, offer: Callable[[], object] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._on_submit: list[Callable[[str], object]] = []
+        self._offer = offer  # asked to refresh `mentions` when a person types @
         self.on_msg(self._handle)
 
     def __repr__(self) -> str:
@@ -174,7 +179,10 @@ class ComposerWidget(anywidget.AnyWidget):
         self.send({"event": "focus"})
 
     def _handle(self, _: object, content: Any, buffers: object) -> None:
-        if isinstance(content, dict) and content.get("event") == "submit":
+        if isinstance(content, dict) and content.get("event") == "mentions":
+            if self._offer is not None:
+                self._offer()
+        elif isinstance(content, dict) and content.get("event") == "submit":
             value = content.get("value")
             if isinstance(value, str):
                 with self._lock_property(value=value):  # the browser has it already

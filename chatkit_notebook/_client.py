@@ -15,7 +15,8 @@ item update itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+import re
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -73,11 +74,17 @@ from pydantic import TypeAdapter
 from .context import NotebookContext
 
 __all__ = [
+    "VARIABLE_TAG",
     "ChatKitClient",
     "ThreadState",
     "decode_event",
     "message_request",
+    "variable_tags",
 ]
+
+VARIABLE_TAG = "variable"
+"""The ``data["kind"]`` of an input tag that points at a notebook variable (``@df``)."""
+_AT_NAME = re.compile(r"(?<![\w@])@([A-Za-z_]\w*)")
 
 _EVENT: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
 _THREADS: TypeAdapter[Page[Thread]] = TypeAdapter(Page[Thread])
@@ -88,6 +95,24 @@ _ITEMS: TypeAdapter[Page[ThreadItem]] = TypeAdapter(Page[ThreadItem])
 def decode_event(frame: bytes) -> ThreadStreamEvent:
     """One server-sent event frame (``b"data: {...}\\n\\n"``) as a typed ChatKit event."""
     return _EVENT.validate_json(frame.removeprefix(b"data: "))
+
+
+def variable_tags(text: str, names: Collection[str]) -> list[UserMessageTagContent]:
+    """ChatKit input tags for the ``@name`` mentions in ``text`` that name one of ``names``.
+
+    Each variable is tagged once, in the order first mentioned; unknown names stay text.
+    """
+    found: list[str] = []
+    for match in _AT_NAME.finditer(text):
+        name = match.group(1)
+        if name in names and name not in found:
+            found.append(name)
+    return [
+        UserMessageTagContent(
+            id=f"variable:{name}", text=name, data={"kind": VARIABLE_TAG, "name": name}
+        )
+        for name in found
+    ]
 
 
 def message_request(

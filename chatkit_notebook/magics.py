@@ -297,9 +297,12 @@ class ChatSession:
         Raises:
             ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
         """
-        from ._client import ThreadState, message_request
+        from ._client import ThreadState, message_request, variable_tags
+        from .tools import offered_variables
 
-        request = message_request(self.thread_id, text)
+        offered = {name for name, _ in offered_variables(self.context())}
+        tags = variable_tags(text, offered)  # `@df` points the agent at df
+        request = message_request(self.thread_id, text, tags=tags)
         client = self.client
         note = self.where()
         if note:

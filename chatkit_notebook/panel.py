@@ -47,7 +47,7 @@ from chatkit.types import (
 )
 
 from ._anywidgets import ComposerWidget
-from ._client import ChatKitClient, ThreadState, message_request
+from ._client import ChatKitClient, ThreadState, message_request, variable_tags
 from ._markdown import MARKDOWN_CSS
 from ._views import AssistantMessageView, ItemView, view_for
 from .context import NotebookContext
@@ -99,7 +99,14 @@ PANEL_CSS = """
 .ck-panel .ck-code-wrap > .ck-copy-button { position: absolute; top: 4px; right: 4px;
   opacity: 0.7; }
 .ck-panel .ck-code-wrap > .ck-copy-button:hover { opacity: 1; }
-.ck-panel .ck-composer-box { display: flex; }
+.ck-panel .ck-composer-box { display: flex; position: relative; }
+.ck-panel .ck-mentions { position: absolute; bottom: 100%; left: 0; z-index: 10; min-width: 220px;
+  max-height: 200px; overflow-y: auto; background: var(--jp-layout-color1, #fff);
+  border: 1px solid var(--jp-border-color1, #bbb); border-radius: 4px;
+  box-shadow: 0 2px 6px rgba(0, 0, 0, 0.15); }
+.ck-panel .ck-mention { padding: 2px 8px; cursor: pointer; white-space: nowrap; }
+.ck-panel .ck-mention-chosen { background: var(--jp-brand-color3, #dbeafe); }
+.ck-panel .ck-mention-kind { color: var(--jp-ui-font-color2, #666); font-size: 85%; }
 .ck-panel .ck-composer-input { flex: 1; width: 100%; box-sizing: border-box; resize: vertical;
   font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px);
   padding: 4px 6px; border: 1px solid var(--jp-border-color1, #bbb); border-radius: 4px;
@@ -215,7 +222,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._progress = W.HTML().add_class("ck-progress")
         self._notice = W.HTML().add_class("ck-notice")
         self._input = ComposerWidget(
-            placeholder="Ask about your data… (Enter sends, Shift+Enter: new line)",
+            offer=lambda: self._post(self._offer_variables),
+            placeholder="Ask about your data… (@ names a variable; Enter sends)",
             rows=2,
             layout=W.Layout(flex="1", width="auto"),
         )
@@ -486,8 +494,19 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         super().close()
 
     async def _send_text(self, text: str) -> None:
+        from .tools import offered_variables
+
         self._input.value = ""
-        await self._run_turn(message_request(self.thread_id, text))
+        offered = await asyncio.to_thread(offered_variables, self._context)
+        tags = variable_tags(text, {name for name, _ in offered})
+        await self._run_turn(message_request(self.thread_id, text, tags=tags))
+
+    async def _offer_variables(self) -> None:
+        """What typing @ offers: the tools' visible, non-secret variables, with their shapes."""
+        from .tools import offered_variables
+
+        offered = await asyncio.to_thread(offered_variables, self._context)
+        self._input.mentions = [[name, kind] for name, kind in offered]
 
     async def _retry(self) -> None:
         last = self._last_user_item()

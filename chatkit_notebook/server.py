@@ -17,6 +17,7 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -33,7 +34,10 @@ from chatkit.types import (
     AssistantMessageItem,
     Attachment,
     ChatKitReq,
+    CustomSummary,
+    CustomTask,
     HiddenContextItem,
+    Task,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
@@ -42,10 +46,13 @@ from chatkit.types import (
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
+    Workflow,
+    WorkflowItem,
     is_streaming_req,
 )
 from pydantic import TypeAdapter
 
+from ._client import VARIABLE_TAG
 from ._coalesce import CoalescedResult
 from ._failures import explain_failure
 from .config import ModelConfig, current_config
@@ -102,6 +109,11 @@ class NotebookConverter(ThreadItemConverter):
         return {"type": "input_text", "text": text}
 
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
+        if tag.data.get("kind") == VARIABLE_TAG:
+            text = (
+                f"[@{tag.text}: the user points at the variable {tag.text!r}; it was read for you]"
+            )
+            return {"type": "input_text", "text": text}
         return {"type": "input_text", "text": f"@{tag.text}"}
 
 
@@ -203,6 +215,9 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             agent, run_config, model_label = self._agent_for(input_user_message, config)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e
+        if input_user_message is not None:
+            async for event in self._read_tagged(input_user_message, thread, context):
+                yield event
         page = await self.store.load_thread_items(
             thread.id, None, self.history_items, "desc", context
         )
@@ -231,6 +246,46 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             # Cancelling the stream alone leaves the model run going in the background.
             if not result.is_complete:
                 result.cancel()
+
+    async def _read_tagged(
+        self, message: UserMessageItem, thread: ThreadMetadata, context: NotebookContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Give the model what the message's ``@variable`` tags point at, before it runs.
+
+        The same bounded, redacted preview as ``describe_variable``, kept as hidden context
+        (so later turns see it too) and shown as a finished "Read `df`" step: the model
+        needs no tool call to see a variable the person named.
+        """
+        from .tools import hidden_result, read_tagged
+
+        names = [
+            part.text
+            for part in message.content
+            if isinstance(part, UserMessageTagContent) and part.data.get("kind") == VARIABLE_TAG
+        ]
+        if not names:
+            return
+        reads = await asyncio.to_thread(read_tagged, context, names)
+        tasks: list[Task] = [
+            CustomTask(title=title, status_indicator="complete") for title, _ in reads
+        ]
+        workflow = WorkflowItem(
+            id=self.store.generate_item_id("workflow", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            workflow=Workflow(
+                type="custom",
+                tasks=tasks,
+                summary=CustomSummary(title="Read the variables you named"),
+            ),
+        )
+        yield ThreadItemDoneEvent(item=workflow)
+        for name, (_, result) in zip(names, reads, strict=True):
+            item_id = self.store.generate_item_id("message", thread, context)
+            hidden = hidden_result(
+                "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
+            )
+            await self.store.add_thread_item(thread.id, hidden, context)
 
     def _agent_for(
         self, message: UserMessageItem | None, config: ModelConfig

@@ -55,9 +55,11 @@ __all__ = [
     "TOOL_INSTRUCTIONS",
     "UNTRUSTED_FIELD",
     "describe_variable",
+    "hidden_result",
     "list_variables",
     "offered_variables",
     "preview_rows",
+    "read_tagged",
 ]
 
 logger = logging.getLogger("chatkit_notebook")
@@ -376,17 +378,36 @@ async def _remember(
     what it read. The result is already redacted and bounded; the arguments come from
     the model and are redacted here.
     """
-    content = redact_text(f"Result of {tool}({_dumps(arguments)}):\n{result}")
     try:
-        item = HiddenContextItem(
-            id=chat.store.generate_item_id("message", chat.thread, chat.request_context),
-            thread_id=chat.thread.id,
-            created_at=datetime.now(),
-            content=content,
-        )
+        item_id = chat.store.generate_item_id("message", chat.thread, chat.request_context)
+        item = hidden_result(tool, arguments, result, thread_id=chat.thread.id, item_id=item_id)
         await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
     except Exception:  # a read-only or failing store must not fail the tool
         logger.warning("could not keep the %s result in the thread", tool, exc_info=True)
+
+
+def hidden_result(
+    tool: str, arguments: dict[str, JSON], result: str, *, thread_id: str, item_id: str
+) -> HiddenContextItem:
+    """A tool result as a thread item the model sees in later turns (redacted again)."""
+    return HiddenContextItem(
+        id=item_id,
+        thread_id=thread_id,
+        created_at=datetime.now(),
+        content=redact_text(f"Result of {tool}({_dumps(arguments)}):\n{result}"),
+    )
+
+
+def read_tagged(nb: NotebookContext, names: list[str]) -> list[tuple[str, str]]:
+    """What ``describe_variable`` returns for each variable a message tagged (``@df``).
+
+    Returns ``(title, result)`` pairs: the step's title (names and shapes, never values)
+    and the bounded, redacted result with its untrusted-data field. Hidden and unknown
+    names read as not found, exactly as through the tool. Runs foreign code under the
+    previews' time limits: call it off the event loop.
+    """
+    outcomes = [_compute_describe(nb, name) for name in names]
+    return [(outcome.title, outcome.result) for outcome in outcomes]
 
 
 # -- the implementations and the tools ------------------------------------------------------

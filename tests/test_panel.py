@@ -428,3 +428,25 @@ def test_client_tools_and_effects_run_off_the_loop(store_path: Path, runtime: Ru
     assert set(threads) == {"tool", "effect"}
     assert runtime.thread not in threads.values()  # user Python never stalls the loop
     assert threading.main_thread() not in threads.values()
+
+
+def test_at_offers_visible_variables_and_sending_tags_them(
+    store_path: Path, runtime: Runtime
+) -> None:
+    server = NotebookChatServer(
+        NotebookStore(store_path), model=ScriptedModel([[assistant_message("ok")]])
+    )
+    namespace = {"sales": [1, 2, 3], "openai_api_key": "sk-x", "payroll": [3], "_tmp": 1}
+    panel = ChatPanel(
+        server, NotebookContext(namespace=namespace, hidden={"payroll"}), runtime=runtime
+    )
+    panel.wait()
+    panel._input._handle(None, {"event": "mentions"}, None)  # the person typed "@"
+    panel.wait()
+    assert panel._input.mentions == [["sales", "list 3 items"]]
+    panel._input._handle(None, {"event": "submit", "value": "Sum @sales please"}, None)
+    panel.wait()
+    (user, *_) = stored_items(store_path, runtime, panel.thread_id or "")
+    assert [c.type for c in user.content] == ["input_text", "input_tag"]  # type: ignore[attr-defined]
+    assert user.content[1].text == "sales"  # type: ignore[attr-defined]
+    assert "Read <code>sales</code>" in html_of(panel)  # shown as a step, with code as code
