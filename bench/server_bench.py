@@ -96,6 +96,7 @@ from pydantic import TypeAdapter  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
 from chatkit_notebook._client import decode_event  # noqa: E402
+from chatkit_notebook._receipt import is_receipt  # noqa: E402
 from chatkit_notebook.config import current_config  # noqa: E402
 from chatkit_notebook.server import DEFAULT_HISTORY_ITEMS, NotebookChatServer  # noqa: E402
 from chatkit_notebook.store import NotebookStore  # noqa: E402
@@ -667,14 +668,16 @@ async def _turns(cfg: Config, tmp: Path) -> dict[str, Any]:
         empty = await new_thread()
         gc.collect()
         runs["empty"].append(await _turn(server, model, answer, empty, ctx))
-    page = await store.load_thread_items(history_thread, None, 1, "desc", ctx)
+    page = await store.load_thread_items(history_thread, None, 2, "desc", ctx)
+    newest = [item for item in page.data if not is_receipt(item)]
     history, empty_stats = _turn_stats(runs["history"]), _turn_stats(runs["empty"])
     return {
         "alone": await _fixed_costs(store, cfg.turn_repeats, ctx),
         "history_items": cfg.history,
-        "history_items_at_end": cfg.history + 2 * (cfg.turn_repeats + 1),
+        # Each turn stores its question, its answer and its receipt.
+        "history_items_at_end": cfg.history + 3 * (cfg.turn_repeats + 1),
         "history_items_sent_to_model": DEFAULT_HISTORY_ITEMS,
-        "last_item_is_answer": bool(page.data) and page.data[0].type == "assistant_message",
+        "last_item_is_answer": bool(newest) and newest[0].type == "assistant_message",
         "prefill_s": prefill_s,
         "history": history,
         "empty": empty_stats,

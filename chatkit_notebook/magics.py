@@ -263,6 +263,8 @@ class ChatSession:
     def export_markdown(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
+        from ._receipt import is_receipt, receipt_line
+
         client = self.client
 
         async def items() -> list[Any]:
@@ -282,6 +284,8 @@ class ChatSession:
                 parts.append("**You:** " + text)
             elif item.type == "assistant_message":
                 parts.append("".join(c.text for c in item.content))
+            elif is_receipt(item):
+                parts.append(receipt_line(item))
         return "\n\n".join(parts) + "\n"
 
     def where(self) -> str | None:
@@ -360,14 +364,18 @@ def _transcript(state: ThreadState) -> str:
     """A turn's answer as Markdown: its messages and, before each, what the agent read.
 
     The steps are the panel's (``*Read `df` (1,000 by 12)*``): names and shapes, never
-    values.
+    values. The turn's receipt ends it, as one line (``*Sent to gpt-4.1 · ...*``).
     """
     from chatkit.types import AssistantMessageItem, WorkflowItem
+
+    from ._receipt import is_receipt, receipt_line
 
     parts = []
     for item in state.items.values():
         if isinstance(item, AssistantMessageItem):
             parts.append("".join(part.text for part in item.content))
+        elif isinstance(item, WorkflowItem) and is_receipt(item):
+            parts.append(receipt_line(item))  # what left the kernel, in one line
         elif isinstance(item, WorkflowItem) and item.id not in state.streaming:
             titles = [getattr(task, "title", None) for task in item.workflow.tasks]
             if shown := [title for title in titles if title]:

@@ -26,6 +26,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from agents import RunContextWrapper, RunHooks, Tool
+from agents.tool_context import ToolContext
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -55,12 +57,14 @@ from pydantic import TypeAdapter
 from ._client import VARIABLE_TAG
 from ._coalesce import CoalescedResult
 from ._failures import explain_failure
+from ._receipt import Receipt, is_receipt
+from ._redact import redact_text
 from .config import ModelConfig, current_config
 from .context import NotebookContext
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from agents import Agent, Model, RunConfig, RunHooks
+    from agents import Agent, Model, RunConfig
     from agents.items import TResponseInputItem
     from openai.types.responses import ResponseInputTextParam
 
@@ -107,6 +111,13 @@ class NotebookConverter(ThreadItemConverter):
         # Files are not uploaded to the model; it learns that one was attached.
         text = f"[The user attached {attachment.name!r} ({attachment.mime_type}).]"
         return {"type": "input_text", "text": text}
+
+    async def workflow_to_input(
+        self, item: WorkflowItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        if is_receipt(item):
+            return None  # for the person: the model never sees what it was sent
+        return await super().workflow_to_input(item)
 
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
         if tag.data.get("kind") == VARIABLE_TAG:
@@ -215,13 +226,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             agent, run_config, model_label = self._agent_for(input_user_message, config)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e
+        receipt = Receipt(model=model_label)
         if input_user_message is not None:
-            async for event in self._read_tagged(input_user_message, thread, context):
+            async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
-        page = await self.store.load_thread_items(
-            thread.id, None, self.history_items, "desc", context
-        )
-        model_input = await self.converter.to_agent_input(list(reversed(page.data)))
+        model_input = await self.converter.to_agent_input(await self._history(thread, context))
         agent_context = AgentContext[NotebookContext](
             thread=thread, store=self.store, request_context=context
         )
@@ -230,13 +239,17 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             model_input,
             context=agent_context,
             max_turns=MAX_TURNS,
-            hooks=_persisting_hooks(),
+            hooks=_TurnHooks(receipt),
             run_config=run_config,
         )
+        receipt_id = self.store.generate_item_id("workflow", thread, context)
+        shown = False
         try:
             events = stream_agent_response(agent_context, CoalescedResult(result))  # type: ignore[arg-type]
             async for event in self._with_unique_ids(events, thread, context):
                 yield event
+            shown = True
+            yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
         except Exception as e:
             explained = explain_failure(e, config, model_label)
             if explained is None:
@@ -246,9 +259,40 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             # Cancelling the stream alone leaves the model run going in the background.
             if not result.is_complete:
                 result.cancel()
+            if not shown and receipt.calls:  # stopped or failed: still say what was sent
+                await asyncio.shield(self._keep_receipt(receipt, receipt_id, thread, context))
+
+    async def _keep_receipt(
+        self, receipt: Receipt, item_id: str, thread: ThreadMetadata, context: NotebookContext
+    ) -> None:
+        try:
+            await self.store.add_thread_item(thread.id, receipt.item(thread.id, item_id), context)
+        except Exception:  # the turn's own outcome matters more than its receipt
+            logger.warning("could not keep the turn's receipt", exc_info=True)
+
+    async def _history(self, thread: ThreadMetadata, context: NotebookContext) -> list[Any]:
+        """The newest ``history_items`` items the model sees, oldest first.
+
+        Receipts are for the person and take no part of the budget.
+        """
+        items: list[Any] = []
+        after = None
+        while len(items) < self.history_items:
+            page = await self.store.load_thread_items(
+                thread.id, after, self.history_items, "desc", context
+            )
+            items += [item for item in page.data if not is_receipt(item)]
+            if not page.has_more:
+                break
+            after = page.after
+        return list(reversed(items[: self.history_items]))
 
     async def _read_tagged(
-        self, message: UserMessageItem, thread: ThreadMetadata, context: NotebookContext
+        self,
+        message: UserMessageItem,
+        thread: ThreadMetadata,
+        context: NotebookContext,
+        receipt: Receipt,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Give the model what the message's ``@variable`` tags point at, before it runs.
 
@@ -281,6 +325,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         )
         yield ThreadItemDoneEvent(item=workflow)
         for name, (_, result) in zip(names, reads, strict=True):
+            receipt.read("describe_variable", result)
             item_id = self.store.generate_item_id("message", thread, context)
             hidden = hidden_result(
                 "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
@@ -384,47 +429,57 @@ def title_for(message: UserMessageItem) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def _persisting_hooks() -> RunHooks[AgentContext[NotebookContext]]:
-    """Run hooks that store tool results in the thread as hidden context.
+class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
+    """Run hooks for one turn: count what goes to the model, and keep tool results.
 
-    ChatKit does not store server tool calls, so without this the next turn's model would
-    not know what the tools returned. The notebook tools store their own (bounded,
-    redacted) results; this covers the tools of an agent passed to the server. Results
-    are redacted before they are stored.
+    Every model call's input and every tool result go into the turn's :class:`Receipt`.
+    ChatKit does not store server tool calls, so without the second part the next turn's
+    model would not know what the tools returned. The notebook tools store their own
+    (bounded, redacted) results; this covers the tools of an agent passed to the server.
+    Results are redacted before they are stored.
     """
-    from agents import RunContextWrapper, RunHooks, Tool
-    from agents.tool_context import ToolContext
 
-    from ._redact import redact_text
+    def __init__(self, receipt: Receipt) -> None:
+        self.receipt = receipt
+
+    async def on_llm_start(
+        self,
+        context: RunContextWrapper[AgentContext[NotebookContext]],
+        agent: Any,
+        system_prompt: str | None,
+        input_items: list[TResponseInputItem],
+    ) -> None:
+        self.receipt.sent(system_prompt, input_items)
+
+    async def on_tool_end(
+        self,
+        context: RunContextWrapper[AgentContext[NotebookContext]],
+        agent: Any,
+        tool: Tool,
+        result: object,
+    ) -> None:
+        text = result if isinstance(result, str) else json.dumps(result, default=str)
+        self.receipt.read(tool.name, text)
+        if id(tool) in _self_storing():
+            return
+        chat = context.context
+        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
+        content = redact_text(f"Result of the tool call {tool.name}({arguments}):\n{text}")
+        item = HiddenContextItem(
+            id=chat.store.generate_item_id("message", chat.thread, chat.request_context),
+            thread_id=chat.thread.id,
+            created_at=datetime.now(),
+            content=content,
+        )
+        try:
+            await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
+        except Exception:  # a failing store must not fail the answer
+            logger.warning("could not keep the %s result in the thread", tool.name, exc_info=True)
+
+
+@functools.cache
+def _self_storing() -> frozenset[int]:
+    """The notebook tools, which keep their own results."""
     from .tools import NOTEBOOK_TOOLS
 
-    self_storing = {id(tool) for tool in NOTEBOOK_TOOLS}
-
-    class PersistToolResults(RunHooks[AgentContext[NotebookContext]]):
-        async def on_tool_end(
-            self,
-            context: RunContextWrapper[AgentContext[NotebookContext]],
-            agent: Any,
-            tool: Tool,
-            result: object,
-        ) -> None:
-            if id(tool) in self_storing:
-                return
-            chat = context.context
-            arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
-            text = result if isinstance(result, str) else json.dumps(result, default=str)
-            content = redact_text(f"Result of the tool call {tool.name}({arguments}):\n{text}")
-            item = HiddenContextItem(
-                id=chat.store.generate_item_id("message", chat.thread, chat.request_context),
-                thread_id=chat.thread.id,
-                created_at=datetime.now(),
-                content=content,
-            )
-            try:
-                await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
-            except Exception:  # a failing store must not fail the answer
-                logger.warning(
-                    "could not keep the %s result in the thread", tool.name, exc_info=True
-                )
-
-    return PersistToolResults()
+    return frozenset(id(tool) for tool in NOTEBOOK_TOOLS)

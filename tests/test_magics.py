@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from IPython.utils.capture import capture_output
 
 import chatkit_notebook
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._receipt import is_receipt
 from chatkit_notebook.store import NotebookStore
 
 
@@ -33,9 +35,10 @@ def session() -> chatkit_notebook.magics.ChatSession:
 
 
 def markdown_outputs(captured: object) -> list[str]:
-    """The Markdown outputs that stay in the cell (display updates, the preview, do not)."""
+    """The Markdown outputs that stay in the cell (display updates, the preview, do not),
+    without the receipt line that ends each answer (its own test checks it)."""
     return [
-        o.data["text/markdown"]
+        o.data["text/markdown"].split("\n\n*Sent to ")[0]
         for o in captured.outputs  # type: ignore[attr-defined]
         if o.data.get("text/markdown") and not o.update
     ]
@@ -47,9 +50,8 @@ def stored(tmp_path: Path) -> list[object]:
     async def load() -> list[object]:
         store = NotebookStore(tmp_path / "nb.chatkit.json")
         (thread,) = (await store.load_threads(5, None, "desc", NotebookContext())).data
-        return list(
-            (await store.load_thread_items(thread.id, None, 50, "asc", NotebookContext())).data
-        )
+        page = await store.load_thread_items(thread.id, None, 50, "asc", NotebookContext())
+        return [item for item in page.data if not is_receipt(item)]
 
     return asyncio.run(load())
 
@@ -62,7 +64,12 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
         shell.run_line_magic("chat", "Which region sold most? Don't guess -- read `df`.")
     assert markdown_outputs(captured) == ["**North** sold most."]  # the final, plain output
     final = [o for o in captured.outputs if o.data.get("text/markdown")][-1]
-    assert final.data["text/plain"] == "**North** sold most."  # what a terminal IPython shows
+    answer, receipt = final.data["text/plain"].split("\n\n")  # what a terminal IPython shows
+    assert answer == "**North** sold most."
+    # What left the kernel, in one line: the model, the characters, the secrets redacted.
+    assert re.fullmatch(
+        r"\*Sent to ScriptedModel · [\d,]+ characters · 0 secrets redacted\*", receipt
+    )
     assert "Threads are stored in" in captured.stdout  # said once, on the first turn
     items = stored(tmp_path)
     assert [type(i).__name__ for i in items] == ["UserMessageItem", "AssistantMessageItem"]
@@ -107,7 +114,7 @@ def test_the_preview_shows_the_text_so_far_while_the_model_pauses(
 ) -> None:
     # The preview is throttled; text held back by the throttle must still show when the
     # model goes quiet (thinking, or calling a tool), not only when the next piece comes.
-    from chatkit_notebook.config import configure, reset_configuration
+    from chatkit_notebook.config import configure
 
     gate = Gate()
     fake_openai.script(Turn.text(["It ", "was ", "a ", "dark ", "night."]).paced(gate))
@@ -130,14 +137,11 @@ def test_the_preview_shows_the_text_so_far_while_the_model_pauses(
         shown.append(wait_for_preview("It was "))  # the model is quiet now
         gate.open()
 
-    try:
-        with capture_output() as captured:
-            pacer = threading.Thread(target=pace, args=(captured,))
-            pacer.start()
-            shell.run_line_magic("chat", "Tell me a story")
-            pacer.join()
-    finally:
-        reset_configuration()
+    with capture_output() as captured:
+        pacer = threading.Thread(target=pace, args=(captured,))
+        pacer.start()
+        shell.run_line_magic("chat", "Tell me a story")
+        pacer.join()
     assert shown == [True, True]
     assert markdown_outputs(captured)[-1] == "It was a dark night."
 
@@ -185,7 +189,10 @@ def test_in_a_terminal_the_answer_is_written_once_as_it_streams(
     shell.run_line_magic("chat", "What is it")
     out = capsys.readouterr().out
     assert out.count("The **answer** is 42.") == 1
-    assert out.endswith("The **answer** is 42.\n")
+    answer, receipt = out.rsplit("\n\n", 1)
+    assert answer.endswith("The **answer** is 42.")
+    assert receipt.startswith("*Sent to ScriptedModel · ")
+    assert receipt.endswith(" secrets redacted*\n")
 
 
 def test_chat_without_a_question_shows_the_panel(shell: InteractiveShell) -> None:
@@ -196,11 +203,7 @@ def test_chat_without_a_question_shows_the_panel(shell: InteractiveShell) -> Non
     panel.wait()
 
 
-def test_errors_are_one_line_not_a_traceback(
-    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+def test_errors_are_one_line_not_a_traceback(shell: InteractiveShell) -> None:
     with capture_output() as captured:
         shell.run_line_magic("chat", "hello")
     assert "chat: No OpenAI API key: set OPENAI_API_KEY" in captured.stdout
@@ -299,19 +302,16 @@ def test_chatkit_export_writes_markdown(shell: InteractiveShell, tmp_path: Path)
         shell.run_line_magic("chat", "Which region?")
     target = tmp_path / "chat.md"
     run(shell, f"export {target}")
-    assert target.read_text() == "**You:** Which region?\n\nNorth, by far.\n"
+    question, answer, receipt = target.read_text().split("\n\n")
+    assert (question, answer) == ("**You:** Which region?", "North, by far.")
+    assert receipt.startswith("*Sent to ScriptedModel · ")  # the receipt travels with it
 
 
 def test_chatkit_model_and_store(shell: InteractiveShell, tmp_path: Path) -> None:
-    from chatkit_notebook.config import reset_configuration
-
-    try:
-        out, _ = run(shell, "model llama3.1 --base-url http://localhost:11434")
-        assert "llama3.1 via http://localhost:11434/v1" in out
-        out, _ = run(shell, "model x --base-url localhost")
-        assert "chatkit: Base URL 'localhost' is not an http(s) URL" in out
-    finally:
-        reset_configuration()
+    out, _ = run(shell, "model llama3.1 --base-url http://localhost:11434")
+    assert "llama3.1 via http://localhost:11434/v1" in out
+    out, _ = run(shell, "model x --base-url localhost")
+    assert "chatkit: Base URL 'localhost' is not an http(s) URL" in out
     other = tmp_path / "elsewhere.chatkit.json"
     out, _ = run(shell, f"store {other}")
     assert f"Threads are stored in {other}" in out
@@ -341,16 +341,13 @@ def test_bad_arguments_give_one_line_of_usage(
 
 
 def test_doctor_passes_against_a_working_endpoint(
-    shell: InteractiveShell, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    shell: InteractiveShell, fake_openai: FakeOpenAI
 ) -> None:
-    from chatkit_notebook.config import configure, reset_configuration
+    from chatkit_notebook.config import configure
 
     fake_openai.script(Turn.tool_call("ping", {}), Turn.text("OK", chunks=2))
     configure(model="test-model", base_url=fake_openai.root_url, max_retries=0)
-    try:
-        out, _ = run(shell, "doctor")
-    finally:
-        reset_configuration()
+    out, _ = run(shell, "doctor")
     assert "FAIL" not in out
     assert "ok   endpoint:" in out
     assert "including test-model" in out
@@ -358,21 +355,15 @@ def test_doctor_passes_against_a_working_endpoint(
     assert "ok   store:" in out
 
 
-def test_doctor_names_each_failure_and_its_fix(
-    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_doctor_names_each_failure_and_its_fix(shell: InteractiveShell) -> None:
     from chatkit_notebook.config import configure, reset_configuration
 
     configure(model="llama3.1", base_url=unreachable_url(), max_retries=0)
-    try:
-        out, _ = run(shell, "doctor")
-    finally:
-        reset_configuration()
+    out, _ = run(shell, "doctor")
     assert "FAIL endpoint:" in out
     assert "fix: start the server" in out
     assert "skip model answers" in out
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    reset_configuration()  # back to an environment with no key and no endpoint
     out, _ = run(shell, "doctor")
     assert "FAIL API key: no OpenAI API key" in out
     assert "fix: set OPENAI_API_KEY" in out

@@ -21,6 +21,7 @@ from scripted import Gate, streamed_text
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook._anywidgets import AnswerWidget
+from chatkit_notebook._receipt import is_receipt
 from chatkit_notebook.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
 from chatkit_notebook.server import NotebookChatServer
@@ -61,11 +62,13 @@ def html_of(panel: ChatPanel) -> str:
 
 
 def stored_items(store_path: Path, runtime: Runtime, thread_id: str) -> list[object]:
+    """The thread's items as stored, but for the turns' receipts."""
+
     async def load() -> list[object]:
         page = await NotebookStore(store_path).load_thread_items(
             thread_id, None, 100, "asc", NotebookContext()
         )
-        return list(page.data)
+        return [item for item in page.data if not is_receipt(item)]
 
     return runtime.run(load())
 
@@ -274,7 +277,7 @@ def test_long_threads_load_earlier_messages_on_request(
 ) -> None:
     import chatkit_notebook.panel as panel_module
 
-    monkeypatch.setattr(panel_module, "HISTORY_PAGE", 4)
+    monkeypatch.setattr(panel_module, "HISTORY_PAGE", 5)
     model = ScriptedModel([[assistant_message(f"answer {n}")] for n in range(3)])
     panel = make_panel(store_path, runtime, model)
     for n in range(3):
@@ -283,7 +286,8 @@ def test_long_threads_load_earlier_messages_on_request(
     panel.new_thread()
     panel.open_thread(thread_id)
     panel.wait()
-    assert "question 0" not in html_of(panel)  # only the newest 4 of 6 items
+    # Only the newest 5 of 9 items (each turn: question, answer, receipt).
+    assert "question 0" not in html_of(panel)
     assert "answer 2" in html_of(panel)
     assert panel._earlier.layout.display == ""
     panel._earlier.click()

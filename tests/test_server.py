@@ -26,7 +26,7 @@ from chatkit.types import (
 from scripted import ChatClient, Gate, Pacer, answer_text, create_request, deltas, streamed_text
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.config import reset_configuration
+from chatkit_notebook._receipt import is_receipt
 from chatkit_notebook.server import NotebookChatServer, title_for
 from chatkit_notebook.store import NotebookStore
 
@@ -84,7 +84,11 @@ async def test_tool_call_then_streamed_answer_is_streamed_and_stored(
     assert "".join(deltas(events)) == "".join(chunks)
     assert answer_text(events) == ["North sold most: 120 units."]
     workflows = [
-        e.item for e in events if e.type == "thread.item.done" and isinstance(e.item, WorkflowItem)
+        e.item
+        for e in events
+        if e.type == "thread.item.done"
+        and isinstance(e.item, WorkflowItem)
+        and not is_receipt(e.item)
     ]
     assert len(workflows) == 1
     assert "sales" in workflows[0].workflow.tasks[0].title  # the user sees what was read
@@ -93,7 +97,13 @@ async def test_tool_call_then_streamed_answer_is_streamed_and_stored(
     items = await stored(store_path, thread_id)
     kinds = [type(i).__name__ for i in items]
     # The workflow started when the tool did; the tool's result was kept when it finished.
-    assert kinds == ["UserMessageItem", "WorkflowItem", "HiddenContextItem", "AssistantMessageItem"]
+    assert kinds == [
+        "UserMessageItem",
+        "WorkflowItem",
+        "HiddenContextItem",
+        "AssistantMessageItem",
+        "WorkflowItem",  # the turn's receipt
+    ]
     hidden = items[2]
     assert isinstance(hidden, HiddenContextItem)
     assert "describe_variable" in hidden.content
@@ -305,12 +315,7 @@ async def test_provider_failures_become_actionable_messages(
     assert errors[0].allow_retry is retry
 
 
-async def test_missing_api_key_is_reported_in_the_chat(
-    store: NotebookStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    reset_configuration()
+async def test_missing_api_key_is_reported_in_the_chat(store: NotebookStore) -> None:
     client = client_for(NotebookChatServer(store), {})
     thread_id, events = await client.create("hello")
     (error,) = [e for e in events if e.type == "error"]
@@ -431,15 +436,13 @@ def test_tracing_is_off_and_never_carries_data(store: NotebookStore) -> None:
     _, run_config, _ = server._agent_for(None, current_config())
     assert run_config.tracing_disabled is True
     assert run_config.trace_include_sensitive_data is False
-    try:
-        configure(tracing=True)
-        _, run_config, _ = server._agent_for(None, current_config())
-        assert run_config.tracing_disabled is False
-        assert run_config.trace_include_sensitive_data is False  # on, but without notebook data
-    finally:
-        reset_configuration()
+    configure(tracing=True)
+    _, run_config, _ = server._agent_for(None, current_config())
+    assert run_config.tracing_disabled is False
+    assert run_config.trace_include_sensitive_data is False  # on, but without notebook data
 
 
+@pytest.mark.usefixtures("sigint_raises")
 def test_a_turn_run_from_sync_code_is_cancelled_by_the_kernel_interrupt(store_path: Path) -> None:
     """What `%chat QUESTION` does: the runtime's sync bridge, interrupted mid-answer."""
     import _thread
@@ -525,7 +528,6 @@ async def test_a_bad_base_url_in_the_environment_is_reported_not_crashed(
     store: NotebookStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "localhost:11434")
-    reset_configuration()
     client = client_for(NotebookChatServer(store), {})
     _, events = await client.create("hello")
     (error,) = [e for e in events if e.type == "error"]
@@ -537,7 +539,6 @@ async def test_a_given_model_object_ignores_a_bad_environment(
     store: NotebookStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "localhost:11434")
-    reset_configuration()
     model = ScriptedModel([[assistant_message("fine")]])
     _, events = await client_for(NotebookChatServer(store, model=model), {}).create("hello")
     assert answer_text(events) == ["fine"]

@@ -13,6 +13,7 @@ from scripted import ChatClient
 
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook._client import ThreadState, message_request, variable_tags
+from chatkit_notebook._receipt import is_receipt
 from chatkit_notebook.server import NotebookChatServer
 
 
@@ -54,7 +55,12 @@ async def test_a_tagged_variable_reaches_the_model_without_a_tool_call(store_pat
     assert key not in sent  # a tagged secret stays redacted
     assert "[REDACTED" in sent
     assert "not available" in sent or "not found" in sent  # a hidden name reads as missing
-    (workflow,) = [i for i in state.items.values() if isinstance(i, WorkflowItem)]
+    (workflow, receipt) = [i for i in state.items.values() if isinstance(i, WorkflowItem)]
+    assert is_receipt(receipt)
+    read = getattr(receipt.workflow.tasks[0], "title", "")
+    assert read.startswith("Read `sales` (2 \N{MULTIPLICATION SIGN} 2) · ")  # named and sized
+    redacted = getattr(receipt.workflow.tasks[3], "title", "")
+    assert redacted == "1 secret redacted"  # the tagged key, counted
     titles = [t.title for t in workflow.workflow.tasks]  # type: ignore[union-attr]
     assert titles[0] == "Read `sales` (2 \N{MULTIPLICATION SIGN} 2)"
     assert "north" not in json.dumps(titles)  # steps name what was read, never values
@@ -63,6 +69,7 @@ async def test_a_tagged_variable_reaches_the_model_without_a_tool_call(store_pat
     )
     kinds = [i.type for i in stored.data]
     assert kinds[:2] == ["user_message", "workflow"]
+    assert kinds[-1] == "workflow"  # the receipt, kept with the thread
     assert kinds.count("hidden_context_item") == 3  # kept: the next turn still sees them
     user = stored.data[0]
     assert isinstance(user, UserMessageItem)

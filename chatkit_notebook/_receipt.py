@@ -1,0 +1,111 @@
+"""What left the kernel in a turn: the receipt under each answer.
+
+Each turn the server counts what it sent to the model: the variables the tools (and the
+person's ``@`` tags) read, with their shapes and sizes, how many secrets were redacted in
+them, and the characters of every model call's input. At the end of the turn it becomes a
+collapsed workflow item, "Sent to <model>", kept with the thread (so ``%chatkit export``
+and any ChatKit client show it) and never given back to the model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chatkit.types import CustomSummary, CustomTask, Task, ThreadItem, Workflow, WorkflowItem
+
+__all__ = ["RECEIPT_TITLE", "Receipt", "is_receipt", "receipt_line"]
+
+RECEIPT_TITLE = "Sent to "
+"""How a receipt's summary starts: ``Sent to gpt-4.1-mini``."""
+
+_REDACTED = "[REDACTED"
+_TIMES = " \u00d7 "  # as the previews write shapes: 1,000 x 12 with a multiplication sign
+
+
+@dataclass
+class Read:
+    """One tool result (or tagged variable) that went to the model."""
+
+    what: str  # "`sales` (1,000 \u00d7 12)", "the list of variables"
+    chars: int
+    redacted: int
+
+
+@dataclass
+class Receipt:
+    """The running count of one turn."""
+
+    model: str
+    reads: list[Read] = field(default_factory=list)
+    calls: int = 0
+    sent_chars: int = 0
+
+    def read(self, tool: str, result: str) -> None:
+        """Count a tool result the model will see."""
+        self.reads.append(Read(_what(tool, result), len(result), result.count(_REDACTED)))
+
+    def sent(self, system_prompt: str | None, input_items: list[Any]) -> None:
+        """Count one model call's input: its instructions and every input item."""
+        self.calls += 1
+        self.sent_chars += len(system_prompt or "")
+        self.sent_chars += len(json.dumps(input_items, default=str, ensure_ascii=False))
+
+    @property
+    def redacted(self) -> int:
+        return sum(read.redacted for read in self.reads)
+
+    def item(self, thread_id: str, item_id: str) -> WorkflowItem:
+        """The receipt as a collapsed workflow item."""
+        tasks: list[Task] = [
+            CustomTask(title=f"Read {read.what} · {read.chars:,} characters") for read in self.reads
+        ]
+        secrets = f"{self.redacted} secret{'s' if self.redacted != 1 else ''} redacted"
+        tasks.append(CustomTask(title=secrets))
+        calls = f"{self.calls} model call{'s' if self.calls != 1 else ''}"
+        tasks.append(CustomTask(title=f"{self.sent_chars:,} characters sent in {calls}"))
+        summary = f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters"
+        return WorkflowItem(
+            id=item_id,
+            thread_id=thread_id,
+            created_at=datetime.now(),
+            workflow=Workflow(
+                type="custom", tasks=tasks, summary=CustomSummary(title=summary), expanded=False
+            ),
+        )
+
+
+def is_receipt(item: ThreadItem) -> bool:
+    """Whether ``item`` is a turn's receipt."""
+    if not isinstance(item, WorkflowItem):
+        return False
+    summary = item.workflow.summary
+    return isinstance(summary, CustomSummary) and summary.title.startswith(RECEIPT_TITLE)
+
+
+def receipt_line(item: WorkflowItem) -> str:
+    """A receipt as one line of Markdown (``%chat`` in a cell)."""
+    summary = item.workflow.summary
+    head = summary.title if isinstance(summary, CustomSummary) else RECEIPT_TITLE.strip()
+    titles = [getattr(task, "title", None) or "" for task in item.workflow.tasks]
+    return "*" + " · ".join([head, *titles[:-1]]) + "*"
+
+
+def _what(tool: str, result: str) -> str:
+    """What a result holds, by its head: the variable's name and shape, never its values."""
+    try:
+        head = json.loads(result)
+    except ValueError:
+        return f"the result of {tool}"
+    if not isinstance(head, dict):
+        return f"the result of {tool}"
+    name = head.get("name")
+    if tool == "list_variables" or not isinstance(name, str):
+        return "the list of variables" if tool == "list_variables" else f"the result of {tool}"
+    shape = head.get("shape")
+    if isinstance(shape, list) and all(isinstance(n, int) for n in shape):
+        dimensions = _TIMES.join(f"{n:,}" for n in shape)
+        return f"`{name[:60]}` ({dimensions})"
+    return f"`{name[:60]}`"
