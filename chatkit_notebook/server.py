@@ -259,6 +259,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             # Cancelling the stream alone leaves the model run going in the background.
             if not result.is_complete:
                 result.cancel()
+            _cancel_orphans(agent_context)
             if not shown and receipt.calls:  # stopped or failed: still say what was sent
                 await asyncio.shield(self._keep_receipt(receipt, receipt_id, thread, context))
 
@@ -427,6 +428,23 @@ def title_for(message: UserMessageItem) -> str:
     if " " in cut[TITLE_MAX_CHARS // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,.;:-") + "…"
+
+
+def _cancel_orphans(agent_context: AgentContext[NotebookContext]) -> None:
+    """Cancel the task chatkit leaves waiting on the turn's event queue when it is stopped.
+
+    ``stream_agent_response`` merges the model's stream with the context's event queue by
+    keeping one ``__anext__`` task on each. Stopped mid-answer, it is closed while one of
+    them still waits on the queue: that task would stay pending until garbage collection,
+    then print "Task was destroyed but it is pending!" in some later cell. chatkit 1.6.5
+    keeps no handle on it, so it is found by the queue it waits on.
+    """
+    queue = agent_context._events
+    for task in asyncio.all_tasks():
+        frame = getattr(task.get_coro(), "cr_frame", None)
+        waiting = frame.f_locals.get("self") if frame is not None else None
+        if getattr(waiting, "queue", None) is queue and not task.done():
+            task.cancel()
 
 
 class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):

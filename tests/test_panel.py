@@ -8,6 +8,7 @@ HTML and at what the store holds afterwards.
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import threading
 from collections.abc import Iterator
@@ -71,6 +72,20 @@ def stored_items(store_path: Path, runtime: Runtime, thread_id: str) -> list[obj
         return [item for item in page.data if not is_receipt(item)]
 
     return runtime.run(load())
+
+
+def logging_of(name: str) -> list[str]:
+    """What the logger ``name`` logs from now on (asyncio's reports of lost tasks)."""
+    import logging
+
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logging.getLogger(name).addHandler(Keep())
+    return records
 
 
 def wait_for_html(panel: ChatPanel, text: str, timeout: float = 30) -> bool:
@@ -215,6 +230,22 @@ def test_stop_keeps_the_partial_answer(store_path: Path, runtime: Runtime) -> No
     panel.wait()
     assert not panel.busy
     assert panel._stop_button.layout.display == "none"
+    assert "Stopped" in html_of(panel)  # the answer says it was stopped...
+    (answer_id,) = [
+        i for i, v in panel._views.items() if type(v).__name__ == "AssistantMessageView"
+    ]
+    assert answer_id in panel._feedback  # ...and has its feedback row and Copy
+    assert panel._views[answer_id]._answer.done  # type: ignore[attr-defined]
+    assert panel._threads.value == panel.thread_id  # the thread list is current at once
+
+    async def left_behind() -> list[object]:
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert runtime.run(left_behind()) == []  # no task waits on forever...
+    logged = logging_of("asyncio")
+    gc.collect()
+    runtime.run(asyncio.sleep(0))
+    assert logged == []  # ...so nothing is printed later ("Task was destroyed...")
     answers = [
         i
         for i in stored_items(store_path, runtime, panel.thread_id or "")
