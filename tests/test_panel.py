@@ -485,3 +485,22 @@ def test_at_offers_visible_variables_and_sending_tags_them(
     assert [c.type for c in user.content] == ["input_text", "input_tag"]  # type: ignore[attr-defined]
     assert user.content[1].text == "sales"  # type: ignore[attr-defined]
     assert "Read <code>sales</code>" in html_of(panel)  # shown as a step, with code as code
+
+
+def test_without_a_key_the_status_line_says_so_before_the_first_send(
+    store_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    panel = ChatPanel(
+        NotebookChatServer(NotebookStore(store_path)), NotebookContext(), runtime=runtime
+    )
+    panel.wait()
+    assert "No OpenAI API key: set OPENAI_API_KEY" in panel._status.value
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    ready = ChatPanel(
+        NotebookChatServer(NotebookStore(store_path)), NotebookContext(), runtime=runtime
+    )
+    ready.wait()
+    assert "No OpenAI API key" not in ready._status.value
+    assert "Model: " in ready._status.value
