@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
@@ -49,6 +49,7 @@ from chatkit.types import (
 from ._anywidgets import ComposerWidget
 from ._client import ChatKitClient, ThreadState, message_request, variable_tags
 from ._markdown import MARKDOWN_CSS
+from ._threadbar import NEW, ThreadBar, button
 from ._views import AssistantMessageView, ItemView, view_for
 from .context import NotebookContext
 from .runtime import Runtime, get_runtime
@@ -57,64 +58,11 @@ __all__ = ["ChatPanel"]
 
 logger = logging.getLogger("chatkit_notebook")
 
-_NEW = "__new__"
 HISTORY_PAGE = 50
 SUGGESTIONS = 3
 
-# Scoped to .ck-panel; uses JupyterLab's theme variables, with fallbacks for other frontends.
-# Everything in the message list keeps its natural height (flex: none): the list scrolls
-# inside its box instead of squeezing earlier messages.
-PANEL_CSS = """
-.ck-panel { border: 1px solid var(--jp-border-color2, #ddd); border-radius: 6px; padding: 6px;
-  max-width: 960px; }
-.ck-panel .ck-scroll { display: flex; flex-direction: column-reverse; }
-.ck-panel .ck-scroll > .ck-messages, .ck-panel .ck-messages > *,
-.ck-panel .ck-bubble-assistant > * { flex: none; }
-.ck-panel .ck-messages .widget-html, .ck-panel .ck-messages .widget-html-content {
-  height: auto; overflow: visible; }
-.ck-panel .ck-bubble { border-radius: 8px; padding: 6px 10px; margin: 4px 0; line-height: 1.45; }
-.ck-panel .ck-bubble-user { background: var(--jp-brand-color3, #dbeafe); margin-left: 15%;
-  white-space: pre-wrap; }
-.ck-panel .ck-bubble-assistant { background: var(--jp-layout-color2, #f5f5f5); margin-right: 5%; }
-.ck-panel .ck-stopped-mark { font-size: 85%; font-style: italic;
-  color: var(--jp-ui-font-color2, #666); }
-.ck-panel .ck-workflow-box { font-size: 90%; color: var(--jp-ui-font-color2, #555); margin: 2px 0; }
-.ck-panel .ck-workflow-box ul { margin: 2px 0 2px 18px; padding: 0; }
-.ck-panel .ck-task-complete::marker { content: "\\2713  "; }
-.ck-panel .ck-progress-line { font-style: italic; color: var(--jp-ui-font-color2, #666); }
-.ck-panel .ck-notice-danger { color: var(--jp-error-color1, #b00020); padding: 4px 0; }
-.ck-panel .ck-notice-warning { color: var(--jp-warn-color1, #8a6d00); padding: 4px 0; }
-.ck-panel .ck-notice-info { color: var(--jp-info-color1, #0b5cad); padding: 4px 0; }
-.ck-panel .ck-status-line { font-size: 85%; color: var(--jp-ui-font-color3, #888); }
-.ck-panel .ck-status-problem { color: var(--jp-warn-color1, #8a6d00); }
-.ck-panel .ck-empty-state { color: var(--jp-ui-font-color2, #555); padding: 8px 8px 2px; }
-.ck-panel .ck-suggestion button, .ck-panel button.ck-suggestion {
-  font-family: var(--jp-code-font-family, monospace); }
-.ck-panel .ck-live { white-space: pre-wrap; overflow-wrap: anywhere; }
-.ck-panel .ck-answer-tools { text-align: right; }
-.ck-panel .ck-copy-button { font-size: 80%; padding: 1px 8px; cursor: pointer;
-  border: 1px solid var(--jp-border-color2, #ccc); border-radius: 4px;
-  background: var(--jp-layout-color1, #fff); color: var(--jp-ui-font-color1, #333); }
-.ck-panel .ck-code-wrap { position: relative; }
-.ck-panel .ck-code-wrap > .ck-copy-button { position: absolute; top: 4px; right: 4px;
-  opacity: 0.7; }
-.ck-panel .ck-code-wrap > .ck-copy-button:hover { opacity: 1; }
-.ck-panel .ck-composer-box { display: flex; position: relative; }
-.ck-panel .ck-mentions { position: absolute; bottom: 100%; left: 0; z-index: 10; min-width: 220px;
-  max-height: 200px; overflow-y: auto; background: var(--jp-layout-color1, #fff);
-  border: 1px solid var(--jp-border-color1, #bbb); border-radius: 4px;
-  box-shadow: 0 2px 6px rgba(0, 0, 0, 0.15); }
-.ck-panel .ck-mention { padding: 2px 8px; cursor: pointer; white-space: nowrap; }
-.ck-panel .ck-mention-chosen { background: var(--jp-brand-color3, #dbeafe); }
-.ck-panel .ck-mention-kind { color: var(--jp-ui-font-color2, #666); font-size: 85%; }
-.ck-panel .ck-composer-input { flex: 1; width: 100%; box-sizing: border-box; resize: vertical;
-  font-family: var(--jp-ui-font-family, sans-serif); font-size: var(--jp-ui-font-size1, 13px);
-  padding: 4px 6px; border: 1px solid var(--jp-border-color1, #bbb); border-radius: 4px;
-  background: var(--jp-layout-color0, #fff); color: var(--jp-ui-font-color0, #111); }
-.ck-panel .ck-bubble table { border-collapse: collapse; }
-.ck-panel .ck-bubble th, .ck-panel .ck-bubble td { border: 1px solid var(--jp-border-color2, #ccc);
-  padding: 2px 6px; }
-"""
+PANEL_CSS = Path(__file__).with_name("panel.css").read_text(encoding="utf-8")
+"""The panel's styles (``panel.css`` beside this file)."""
 
 
 class ChatPanel(W.VBox):  # type: ignore[misc]
@@ -175,37 +123,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._posted_lock = threading.Lock()
         self._serial: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._earlier_cursor: str | None = None
-        self._syncing = False
         self._locked = False  # the thread is locked or closed: no new messages
         self._status_text = status
         self._changes = changes
         self._watcher: asyncio.Task[None] | None = None
 
-        self._threads = W.Dropdown(
-            options=[("New chat", _NEW)], value=_NEW, layout=W.Layout(flex="1")
-        )
-        self._threads.add_class("ck-threads")
-        self._new_button = _button("New", "plus", "Start a new chat", "ck-new")
-        self._rename_button = _button("Rename", "pencil", "Rename this chat", "ck-rename")
-        self._delete_button = _button("Delete", "trash", "Delete this chat", "ck-delete")
-        self._title_input = ComposerWidget(
-            placeholder="New title", multiline=False, layout=W.Layout(flex="1")
-        )
-        self._title_input.add_class("ck-title-input")
-        self._title_save = _button("Save", "check", "Save the title", "ck-rename-save")
-        self._title_cancel = _button("Cancel", "", "Keep the title", "ck-rename-cancel")
-        self._rename_row = W.HBox([self._title_input, self._title_save, self._title_cancel])
-        self._confirm_text = W.HTML()
-        self._confirm_yes = _button("Delete", "trash", "Delete it for good", "ck-delete-yes")
-        self._confirm_yes.button_style = "danger"
-        self._confirm_no = _button("Keep", "", "Keep the chat", "ck-delete-no")
-        self._confirm_row = W.HBox([self._confirm_text, self._confirm_yes, self._confirm_no])
-        for row in (self._rename_row, self._confirm_row):
-            row.layout.display = "none"
-        bar = W.HBox(
-            [self._threads, self._new_button, self._rename_button, self._delete_button]
-        ).add_class("ck-bar")
-
+        self._bar = ThreadBar()
         self._messages = W.VBox().add_class("ck-messages")
         self._messages.layout = W.Layout(padding="4px")
         # A column-reverse scroll box stays anchored at its bottom: the newest message
@@ -215,7 +138,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._empty_text = W.HTML().add_class("ck-empty")
         self._suggestions = W.VBox().add_class("ck-suggestions")
         self._empty = W.VBox([self._empty_text, self._suggestions])
-        self._earlier = _button(
+        self._earlier = button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
         self._earlier.layout.display = "none"
@@ -228,11 +151,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             layout=W.Layout(flex="1", width="auto"),
         )
         self._input.add_class("ck-input")
-        self._send_button = _button("Send", "paper-plane", "Send the message", "ck-send")
+        self._send_button = button("Send", "paper-plane", "Send the message", "ck-send")
         self._send_button.button_style = "primary"
-        self._stop_button = _button("Stop", "stop", "Stop the answer", "ck-stop")
+        self._stop_button = button("Stop", "stop", "Stop the answer", "ck-stop")
         self._stop_button.layout.display = "none"
-        self._retry_button = _button("Retry", "redo", "Ask again for the last answer", "ck-retry")
+        self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
         composer = W.HBox(
             [self._input, W.VBox([self._send_button, self._stop_button, self._retry_button])]
@@ -245,9 +168,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         super().__init__(
             [
                 style,
-                bar,
-                self._rename_row,
-                self._confirm_row,
+                *self._bar.widgets,
                 self._notice,
                 self._empty,
                 self._earlier,
@@ -259,15 +180,16 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         )
         self.add_class("ck-panel")
 
-        self._threads.observe(self._on_pick, names="value")
-        self._new_button.on_click(lambda _: self.new_thread())
-        self._rename_button.on_click(lambda _: self._post(self._show_rename))
-        self._title_save.on_click(lambda _: self.rename(self._title_input.value))
-        self._title_input.on_submit(self.rename)
-        self._title_cancel.on_click(lambda _: self._post(self._hide_rows))
-        self._delete_button.on_click(lambda _: self._post(self._show_confirm))
-        self._confirm_yes.on_click(lambda _: self.delete_thread())
-        self._confirm_no.on_click(lambda _: self._post(self._hide_rows))
+        bar = self._bar
+        bar.on_pick(self._on_pick)
+        bar.new_button.on_click(lambda _: self.new_thread())
+        bar.rename_button.on_click(lambda _: self._post(self._show_rename))
+        bar.title_save.on_click(lambda _: self.rename(bar.title_input.value))
+        bar.title_input.on_submit(self.rename)
+        bar.title_cancel.on_click(lambda _: self._post(bar.hide_rows))
+        bar.delete_button.on_click(lambda _: self._post(self._show_confirm))
+        bar.confirm_yes.on_click(lambda _: self.delete_thread())
+        bar.confirm_no.on_click(lambda _: self._post(bar.hide_rows))
         self._send_button.on_click(lambda _: self.send(self._input.value))
         self._input.on_submit(self.send)
         self._stop_button.on_click(lambda _: self.stop())
@@ -477,7 +399,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 await self._load_thread(thread_id)
             except NotFoundError:
                 self._open(ThreadState())
-                self._select_thread()
+                self._bar.show(self.thread_id)
                 await self._show_empty()
                 self._show_notice("info", "This chat was deleted elsewhere.")
             return
@@ -520,18 +442,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _new_thread(self) -> None:
         self._open(ThreadState())
-        self._select_thread()
+        self._bar.show(self.thread_id)
         await self._show_empty()
 
     async def _rename(self, title: str) -> None:
-        self._hide_rows()
+        self._bar.hide_rows()
         if self.thread_id is None or not title:
             return
         await self._client.rename(self.thread_id, title)
         await self._load_threads()
 
     async def _delete_thread(self) -> None:
-        self._hide_rows()
+        self._bar.hide_rows()
         if self.thread_id is None:
             return
         await self._client.delete(self.thread_id)
@@ -541,8 +463,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _load_threads(self) -> None:
         page = await self._client.threads(limit=100, order="desc")
-        options = [("New chat", _NEW)] + [(_thread_label(t), t.id) for t in page.data]
-        self._select_thread(options)
+        self._bar.show(self.thread_id, list(page.data))
 
     async def _load_thread(self, thread_id: str) -> None:
         page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc")
@@ -552,7 +473,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         for item in self._state.items.values():
             self._draw(item.id)
         self._set_earlier(page)
-        self._select_thread()
+        self._bar.show(self.thread_id)
 
     async def _load_earlier(self) -> None:
         thread_id, cursor = self.thread_id, self._earlier_cursor
@@ -575,8 +496,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         await self._client.feedback(self.thread_id, [item_id], kind)
         self._votes[item_id] = kind
         thumbs = row.children
-        for button, chosen in zip(thumbs, ("positive", "negative"), strict=True):
-            button.button_style = "success" if chosen == kind else ""
+        for thumb, chosen in zip(thumbs, ("positive", "negative"), strict=True):
+            thumb.button_style = "success" if chosen == kind else ""
 
     async def _run_turn(self, request: StreamingReq) -> None:
         self._on_loop()
@@ -616,7 +537,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._answer_client_tool_soon(item_id)
             return
         if event.type in ("thread.created", "thread.updated"):
-            self._upsert_thread_option(event.thread)
+            self._bar.upsert(self.thread_id, event.thread)
             if event.type == "thread.created":
                 self._thread_changed()
             else:
@@ -719,8 +640,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         view = self._views.get(item.id)
         if view is None:
             return
-        up = _button("", "thumbs-up", "Good answer", "ck-feedback-up")
-        down = _button("", "thumbs-down", "Bad answer", "ck-feedback-down")
+        up = button("", "thumbs-up", "Good answer", "ck-feedback-up")
+        down = button("", "thumbs-down", "Bad answer", "ck-feedback-down")
         row = W.HBox([up, down]).add_class("ck-feedback")
         self._feedback[item.id] = row
         item_id = item.id
@@ -758,7 +679,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._messages.children = ()
         self._retry_button.layout.display = "none"
         self._show_notice(None, "")
-        self._hide_rows()
+        self._bar.hide_rows()
         self._empty.layout.display = "none"
         if state.thread_id != before:
             self._thread_changed()
@@ -793,33 +714,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._earlier_cursor = page.after if page.has_more else None
         self._earlier.layout.display = "" if self._earlier_cursor else "none"
 
-    def _select_thread(self, options: list[tuple[str, str]] | None = None) -> None:
-        """Show the current thread in the thread bar without treating it as a pick."""
-        self._syncing = True
-        try:
-            if options is not None:
-                self._threads.options = options
-            known = {value for _, value in self._threads.options}
-            self._threads.value = self.thread_id if self.thread_id in known else _NEW
-        finally:
-            self._syncing = False
-
-    def _upsert_thread_option(self, thread: ThreadMetadata) -> None:
-        """Name a thread created or renamed during a turn in the thread bar at once."""
-        options = list(self._threads.options)
-        label = _thread_label(thread)
-        ids = [value for _, value in options]
-        if thread.id in ids:
-            options[ids.index(thread.id)] = (label, thread.id)
-        else:
-            options.insert(1, (label, thread.id))
-        self._select_thread(options)
-
-    def _on_pick(self, change: dict[str, Any]) -> None:
-        value = change["new"]
-        if self._syncing or value == self.thread_id or self.busy:
+    def _on_pick(self, value: str) -> None:
+        if value == self.thread_id or self.busy:
             return
-        if value == _NEW:
+        if value == NEW:
             self.new_thread()
         else:
             self.open_thread(value)
@@ -827,10 +725,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _set_busy(self, busy: bool) -> None:
         self._send_button.disabled = busy or self._locked
         self._input.disabled = self._locked  # typing the next question while one streams
-        self._threads.disabled = busy
-        self._new_button.disabled = self._delete_button.disabled = self._rename_button.disabled = (
-            busy
-        )
+        self._bar.set_busy(busy)
         if not busy:
             self._stop_button.layout.display = "none"
 
@@ -885,22 +780,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._status.value = "<br>".join(parts)
 
     async def _show_rename(self) -> None:
-        if self.thread_id is None:
-            return
-        label = next((o[0] for o in self._threads.options if o[1] == self.thread_id), "")
-        self._title_input.value = label.rsplit(" · ", 1)[0]
-        self._rename_row.layout.display = ""
+        if self.thread_id is not None:
+            self._bar.show_rename(self.thread_id)
 
     async def _show_confirm(self) -> None:
-        if self.thread_id is None:
-            return
-        label = next((o[0] for o in self._threads.options if o[1] == self.thread_id), "this chat")
-        self._confirm_text.value = f"Delete <b>{html.escape(label)}</b> and its messages?"
-        self._confirm_row.layout.display = ""
-
-    def _hide_rows(self) -> None:
-        self._rename_row.layout.display = "none"
-        self._confirm_row.layout.display = "none"
+        if self.thread_id is not None:
+            self._bar.show_confirm(self.thread_id)
 
 
 WATCH_SECONDS = 0.5
@@ -937,14 +822,6 @@ def _call_foreign(
         return {"error": f"{what} failed: {type(error).__name__}: {error}"}
 
 
-def _button(description: str, icon: str, tooltip: str, css: str) -> W.Button:
-    button = W.Button(
-        description=description, icon=icon, tooltip=tooltip, layout=W.Layout(width="auto")
-    )
-    button.add_class(css)
-    return button
-
-
 def _default_status(server: ChatKitServer[NotebookContext]) -> str:
     """The model in use and where the threads are stored, as far as the server tells."""
     parts = []
@@ -966,20 +843,6 @@ def _model_problem(server: ChatKitServer[NotebookContext]) -> str:
         return str(check() or "")
     except Exception:  # a status line is no place to fail
         return ""
-
-
-def _thread_label(thread: ThreadMetadata) -> str:
-    title = thread.title or "Untitled chat"
-    return f"{title} · {_age(thread.created_at)}"
-
-
-def _age(moment: datetime) -> str:
-    now = datetime.now(moment.tzinfo) if moment.tzinfo else datetime.now()
-    seconds = max(0.0, (now - moment).total_seconds())
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
-        if seconds >= size:
-            return f"{int(seconds // size)} {unit} ago"
-    return "just now"
 
 
 def _describe(error: BaseException) -> str:

@@ -416,14 +416,14 @@ def test_a_new_panel_opens_the_thread_used_last(shell: InteractiveShell, tmp_pat
     panel = shell.run_line_magic("chat", "")
     panel.wait()
     assert panel.thread_id == thread_ids(tmp_path)[0]
-    panel._new_button.click()  # the panel's New is remembered as well
+    panel._bar.new_button.click()  # the panel's New is remembered as well
     panel.wait()
     restart(shell)
     assert session().thread_id is None
     fresh = shell.run_line_magic("chat", "")
     fresh.wait()
     assert fresh.thread_id is None
-    fresh._threads.value = thread_ids(tmp_path)[0]  # picking a thread makes it current
+    fresh._bar.threads.value = thread_ids(tmp_path)[0]  # picking a thread makes it current
     fresh.wait()
     restart(shell)
     assert session().thread_id == thread_ids(tmp_path)[0]
@@ -461,9 +461,9 @@ def wait_for_options(panel: object, thread_id: str | None, timeout: float = 10) 
     seen = threading.Event()
 
     def check(_: object = None) -> None:
-        if thread_id in {v for _, v in panel._threads.options}:  # type: ignore[attr-defined]
+        if thread_id in {v for _, v in panel._bar.threads.options}:  # type: ignore[attr-defined]
             seen.set()
 
-    panel._threads.observe(check, names="options")  # type: ignore[attr-defined]
+    panel._bar.threads.observe(check, names="options")  # type: ignore[attr-defined]
     check()
     return seen.wait(timeout)

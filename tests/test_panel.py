@@ -143,7 +143,7 @@ def test_send_streams_the_answer_and_stores_the_thread(store_path: Path, runtime
     assert panel.thread_id is not None
     kinds = [type(i).__name__ for i in stored_items(store_path, runtime, panel.thread_id)]
     assert kinds == ["UserMessageItem", "AssistantMessageItem"]
-    labels = [label for label, value in panel._threads.options if value == panel.thread_id]
+    labels = [label for label, value in panel._bar.threads.options if value == panel.thread_id]
     assert labels[0].startswith("Which region sold most?")
 
 
@@ -163,45 +163,45 @@ def test_switching_threads_reloads_them_from_the_store(store_path: Path, runtime
     panel = make_panel(store_path, runtime, model)
     type_and_send(panel, "first question")
     first = panel.thread_id
-    panel._new_button.click()
+    panel._bar.new_button.click()
     panel.wait()
     assert panel.thread_id is None
     assert html_of(panel) == ""
     type_and_send(panel, "second question")
     assert panel.thread_id != first
-    panel._threads.value = first  # pick it in the thread bar
+    panel._bar.threads.value = first  # pick it in the thread bar
     panel.wait()
     assert "first answer" in html_of(panel)
     assert "second answer" not in html_of(panel)
     # A new panel (a re-run cell, a reloaded page) shows the same threads.
     again = make_panel(store_path, runtime, ScriptedModel([]))
-    assert {v for _, v in again._threads.options} >= {first, panel.thread_id}
+    assert {v for _, v in again._bar.threads.options} >= {first, panel.thread_id}
 
 
 def test_rename_and_delete_with_confirmation(store_path: Path, runtime: Runtime) -> None:
     panel = make_panel(store_path, runtime, ScriptedModel([[assistant_message("a")]]))
     type_and_send(panel, "question")
     thread_id = panel.thread_id
-    panel._rename_button.click()
+    panel._bar.rename_button.click()
     panel.wait()
-    assert panel._rename_row.layout.display == ""
-    panel._title_input.value = "Sales deep dive"
-    panel._title_save.click()
+    assert panel._bar.rename_row.layout.display == ""
+    panel._bar.title_input.value = "Sales deep dive"
+    panel._bar.title_save.click()
     panel.wait()
-    assert any(label.startswith("Sales deep dive") for label, _ in panel._threads.options)
+    assert any(label.startswith("Sales deep dive") for label, _ in panel._bar.threads.options)
 
-    panel._delete_button.click()
+    panel._bar.delete_button.click()
     panel.wait()
-    assert "Sales deep dive" in panel._confirm_text.value  # asks first
-    panel._confirm_no.click()
+    assert "Sales deep dive" in panel._bar.confirm_text.value  # asks first
+    panel._bar.confirm_no.click()
     panel.wait()
     assert panel.thread_id == thread_id
-    assert panel._confirm_row.layout.display == "none"
-    panel._delete_button.click()
-    panel._confirm_yes.click()
+    assert panel._bar.confirm_row.layout.display == "none"
+    panel._bar.delete_button.click()
+    panel._bar.confirm_yes.click()
     panel.wait()
     assert panel.thread_id is None
-    assert thread_id not in {v for _, v in panel._threads.options}
+    assert thread_id not in {v for _, v in panel._bar.threads.options}
 
     async def threads() -> list[str]:
         page = await NotebookStore(store_path).load_threads(10, None, "desc", NotebookContext())
@@ -236,7 +236,7 @@ def test_stop_keeps_the_partial_answer(store_path: Path, runtime: Runtime) -> No
     ]
     assert answer_id in panel._feedback  # ...and has its feedback row and Copy
     assert panel._views[answer_id]._answer.done  # type: ignore[attr-defined]
-    assert panel._threads.value == panel.thread_id  # the thread list is current at once
+    assert panel._bar.threads.value == panel.thread_id  # the thread list is current at once
 
     async def left_behind() -> list[object]:
         return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -281,7 +281,7 @@ def test_two_panels_on_one_notebook_stay_consistent(store_path: Path, runtime: R
     type_and_send(one, "asked in panel one")
     two.refresh()
     two.wait()
-    assert one.thread_id in {v for _, v in two._threads.options}
+    assert one.thread_id in {v for _, v in two._bar.threads.options}
     two.open_thread(one.thread_id or "")
     two.wait()
     assert "from one" in html_of(two)
@@ -294,8 +294,8 @@ def test_errors_raised_out_of_the_stream_are_shown(store_path: Path, runtime: Ru
     type_and_send(one, "first")
     two = make_panel(store_path, runtime, ScriptedModel([]))
     two.open_thread(one.thread_id or "")
-    two._delete_button.click()
-    two._confirm_yes.click()
+    two._bar.delete_button.click()
+    two._bar.confirm_yes.click()
     two.wait()
     type_and_send(one, "into a deleted thread")  # chatkit raises NotFoundError, no error event
     assert "not found" in one._notice.value.lower()
@@ -413,21 +413,21 @@ def test_new_while_a_thread_is_loading_starts_a_new_chat(
     panel.wait()
     type_and_send(panel, "old question")
     old = panel.thread_id
-    panel._new_button.click()
+    panel._bar.new_button.click()
     panel.wait()
 
     async def arm() -> None:
         store.gate = asyncio.Event()
 
     runtime.run(arm())
-    panel._threads.value = old  # pick the old thread: its items load slowly
+    panel._bar.threads.value = old  # pick the old thread: its items load slowly
     assert store.entered.wait(30)
-    panel._new_button.click()  # ...and New before they arrive
+    panel._bar.new_button.click()  # ...and New before they arrive
     runtime.loop.call_soon_threadsafe(store.gate.set)
     panel.wait()
 
     assert panel.thread_id is None  # the last click wins, and the panel agrees with itself
-    assert panel._threads.value == "__new__"
+    assert panel._bar.threads.value == "__new__"
     assert html_of(panel) == ""
     type_and_send(panel, "new question")
     assert panel.thread_id not in (None, old)  # the message went to a new thread
