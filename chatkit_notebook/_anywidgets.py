@@ -14,6 +14,7 @@ so the bytes sent stay close to the final HTML's size.
 from __future__ import annotations
 
 import html as _html
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,12 +112,17 @@ class AnswerWidget(anywidget.AnyWidget):
     kind = traitlets.Unicode("answer").tag(sync=True)
     html = traitlets.Unicode("", help="The finished blocks, as sanitised HTML").tag(sync=True)
     live = traitlets.Unicode("", help="The open block's text, shown as text").tag(sync=True)
+    seq = traitlets.Int(0, help="How many stream messages html and live include").tag(sync=True)
     done = traitlets.Bool(False, help="Whether the answer is finished (shows Copy)").tag(sync=True)
 
     def __init__(self, *, markdown: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.markdown = markdown
         """The answer's Markdown: kept here, sent only when Copy asks for it."""
+        # A message and the state it leads to change together, never between a browser's
+        # request for the whole state and the reply (the stream is sent from the loop
+        # thread, requests are handled on the kernel's).
+        self._sending = threading.Lock()
         self.on_msg(self._handle)
 
     def __repr__(self) -> str:
@@ -125,20 +131,31 @@ class AnswerWidget(anywidget.AnyWidget):
     def _handle(self, _: object, content: Any, buffers: object) -> None:
         if isinstance(content, dict) and content.get("event") == "copy":
             self.send({"markdown": self.markdown})
+        elif isinstance(content, dict) and content.get("event") == "sync":
+            with self._sending:  # a browser missed a message: all of it, as it is now
+                self.send({"sync": [self.seq, self.html, self.live]})
 
-    def stream(self, ops: Patch | None, text: str, *, markdown: str, **state: Any) -> None:
+    def stream(self, ops: Patch | None, text: str, *, markdown: str, html: str, live: str) -> None:
         """Finish the open text's start with ``ops`` (if any), then append ``text``.
 
-        One message: the bare text when there is no patch (the cheapest), else
-        ``[ops, text]``. ``state`` holds the values the browser computes itself from the
-        message; they are set here without an update, so a view drawn later (a reloaded
-        page) starts from them.
+        One message, ``[n, text]`` or ``[n, ops, text]``, ``n`` counting the messages. The
+        ``html`` and ``live`` it leads to (the browser computes them itself) are set here
+        without an update, so a view drawn later (a reloaded page) starts from them.
         """
-        self.send(text if ops is None else [ops, text])
-        self.markdown = markdown
-        with self._lock_property(**state):
-            for name, value in state.items():
-                setattr(self, name, value)
+        with self._sending:
+            seq = self.seq + 1
+            self.send([seq, text] if ops is None else [seq, ops, text])
+            self.markdown = markdown
+            state = {"html": html, "live": live, "seq": seq}
+            with self._lock_property(**state):
+                self.html, self.live, self.seq = html, live, seq
+
+    def finish(self) -> None:
+        """Mark the answer done (shows Copy), saying how many messages there were: a
+        browser that missed the last one asks for the whole state."""
+        with self._sending, self.hold_sync():
+            self.done = True
+            self.send_state("seq")
 
 
 class ComposerWidget(anywidget.AnyWidget):

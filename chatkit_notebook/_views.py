@@ -199,7 +199,7 @@ class AssistantMessageView(ItemView):
             )
             self.flushes += 1
         if final and not self._answer.done:
-            self._answer.done = True  # shows Copy
+            self._answer.finish()  # shows Copy
 
     def _replace(self, text: str) -> None:
         """Show ``text`` from scratch (a replaced item), as one whole-value update."""
@@ -232,8 +232,8 @@ def _smallest_patch(known: str, block: str, html: str) -> Patch:
 
 
 MIN_SEND_CHARS = 96
-"""Streamed text is sent once this many characters wait (a message costs ~35 bytes)..."""
-MAX_WAIT = 0.3
+"""Streamed text is sent once this many characters wait (a message costs ~40 bytes)..."""
+MAX_WAIT = 0.4
 """...or when this many seconds passed since the last send, so text keeps moving."""
 
 _BLOCKS = MarkdownIt("commonmark").enable(["table", "strikethrough"])

@@ -3,6 +3,7 @@
 // Two views, chosen by the model's `kind`:
 //   "composer"  a text box: Enter submits, Shift+Enter is a new line, focus stays after send.
 //   "answer"    an assistant answer that streams by appending text, with Copy buttons.
+//               Its stream is followed on the model (initialize), views draw the model.
 //
 // Safety rule: this file never turns model text into HTML. Streamed text is shown as text
 // (textContent). HTML comes only from Python (markdown-it-py, sanitised); for a finished
@@ -68,6 +69,52 @@ function addCodeCopyButtons(root) {
   }
 }
 
+// The answer's stream, kept on the model (anywidget's initialize: once per model, before
+// and without any view). Each message is [n, text] or [n, ops, text], n counting from 1:
+// first `ops` turns the start of the open text into finished HTML, then `text` is
+// appended. The model is updated locally (not saved: the kernel holds the same values),
+// so every view, drawn now or later, shows the same. A message that went missing (one
+// that came before this code was loaded) shows as a gap in n, or as the kernel's `seq`
+// running ahead: then the kernel is asked for its whole state, once.
+function followAnswer(model) {
+  let applied = model.get("seq");
+  let waiting = false;
+  const resync = () => {
+    if (!waiting) {
+      waiting = true;
+      model.send({ event: "sync" });
+    }
+  };
+  model.on("msg:custom", (message) => {
+    if (message && Array.isArray(message.sync)) {
+      const [seq, html, live] = message.sync;
+      waiting = false;
+      if (seq >= applied) {
+        applied = seq;
+        model.set({ html, live, seq });
+      }
+      return;
+    }
+    if (!Array.isArray(message)) return;
+    const n = message[0];
+    const [ops, text] = message.length === 3 ? message.slice(1) : [null, message[1]];
+    if (waiting || n <= applied) return;
+    if (n !== applied + 1) return resync();
+    let open = model.get("live");
+    let finished = model.get("html");
+    if (ops) {
+      const made = patch(open, ops);
+      finished += made.html;
+      open = open.slice(made.used);
+    }
+    applied = n;
+    model.set({ html: finished, live: open + text, seq: n });
+  });
+  model.on("change:seq", () => {
+    if (model.get("seq") > applied) resync(); // the kernel said where it is: we are behind
+  });
+}
+
 function renderAnswer({ model, el }) {
   el.classList.add("ck-answer");
   const html = document.createElement("div");
@@ -83,14 +130,28 @@ function renderAnswer({ model, el }) {
       replies.push(resolve);
       model.send({ event: "copy" });
     });
+  model.on("msg:custom", (message) => {
+    if (message && typeof message.markdown === "string") {
+      const waiting = replies;
+      replies = [];
+      for (const resolve of waiting) resolve(message.markdown);
+    }
+  });
   tools.append(copyButton("Copy this answer's Markdown", markdown));
   el.append(html, live, tools);
 
-  let shownHtml = null;
+  let shownHtml = "";
   function draw() {
-    if (model.get("html") !== shownHtml) {
-      shownHtml = model.get("html");
-      html.innerHTML = shownHtml;
+    const now = model.get("html");
+    if (now !== shownHtml) {
+      if (shownHtml && now.startsWith(shownHtml)) {
+        // Finished blocks were added: put in only those, keeping what is shown (and a
+        // selection in it) as it is.
+        html.insertAdjacentHTML("beforeend", now.slice(shownHtml.length));
+      } else {
+        html.innerHTML = now;
+      }
+      shownHtml = now;
       addCodeCopyButtons(html);
     }
     if (live.textContent !== model.get("live")) live.textContent = model.get("live");
@@ -100,36 +161,6 @@ function renderAnswer({ model, el }) {
   model.on("change:html", draw);
   model.on("change:live", draw);
   model.on("change:done", draw);
-
-  // A message is the text to append to the open block, or [ops, text]: first `ops` turns
-  // the start of the open text into finished HTML, then `text` is appended. The model is
-  // kept in step locally (not saved: the kernel holds the same values), so a view drawn
-  // later shows the same.
-  model.on("msg:custom", (message) => {
-    if (message && typeof message.markdown === "string") {
-      const waiting = replies;
-      replies = [];
-      for (const resolve of waiting) resolve(message.markdown);
-      return;
-    }
-    const [ops, text] = typeof message === "string" ? [null, message] : message;
-    let open = model.get("live");
-    let finished = model.get("html");
-    if (ops) {
-      const made = patch(open, ops);
-      html.insertAdjacentHTML("beforeend", made.html);
-      addCodeCopyButtons(html);
-      finished += made.html;
-      open = open.slice(made.used);
-      live.textContent = open;
-    }
-    if (text) {
-      open += text;
-      live.append(document.createTextNode(text));
-    }
-    shownHtml = finished;
-    model.set({ html: finished, live: open });
-  });
 }
 
 // "@na" just before the caret: the start of a variable name to complete.
@@ -252,6 +283,9 @@ function renderComposer({ model, el }) {
 }
 
 export default {
+  initialize({ model }) {
+    if (model.get("kind") === "answer") followAnswer(model);
+  },
   render(context) {
     const kind = context.model.get("kind");
     if (kind === "answer") return renderAnswer(context);

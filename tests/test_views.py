@@ -37,29 +37,53 @@ class Clock:
 
 
 class Browser:
-    """panel.js's answer view, in Python: what the page would show from the messages."""
+    """panel.js's ``followAnswer``, in Python: what the page would show from the messages.
 
-    def __init__(self) -> None:
+    ``lose`` drops the messages with those numbers (sent before the page listened).
+    """
+
+    def __init__(self, lose: tuple[int, ...] = ()) -> None:
         self.html = ""
         self.live = ""
+        self.applied = 0
+        self.waiting = False
+        self.lose = lose
         self.messages: list[Any] = []
+        self.requests: list[dict[str, str]] = []
 
     def receive(self, message: Any) -> None:
         self.messages.append(message)
-        ops, text = (None, message) if isinstance(message, str) else message
+        if isinstance(message, dict) and "sync" in message:
+            seq, self.html, self.live = message["sync"]
+            self.applied, self.waiting = seq, False
+            return
+        n = message[0]
+        if n in self.lose or self.waiting or n <= self.applied:
+            return
+        if n != self.applied + 1:
+            self.waiting = True
+            self.requests.append({"event": "sync"})
+            return
+        ops, text = message[1:] if len(message) == 3 else (None, message[1])
         if ops is not None:
             made, used = apply_patch(self.live, ops)
             self.html += made
             self.live = self.live[used:]
         self.live += text
+        self.applied = n
 
     @property
     def bytes(self) -> int:
         return sum(len(json.dumps({"method": "custom", "content": m})) for m in self.messages)
 
+    @property
+    def texts(self) -> str:
+        """The text the messages appended."""
+        return "".join(m[-1] for m in self.messages if isinstance(m, list))
+
 
 class Fixture:
-    def __init__(self) -> None:
+    def __init__(self, lose: tuple[int, ...] = ()) -> None:
         self.clock = Clock()
         self.state = ThreadState()
         item = AssistantMessageItem(id="m", thread_id="t", created_at=datetime.now(), content=[])
@@ -67,8 +91,13 @@ class Fixture:
         self.view = AssistantMessageView(
             item, clock=self.clock, schedule=lambda delay, callback: None
         )
-        self.browser = Browser()
+        self.browser = Browser(lose)
         self.view._answer.send = self.browser.receive  # type: ignore[method-assign]
+
+    def answer_requests(self) -> None:
+        """Deliver the browser's requests to the widget, as the comm would."""
+        while self.browser.requests:
+            self.view._answer._handle(None, self.browser.requests.pop(0), None)
 
     def delta(self, text: str) -> None:
         update = AssistantMessageContentPartTextDelta(content_index=0, delta=text)
@@ -94,7 +123,7 @@ def blocks_html(text: str) -> str:
 def test_text_shows_at_once_and_finished_blocks_become_html() -> None:
     f = Fixture()
     f.delta("Para")
-    assert f.browser.messages == ["Para"]  # the first text is sent at once, as text
+    assert f.browser.messages == [[1, "Para"]]  # the first text is sent at once, as text
     paragraphs = [f"Paragraph {n}: " + "words **bold** " * 20 for n in range(4)]
     f.feed("graph zero.\n\n" + "\n\n".join(paragraphs))
     assert "<p>Paragraph zero.</p>" in f.browser.html  # finished: Python's HTML
@@ -113,7 +142,7 @@ def test_each_character_travels_once_and_bytes_stay_near_the_html() -> None:
     prose = " ".join(f"The north region sold {n} units in week {n}." for n in range(60))
     f.feed(prose, step=5, every=0.02)  # a long paragraph, paced like a model
     f.finish()
-    sent_text = "".join(m if isinstance(m, str) else m[1] for m in f.browser.messages)
+    sent_text = f.browser.texts
     # Appends carry each character at most once (the last few went only as HTML).
     assert prose.startswith(sent_text)
     assert len(sent_text) > 0.9 * len(prose)
@@ -130,9 +159,33 @@ def test_text_that_never_reached_the_browser_is_sent_only_as_html() -> None:
     f.delta("\n\n" + burst + "\n\nTail")  # a burst: most blocks are done when they arrive
     f.finish()
     assert f.browser.html == blocks_html(f.view.text)
-    sent_text = "".join(m if isinstance(m, str) else m[1] for m in f.browser.messages)
+    sent_text = f.browser.texts
     assert "Block 3" not in sent_text  # finished on arrival: HTML only, no text first
     assert f.browser.bytes <= 1.5 * len(f.browser.html)
+
+
+def test_a_browser_that_missed_messages_asks_for_the_whole_state_once() -> None:
+    f = Fixture(lose=(1,))  # the first message came before the page listened
+    f.delta("I")
+    f.clock.now += 1
+    f.feed(" left out the test orders.\n\nThen `is_internal` rows too.\n\nMore", every=0.4)
+    assert f.browser.requests == [{"event": "sync"}]  # the gap was seen, asked about once
+    f.answer_requests()
+    f.feed(" words.", every=0.4)
+    f.finish()
+    assert f.browser.html == blocks_html(f.view.text)  # nothing lost, nothing garbled
+    assert f.browser.html.startswith("<p>I left out")
+
+
+def test_a_browser_that_missed_the_last_message_learns_it_from_the_final_state() -> None:
+    f = Fixture()
+    f.delta("Hello")
+    answer = f.view._answer
+    sent: list[object] = []
+    answer.send_state = sent.append  # type: ignore[method-assign]
+    f.finish()
+    assert "seq" in sent  # the count goes with done: a missed last message shows as a gap
+    assert answer.done
 
 
 def test_sends_wait_until_worth_a_message() -> None:
