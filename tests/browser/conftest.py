@@ -1,8 +1,10 @@
-"""A real JupyterLab server and a real Chromium for the browser tests.
+"""A real Jupyter server (JupyterLab or Notebook 7) and a real Chromium for the browser tests.
 
-``jupyter_lab`` starts JupyterLab on 127.0.0.1 with a token, in a scratch root holding a copy
-of the test notebook, with every Jupyter directory (config, data, runtime, settings,
-workspaces) and IPYTHONDIR in scratch space so no user setup leaks in. ``chromium`` launches
+``jupyter`` starts the frontend named by the ``frontend`` fixture (``"lab"`` unless a test
+parametrizes it, e.g. over ``FRONTENDS``) on 127.0.0.1 with a token, in a scratch root holding
+copies of the test notebooks, with every Jupyter directory (config, data, runtime, settings,
+workspaces) and IPYTHONDIR in scratch space so no user setup leaks in; ``jupyter_lab`` is
+JupyterLab whatever the test says. ``chromium`` launches
 the system Chromium (Playwright cannot download its own here); if it cannot be launched the
 test is skipped, unless ``CHATKIT_REQUIRE_BROWSER`` is set (CI sets it), then it fails.
 """
@@ -20,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +47,15 @@ CHROMIUM_ARGS = [
 ]
 SERVER_READY_TIMEOUT = 30.0
 
+# frontend -> (the module `python -m` starts, the page of a notebook at a root-relative path)
+FRONTENDS = {
+    "lab": ("jupyterlab", "/lab/tree/{path}?reset"),
+    "notebook7": ("notebook", "/notebooks/{path}"),
+}
+
 # Lab asks whether to fetch Jupyter news in a toast that covers the notebook; say no, don't
 # check PyPI for updates, and don't autosave (a reload must show the notebook as on disk).
+# Notebook 7 is built from the same extensions and reads the same settings directory.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
@@ -59,14 +69,21 @@ SERVER_CONFIG = {
 
 
 @dataclass
-class Lab:
-    """A running JupyterLab server."""
+class Jupyter:
+    """A running Jupyter server with one frontend: JupyterLab or Notebook 7."""
 
+    frontend: str
     url: str
     token: str
     root: Path
     store: Path
     log: Path
+
+    def notebook_url(self, name: str) -> str:
+        """The page that opens the notebook ``name`` (in the root), token included."""
+        path = FRONTENDS[self.frontend][1].format(path=name)
+        separator = "&" if "?" in path else "?"
+        return f"{self.url}{path}{separator}token={self.token}"
 
     def api(self, method: str, path: str) -> Any:
         """Call the REST API; the parsed JSON answer, or None for an empty one."""
@@ -93,35 +110,42 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data))
 
 
-def _wait_until_ready(lab: Lab, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_ready(server: Jupyter, process: subprocess.Popen[bytes]) -> None:
     """Poll /api/status; the deadline only catches a server that never comes up."""
     deadline = time.monotonic() + SERVER_READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{lab.log_tail()}")
+            pytest.fail(f"{server.frontend} exited with {process.returncode}:\n{server.log_tail()}")
         try:
-            lab.api("GET", "/api/status")
+            server.api("GET", "/api/status")
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)  # polling a server that is starting, not synchronising a test
         else:
             return
-    pytest.fail(f"JupyterLab not ready after {SERVER_READY_TIMEOUT:.0f} s:\n{lab.log_tail()}")
+    pytest.fail(
+        f"{server.frontend} not ready after {SERVER_READY_TIMEOUT:.0f} s:\n{server.log_tail()}"
+    )
 
 
-def _shutdown_kernels(lab: Lab) -> None:
+def _shutdown_kernels(server: Jupyter) -> None:
     try:
-        for session in lab.api("GET", "/api/sessions") or []:
-            lab.api("DELETE", f"/api/sessions/{session['id']}")
-        for kernel in lab.api("GET", "/api/kernels") or []:
-            lab.api("DELETE", f"/api/kernels/{kernel['id']}")
+        for session in server.api("GET", "/api/sessions") or []:
+            server.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in server.api("GET", "/api/kernels") or []:
+            server.api("DELETE", f"/api/kernels/{kernel['id']}")
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         pass  # the server is going away anyway; terminating it stops its kernels too
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab serving a scratch copy of this directory's notebooks."""
-    root = tmp_path / "lab"
+@contextmanager
+def serve(tmp_path: Path, frontend: str) -> Iterator[Jupyter]:
+    """Run ``frontend`` ("lab" or "notebook7") over a scratch copy of this directory's notebooks.
+
+    The kernels' threads go to ``Jupyter.store`` (``CHATKIT_NOTEBOOK_STORE``), which does not
+    exist yet: a test may seed it before it opens a page.
+    """
+    module = FRONTENDS[frontend][0]
+    root = tmp_path / "root"
     root.mkdir()
     for notebook in HERE.glob("*.ipynb"):
         shutil.copy(notebook, root / notebook.name)
@@ -131,12 +155,13 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
     _write_json(scratch / "config" / "jupyter_server_config.json", SERVER_CONFIG)
 
     port = _free_port()
-    lab = Lab(
+    server = Jupyter(
+        frontend=frontend,
         url=f"http://127.0.0.1:{port}",
         token=secrets.token_hex(16),
         root=root,
-        store=tmp_path / "panel_under_test.chatkit.json",
-        log=tmp_path / "jupyterlab.log",
+        store=tmp_path / "threads.chatkit.json",
+        log=tmp_path / f"{frontend}.log",
     )
     env = {
         **os.environ,
@@ -146,37 +171,57 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
         "JUPYTERLAB_SETTINGS_DIR": str(scratch / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"),
         "IPYTHONDIR": str(scratch / "ipython"),
-        "CHATKIT_NOTEBOOK_STORE": str(lab.store),
+        "CHATKIT_NOTEBOOK_STORE": str(server.store),
         "CHATKIT_TESTS_DIR": str(HERE.parent),
     }
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        module,
         "--no-browser",
         "--ServerApp.open_browser=False",
         "--ip=127.0.0.1",
         f"--port={port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={lab.token}",
+        f"--IdentityProvider.token={server.token}",
         f"--ServerApp.root_dir={root}",
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    with lab.log.open("wb") as log:
+    with server.log.open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_ready(lab, process)
-        yield lab
+        _wait_until_ready(server, process)
+        yield server
     finally:
         if process.poll() is None:
-            _shutdown_kernels(lab)
+            _shutdown_kernels(server)
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@pytest.fixture
+def frontend() -> str:
+    """The frontend ``jupyter`` serves; parametrize it to run a test in Notebook 7 as well."""
+    return "lab"
+
+
+@pytest.fixture
+def jupyter(tmp_path: Path, frontend: str) -> Iterator[Jupyter]:
+    """A Jupyter server with the ``frontend`` of the test, over scratch copies of the notebooks."""
+    with serve(tmp_path, frontend) as server:
+        yield server
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path: Path) -> Iterator[Jupyter]:
+    """JupyterLab serving a scratch copy of this directory's notebooks."""
+    with serve(tmp_path, "lab") as server:
+        yield server
 
 
 def _no_browser(reason: str) -> None:
