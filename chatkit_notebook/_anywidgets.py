@@ -195,6 +195,10 @@ class ComposerWidget(anywidget.AnyWidget):
         """Put the keyboard focus in the box."""
         self.send({"event": "focus"})
 
+    def sent(self) -> None:
+        """A message went: bring the newest message into view and the focus back here."""
+        self.send({"event": "sent"})
+
     def _handle(self, _: object, content: Any, buffers: object) -> None:
         if isinstance(content, dict) and content.get("event") == "mentions":
             if self._offer is not None:

@@ -163,6 +163,14 @@ function renderAnswer({ model, el }) {
   model.on("change:done", draw);
 }
 
+// Sending from a panel scrolled back to older messages brings the newest into view, so
+// the answer is seen as it streams (the message list is a column-reverse box: 0 is the
+// bottom).
+function showNewest(el) {
+  const scroll = el.closest(".ck-panel")?.querySelector(".ck-scroll");
+  if (scroll) scroll.scrollTop = 0;
+}
+
 // "@na" just before the caret: the start of a variable name to complete.
 const MENTION = /(^|[^\w@])@([A-Za-z_]\w*)?$/;
 
@@ -276,9 +284,14 @@ function renderComposer({ model, el }) {
     event.preventDefault();
     save();
     model.send({ event: "submit", value: box.value });
+    showNewest(el);
   });
   model.on("msg:custom", (message) => {
     if (message && message.event === "focus") box.focus();
+    if (message && message.event === "sent") {
+      showNewest(el); // also after a click on Send: the answer comes into view
+      box.focus();
+    }
   });
 }
 

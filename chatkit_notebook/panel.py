@@ -419,6 +419,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         from .tools import offered_variables
 
         self._input.value = ""
+        self._input.sent()
         offered = await asyncio.to_thread(offered_variables, self._context)
         tags = variable_tags(text, {name for name, _ in offered})
         await self._run_turn(message_request(self.thread_id, text, tags=tags))
