@@ -154,7 +154,7 @@ class SQLiteStore(Store[object], AttachmentStore[object]):
 
         data = await self._read(run)
         if data is None:
-            msg = f"Thread {thread_id!r} not found"
+            msg = f"Thread {thread_id} not found"
             raise NotFoundError(msg)
         return _THREAD.validate_json(data)
 
@@ -192,7 +192,7 @@ class SQLiteStore(Store[object], AttachmentStore[object]):
 
         rows = await self._read(run)
         if rows is None:
-            msg = f"Cursor thread {after!r} not found"
+            msg = f"Cursor thread {after} not found"
             raise NotFoundError(msg)
         return _page(rows, limit, after, _THREAD.validate_json)
 
@@ -238,7 +238,7 @@ class SQLiteStore(Store[object], AttachmentStore[object]):
 
         rows = await self._read(run)
         if rows is None:
-            msg = f"Cursor item {after!r} not found in thread {thread_id!r}"
+            msg = f"Cursor item {after} not found in thread {thread_id}"
             raise NotFoundError(msg)
         return _page(rows, limit, after, _ITEM.validate_json)
 
@@ -274,7 +274,7 @@ class SQLiteStore(Store[object], AttachmentStore[object]):
 
         data = await self._read(run)
         if data is None:
-            msg = f"Item {item_id!r} not found in thread {thread_id!r}"
+            msg = f"Item {item_id} not found in thread {thread_id}"
             raise NotFoundError(msg)
         return _ITEM.validate_json(data)
 
@@ -313,7 +313,7 @@ class SQLiteStore(Store[object], AttachmentStore[object]):
 
         data = await self._read(run)
         if data is None:
-            msg = f"Attachment {attachment_id!r} not found"
+            msg = f"Attachment {attachment_id} not found"
             raise NotFoundError(msg)
         return _ATTACHMENT.validate_json(data)
 

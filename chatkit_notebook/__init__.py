@@ -13,7 +13,7 @@ import threading
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .config import configure
+from .config import ModelConfig, configure, reset_configuration
 from .context import NotebookContext
 from .errors import (
     ChatkitNotebookError,
@@ -41,6 +41,7 @@ __all__ = [
     "ChatPanel",
     "ChatkitNotebookError",
     "ConfigError",
+    "ModelConfig",
     "NotebookChatServer",
     "NotebookContext",
     "NotebookStore",
@@ -55,6 +56,7 @@ __all__ = [
     "configure",
     "find_notebook_path",
     "locate_store",
+    "reset_configuration",
     "store_path_for",
 ]
 

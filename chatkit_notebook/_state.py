@@ -71,7 +71,7 @@ class Ordered:
         else:
             row = self.rows.get(after)
             if row is None:
-                raise NotFoundError(f"Cannot page {what} after {after!r}: no such id there")
+                raise NotFoundError(f"Cannot page {what} after {after}: no such id there")
             index = bisect.bisect_left(self.order, row.key)
         if order == "asc":
             chosen = self.order[index + 1 : index + 1 + limit]

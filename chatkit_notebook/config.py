@@ -27,7 +27,13 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from agents import Model
 
-__all__ = ["ModelConfig", "configure", "current_config", "normalize_base_url"]
+__all__ = [
+    "ModelConfig",
+    "configure",
+    "current_config",
+    "normalize_base_url",
+    "reset_configuration",
+]
 
 Api = Literal["responses", "chat_completions"]
 _APIS: tuple[Api, ...] = ("responses", "chat_completions")

@@ -192,7 +192,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
             row = state.threads.rows.get(thread_id)
             thread = None if row is None else self._decode(_THREAD_RECORD, row.line)
             if thread is None:
-                raise NotFoundError(f"Thread {thread_id!r} not found")
+                raise NotFoundError(f"Thread {thread_id} not found")
             return thread.data
 
         return await self._read(read)
@@ -234,7 +234,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     ) -> Page[ThreadItem]:
         def read(state: State) -> Page[ThreadItem]:
             rows, has_more, next_after = state.items.get(thread_id, Ordered()).page(
-                after, limit, order, f"the items of thread {thread_id!r}"
+                after, limit, order, f"the items of thread {thread_id}"
             )
             decoded = (self._decode(_ITEM_RECORD, row.line) for row in rows)
             data = [record.data for record in decoded if record is not None]
@@ -259,7 +259,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
             row = state.items.get(thread_id, Ordered()).rows.get(item_id)
             record = None if row is None else self._decode(_ITEM_RECORD, row.line)
             if record is None:
-                raise NotFoundError(f"Item {item_id!r} not found in thread {thread_id!r}")
+                raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
             return record.data
 
         return await self._read(read)
@@ -285,7 +285,7 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
             row = state.attachments.get(attachment_id)
             record = None if row is None else self._decode(_ATTACHMENT_RECORD, row.line)
             if record is None:
-                raise NotFoundError(f"Attachment {attachment_id!r} not found")
+                raise NotFoundError(f"Attachment {attachment_id} not found")
             return record.data
 
         return await self._read(read)

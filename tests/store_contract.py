@@ -521,16 +521,19 @@ class StoreContract(abc.ABC):
     # -- not found ---------------------------------------------------------------------------
 
     async def test_load_unknown_thread_raises_not_found(self, store: AnyStore, ctx: Any) -> None:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError) as raised:
             await store.load_thread("thr_missing", ctx)
+        # chatkit's own stores word it so, and its server tests assert this text.
+        assert str(raised.value) == "Thread thr_missing not found"
 
     async def test_load_unknown_item_raises_not_found(self, store: AnyStore, ctx: Any) -> None:
         with pytest.raises(NotFoundError):
             await store.load_item("thr_missing", "msg_missing", ctx)
         await store.save_thread(make_thread("thr_1"), ctx)
         await store.add_thread_item("thr_1", user_message("msg_1", "thr_1"), ctx)
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError) as raised:
             await store.load_item("thr_1", "msg_missing", ctx)
+        assert str(raised.value) == "Item msg_missing not found in thread thr_1"
 
     async def test_load_item_through_another_thread_raises_not_found(
         self, store: AnyStore, ctx: Any
@@ -544,8 +547,9 @@ class StoreContract(abc.ABC):
     async def test_load_unknown_attachment_raises_not_found(
         self, store: AnyStore, ctx: Any
     ) -> None:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError) as raised:
             await store.load_attachment("atc_missing", ctx)
+        assert str(raised.value) == "Attachment atc_missing not found"
 
     # -- threads -----------------------------------------------------------------------------
 
@@ -1066,8 +1070,11 @@ class StoreContract(abc.ABC):
     ) -> None:
         await self.fill(rows, store, ctx, [("r_0", at(0))])
         for order in ("asc", "desc"):
-            with pytest.raises(NotFoundError):
+            with pytest.raises(NotFoundError) as raised:
                 await rows.page(store, "r_missing", 10, order, ctx)
+            # Names the id as chatkit's stores do: bare, not quoted.
+            assert "r_missing" in str(raised.value)
+            assert "'r_missing'" not in str(raised.value)
 
     async def test_deleted_row_is_an_unknown_cursor(
         self, store: AnyStore, ctx: Any, rows: Rows

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import chatkit_notebook
 
@@ -45,3 +48,65 @@ def test_import_is_cheap() -> None:
     code = f"import sys, chatkit_notebook; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+# `chatkit_notebook.reset_configuration()`, `chatkit_notebook.config.configure`...
+_DOTTED = re.compile(r"\bchatkit_notebook((?:\.[A-Za-z_]\w*)+)")
+# `from chatkit_notebook import (\n A,\n B,\n)` and `from chatkit_notebook.store import C, D`
+_FROM_IMPORT = re.compile(
+    r"^from (chatkit_notebook(?:\.\w+)*) import (?:\(([^)]*)\)|(.+)$)", re.MULTILINE
+)
+
+
+def _mentioned(text: str) -> set[str]:
+    """The dotted ``chatkit_notebook`` names that ``text`` mentions or imports."""
+    names = {"chatkit_notebook" + tail for tail in _DOTTED.findall(text)}
+    for module, parenthesised, one_line in _FROM_IMPORT.findall(text):
+        names |= {f"{module}.{name}" for name in re.findall(r"\w+", parenthesised or one_line)}
+    return names
+
+
+def _resolve(dotted: str) -> object:
+    """Import the longest module prefix of ``dotted``, then getattr the rest."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            value: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            value = getattr(value, attribute)
+        return value
+    raise ModuleNotFoundError(dotted)
+
+
+def test_mentioned_finds_prose_names_and_both_import_forms() -> None:
+    # Guards the patterns: if they missed names, the README test below would pass vacuously.
+    text = (
+        "Call `chatkit_notebook.reset_configuration()` or chatkit_notebook.config.configure.\n"
+        "```python\n"
+        "from chatkit_notebook import (\n    ChatPanel,\n    locate_store,\n)\n"
+        "from chatkit_notebook.store import NotebookStore, StoreItemType\n"
+        "```\n"
+        "See `chatkit_notebook/_journal.py`.\n"
+    )
+    assert _mentioned(text) == {
+        "chatkit_notebook.reset_configuration",
+        "chatkit_notebook.config.configure",
+        "chatkit_notebook.ChatPanel",
+        "chatkit_notebook.locate_store",
+        "chatkit_notebook.store",
+        "chatkit_notebook.store.NotebookStore",
+        "chatkit_notebook.store.StoreItemType",
+    }
+
+
+def test_every_name_the_readme_mentions_resolves() -> None:
+    missing = []
+    for dotted in sorted(_mentioned(README.read_text(encoding="utf-8"))):
+        try:
+            _resolve(dotted)
+        except (ImportError, AttributeError):
+            missing.append(dotted)
+    assert missing == []
