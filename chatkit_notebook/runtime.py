@@ -119,8 +119,9 @@ class Runtime:
             RuntimeError: when called from the loop's own thread (that would deadlock).
         """
         self._refuse_own_thread()
-        future, settled = self.submit_tracked(coro)
+        future, settled, schedule = self._tracked(coro)
         try:
+            schedule()
             if not _wait(_future_done(future), timeout):
                 future.cancel()
                 msg = f"the coroutine did not finish within {timeout} s and was cancelled"
@@ -138,6 +139,19 @@ class Runtime:
 
         A cancelled ``concurrent.futures.Future`` reports done at once, while the task it
         cancels may still be cleaning up (persisting a partial answer): wait on the event.
+        """
+        future, settled, schedule = self._tracked(coro)
+        schedule()
+        return future, settled
+
+    def _tracked(
+        self, coro: Coroutine[Any, Any, _T]
+    ) -> tuple[concurrent.futures.Future[_T], threading.Event, Callable[[], None]]:
+        """:meth:`submit_tracked` in two steps: the future and event, then ``schedule()``.
+
+        Callers that must cancel on an interrupt call ``schedule()`` inside their ``try``:
+        a SIGINT can land while it hands the coroutine to the loop (in the loop's wake-up
+        write), and the coroutine would then run on with nobody left to cancel it.
         """
         loop = self.loop
         future: concurrent.futures.Future[_T] = concurrent.futures.Future()
@@ -165,8 +179,10 @@ class Runtime:
                 lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None
             )
 
-        loop.call_soon_threadsafe(start)
-        return future, settled
+        def schedule() -> None:
+            loop.call_soon_threadsafe(start)
+
+        return future, settled, schedule
 
     @overload
     def iterate(self, stream: Callable[[], AsyncIterator[_T]]) -> Generator[_T, None, None]: ...
@@ -206,9 +222,10 @@ class Runtime:
                 raise
             items.put(_End())
 
-        future, settled = self.submit_tracked(pump())
+        future, settled, schedule = self._tracked(pump())
         finished = False
         try:
+            schedule()
             while True:
                 item = _get(items, idle)
                 if item is _IDLE:

@@ -5,6 +5,8 @@ for the tests): ``JPY_SESSION_NAME`` set to the notebook's path, as Jupyter Serv
 it; ``CHATKIT_NOTEBOOK_STORE`` in a temporary folder, so no store file lands in the repo;
 ``OPENAI_BASE_URL`` pointing at the loopback OpenAI-compatible server from
 ``tests/fake_openai.py``; and ``CHATKIT_NOTEBOOK_MODEL`` naming the one model it serves.
+Every other ``OPENAI_*`` and ``CHATKIT_NOTEBOOK_*`` variable (``OPENAI_API_KEY``,
+``OPENAI_ORG_ID``...) and ``PAPERMILL_INPUT_PATH`` are unset, whatever the shell had.
 Its offline model behaves like a small real one: it looks at the notebook with a tool
 first (so the notebooks' turns read the live kernel's variables through the real tools),
 then answers with a short reply that says it is offline.
@@ -29,8 +31,10 @@ _VARIABLES = (
     "CHATKIT_NOTEBOOK_STORE",
     "OPENAI_BASE_URL",
     "CHATKIT_NOTEBOOK_MODEL",
-    "OPENAI_API_KEY",
 )
+# Unset for the kernels: what the package and the OpenAI and Agents SDKs also read.
+_STRAY_PREFIXES = ("OPENAI_", "CHATKIT_NOTEBOOK_")
+_STRAY_NAMES = ("PAPERMILL_INPUT_PATH",)
 _state: dict[str, Any] = {}
 
 
@@ -57,7 +61,14 @@ def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the ker
     if "server" not in _state:
         _state["server"] = FakeOpenAI(fallback=_offline_model).__enter__()
         _state["folder"] = tempfile.TemporaryDirectory(prefix="chatkit-notebooks-")
-        _state["saved"] = {name: os.environ.get(name) for name in _VARIABLES}
+        strays = [
+            name
+            for name in os.environ
+            if (name.startswith(_STRAY_PREFIXES) or name in _STRAY_NAMES) and name not in _VARIABLES
+        ]
+        _state["saved"] = {name: os.environ.get(name) for name in (*_VARIABLES, *strays)}
+        for name in strays:
+            del os.environ[name]
     notebook = Path(str(item.fspath))
     os.environ["JPY_SESSION_NAME"] = str(notebook)
     os.environ["CHATKIT_NOTEBOOK_STORE"] = str(
@@ -65,7 +76,6 @@ def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the ker
     )
     os.environ["OPENAI_BASE_URL"] = _state["server"].base_url
     os.environ["CHATKIT_NOTEBOOK_MODEL"] = "test-model"
-    os.environ.pop("OPENAI_API_KEY", None)
 
 
 def _asked(cell_source: str) -> str | None:

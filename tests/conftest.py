@@ -1,9 +1,17 @@
-"""Shared fixtures. No test reaches the network: any connection off loopback fails."""
+"""Shared fixtures.
+
+No test reaches the network: any connection off loopback fails. Every test starts from a
+clean slate: none of the environment variables the package or the OpenAI and Agents SDKs
+read, and no :func:`~chatkit_notebook.configure` settings left by an earlier test.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +19,13 @@ import pytest
 from fake_openai import fake_openai_fixture  # noqa: F401  (registers the `fake_openai` fixture)
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook.config import reset_configuration
+
+# OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_AGENTS_*...;
+# CHATKIT_NOTEBOOK_MODEL and CHATKIT_NOTEBOOK_STORE.
+_ENV_PREFIXES = ("OPENAI_", "CHATKIT_NOTEBOOK_")
+# The notebook-path hints that location.find_notebook_path reads.
+_ENV_NAMES = ("JPY_SESSION_NAME", "PAPERMILL_INPUT_PATH")
 
 
 def _is_loopback(address: Any) -> bool:
@@ -36,6 +51,34 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset what the developer's shell may have set; kernels the tests start inherit this."""
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration() -> Iterator[None]:
+    """Forget configure()'s settings before and after each test (they are process-wide)."""
+    reset_configuration()
+    yield
+    reset_configuration()
+
+
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT (and ``_thread.interrupt_main()``) raise ``KeyboardInterrupt``, as in a kernel.
+
+    Not a given: a process started under ``nohup`` or by some CI runners ignores SIGINT,
+    and then an interrupt a test waits for never comes.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

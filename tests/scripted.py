@@ -42,6 +42,10 @@ from openai.types.responses import (
 
 from chatkit_notebook._client import ChatKitClient
 
+# How long a paused model waits for the test to let it go on: a hang detector, not pacing.
+# A test that never releases it then fails with a TimeoutError instead of hanging.
+PAUSE_TIMEOUT = 30.0
+
 
 @dataclass
 class Gate:
@@ -116,9 +120,9 @@ def streamed_text(
             for index, chunk in enumerate(chunks):
                 if gate is not None and index == gate.after:
                     gate.reached.set()
-                    await gate.release.wait()
+                    await asyncio.wait_for(gate.release.wait(), PAUSE_TIMEOUT)
                 if pacer is not None:
-                    await pacer.permits.acquire()
+                    await asyncio.wait_for(pacer.permits.acquire(), PAUSE_TIMEOUT)
                 yield ResponseTextDeltaEvent(
                     type="response.output_text.delta",
                     item_id=item_id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 
@@ -14,15 +12,6 @@ from chatkit_notebook.config import (
     normalize_base_url,
     reset_configuration,
 )
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHATKIT_NOTEBOOK_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    reset_configuration()
-    yield
-    reset_configuration()
 
 
 @pytest.mark.parametrize(
@@ -98,6 +87,17 @@ def test_configure_overrides_the_environment_and_keeps_other_settings(
     assert isinstance(config.build_model(), OpenAIResponsesModel)
     configure(base_url="")
     assert current_config().base_url is None
+
+
+def test_reset_configuration_goes_back_to_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATKIT_NOTEBOOK_MODEL", "from-env")
+    configure(model="qwen2.5", base_url="http://localhost:8000", tracing=True, max_retries=0)
+    reset_configuration()
+    config = current_config()
+    assert (config.model, config.base_url) == ("from-env", None)
+    assert (config.tracing, config.max_retries) == (False, 2)
 
 
 def test_openai_key_is_not_sent_to_an_endpoint_chosen_later(

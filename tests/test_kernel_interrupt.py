@@ -45,7 +45,6 @@ def test_interrupt_stops_the_turn_and_keeps_the_partial_answer(
     monkeypatch.setenv("CHATKIT_NOTEBOOK_STORE", str(store_path))
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     monkeypatch.setenv("CHATKIT_NOTEBOOK_MODEL", "test-model")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     manager, client = start_new_kernel(
         kernel_name="python3", startup_timeout=60, env=dict(os.environ)
     )

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -72,35 +73,29 @@ def test_iterate_raises_the_streams_error_after_its_items(runtime: Runtime) -> N
     assert seen == [1]
 
 
+@pytest.mark.usefixtures("sigint_raises")
 def test_interrupt_cancels_the_stream_and_waits_for_its_cleanup(runtime: Runtime) -> None:
     cleaned_up = threading.Event()
 
-    async def endless() -> AsyncIterator[int]:
+    async def stalls() -> AsyncIterator[int]:
         try:
-            n = 0
-            while True:
+            for n in range(3):
                 yield n
-                n += 1
-                await asyncio.Event().wait() if n == 3 else await asyncio.sleep(0)
+                await asyncio.sleep(0)
+            await asyncio.sleep(30)  # a model that went quiet
+            yield -1  # the stall ended: the interrupt was never seen
         finally:
             await asyncio.sleep(0)  # cleanup may await, like persisting a partial answer
             cleaned_up.set()
 
     seen = []
     with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (the loop is the call under test)
-        for item in runtime.iterate(endless):
+        for item in runtime.iterate(stalls):
             seen.append(item)
             if item == 2:
                 _thread.interrupt_main()  # what the kernel's interrupt button does
     assert seen == [0, 1, 2]
     assert cleaned_up.is_set()  # iterate returned only after the stream had cleaned up
-
-
-@pytest.fixture
-def sigint_raises() -> Iterator[None]:
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
 
 
 def sigint_on_another_thread(when: threading.Event) -> threading.Thread:
@@ -164,6 +159,45 @@ def test_run_is_interruptible_even_if_another_thread_took_the_signal(runtime: Ru
         runtime.run(stalls())
     helper.join()
     assert cancelled.is_set()
+
+
+@pytest.mark.parametrize("call", ["run", "iterate"])
+def test_an_interrupt_while_handing_the_work_to_the_loop_still_cancels_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    # The SIGINT lands once the work is queued on the loop but while the caller is still in
+    # call_soon_threadsafe (its wake-up write lets other threads run). The test above hit
+    # this about 1 run in 4 when repeated, and the work then ran on with nobody to stop it.
+    loop = runtime.loop
+    hand_over = loop.call_soon_threadsafe
+    interrupted: list[bool] = []
+
+    def interrupt_once(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        handle = hand_over(callback, *args, **kwargs)
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        return handle
+
+    async def stalls() -> str:
+        await asyncio.sleep(30)
+        return "the stall ended: the work was never cancelled"
+
+    async def stalled_stream() -> AsyncIterator[str]:
+        yield await stalls()
+
+    work = {
+        "run": lambda: runtime.run(stalls()),
+        "iterate": lambda: list(runtime.iterate(stalled_stream)),
+    }[call]
+    monkeypatch.setattr(loop, "call_soon_threadsafe", interrupt_once)
+    with pytest.raises(KeyboardInterrupt):
+        work()
+
+    async def others() -> list[asyncio.Task[Any]]:
+        return [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+
+    assert runtime.run(others()) == []  # nothing left running on the loop
 
 
 def test_iterate_yields_none_during_a_pause_when_asked(runtime: Runtime) -> None:

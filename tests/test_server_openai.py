@@ -8,7 +8,6 @@ with the two work-arounds it needs (plain-text assistant history, unique message
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,15 @@ from fake_openai import FakeOpenAI, Turn, unreachable_url
 from scripted import ChatClient, answer_text, create_request, deltas
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.config import configure, reset_configuration
+from chatkit_notebook.config import configure
 from chatkit_notebook.server import NotebookChatServer
 from chatkit_notebook.store import NotebookStore
 
 
 @pytest.fixture(autouse=True)
-def _configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("OPENAI_BASE_URL", "CHATKIT_NOTEBOOK_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+def _real_looking_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     # A real-looking OpenAI key in the environment must never reach another endpoint.
     monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key-must-not-leak")
-    reset_configuration()
-    yield
-    reset_configuration()
 
 
 @pytest.fixture
