@@ -21,6 +21,7 @@ from typing import Any
 
 import anywidget
 import traitlets
+from chatkit.types import FeedbackKind
 
 __all__ = ["AnswerWidget", "ComposerWidget", "Patch", "apply_patch", "make_patch"]
 
@@ -113,7 +114,11 @@ class AnswerWidget(anywidget.AnyWidget):
     html = traitlets.Unicode("", help="The finished blocks, as sanitised HTML").tag(sync=True)
     live = traitlets.Unicode("", help="The open block's text, shown as text").tag(sync=True)
     seq = traitlets.Int(0, help="How many stream messages html and live include").tag(sync=True)
-    done = traitlets.Bool(False, help="Whether the answer is finished (shows Copy)").tag(sync=True)
+    done = traitlets.Bool(False, help="Whether the answer is finished (shows its tools)").tag(
+        sync=True
+    )
+    stopped = traitlets.Bool(False, help="Whether the answer was stopped midway").tag(sync=True)
+    vote = traitlets.Unicode("", help="The thumb chosen: positive, negative or none").tag(sync=True)
 
     def __init__(self, *, markdown: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -123,7 +128,12 @@ class AnswerWidget(anywidget.AnyWidget):
         # request for the whole state and the reply (the stream is sent from the loop
         # thread, requests are handled on the kernel's).
         self._sending = threading.Lock()
+        self._on_vote: list[Callable[[FeedbackKind], object]] = []
         self.on_msg(self._handle)
+
+    def on_vote(self, callback: Callable[[FeedbackKind], object]) -> None:
+        """Call ``callback(kind)`` when the person clicks a thumb."""
+        self._on_vote.append(callback)
 
     def __repr__(self) -> str:
         return f"<AnswerWidget {len(self.markdown)} chars{' done' if self.done else ''}>"
@@ -131,6 +141,11 @@ class AnswerWidget(anywidget.AnyWidget):
     def _handle(self, _: object, content: Any, buffers: object) -> None:
         if isinstance(content, dict) and content.get("event") == "copy":
             self.send({"markdown": self.markdown})
+        elif isinstance(content, dict) and content.get("event") == "vote":
+            kind = content.get("kind")
+            if kind in ("positive", "negative"):
+                for callback in self._on_vote:
+                    callback(kind)
         elif isinstance(content, dict) and content.get("event") == "sync":
             with self._sending:  # a browser missed a message: all of it, as it is now
                 self.send({"sync": [self.seq, self.html, self.live]})

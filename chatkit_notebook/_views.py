@@ -24,6 +24,7 @@ from chatkit.types import (
     CustomSummary,
     DurationSummary,
     EndOfTurnItem,
+    FeedbackKind,
     GeneratedImageItem,
     HiddenContextItem,
     SDKHiddenContextItem,
@@ -39,6 +40,7 @@ from chatkit.types import (
     WidgetItem,
     WorkflowItem,
 )
+from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
 from ._anywidgets import AnswerWidget, Patch, apply_patch, make_patch
@@ -53,9 +55,10 @@ FLUSH_HZ = 20
 class ItemView:
     """The widget for one thread item."""
 
+    widget: W.Widget
+
     def __init__(self, item: ThreadItem) -> None:
         self.item = item
-        self.widget: W.Widget = W.HTML()
 
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         """Show the item as it is now; ``final`` once it is done (nothing held back)."""
@@ -65,7 +68,7 @@ class ItemView:
 class UserMessageView(ItemView):
     def __init__(self, item: UserMessageItem) -> None:
         super().__init__(item)
-        self.widget = W.HTML().add_class("ck-user")
+        self.widget = _html("ck-user")
         self.draw(item)
 
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
@@ -107,6 +110,7 @@ class AssistantMessageView(ItemView):
         clock: Callable[[], float] = time.monotonic,
         schedule: Callable[[float, Callable[[], None]], Any] | None = None,
         final: bool = False,
+        on_vote: Callable[[str, FeedbackKind], object] | None = None,
     ) -> None:
         super().__init__(item)
         self._allowed = allowed_image_domains
@@ -117,11 +121,14 @@ class AssistantMessageView(ItemView):
             html=render_markdown(text, allowed_image_domains=self._allowed) if text else "",
             markdown=text,
             done=final,
+            layout=_shared_layout(),
         )
-        self._answer.add_class("ck-md")
-        self.widget = W.VBox([self._answer]).add_class("ck-assistant")
-        self.widget.add_class("ck-bubble")
-        self.widget.add_class("ck-bubble-assistant")
+        for css in ("ck-assistant", "ck-bubble", "ck-bubble-assistant", "ck-md"):
+            self._answer.add_class(css)
+        if on_vote is not None:
+            item_id = item.id
+            self._answer.on_vote(lambda kind: on_vote(item_id, kind))
+        self.widget = self._answer
         self._text = text
         self._sent = len(text)  # characters the browser has
         self._frozen = len(text)  # characters shown as finished HTML
@@ -148,9 +155,11 @@ class AssistantMessageView(ItemView):
 
     def mark_stopped(self) -> None:
         """Say under the answer that it was stopped before it was finished."""
-        mark = W.HTML('<div class="ck-stopped-mark">Stopped</div>').add_class("ck-stopped")
-        if not any("ck-stopped" in getattr(c, "_dom_classes", ()) for c in self.widget.children):
-            self.widget.children = (*self.widget.children, mark)
+        self._answer.stopped = True
+
+    def show_vote(self, kind: FeedbackKind) -> None:
+        """Show which thumb the person chose."""
+        self._answer.vote = kind
 
     def _flush_soon(self) -> None:
         """Send now if it is worth a message, else once, a little later."""
@@ -161,7 +170,7 @@ class AssistantMessageView(ItemView):
             return
         if (
             self._last_send == float("-inf")
-            or since >= MAX_WAIT
+            or since >= MAX_WAIT - 0.001  # (a late send's timer may fire a hair early)
             or (since >= 1 / FLUSH_HZ and waiting >= MIN_SEND_CHARS)
         ):
             self._send(final=False)
@@ -174,7 +183,7 @@ class AssistantMessageView(ItemView):
     def _deferred(self) -> None:
         self._pending = False
         if len(self._text) > self._sent:
-            self._send(final=False)
+            self._flush_soon()  # a send may have gone since this was scheduled: ask again
 
     def _send(self, *, final: bool) -> None:
         """Send what arrived: finished blocks as HTML (a patch), the open block as text."""
@@ -208,6 +217,29 @@ class AssistantMessageView(ItemView):
         self._text = text
         self._sent = self._frozen = len(text)
         self._frozen_html = html
+
+
+_SHARED: dict[str, W.Widget] = {}
+
+
+def _shared(name: str, make: Callable[[], W.Widget]) -> Any:
+    """One widget of a kind for all items (a Layout, a style): each is a comm to open.
+
+    Made anew if it was closed (``Widget.close_all()``, say).
+    """
+    widget = _SHARED.get(name)
+    if widget is None or widget.comm is None:
+        widget = _SHARED[name] = make()
+    return widget
+
+
+def _shared_layout() -> W.Layout:
+    return _shared("layout", W.Layout)
+
+
+def _html(css: str) -> W.HTML:
+    """An HTML widget sharing one Layout and one style with the others (3 comms -> 1)."""
+    return W.HTML(layout=_shared_layout(), style=_shared("style", HTMLStyle)).add_class(css)
 
 
 def _text_of(item: AssistantMessageItem) -> str:
@@ -257,7 +289,7 @@ class WorkflowView(ItemView):
 
     def __init__(self, item: WorkflowItem) -> None:
         super().__init__(item)
-        self.widget = W.HTML().add_class("ck-workflow")
+        self.widget = _html("ck-workflow")
         self.draw(item)
 
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
@@ -290,7 +322,7 @@ class WorkflowView(ItemView):
 class TaskView(ItemView):
     def __init__(self, item: TaskItem) -> None:
         super().__init__(item)
-        self.widget = W.HTML().add_class("ck-task-item")
+        self.widget = _html("ck-task-item")
         self.draw(item)
 
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
@@ -344,7 +376,7 @@ class GeneratedImageView(ItemView):
 
     def __init__(self, item: GeneratedImageItem, **options: Any) -> None:
         super().__init__(item)
-        self.widget = W.HTML().add_class("ck-image-item")
+        self.widget = _html("ck-image-item")
         self._allowed = options.get("allowed_image_domains")
         self.draw(item)
 
@@ -456,7 +488,7 @@ class UnknownView(ItemView):
 
     def __init__(self, item: ThreadItem) -> None:
         super().__init__(item)
-        self.widget = W.HTML().add_class("ck-unknown")
+        self.widget = _html("ck-unknown")
         self.draw(item)
 
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
@@ -476,6 +508,7 @@ def view_for(item: ThreadItem, **options: Any) -> ItemView | None:
         options.pop("on_action", None)
         options.pop("on_answer", None)
         return AssistantMessageView(item, **options)
+    options.pop("on_vote", None)
     if isinstance(item, WorkflowItem):
         return WorkflowView(item)
     if isinstance(item, TaskItem):

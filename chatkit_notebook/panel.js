@@ -115,14 +115,33 @@ function followAnswer(model) {
   });
 }
 
+function thumb(kind, title, model) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = `ck-thumb ck-thumb-${kind}`;
+  button.title = title;
+  button.setAttribute("aria-label", title);
+  const icon = document.createElement("i");
+  icon.className = `fa fa-thumbs-${kind === "positive" ? "up" : "down"}`;
+  button.append(icon);
+  button.addEventListener("click", () => model.send({ event: "vote", kind }));
+  return button;
+}
+
 function renderAnswer({ model, el }) {
   el.classList.add("ck-answer");
   const html = document.createElement("div");
   html.className = "ck-answer-html";
   const live = document.createElement("div");
   live.className = "ck-live";
+  // Under a finished answer: "Stopped" if it was, the thumbs, and Copy.
   const tools = document.createElement("div");
   tools.className = "ck-answer-tools";
+  const stopped = document.createElement("span");
+  stopped.className = "ck-stopped-mark";
+  stopped.textContent = "Stopped";
+  const up = thumb("positive", "Good answer", model);
+  const down = thumb("negative", "Bad answer", model);
   // The Markdown stays in the kernel (it is not needed to draw): Copy asks for it.
   let replies = [];
   const markdown = () =>
@@ -137,7 +156,7 @@ function renderAnswer({ model, el }) {
       for (const resolve of waiting) resolve(message.markdown);
     }
   });
-  tools.append(copyButton("Copy this answer's Markdown", markdown));
+  tools.append(stopped, up, down, copyButton("Copy this answer's Markdown", markdown));
   el.append(html, live, tools);
 
   let shownHtml = "";
@@ -156,11 +175,12 @@ function renderAnswer({ model, el }) {
     }
     if (live.textContent !== model.get("live")) live.textContent = model.get("live");
     tools.hidden = !model.get("done");
+    stopped.hidden = !model.get("stopped");
+    up.classList.toggle("ck-chosen", model.get("vote") === "positive");
+    down.classList.toggle("ck-chosen", model.get("vote") === "negative");
   }
   draw();
-  model.on("change:html", draw);
-  model.on("change:live", draw);
-  model.on("change:done", draw);
+  for (const name of ["html", "live", "done", "stopped", "vote"]) model.on(`change:${name}`, draw);
 }
 
 // Sending from a panel scrolled back to older messages brings the newest into view, so

@@ -26,7 +26,6 @@ from chatkit.actions import Action, ActionConfig
 from chatkit.server import ChatKitServer
 from chatkit.store import NotFoundError
 from chatkit.types import (
-    AssistantMessageItem,
     ClientToolCallItem,
     FeedbackKind,
     Page,
@@ -111,8 +110,6 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._on_thread = on_thread
         self._state = ThreadState()
         self._views: dict[str, ItemView] = {}
-        self._feedback: dict[str, W.VBox] = {}
-        self._votes: dict[str, FeedbackKind] = {}
         self.effects: dict[str, Callable[[dict[str, Any]], object]] = {}
         """Handlers for ``client_effect`` events, by effect name (run in a worker thread)."""
         self.client_tools: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -491,14 +488,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._set_earlier(page)
 
     async def _feedback_on(self, item_id: str, kind: FeedbackKind) -> None:
-        row = self._feedback.get(item_id)
-        if self.thread_id is None or row is None:
+        view = self._views.get(item_id)
+        if self.thread_id is None or not isinstance(view, AssistantMessageView):
             return
         await self._client.feedback(self.thread_id, [item_id], kind)
-        self._votes[item_id] = kind
-        thumbs = row.children
-        for thumb, chosen in zip(thumbs, ("positive", "negative"), strict=True):
-            thumb.button_style = "success" if chosen == kind else ""
+        view.show_vote(kind)
 
     async def _run_turn(self, request: StreamingReq) -> None:
         self._on_loop()
@@ -578,14 +572,13 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 schedule=self._schedule,
                 on_action=self.custom_action,
                 on_answer=self.answer,
+                on_vote=self.feedback,
             )
             if view is None:
                 return
             self._views[item_id] = view
             self._messages.children = (*self._messages.children, view.widget)
             self._empty.layout.display = "none"
-        if final:
-            self._add_feedback(item)
 
     def _end_turn(self, *, stopped: bool) -> None:
         for item_id in self._state.finish():
@@ -595,7 +588,6 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 view.draw(item, final=True)
                 if stopped and isinstance(view, AssistantMessageView):
                     view.mark_stopped()
-                self._add_feedback(item)
         self._progress.value = ""
         self._set_busy(False)
         if self._last_user_item() is not None:
@@ -634,30 +626,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             )
         )
 
-    def _add_feedback(self, item: ThreadItem) -> None:
-        """Thumbs up/down under a finished answer (``items.feedback``); Copy is in the answer."""
-        if not isinstance(item, AssistantMessageItem) or item.id in self._feedback:
-            return
-        view = self._views.get(item.id)
-        if view is None:
-            return
-        up = button("", "thumbs-up", "Good answer", "ck-feedback-up")
-        down = button("", "thumbs-down", "Bad answer", "ck-feedback-down")
-        row = W.HBox([up, down]).add_class("ck-feedback")
-        self._feedback[item.id] = row
-        item_id = item.id
-        up.on_click(lambda _: self.feedback(item_id, "positive"))
-        down.on_click(lambda _: self.feedback(item_id, "negative"))
-        children = list(self._messages.children)
-        children.insert(children.index(view.widget) + 1, row)
-        self._messages.children = tuple(children)
-
     def _remove(self, item_id: str) -> None:
         view = self._views.pop(item_id, None)
-        row = self._feedback.pop(item_id, None)
-        gone = {id(w) for w in (view.widget if view else None, row) if w is not None}
-        if gone:
-            self._messages.children = tuple(w for w in self._messages.children if id(w) not in gone)
+        if view is not None:
+            self._messages.children = tuple(
+                w for w in self._messages.children if w is not view.widget
+            )
 
     def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the loop thread in ``delay`` seconds (a view's late render)."""
@@ -671,8 +645,6 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         before = self.thread_id
         self._state = state
         self._views.clear()
-        self._feedback.clear()
-        self._votes.clear()
         self._locked = False
         self._set_busy(self.busy)
         self._earlier_cursor = None

@@ -93,7 +93,6 @@ MEASURE_JS = f"""() => {{
   const list = box.querySelector('.ck-messages');
   const kind = (el) => el.classList.contains('ck-user') ? 'Q'
     : el.classList.contains('ck-assistant') ? 'A'
-    : el.classList.contains('ck-feedback') ? 'F'
     : el.classList.contains('ck-workflow') ? 'W' : '?';
   const measure = (el) => {{
     const r = el.getBoundingClientRect();
@@ -111,11 +110,12 @@ MEASURE_JS = f"""() => {{
     list: measure(list),
     items: items.map(measure),
     parts: answers.flatMap((a) => [...a.children].map(measure)),
-    feedback: items.filter((el) => kind(el) === 'F').map((row) => ({{
-      ...measure(row),
-      buttons: [...row.querySelectorAll('button')].filter((b) => b.offsetParent !== null)
-        .map((b) => b.getBoundingClientRect().height),
-    }})),
+    feedback: answers.map((answer) => answer.querySelector('.ck-answer-tools'))
+      .filter((row) => row !== null && !row.hidden).map((row) => ({{
+        ...measure(row),
+        buttons: [...row.querySelectorAll('button')].filter((b) => b.offsetParent !== null)
+          .map((b) => b.getBoundingClientRect().height),
+      }})),
     newestShown: shown(items[items.length - 1], items[items.length - 1]),
     lastWordShown: shown(lastWordRect(answers[answers.length - 1]), answers[answers.length - 1]),
     lastAnswerWords: words(answers[answers.length - 1]),
@@ -168,13 +168,14 @@ THREAD_LISTED_JS = """(title) => {
     && [...select.options].some((o) => o.textContent.replace(/\\u00a0/g, ' ').startsWith(title));
 }"""
 
-# The panel shows the whole thread: `answers` answers, each finished (with its feedback row).
+# The panel shows the whole thread: `answers` answers, each finished (with its thumbs and Copy).
 THREAD_SHOWN_JS = """([answers, first]) => {
   const list = document.querySelector('.ck-panel .ck-messages');
   const user = list && list.querySelector(':scope > .ck-user');
   return user !== null && user.innerText.trim() === first
     && list.querySelectorAll(':scope > .ck-assistant').length === answers
-    && list.querySelectorAll(':scope > .ck-feedback').length === answers
+    && list.querySelectorAll(':scope > .ck-assistant .ck-answer-tools:not([hidden])').length
+      === answers
     && document.querySelector('.ck-panel .ck-send:not([disabled])') !== null;
 }"""
 
@@ -246,10 +247,10 @@ def _open_thread(page: Any, title: str) -> None:
 
 def _check_layout(layout: dict[str, Any], *, answers: int) -> None:
     """Nothing squeezed, every answer with its feedback, a box that scrolls, newest shown."""
-    # Q question, A answer, F its feedback row, W a workflow (the turn's receipt, say).
+    # Q question, A answer (its thumbs and Copy inside), W a workflow (a turn's receipt, say).
     order = layout["order"]
     assert order.count("A") == answers, order
-    assert order.count("AF") == order.count("F") == answers, f"an answer without feedback: {order}"
+    assert len(layout["feedback"]) == answers, f"an answer without its thumbs: {order}"
     squeezed = [
         _describe(item)
         for item in [layout["list"], *layout["items"], *layout["parts"]]
@@ -265,7 +266,7 @@ def _check_layout(layout: dict[str, Any], *, answers: int) -> None:
     hidden = [
         _describe(row)
         for row in layout["feedback"]
-        if row["height"] <= 0 or min(row["buttons"], default=0) <= 0
+        if row["height"] <= 0 or len(row["buttons"]) < 3 or min(row["buttons"]) <= 0
     ]
     assert hidden == [], f"{len(hidden)} feedback rows not shown: {hidden}"
 
