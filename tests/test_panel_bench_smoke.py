@@ -1,7 +1,9 @@
 """Smoke test for ``bench/panel_bench.py``: the widget-traffic benchmark still runs end to end.
 
-It runs the ``--quick`` size in a subprocess and checks the shape of the JSON report. It
-asserts no timing or byte targets: those belong to the benchmark, not to tests.
+It runs the ``--quick`` size in a subprocess and checks the shape of the JSON report, and
+that the new view's messages, replayed as ``panel.js`` replays them, rebuild exactly the
+widget's HTML. It asserts no timing or byte targets: those belong to the benchmark, not to
+tests.
 """
 
 from __future__ import annotations
@@ -16,18 +18,29 @@ STATS = {
     "messages",
     "opens",
     "updates",
+    "customs",
+    "data_bytes",
     "content_bytes",
     "wire_bytes",
-    "open_content_bytes",
-    "update_content_bytes",
-    "other_content_bytes",
+    "envelope_bytes_per_message",
     "final_html_bytes",
+    "data_over_final_html",
     "content_over_final_html",
     "wire_over_final_html",
-    "envelope_bytes_per_message",
-    "updates_per_s_max",
-    "updates_per_s_mean",
-    "first_update_delay_ms",
+    "setup_messages",
+    "setup_data_bytes",
+    "setup_wire_bytes",
+    "data_over_final_html_incl_setup",
+    "custom_text_bytes",
+    "custom_patch_bytes",
+    "custom_overhead_bytes",
+    "other_data_bytes",
+    "messages_per_s_max",
+    "messages_per_s_mean",
+    "first_text_delay_ms",
+    "cpu_runs_ms",
+    "cpu_median_ms",
+    "cpu_us_per_delta",
 }
 
 
@@ -42,40 +55,36 @@ def test_quick_panel_bench_writes_a_complete_report(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Machine:" in proc.stdout
-    assert "FLUSH_HZ" in proc.stdout
+    assert "today's panel" in proc.stdout
+    assert "identical to the widget HTML" in proc.stdout
 
     report = json.loads(out.read_text())
     assert report["quick"] is True
-    assert {
-        "machine",
-        "config",
-        "answer",
-        "throttled",
-        "naive",
-        "sketches",
-        "targets",
-        "checks",
-    } <= report.keys()
+    assert {"machine", "config", "cases", "targets", "checks", "replay_ok"} <= report.keys()
     assert report["machine"]["cores"] > 0
-    assert report["answer"]["deltas"] == report["config"]["deltas"] == 200
-    assert report["answer"]["chars"] > 0
-    assert set(report["checks"]) == {"bytes_content", "bytes_wire", "updates_per_s", "first_update"}
+    assert report["replay_ok"] is True
+    assert set(report["cases"]) == {"burst", "paced"}
 
-    for name in ("throttled", "naive"):
-        stats = report[name]
-        assert stats.keys() >= STATS
-        assert stats["updates"] > 0
-        assert stats["final_html_bytes"] > 0
-        assert stats["wire_bytes"] > stats["content_bytes"] > 0
-        assert stats["cpu_median_ms"] > 0
-    # Both views end on the same HTML; the naive one updates on (nearly) every delta: a
-    # delta that leaves the HTML unchanged, such as a trailing newline, sends nothing.
-    assert report["throttled"]["final_html_bytes"] == report["naive"]["final_html_bytes"]
-    assert report["naive"]["updates"] >= 0.9 * report["answer"]["deltas"]
-    assert report["throttled"]["updates"] < report["naive"]["updates"]
-
-    sketches = report["sketches"]
-    assert sketches["blocks"] > 1
-    for name in ("widgets", "custom"):
-        assert sketches[name].keys() >= STATS
-        assert sketches[name]["updates"] > 0
+    for name, case in report["cases"].items():
+        assert case["answer"]["deltas"] == report["config"][name]["deltas"]
+        assert case["answer"]["chars"] > 0
+        assert set(case["checks"]) == {"bytes", "messages_per_s", "first_text", "replay"}
+        assert case["checks"]["replay"] is True
+        variants = case["variants"]
+        assert set(variants) == {"new", "today", "naive"}
+        for stats in variants.values():
+            assert stats.keys() >= STATS
+            assert stats["messages"] > 0
+            assert stats["final_html_bytes"] > 0
+            assert stats["wire_bytes"] > stats["content_bytes"] > stats["data_bytes"] > 0
+            assert stats["cpu_median_ms"] > 0
+        # Every variant ends on the same page; the naive one sends on (nearly) every delta.
+        assert len({v["final_html_bytes"] for v in variants.values()}) == 1
+        assert variants["naive"]["messages"] >= 0.9 * case["answer"]["deltas"]
+        assert variants["new"]["messages"] < variants["naive"]["messages"]
+        # The new view streams custom messages only: no state update carries text.
+        new = variants["new"]
+        assert new["customs"] > 0
+        assert new["replay"]["ok"] is True
+        assert new["replay"]["messages"] == new["customs"]
+        assert new["replay"]["html_bytes"] == new["final_html_bytes"]
