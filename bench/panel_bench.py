@@ -32,7 +32,7 @@ in simulated time order, so nothing sleeps. Variants, all in the same run:
 For each it reports messages, bytes against the final HTML (what the browser shows at the
 end), the most messages in any simulated second, and the delay from the first delta to
 the first message carrying text; and CPU time (``time.perf_counter``, median of several
-runs, with a comm that sends nothing). It replays the new view's messages as ``panel.js``
+runs, with a comm that sends nothing). It replays the new view's messages as ``answer.js``
 does (``_anywidgets.apply_patch``) and fails unless that yields exactly the widget's HTML.
 
 Targets (from the issue), for the new view in both cases: streamed bytes <= 1.5x the final
@@ -735,7 +735,7 @@ def _stream_message(message: Any) -> tuple[int, Any, str] | None:
 
 
 def replay(sent: list[Sent], answer: AnswerWidget) -> dict[str, Any]:
-    """Do what ``panel.js`` does with the answer widget's messages; compare with the widget.
+    """Do what ``answer.js`` does with the answer widget's messages; compare with the widget.
 
     The page starts from the state the widget opened with, then applies each numbered
     stream message in turn (a patch on the open text, then the appended text), as
@@ -765,7 +765,7 @@ def replay(sent: list[Sent], answer: AnswerWidget) -> dict[str, Any]:
         live += text
     if not problem and (page_html != answer.html or live != answer.live or answer.live):
         problem = (
-            f"replaying the new view's {len(customs)} messages as panel.js does gave "
+            f"replaying the new view's {len(customs)} messages as answer.js does gave "
             f"{len(page_html):,} bytes of HTML and {len(live):,} of open text; the widget holds "
             f"{len(answer.html):,} and {len(answer.live):,}"
         )
@@ -952,7 +952,7 @@ def render(report: dict[str, Any]) -> str:
             f"{new['final_html_bytes']:,} bytes, today's "
             f"{case['variants']['today']['final_html_bytes']:,}, naive "
             f"{case['variants']['naive']['final_html_bytes']:,}. Replay of the new view's "
-            f"{replayed['messages']} messages as panel.js does: "
+            f"{replayed['messages']} messages as answer.js does: "
             f"{'identical to the widget HTML' if replayed['ok'] else 'DIFFERENT'}. "
             f"The new view's {new['data_bytes']:,} data bytes: appended text "
             f"{new['custom_text_bytes']:,}, patches {new['custom_patch_bytes']:,}, the JSON "

@@ -1,9 +1,11 @@
 """The panel's two anywidgets: the composer (keys) and a streamed answer (appends, Copy).
 
 Core ipywidgets cannot see keys, reach the clipboard or append to a value: every change
-re-sends the whole value. Their JavaScript is ``panel.js`` beside this file, plain ESM that
-anywidget loads from the kernel (no build step, nothing from a CDN, so it works offline in
-JupyterLab 4 and Notebook 7; VS Code and Colab bring anywidget's front end themselves).
+re-sends the whole value. Their JavaScript is ``answer.js`` and ``composer.js`` beside this
+file, plain ESM that anywidget loads from the kernel (no build step, nothing from a CDN, so
+it works offline in JupyterLab 4 and Notebook 7; VS Code and Colab bring anywidget's front
+end themselves). anywidget sends a widget's module with every instance, so each widget
+carries only its own, read once with its comments and indentation left out.
 
 The answer's text travels as appends and is shown as text. When a Markdown block is
 finished, Python renders it (markdown-it-py, sanitised: the only renderer of model text)
@@ -25,7 +27,17 @@ from chatkit.types import FeedbackKind
 
 __all__ = ["AnswerWidget", "ComposerWidget", "Patch", "apply_patch", "make_patch"]
 
-_ESM = Path(__file__).with_name("panel.js")
+
+def _module(name: str) -> str:
+    """A JavaScript module beside this file, without whole-line comments or indentation.
+
+    Safe for these files: no template literal or string spans lines, and no line of code
+    starts with ``//``.
+    """
+    source = Path(__file__).with_name(name).read_text(encoding="utf-8")
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+
 
 Patch = list[int | str]
 """Positive n: copy n characters of the text; negative n: skip n; a string: insert it."""
@@ -92,7 +104,7 @@ def _add(ops: Patch, op: int | str) -> None:
 
 
 def apply_patch(text: str, ops: Patch) -> tuple[str, int]:
-    """What ``panel.js`` does with a patch: the HTML, and how much of ``text`` it used."""
+    """What ``answer.js`` does with a patch: the HTML, and how much of ``text`` it used."""
     at = 0
     parts = []
     for op in ops:
@@ -109,8 +121,7 @@ def apply_patch(text: str, ops: Patch) -> tuple[str, int]:
 class AnswerWidget(anywidget.AnyWidget):
     """An assistant answer as the browser shows it: finished HTML, then open text."""
 
-    _esm = _ESM
-    kind = traitlets.Unicode("answer").tag(sync=True)
+    _esm = _module("answer.js")
     html = traitlets.Unicode("", help="The finished blocks, as sanitised HTML").tag(sync=True)
     live = traitlets.Unicode("", help="The open block's text, shown as text").tag(sync=True)
     seq = traitlets.Int(0, help="How many stream messages html and live include").tag(sync=True)
@@ -176,8 +187,7 @@ class AnswerWidget(anywidget.AnyWidget):
 class ComposerWidget(anywidget.AnyWidget):
     """A text box that submits on Enter (Shift+Enter: a new line, when ``multiline``)."""
 
-    _esm = _ESM
-    kind = traitlets.Unicode("composer").tag(sync=True)
+    _esm = _module("composer.js")
     value = traitlets.Unicode("", help="The text in the box").tag(sync=True)
     placeholder = traitlets.Unicode("").tag(sync=True)
     disabled = traitlets.Bool(False).tag(sync=True)

@@ -1,7 +1,7 @@
 """Smoke test for ``bench/panel_bench.py``: the widget-traffic benchmark still runs end to end.
 
 It runs the ``--quick`` size in a subprocess and checks the shape of the JSON report, and
-that the new view's messages, replayed as ``panel.js`` replays them, rebuild exactly the
+that the new view's messages, replayed as ``answer.js`` replays them, rebuild exactly the
 widget's HTML. It asserts no timing or byte targets: those belong to the benchmark, not to
 tests.
 """

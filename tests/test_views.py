@@ -2,7 +2,7 @@
 
 Deltas reach the view as they do in the panel: folded into the item by the client's
 reducer (``ThreadState``), then drawn. What the view sends is replayed by ``Browser``, which
-does what ``panel.js`` does with each message (the browser tests run the real one).
+does what ``answer.js`` does with each message (the browser tests run the real one).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Clock:
 
 
 class Browser:
-    """panel.js's ``followAnswer``, in Python: what the page would show from the messages.
+    """answer.js's ``followAnswer``, in Python: what the page would show from the messages.
 
     ``lose`` drops the messages with those numbers (sent before the page listened).
     """

@@ -1,9 +1,6 @@
-// The chat panel's bit of JavaScript, loaded by anywidget from the kernel (no build, no CDN).
-//
-// Two views, chosen by the model's `kind`:
-//   "composer"  a text box: Enter submits, Shift+Enter is a new line, focus stays after send.
-//   "answer"    an assistant answer that streams by appending text, with Copy buttons.
-//               Its stream is followed on the model (initialize), views draw the model.
+// The chat panel's answer: an assistant answer that streams by appending text, with thumbs
+// and Copy. anywidget loads it from the kernel (no build, no CDN); the composer is
+// composer.js. Each answer widget carries its module, so this file stays small.
 //
 // Safety rule: this file never turns model text into HTML. Streamed text is shown as text
 // (textContent). HTML comes only from Python (markdown-it-py, sanitised); for a finished
@@ -183,146 +180,9 @@ function renderAnswer({ model, el }) {
   for (const name of ["html", "live", "done", "stopped", "vote"]) model.on(`change:${name}`, draw);
 }
 
-// Sending from a panel scrolled back to older messages brings the newest into view, so
-// the answer is seen as it streams (the message list is a column-reverse box: 0 is the
-// bottom).
-function showNewest(el) {
-  const scroll = el.closest(".ck-panel")?.querySelector(".ck-scroll");
-  if (scroll) scroll.scrollTop = 0;
-}
-
-// "@na" just before the caret: the start of a variable name to complete.
-const MENTION = /(^|[^\w@])@([A-Za-z_]\w*)?$/;
-
-function renderComposer({ model, el }) {
-  el.classList.add("ck-composer-box");
-  // Lab and Notebook 7 must not take Enter, Shift+Enter or Escape typed here as their own
-  // shortcuts (run the cell, leave edit mode).
-  el.setAttribute("data-lm-suppress-shortcuts", "true");
-  const multiline = model.get("multiline");
-  const box = document.createElement(multiline ? "textarea" : "input");
-  box.className = "ck-composer-input";
-  if (multiline) box.rows = model.get("rows");
-  const menu = document.createElement("div");
-  menu.className = "ck-mentions";
-  menu.hidden = true;
-  menu.setAttribute("role", "listbox");
-  el.append(menu, box);
-
-  function draw() {
-    if (box.value !== model.get("value")) box.value = model.get("value");
-    box.placeholder = model.get("placeholder");
-    box.disabled = model.get("disabled");
-  }
-  draw();
-  model.on("change:value", draw);
-  model.on("change:placeholder", draw);
-  model.on("change:disabled", draw);
-
-  // -- @ names: the kernel offers its variables (never hidden or secret-looking ones) --
-  let choices = [];
-  let chosen = 0;
-  function typedName() {
-    const match = MENTION.exec(box.value.slice(0, box.selectionStart));
-    return match ? match[2] || "" : null;
-  }
-  function showMenu() {
-    const typed = typedName();
-    const offered = model.get("mentions");
-    choices = typed === null ? [] : offered.filter(([name]) => name.startsWith(typed));
-    menu.replaceChildren();
-    menu.hidden = choices.length === 0;
-    chosen = Math.min(chosen, Math.max(choices.length - 1, 0));
-    choices.forEach(([name, kind], index) => {
-      const row = document.createElement("div");
-      row.className = "ck-mention" + (index === chosen ? " ck-mention-chosen" : "");
-      row.setAttribute("role", "option");
-      const code = document.createElement("code");
-      code.textContent = name;
-      const what = document.createElement("span");
-      what.className = "ck-mention-kind";
-      what.textContent = kind;
-      row.append(code, " ", what);
-      row.addEventListener("mousedown", (event) => {
-        event.preventDefault(); // keep the focus in the box
-        pick(index);
-      });
-      menu.append(row);
-    });
-  }
-  function pick(index) {
-    const [name] = choices[index];
-    const caret = box.selectionStart;
-    const before = box.value.slice(0, caret).replace(/@([A-Za-z_]\w*)?$/, `@${name} `);
-    box.value = before + box.value.slice(caret);
-    box.selectionStart = box.selectionEnd = before.length;
-    menu.hidden = true;
-    choices = [];
-    save();
-  }
-  model.on("change:mentions", showMenu);
-
-  function save() {
-    model.set("value", box.value);
-    model.save_changes();
-  }
-  box.addEventListener("input", () => {
-    save();
-    const typed = typedName();
-    if (typed === "") model.send({ event: "mentions" }); // "@" just typed: ask afresh
-    if (typed === null) menu.hidden = true;
-    else showMenu();
-  });
-  box.addEventListener("blur", () => (menu.hidden = true));
-  box.addEventListener("keydown", (event) => {
-    if (event.isComposing) return;
-    if (!menu.hidden && choices.length > 0) {
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        event.stopPropagation();
-        const step = event.key === "ArrowDown" ? 1 : -1;
-        chosen = (chosen + step + choices.length) % choices.length;
-        showMenu();
-        return;
-      }
-      if (event.key === "Enter" || event.key === "Tab") {
-        event.preventDefault();
-        event.stopPropagation();
-        pick(chosen);
-        return;
-      }
-      if (event.key === "Escape") {
-        event.preventDefault();
-        event.stopPropagation();
-        menu.hidden = true;
-        return;
-      }
-    }
-    if (event.key !== "Enter") return;
-    event.stopPropagation();
-    if (event.shiftKey && multiline) return; // a new line
-    event.preventDefault();
-    save();
-    model.send({ event: "submit", value: box.value });
-    showNewest(el);
-  });
-  model.on("msg:custom", (message) => {
-    if (message && message.event === "focus") box.focus();
-    if (message && message.event === "sent") {
-      showNewest(el); // also after a click on Send: the answer comes into view
-      box.focus();
-    }
-  });
-}
-
 export default {
   initialize({ model }) {
-    if (model.get("kind") === "answer") followAnswer(model);
+    followAnswer(model);
   },
-  render(context) {
-    const kind = context.model.get("kind");
-    if (kind === "answer") return renderAnswer(context);
-    if (kind === "composer") return renderComposer(context);
-    context.el.textContent = `[unknown chat part: ${kind}]`;
-  },
+  render: renderAnswer,
 };
