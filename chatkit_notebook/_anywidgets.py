@@ -179,9 +179,10 @@ class AnswerWidget(anywidget.AnyWidget):
     def finish(self) -> None:
         """Mark the answer done (shows Copy), saying how many messages there were: a
         browser that missed the last one asks for the whole state."""
-        with self._sending, self.hold_sync():
-            self.done = True
-            self.send_state("seq")
+        with self._sending:
+            with self._lock_property(done=True):
+                self.done = True
+            self.send_state(["done", "seq"])  # one update for both
 
 
 class ComposerWidget(anywidget.AnyWidget):

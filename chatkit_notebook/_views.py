@@ -263,9 +263,9 @@ def _smallest_patch(known: str, block: str, html: str) -> Patch:
     return ops
 
 
-MIN_SEND_CHARS = 96
+MIN_SEND_CHARS = 128
 """Streamed text is sent once this many characters wait (a message costs ~40 bytes)..."""
-MAX_WAIT = 0.4
+MAX_WAIT = 0.5
 """...or when this many seconds passed since the last send, so text keeps moving."""
 
 _BLOCKS = MarkdownIt("commonmark").enable(["table", "strikethrough"])

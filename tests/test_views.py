@@ -201,7 +201,7 @@ def test_a_browser_that_missed_the_last_message_learns_it_from_the_final_state()
     sent: list[object] = []
     answer.send_state = sent.append  # type: ignore[method-assign]
     f.finish()
-    assert "seq" in sent  # the count goes with done: a missed last message shows as a gap
+    assert sent == [["done", "seq"]]  # the count goes with done: a missed last message shows
     assert answer.done
 
 
