@@ -15,7 +15,7 @@ The panel is saved as ``long-lab.png`` / ``long-nb7.png`` at the end, and as
 ``long-lab-top.png`` / ``long-nb7-top.png`` scrolled back to the first question, in the
 artifacts directory (the test's ``tmp_path/artifacts``, or
 ``$CHATKIT_BROWSER_ARTIFACTS/<frontend>``) and, if ``$CHATKIT_SHOTS_DIR`` is set, copied
-there too; ``CHATKIT_DOCS_SCREENSHOT=1`` writes the final JupyterLab one to
+there too; ``CHATKIT_DOCS_SCREENSHOT=1`` writes the JupyterLab one of the loaded thread to
 ``docs/panel.png``. A failure leaves a page screenshot, the cell outputs, the page's console
 and the server log in the artifacts directory.
 """
@@ -205,6 +205,7 @@ def test_long_conversation_scrolls_instead_of_squeezing(
         box = page.locator(".ck-panel .ck-scroll")
         box.scroll_into_view_if_needed()
         _check_layout(page.evaluate(MEASURE_JS), answers=EXCHANGES)
+        _save_screenshot(page, artifacts, frontend, "-loaded")
 
         # 2. A person scrolls the box back to the first question, then down again.
         box.hover()
@@ -319,6 +320,6 @@ def _save_screenshot(page: Any, artifacts: Path, frontend: str, suffix: str) -> 
     if shots := os.environ.get("CHATKIT_SHOTS_DIR"):
         Path(shots).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(shots) / path.name)
-    if frontend == "lab" and not suffix and os.environ.get("CHATKIT_DOCS_SCREENSHOT"):
+    if frontend == "lab" and suffix == "-loaded" and os.environ.get("CHATKIT_DOCS_SCREENSHOT"):
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copy(path, DOCS_SCREENSHOT)
