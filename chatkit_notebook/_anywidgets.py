@@ -217,10 +217,6 @@ class ComposerWidget(anywidget.AnyWidget):
         for callback in self._on_submit:
             callback(self.value)
 
-    def focus(self) -> None:
-        """Put the keyboard focus in the box."""
-        self.send({"event": "focus"})
-
     def sent(self) -> None:
         """A message went: bring the newest message into view and the focus back here."""
         self.send({"event": "sent"})

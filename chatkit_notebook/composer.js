@@ -126,7 +126,6 @@ function renderComposer({ model, el }) {
     showNewest(el);
   });
   model.on("msg:custom", (message) => {
-    if (message && message.event === "focus") box.focus();
     if (message && message.event === "sent") {
       showNewest(el); // also after a click on Send: the answer comes into view
       box.focus();
