@@ -19,9 +19,12 @@ from . import _journal
 __all__ = ["Ordered", "Row", "State"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One live record: its line as stored, and where it sorts."""
+    """One live record: its line as stored, and where it sorts.
+
+    A store holds one per live record, so it carries no ``__dict__`` and nothing parsed.
+    """
 
     line: bytes
     key: tuple[int, int] = (0, 0)  # (created_at in microseconds, insertion sequence)
@@ -47,8 +50,12 @@ class Ordered:
             seq = row.key[1]
         else:
             grown = len(line) + 1
-        row = self.rows[ident] = Row(line, (micros, seq))
-        bisect.insort(self.order, (*row.key, ident))
+        self.rows[ident] = Row(line, (micros, seq))
+        entry = (micros, seq, ident)
+        if self.order and entry < self.order[-1]:
+            bisect.insort(self.order, entry)
+        else:  # the usual case, in a replay and for new items: the newest so far
+            self.order.append(entry)
         return grown
 
     def remove(self, ident: str) -> Row | None:

@@ -422,15 +422,19 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
                 if self._can_continue(f, fingerprint):
                     f.seek(self._offset)
                     scan = _journal.scan_records(
-                        f.read(), first_line=0, allow_unknown_ops=self._allows_unknown_ops()
+                        f.read(),
+                        first_line=0,
+                        allow_unknown_ops=self._allows_unknown_ops(),
+                        apply=self._state.apply,
                     )
                     if scan.error is None:
-                        for record, line in scan.records:
-                            self._state.apply(record, line)
                         self._offset += scan.consumed
                         self._torn = scan.torn
                         self._fingerprint = fingerprint
                         return
+                    # The records before the bad line are applied; the whole file is
+                    # replayed below. Forget them first, in case reading it fails.
+                    self._reset()
                 f.seek(0)
                 data = f.read()
         except OSError as e:
@@ -486,9 +490,8 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
                 data[newline + 1 :],
                 first_line=2,
                 allow_unknown_ops=header.schema_version[1] > _journal.SCHEMA_VERSION[1],
+                apply=self._state.apply,
             )
-            for record, line in scan.records:
-                self._state.apply(record, line)
             problem = scan.error
         if problem is None and header is not None and scan is not None:
             self._header = header
@@ -510,10 +513,12 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         )
         self._read_only = StoreVersionError(msg, found=found, supported=supported)
         scan = _journal.scan_records(
-            data[newline + 1 :], first_line=2, allow_unknown_ops=True, lenient=True
+            data[newline + 1 :],
+            first_line=2,
+            allow_unknown_ops=True,
+            lenient=True,
+            apply=self._state.apply,
         )
-        for record, line in scan.records:
-            self._state.apply(record, line)
         self._header = header
         self._offset = newline + 1 + scan.consumed
         warnings.warn(msg, StoreWarning, stacklevel=2)
