@@ -194,6 +194,9 @@ class ComposerWidget(anywidget.AnyWidget):
     disabled = traitlets.Bool(False).tag(sync=True)
     multiline = traitlets.Bool(True).tag(sync=True)
     rows = traitlets.Int(2).tag(sync=True)
+    accepting = traitlets.Bool(
+        True, help="Whether Enter sends now; if not, it keeps the text in the box"
+    ).tag(sync=True)
     mentions = traitlets.List(
         traitlets.List(traitlets.Unicode()),
         help="What typing @ offers: [name, 'type shape'] pairs",
@@ -212,10 +215,10 @@ class ComposerWidget(anywidget.AnyWidget):
         """Call ``callback(text)`` when the person presses Enter."""
         self._on_submit.append(callback)
 
-    def submit(self) -> None:
-        """Act as if Enter was pressed (for tests and scripts)."""
+    def submit(self, text: str | None = None) -> None:
+        """Act as if Enter was pressed on ``text`` (by default what is in the box)."""
         for callback in self._on_submit:
-            callback(self.value)
+            callback(self.value if text is None else text)
 
     def sent(self) -> None:
         """A message went: bring the newest message into view and the focus back here."""
@@ -227,7 +230,5 @@ class ComposerWidget(anywidget.AnyWidget):
                 self._offer()
         elif isinstance(content, dict) and content.get("event") == "submit":
             value = content.get("value")
-            if isinstance(value, str):
-                with self._lock_property(value=value):  # the browser has it already
-                    self.value = value
-            self.submit()
+            if isinstance(value, str):  # the browser emptied its box as it sent this
+                self.submit(value)

@@ -119,10 +119,22 @@ function renderComposer({ model, el }) {
     }
     if (event.key !== "Enter") return;
     event.stopPropagation();
-    if (event.shiftKey && multiline) return; // a new line
+    if (event.shiftKey && multiline) {
+      // A new line, put in here: JupyterLab cancels the one the browser would insert in
+      // an element inside a cell when it follows a keydown it did not see handled.
+      event.preventDefault();
+      box.setRangeText("\n", box.selectionStart, box.selectionEnd, "end");
+      save();
+      return;
+    }
     event.preventDefault();
+    if (!model.get("accepting") || !box.value.trim()) return; // keep what was typed
+    // The box empties before the question travels: a `value` update ipywidgets still holds
+    // back (one per round trip) can then only say "empty", never bring the question back.
+    const text = box.value;
+    box.value = "";
     save();
-    model.send({ event: "submit", value: box.value });
+    model.send({ event: "submit", value: text });
     showNewest(el);
   });
   model.on("msg:custom", (message) => {

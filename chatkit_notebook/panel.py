@@ -188,7 +188,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         bar.confirm_yes.on_click(lambda _: self.delete_thread())
         bar.confirm_no.on_click(lambda _: self._post(bar.hide_rows))
         self._send_button.on_click(lambda _: self.send(self._input.value))
-        self._input.on_submit(self.send)
+        self._input.on_submit(self._submitted)
         self._stop_button.on_click(lambda _: self.stop())
         self._retry_button.on_click(lambda _: self.retry())
         self._earlier.on_click(lambda _: self.load_earlier())
@@ -235,6 +235,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if not text or self.busy:
             return None
         return self._post_turn(lambda: self._send_text(text))
+
+    def _submitted(self, text: str) -> None:
+        """Enter in the composer, whose box the browser emptied: a question that cannot go
+        now (an answer is still streaming) goes back into the box."""
+        if self.send(text) is None and text.strip():
+            self._input.value = text
 
     def retry(self) -> concurrent.futures.Future[None] | None:
         """Ask again for the answer to the last message."""
@@ -698,6 +704,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _set_busy(self, busy: bool) -> None:
         self._send_button.disabled = busy or self._locked
         self._input.disabled = self._locked  # typing the next question while one streams
+        self._input.accepting = not (busy or self._locked)  # ...and Enter keeps it there
         self._bar.set_busy(busy)
         if not busy:
             self._stop_button.layout.display = "none"
@@ -709,6 +716,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             reason = getattr(status, "reason", None) or f"This chat is {status.type}."
             self._show_notice("warning", reason)
             self._input.disabled = self._send_button.disabled = True
+            self._input.accepting = False
 
     def _show_notice(self, level: str | None, message: str, title: str | None = None) -> None:
         if not message:

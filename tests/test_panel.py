@@ -504,3 +504,43 @@ def test_without_a_key_the_status_line_says_so_before_the_first_send(
     ready.wait()
     assert "No OpenAI API key" not in ready._status.value
     assert "Model: " in ready._status.value
+
+
+def test_enter_sends_what_the_browser_had_and_keeps_a_question_that_cannot_go_yet(
+    store_path: Path, runtime: Runtime
+) -> None:
+    holder: dict[str, Gate] = {}
+
+    async def make_gate() -> None:
+        holder["gate"] = Gate(after=1)
+
+    runtime.run(make_gate())
+    gate = holder["gate"]
+    model = ScriptedModel(
+        [streamed_text(["Alpha ", "beta"], gate=gate), [assistant_message("Second answer")]]
+    )
+    panel = make_panel(store_path, runtime, model)
+    assert panel._input.accepting
+    # Enter: the browser empties its box and sends the text; the kernel's `value` may still
+    # be a keystroke behind, and is not what goes.
+    panel._input.value = "Which region sol"
+    panel._input._handle(None, {"event": "submit", "value": "Which region sold most?"}, None)
+    runtime.run(asyncio.wait_for(gate.reached.wait(), timeout=30))
+    assert wait_for_html(panel, "Which region sold most?")
+    assert not panel._input.accepting  # Enter in the browser now keeps the text in the box
+    # An Enter that was on its way before the browser knew: the question comes back.
+    panel._input._handle(None, {"event": "submit", "value": "And the least?"}, None)
+    assert panel._input.value == "And the least?"
+    gate.release.set()
+    panel.wait()
+    assert panel._input.accepting
+    panel._input._handle(None, {"event": "submit", "value": "And the least?"}, None)
+    panel.wait()
+    assert wait_for_html(panel, "Second answer")
+    assert panel._input.value == ""
+    users = [
+        i.content[0].text  # type: ignore[attr-defined]
+        for i in stored_items(store_path, runtime, panel.thread_id or "")
+        if type(i).__name__ == "UserMessageItem"
+    ]
+    assert users == ["Which region sold most?", "And the least?"]
