@@ -52,7 +52,7 @@ function copyButton(title, text) {
   button.className = "ck-copy-button";
   button.textContent = "Copy";
   button.title = title;
-  button.addEventListener("click", () => copyText(text(), button));
+  button.addEventListener("click", () => copyText(text, button));
   return button;
 }
 
