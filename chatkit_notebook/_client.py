@@ -16,7 +16,7 @@ item update itself.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -97,13 +97,18 @@ def decode_event(frame: bytes) -> ThreadStreamEvent:
     return _EVENT.validate_json(frame.removeprefix(b"data: "))
 
 
+def mentions(text: str) -> Iterator[re.Match[str]]:
+    """The ``@name`` mentions in ``text`` (group 1 is the name), as a person writes them."""
+    return _AT_NAME.finditer(text)
+
+
 def variable_tags(text: str, names: Collection[str]) -> list[UserMessageTagContent]:
     """ChatKit input tags for the ``@name`` mentions in ``text`` that name one of ``names``.
 
     Each variable is tagged once, in the order first mentioned; unknown names stay text.
     """
     found: list[str] = []
-    for match in _AT_NAME.finditer(text):
+    for match in mentions(text):
         name = match.group(1)
         if name in names and name not in found:
             found.append(name)
@@ -124,7 +129,8 @@ def message_request(
 ) -> ThreadsCreateReq | ThreadsAddUserMessageReq:
     """The request that sends ``text``: a new thread, or a message in ``thread_id``.
 
-    ``tags`` (ChatKit input tags, such as ``@df``) follow the text in the message.
+    ``tags`` (ChatKit input tags, such as ``@df``) follow the text in the message, which
+    keeps its ``@df`` mentions: clients that show tags show a mentioned one in its place.
     """
     content: list[UserMessageContent] = [UserMessageTextContent(text=text), *tags]
     message = UserMessageInput(

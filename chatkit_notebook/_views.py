@@ -44,6 +44,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
 from ._anywidgets import AnswerWidget, Patch, apply_patch, make_patch
+from ._client import mentions
 from ._markdown import render_inline_code, render_markdown, render_plain
 
 __all__ = ["FLUSH_HZ", "ItemView", "view_for"]
@@ -74,12 +75,15 @@ class UserMessageView(ItemView):
     def draw(self, item: ThreadItem, *, final: bool = True) -> None:
         assert isinstance(item, UserMessageItem)
         self.item = item
+        tagged = {part.text for part in item.content if isinstance(part, UserMessageTagContent)}
+        shown: set[str] = set()
         parts = []
         for part in item.content:
             if isinstance(part, UserMessageTextContent):
-                parts.append(render_plain(part.text))
-            elif isinstance(part, UserMessageTagContent):
-                parts.append(f'<span class="ck-tag">@{html.escape(part.text)}</span>')
+                parts.append(_tagged_text(part.text, tagged, shown))
+            elif isinstance(part, UserMessageTagContent) and part.text not in shown:
+                shown.add(part.text)  # a tag the text does not mention: shown on its own
+                parts.append(_tag(part.text))
         quoted = ""
         if item.quoted_text:
             quoted = f'<blockquote class="ck-quote">{render_plain(item.quoted_text)}</blockquote>'
@@ -89,6 +93,24 @@ class UserMessageView(ItemView):
         self.widget.value = (
             f'<div class="ck-bubble ck-bubble-user">{quoted}{"".join(parts)}{files}</div>'
         )
+
+
+def _tag(name: str) -> str:
+    return f'<span class="ck-tag">@{html.escape(name)}</span>'
+
+
+def _tagged_text(text: str, tagged: set[str], shown: set[str]) -> str:
+    """A user's text as HTML, each ``@name`` that one of the message's tags names shown
+    as that tag (and added to ``shown``)."""
+    out = []
+    at = 0
+    for match in mentions(text):
+        if match.group(1) in tagged:
+            out += [render_plain(text[at : match.start()]), _tag(match.group(1))]
+            shown.add(match.group(1))
+            at = match.end()
+    out.append(render_plain(text[at:]))
+    return "".join(out)
 
 
 class AssistantMessageView(ItemView):

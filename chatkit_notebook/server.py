@@ -54,7 +54,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from ._client import VARIABLE_TAG
+from ._client import VARIABLE_TAG, mentions
 from ._coalesce import CoalescedResult
 from ._failures import explain_failure
 from ._receipt import Receipt, is_receipt
@@ -413,12 +413,14 @@ def _requests() -> TypeAdapter[ChatKitReq]:
 
 def title_for(message: UserMessageItem) -> str:
     """A short thread title from the first message: its first line, cut at a word."""
+    texts = [part.text for part in message.content if isinstance(part, UserMessageTextContent)]
+    named = {match.group(1) for text in texts for match in mentions(text)}
     parts = []
     for part in message.content:
         if isinstance(part, UserMessageTextContent):
             parts.append(part.text)
-        elif isinstance(part, UserMessageTagContent):
-            parts.append(f"@{part.text}")
+        elif isinstance(part, UserMessageTagContent) and part.text not in named:
+            parts.append(f"@{part.text}")  # a tag the text does not mention already
     text = " ".join(" ".join(parts).split())
     if not text:
         return "New chat"

@@ -99,3 +99,42 @@ def test_chat_accepts_at_names_in_the_question(tmp_path: Path, monkeypatch: obje
         assert "120" in json.dumps(model.calls[0].input, default=str)
     finally:
         shell.run_line_magic("unload_ext", "chatkit_notebook")
+
+
+def _message(*content: object) -> UserMessageItem:
+    from chatkit.types import InferenceOptions
+
+    return UserMessageItem(
+        id="m",
+        thread_id="t",
+        created_at="2026-01-01T00:00:00",
+        content=list(content),  # type: ignore[arg-type]
+        inference_options=InferenceOptions(),
+    )
+
+
+def test_a_mentioned_tag_shows_once_in_its_place_in_the_message_and_the_title() -> None:
+    from chatkit.types import UserMessageTextContent
+
+    from chatkit_notebook._views import UserMessageView
+    from chatkit_notebook.server import title_for
+
+    text = "Which region in @sales beat @plan? Ask @nobody"
+    request = message_request(None, text, tags=variable_tags(text, {"sales", "plan"}))
+    item = _message(*request.params.input.content)  # type: ignore[union-attr]
+    shown = UserMessageView(item).widget.value
+    assert shown.count("@sales") == shown.count("@plan") == 1
+    assert (
+        'Which region in <span class="ck-tag">@sales</span> beat '
+        '<span class="ck-tag">@plan</span>? Ask @nobody</div>'
+    ) in shown
+    assert title_for(item) == text
+    # A tag the text does not mention (as other ChatKit clients send them) still shows.
+    other = _message(
+        UserMessageTextContent(text="Describe "),
+        UserMessageTagContent(id="v:df", text="df", data={"kind": "variable"}),
+    )
+    assert UserMessageView(other).widget.value.endswith(
+        'Describe <span class="ck-tag">@df</span></div>'
+    )
+    assert title_for(other) == "Describe @df"
