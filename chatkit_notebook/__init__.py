@@ -74,10 +74,37 @@ def load_ipython_extension(ipython: Any) -> None:
     _session = ChatSession(ipython)
     ipython.register_magics(ChatMagics(ipython, _session))
     ipython.input_transformers_cleanup.append(keep_question_marks)
-    # Import the panel and server (chatkit and the Agents SDK, ~1.2 s) in the background:
-    # %load_ext returns in ~20 ms, and a %chat run once they are in takes ~35 ms
-    # (bench/load_bench.py). A %chat in the same cell still waits for the imports.
-    threading.Thread(target=_warm_up, name="chatkit-notebook-warmup", daemon=True).start()
+    _warm_up_while_idle(ipython)
+
+
+def _warm_up_while_idle(ipython: Any) -> None:
+    """Import the panel and server (chatkit and the Agents SDK, ~1.2 s) while the kernel
+    waits for the next cell: %load_ext returns in ~20 ms, and a %chat run once they are in
+    takes ~35 ms (bench/load_bench.py).
+
+    The imports start when the cell that loaded the extension has finished, and the next
+    cell to run first waits for what is left of them: they never run beside the user's
+    code, whose own imports of the same packages could otherwise fail half-way (two threads
+    importing ``agents`` at once: ``KeyError: 'agents'`` from importlib).
+    """
+    events = getattr(ipython, "events", None)
+    if events is None:
+        return
+    thread = threading.Thread(target=_warm_up, name="chatkit-notebook-warmup", daemon=True)
+
+    def start() -> None:
+        events.unregister("post_execute", start)
+        thread.start()
+
+    def finish() -> None:
+        for event, callback in (("post_execute", start), ("pre_execute", finish)):
+            if callback in events.callbacks[event]:
+                events.unregister(event, callback)
+        if thread.is_alive():
+            thread.join()
+
+    events.register("post_execute", start)
+    events.register("pre_execute", finish)
 
 
 def _warm_up() -> None:

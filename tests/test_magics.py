@@ -467,3 +467,30 @@ def wait_for_options(panel: object, thread_id: str | None, timeout: float = 10) 
     panel._bar.threads.observe(check, names="options")  # type: ignore[attr-defined]
     check()
     return seen.wait(timeout)
+
+
+def test_the_warm_up_imports_run_between_cells_never_beside_the_users_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two threads importing the Agents SDK at once can fail half-way (KeyError: 'agents'),
+    # so the warm-up starts when the loading cell ends and the next cell waits for it.
+    monkeypatch.setenv("CHATKIT_NOTEBOOK_STORE", str(tmp_path / "nb.chatkit.json"))
+    started, finished = threading.Event(), threading.Event()
+
+    def warm_up() -> None:
+        started.set()
+        finished.set()
+
+    monkeypatch.setattr(chatkit_notebook, "_warm_up", warm_up)
+    ip = InteractiveShell.instance()
+    ip.user_ns.update(started=started, finished=finished)
+    try:
+        ip.run_cell("%load_ext chatkit_notebook\nduring_the_loading_cell = started.is_set()")
+        ip.run_cell("in_the_next_cell = finished.is_set()")
+        assert ip.user_ns["during_the_loading_cell"] is False
+        assert ip.user_ns["in_the_next_cell"] is True
+        # Done with: the next cells do not wait on anything.
+        assert not [c for c in ip.events.callbacks["pre_execute"] if c.__name__ == "finish"]
+        assert not [c for c in ip.events.callbacks["post_execute"] if c.__name__ == "start"]
+    finally:
+        ip.run_line_magic("unload_ext", "chatkit_notebook")
