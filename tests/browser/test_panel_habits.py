@@ -16,9 +16,9 @@ a fresh server with a fresh store and drives the first panel with the keyboard a
 - a thread made in the first panel shows in the second panel's list with no click there,
   and after Kernel > Restart Kernel and Run All Cells both panels open it again.
 
-Three of these found bugs in ``chatkit_notebook`` (``*_BUG`` below): those tests are marked
-``xfail`` for now, strict where the bug always shows, so its fix fails them until the mark
-goes.
+These tests found four bugs, now fixed: the question just sent came back into the box
+(a ``value`` update ipywidgets held back arrived after the submit), Copy copied nothing,
+JupyterLab cancelled the line break of Shift+Enter, and a tagged ``@name`` showed twice.
 
 Every wait is on a DOM condition; its timeout only turns a hang into a failure. The panel
 after the ``@`` turn, receipt open, is saved as ``habits-lab.png`` / ``habits-notebook7.png``
@@ -51,20 +51,6 @@ NOTEBOOK = "panel_habits.ipynb"
 FRONTENDS = ["lab", "notebook7"]
 VIEWPORT = {"width": 1100, "height": 1300}
 SECOND_PANEL_MS = 5_000  # the panels look at the store twice a second: "within a few seconds"
-
-# The bugs in chatkit_notebook the xfail marks name.
-REFILL_BUG = (
-    "composer.js sends `submit` ahead of ipywidgets' buffered last `value` update, which "
-    "then puts the question just sent back in the box"
-)
-COPY_BUG = (
-    "answer.js copyButton() passes text() (a Promise) to copyText(), which calls it: "
-    "the TypeError falls back to copying an empty text, and the button says Copied"
-)
-LAB_NEWLINE_BUG = (
-    "JupyterLab 4.6's keydown input guard cancels the line break Shift+Enter inserts in an "
-    "element inside a .jp-Cell (if it comes within 10 ms); composer.js relies on it"
-)
 
 TIMES = " \u00d7 "  # as shapes are written: 3 x 3 with a multiplication sign
 FIRST = 0  # the panels, in notebook order
@@ -226,7 +212,6 @@ def _answer_text(page: Any, panel: int = FIRST) -> str:
     return str(_last_answer(page, panel).locator(".ck-answer-html").inner_text()).strip()
 
 
-@pytest.mark.xfail(strict=True, reason=REFILL_BUG)
 @pytest.mark.parametrize("frontend", FRONTENDS)
 def test_enter_sends_and_leaves_the_box_empty_and_focused(
     chromium: Any, jupyter: Jupyter, artifacts: Path
@@ -257,15 +242,7 @@ def test_enter_sends_and_leaves_the_box_empty_and_focused(
         assert composer == {"value": "", "focused": True, "users": [first, second]}, composer
 
 
-@pytest.mark.parametrize(
-    "frontend",
-    [
-        # Not strict: Lab's guard gives up after 10 ms, so on a loaded machine the line
-        # break sometimes goes through.
-        pytest.param("lab", marks=pytest.mark.xfail(strict=False, reason=LAB_NEWLINE_BUG)),
-        "notebook7",
-    ],
-)
+@pytest.mark.parametrize("frontend", FRONTENDS)
 def test_shift_enter_makes_a_new_line_and_sends_nothing(
     chromium: Any, jupyter: Jupyter, artifacts: Path
 ) -> None:
@@ -292,7 +269,6 @@ def test_shift_enter_makes_a_new_line_and_sends_nothing(
         assert page.evaluate(NOTEBOOK_JS) == before, "the cell was run or left during the turn"
 
 
-@pytest.mark.xfail(strict=True, reason=COPY_BUG)
 @pytest.mark.parametrize("frontend", FRONTENDS)
 def test_copy_puts_the_answer_markdown_on_the_clipboard(
     chromium: Any, jupyter: Jupyter, artifacts: Path
@@ -353,6 +329,9 @@ def test_at_names_a_variable_and_the_receipt_says_it_was_read(
         _answered(page, 1)
         panel = page.locator(".ck-panel").nth(FIRST)
         assert panel.locator(".ck-user .ck-tag").inner_text() == "@sales"
+        # The tag shows in its place, once: the question reads as it was typed.
+        asked = panel.locator(".ck-user").inner_text().strip()
+        assert asked == "Which region leads in @sales by units?", asked
 
         # The receipt: collapsed, then opened by a click on its summary.
         receipt = panel.locator("details.ck-workflow-box:has(> summary:text-matches('^Sent to '))")
