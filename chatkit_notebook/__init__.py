@@ -72,6 +72,9 @@ def load_ipython_extension(ipython: Any) -> None:
     if _session is not None:
         unload_ipython_extension(ipython)
     _session = ChatSession(ipython)
+    from . import _mainthread
+
+    _mainthread.bind(ipython)  # the agent's approved code runs where cells run
     ipython.register_magics(ChatMagics(ipython, _session))
     ipython.input_transformers_cleanup.append(keep_question_marks)
     _warm_up_while_idle(ipython)
@@ -130,6 +133,9 @@ def unload_ipython_extension(ipython: Any) -> None:
         if getattr(t, "__name__", None) != "keep_question_marks"
     ]
     _session = None
+    from . import _mainthread
+
+    _mainthread.unbind()
     shutdown()
 
 

@@ -47,7 +47,14 @@ from pygments.util import ClassNotFound
 
 from .errors import ConfigError
 
-__all__ = ["CODE_CSS", "MARKDOWN_CSS", "render_inline_code", "render_markdown", "render_plain"]
+__all__ = [
+    "CODE_CSS",
+    "MARKDOWN_CSS",
+    "code_blocks",
+    "render_inline_code",
+    "render_markdown",
+    "render_plain",
+]
 
 logger = logging.getLogger("chatkit_notebook")
 
@@ -98,6 +105,11 @@ def render_markdown(text: str, *, allowed_image_domains: Sequence[str] | None = 
         logger.warning("Could not render markdown; showing it as plain text", exc_info=True)
         return render_plain(text)
     return rendered
+
+
+def code_blocks(text: str) -> list[str]:
+    """The code of each fenced or indented code block in ``text``, in order."""
+    return [token.content for token in _MD.parse(text) if token.type in ("fence", "code_block")]
 
 
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")

@@ -95,6 +95,8 @@ def receipt_line(item: WorkflowItem) -> str:
 
 def _what(tool: str, result: str) -> str:
     """What a result holds, by its head: the variable's name and shape, never its values."""
+    if tool == "run_python":
+        return "the output of the Python it ran"
     try:
         head = json.loads(result)
     except ValueError:

@@ -12,6 +12,10 @@ environment: ``CHATKIT_NOTEBOOK_MODEL``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``
 
 Tracing is off unless turned on with ``configure(tracing=True)``, and even then never
 carries tool inputs or outputs, so no notebook data leaves the machine through traces.
+
+Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
+``configure(run_python="ask"|"auto"|"off", run_timeout=60)``, ``%chatkit run``, or
+``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``.
 """
 
 from __future__ import annotations
@@ -29,15 +33,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ModelConfig",
+    "RunSettings",
     "configure",
     "current_config",
     "normalize_base_url",
     "reset_configuration",
+    "run_settings",
 ]
 
 Api = Literal["responses", "chat_completions"]
 _APIS: tuple[Api, ...] = ("responses", "chat_completions")
 MODEL_ENV_VAR = "CHATKIT_NOTEBOOK_MODEL"
+RUN_MODE_ENV_VAR = "CHATKIT_NOTEBOOK_RUN_PYTHON"
+RunMode = Literal["ask", "auto", "off"]
+RUN_MODES: tuple[RunMode, ...] = ("ask", "auto", "off")
+DEFAULT_RUN_TIMEOUT = 60.0
 _PASTED_SUFFIXES = ("/chat/completions", "/completions", "/responses", "/models")
 # The openai client insists on a key; local servers ignore it.
 _LOCAL_PLACEHOLDER_KEY = "not-needed"
@@ -178,6 +188,20 @@ def normalize_base_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """Whether and how the agent may run Python (the ``run_python`` tool).
+
+    Attributes:
+        mode: ``"ask"``: each call waits for a person's approval (the default);
+            ``"auto"``: calls run without asking; ``"off"``: the agent has no such tool.
+        timeout: Seconds a call may run before it is stopped.
+    """
+
+    mode: RunMode = "ask"
+    timeout: float = DEFAULT_RUN_TIMEOUT
+
+
 _lock = threading.Lock()
 _configured: dict[str, object] = {}
 
@@ -190,6 +214,8 @@ def configure(
     *,
     tracing: bool | None = None,
     max_retries: int | None = None,
+    run_python: RunMode | None = None,
+    run_timeout: float | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -203,6 +229,9 @@ def configure(
             ``base_url``.
         tracing: Send Agents SDK traces to OpenAI (never with notebook data).
         max_retries: Retries for rate limits, server errors and dropped connections.
+        run_python: Whether the agent may run Python in a sandbox of your variables:
+            ``"ask"`` (each time, the default), ``"auto"`` (without asking) or ``"off"``.
+        run_timeout: Seconds one ``run_python`` call may take before it is stopped.
 
     Returns:
         The settings now in force.
@@ -229,6 +258,17 @@ def configure(
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigError(f"max_retries must be a whole number 0 or more, not {max_retries!r}.")
         updates["max_retries"] = max_retries
+    if run_python is not None:
+        updates["run_python"] = _run_mode(run_python, "run_python")
+    if run_timeout is not None:
+        if (
+            isinstance(run_timeout, bool)
+            or not isinstance(run_timeout, (int, float))
+            or not 0 < run_timeout <= 86_400
+        ):
+            msg = f"run_timeout must be a number of seconds above 0, not {run_timeout!r}."
+            raise ConfigError(msg)
+        updates["run_timeout"] = float(run_timeout)
     with _lock:
         _configured.update(updates)
     return current_config()
@@ -270,3 +310,27 @@ def current_config(environ: dict[str, str] | None = None) -> ModelConfig:
         tracing=bool(chosen.get("tracing", False)),
         max_retries=int(chosen.get("max_retries", 2)),  # type: ignore[call-overload]
     )
+
+
+def _run_mode(value: object, source: str) -> RunMode:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in RUN_MODES:
+        raise ConfigError(f"{source} must be 'ask', 'auto' or 'off', not {value!r}.")
+    return text
+
+
+def run_settings(environ: dict[str, str] | None = None) -> RunSettings:
+    """Whether the agent may run Python now: :func:`configure`'s choice, else
+    ``CHATKIT_NOTEBOOK_RUN_PYTHON``, else ``ask``.
+
+    Raises:
+        ConfigError: ``CHATKIT_NOTEBOOK_RUN_PYTHON`` is not ``ask``, ``auto`` or ``off``.
+    """
+    env = os.environ if environ is None else environ
+    with _lock:
+        mode = _configured.get("run_python")
+        timeout = _configured.get("run_timeout", DEFAULT_RUN_TIMEOUT)
+    if mode is None:
+        raw = env.get(RUN_MODE_ENV_VAR, "").strip()
+        mode = _run_mode(raw, RUN_MODE_ENV_VAR) if raw else "ask"
+    return RunSettings(mode=mode, timeout=float(timeout))  # type: ignore[arg-type]

@@ -239,6 +239,56 @@ class ChatSession:
         shown = ", ".join(sorted(self.hidden)) or "none"
         print(f"Hidden from the agent: {shown}.")
 
+    def cmd_run(self, args: argparse.Namespace) -> None:
+        from .config import run_settings
+
+        if args.mode:
+            configure(run_python=args.mode)
+        settings = run_settings()
+        print(_RUN_MODES_SAID[settings.mode].format(timeout=settings.timeout))
+
+    def cmd_insert(self, args: argparse.Namespace) -> None:
+        if self.thread_id is None:
+            raise ValueError("no current thread: ask something first, or %chatkit use ID")
+        code = self.runtime.run(self._code_to_insert(self.thread_id, args.block))
+        self.shell.set_next_input(code, replace=True)
+
+    async def _code_to_insert(self, thread_id: str, block: int | None) -> str:
+        """The code the agent last ran in the thread, or code block ``block`` (from 1) of
+        the thread's last answer."""
+        from chatkit.types import AssistantMessageItem, HiddenContextItem
+
+        from ._markdown import code_blocks
+
+        # The store, not the protocol: the code is kept in hidden items, which clients never get.
+        context = self.context()
+        after = None
+        while True:
+            page = await self.store.load_thread_items(thread_id, after, 100, "desc", context)
+            for item in page.data:
+                if block is None and isinstance(item, HiddenContextItem):
+                    code = _ran_code(item.content)
+                    if code is not None:
+                        return code
+                if block is not None and isinstance(item, AssistantMessageItem):
+                    blocks = code_blocks("".join(part.text for part in item.content))
+                    if not 1 <= block <= len(blocks):
+                        msg = (
+                            f"the last answer has {len(blocks)} code block"
+                            f"{'s' if len(blocks) != 1 else ''}, so there is no block {block}"
+                        )
+                        raise ValueError(msg)
+                    return blocks[block - 1]
+            if not page.has_more or page.after is None:
+                break
+            after = page.after
+        if block is None:
+            raise ValueError(
+                "the agent has run no code in this thread; %chatkit insert N puts code "
+                "block N of the last answer into the cell instead"
+            )
+        raise ValueError("this thread has no answer yet")
+
     def cmd_export(self, args: argparse.Namespace) -> Any:
         if self.thread_id is None:
             raise ValueError("no current thread to export: %chatkit use ID first")
@@ -313,6 +363,63 @@ class ChatSession:
             print(note)
         output = _TerminalOutput() if _prints_updates(self.shell) else _CellOutput()
         state = ThreadState()
+        failure = self._stream_turn(request, state, output)
+        waiting = _open_cards(state)
+        while waiting and self.thread_id is not None:
+            decisions = self._decide(waiting)
+            if decisions is None:
+                break  # the cards stay in the cell, to be clicked
+            for card, approve, unattended in decisions:
+                act = _decision_request(self.thread_id, card, approve, unattended)
+                failure = self._stream_turn(act, state, output) or failure
+            waiting = _open_cards(state)
+        answer = _transcript(state, output.cards)
+        output.finish(answer)
+        output.figures(state)
+        if waiting and self.thread_id is not None:
+            from ._cellcard import CellCard
+
+            display(CellCard(client, self.runtime, self.thread_id, waiting))
+        if self.pending_title and self.thread_id is not None:
+            title, self.pending_title = self.pending_title, None
+            self._set_title(title)
+        errors = [e.message or "Something went wrong while answering." for e in state.errors]
+        for message in [*errors, *([failure] if failure else [])]:
+            print(f"chat: {message}")
+        return answer
+
+    def _decide(self, cards: list[Any]) -> list[tuple[Any, bool, bool]] | None:
+        """Who answers the approval cards: a person at a terminal (``Run this code?``), a
+        person clicking in the notebook (``None``: the cards stay in the cell), or nobody
+        (nbclient, nbval, papermill: declined, saying how to allow code to run)."""
+        from ._compute import card_code
+        from ._sandbox import reaches
+
+        if _prints_updates(self.shell):
+            decisions = []
+            for card in cards:
+                code = card_code(card) or ""
+                print(f"\nThe agent asks to run this Python:\n\n{code}\n")
+                for line in reaches(code, set(self.shell.user_ns)):
+                    print(f"  ! {line.replace('`', '')}")
+                try:
+                    reply = input("Run this code? [y/N] ")
+                except (EOFError, OSError):  # no one at the terminal after all
+                    decisions.append((card, False, True))
+                    continue
+                decisions.append((card, reply.strip().lower() in ("y", "yes"), False))
+            return decisions
+        if _has_front_end(self.shell):
+            return None
+        return [(card, False, True) for card in cards]
+
+    def _stream_turn(self, request: Any, state: ThreadState, output: Any) -> str | None:
+        """Stream one request's events into ``state`` and ``output``; the failure, if any.
+
+        Raises:
+            ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
+        """
+        client = self.client
         failure: str | None = None
         last = 0.0
         # Held so it can be closed: an interrupt can land outside the bridge's own wait
@@ -326,25 +433,17 @@ class ChatSession:
                     if event.type == "thread.created":
                         self.runtime.submit(self._follow(event.thread.id))
                 now = time.monotonic()
-                if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state)):
+                if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state, output.cards)):
                     last = now
         except KeyboardInterrupt:
             stream.close()
-            output.finish(_transcript(state))
+            output.finish(_transcript(state, output.cards))
             raise ChatStopped from None
         except Exception as error:  # unknown thread and the like, raised before streaming
             failure = str(error) or type(error).__name__
         finally:
             stream.close()  # cancels the turn if it is still running, and waits for it
-        answer = _transcript(state)
-        output.finish(answer)
-        if self.pending_title and self.thread_id is not None:
-            title, self.pending_title = self.pending_title, None
-            self._set_title(title)
-        errors = [e.message or "Something went wrong while answering." for e in state.errors]
-        for message in [*errors, *([failure] if failure else [])]:
-            print(f"chat: {message}")
-        return answer
+        return failure
 
 
 class ChatStopped(KeyboardInterrupt):
@@ -360,14 +459,16 @@ class ChatStopped(KeyboardInterrupt):
         return [f"Stopped: {self}."]
 
 
-def _transcript(state: ThreadState) -> str:
+def _transcript(state: ThreadState, cards: bool = True) -> str:
     """A turn's answer as Markdown: its messages and, before each, what the agent read.
 
     The steps are the panel's (``*Read `df` (1,000 by 12)*``): names and shapes, never
-    values. The turn's receipt ends it, as one line (``*Sent to gpt-4.1 · ...*``).
+    values. The turn's receipt ends it, as one line (``*Sent to gpt-4.1 · ...*``). With
+    ``cards``, an approval card still waiting says so (a terminal asks instead).
     """
     from chatkit.types import AssistantMessageItem, WorkflowItem
 
+    from ._compute import card_call_id
     from ._receipt import is_receipt, receipt_line
 
     parts = []
@@ -376,6 +477,8 @@ def _transcript(state: ThreadState) -> str:
             parts.append("".join(part.text for part in item.content))
         elif isinstance(item, WorkflowItem) and is_receipt(item):
             parts.append(receipt_line(item))  # what left the kernel, in one line
+        elif cards and card_call_id(item) is not None:
+            parts.append("*The agent asks to run Python: Run or Don't run, below.*")
         elif isinstance(item, WorkflowItem) and item.id not in state.streaming:
             titles = [getattr(task, "title", None) for task in item.workflow.tasks]
             if shown := [title for title in titles if title]:
@@ -389,6 +492,8 @@ class _CellOutput:
     The preview is emptied at the end and the answer displayed anew, because nbval and
     nbconvert keep a cell's outputs but not the updates made to them.
     """
+
+    cards = True  # the approval cards show under the answer
 
     def __init__(self) -> None:
         self._preview = display(_markdown(""), raw=True, display_id=True)
@@ -409,10 +514,17 @@ class _CellOutput:
         if text:
             display(_markdown(text), raw=True)
 
+    def figures(self, state: ThreadState) -> None:
+        """Leave the turn's figures as ``image/png`` outputs: a saved notebook keeps them."""
+        for png in _figures(state):
+            display({"image/png": png, "text/plain": "<figure>"}, raw=True)
+
 
 class _TerminalOutput:
     """%chat's answer in a terminal, where each display update would print anew: the
     Markdown is written as it arrives."""
+
+    cards = False  # approval is asked with input() instead
 
     def __init__(self) -> None:
         self._shown = ""
@@ -432,6 +544,97 @@ class _TerminalOutput:
         if self._shown:
             sys.stdout.write("\n")
         sys.stdout.flush()
+
+    def figures(self, state: ThreadState) -> None:
+        """A terminal shows no images: say how many there were and where to see them."""
+        count = len(_figures(state))
+        if count:
+            print(f"({count} figure{'s' if count != 1 else ''}: open the chat panel to see them)")
+
+
+_RUN_MODES_SAID = {
+    "ask": (
+        "The agent may run Python after you approve each call (Run / Don't run): in a "
+        "sandbox of your variables, on this kernel, stopped after {timeout:g} s. "
+        "`%chatkit run auto` runs calls without asking; `%chatkit run off` turns it off."
+    ),
+    "auto": (
+        "The agent now runs Python WITHOUT asking: every call it makes runs at once on this "
+        "kernel, stopped after {timeout:g} s. It runs on copies of your DataFrames and "
+        "read-only arrays, but lists, dicts and other objects can be changed in place, and "
+        "the code can read and write files and reach the network like any cell. "
+        "`%chatkit run ask` to be asked again."
+    ),
+    "off": (
+        "The agent cannot run Python: it only reads your variables' previews. "
+        "`%chatkit run ask` lets it run code after you approve each call."
+    ),
+}
+
+
+def _ran_code(content: object) -> str | None:
+    """The code of a kept ``run_python`` result (``Result of run_python({...}):``)."""
+    import json
+
+    prefix = "Result of run_python("
+    if not isinstance(content, str) or not content.startswith(prefix):
+        return None
+    try:
+        arguments, _ = json.JSONDecoder().raw_decode(content, len(prefix))
+    except ValueError:
+        return None
+    code = arguments.get("code") if isinstance(arguments, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _open_cards(state: ThreadState) -> list[Any]:
+    """The approval cards of the turn still waiting for a decision."""
+    from ._compute import card_call_id
+
+    return [item for item in state.items.values() if card_call_id(item) is not None]
+
+
+def _decision_request(thread_id: str, card: Any, approve: bool, unattended: bool) -> Any:
+    from chatkit.actions import Action
+    from chatkit.types import ThreadCustomActionParams, ThreadsCustomActionReq
+
+    from ._compute import APPROVE, DECLINE, card_call_id
+
+    payload: dict[str, object] = {"call_id": card_call_id(card)}
+    if unattended:
+        payload["unattended"] = True
+    params = ThreadCustomActionParams(
+        thread_id=thread_id,
+        item_id=card.id,
+        action=Action[str, Any](type=APPROVE if approve else DECLINE, payload=payload),
+    )
+    return ThreadsCustomActionReq(params=params)
+
+
+def _figures(state: ThreadState) -> list[str]:
+    """The base64 PNGs of the turn's figures."""
+    from chatkit.types import GeneratedImageItem
+
+    prefix = "data:image/png;base64,"
+    return [
+        item.image.url[len(prefix) :]
+        for item in state.items.values()
+        if isinstance(item, GeneratedImageItem)
+        and item.image is not None
+        and item.image.url.startswith(prefix)
+    ]
+
+
+def _has_front_end(shell: InteractiveShell) -> bool:
+    """Whether a person may click in this notebook: a kernel under Jupyter Server (which
+    sets ``JPY_SESSION_NAME``), VS Code or Colab; not nbclient, nbval or papermill."""
+    if getattr(shell, "kernel", None) is None:
+        return False
+    return bool(
+        os.environ.get("JPY_SESSION_NAME")
+        or "__vsc_ipynb_file__" in shell.user_ns
+        or "google.colab" in sys.modules
+    )
 
 
 def _file_token(path: Path) -> tuple[int, int, int] | None:
@@ -504,6 +707,9 @@ class ChatMagics(Magics):
             %chatkit show NAME ...            let the agent read them again
             %chatkit export [PATH]            the current thread as Markdown
             %chatkit doctor                   check the key, endpoint, model and store
+            %chatkit run [ask|auto|off]       whether the agent may run Python (ask first)
+            %chatkit insert [N]               replace this cell with the code the agent
+                                              last ran (or code block N of the last answer)
         """
         try:
             args = _chatkit_parser().parse_args(shlex.split(line))
@@ -557,4 +763,20 @@ def _chatkit_parser() -> _Parser:
     export = sub.add_parser("export", help="the current thread as Markdown", add_help=False)
     export.add_argument("path", nargs="?")
     sub.add_parser("doctor", help="check the key, endpoint, model and store", add_help=False)
+    run = sub.add_parser("run", help="whether the agent may run Python", add_help=False)
+    run.add_argument("mode", nargs="?", choices=["ask", "auto", "off"])
+    insert = sub.add_parser(
+        "insert", help="put the code the agent ran into this cell", add_help=False
+    )
+    insert.add_argument("block", nargs="?", type=_block_number)
     return parser
+
+
+def _block_number(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"N must be a code block number, not {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"N counts code blocks from 1, not {number}")
+    return number

@@ -25,6 +25,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any, TypeVar, overload
 
+from . import _mainthread
+
 __all__ = ["Runtime", "get_runtime", "shutdown"]
 
 _T = TypeVar("_T")
@@ -262,10 +264,15 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
     """Call ``wait(seconds)`` (true once done) until done or ``timeout``; return whether done.
 
     Waits in short slices so that a pending ``KeyboardInterrupt`` is raised promptly (see
-    :data:`INTERRUPT_CHECK_SECONDS`); a second interrupt during a cleanup wait ends it.
+    :data:`INTERRUPT_CHECK_SECONDS`); a second interrupt during a cleanup wait ends it. On
+    the main thread, each slice first runs the code calls queued for it (``_mainthread``):
+    the turn a ``%chat`` cell waits for may need that thread to run approved code.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
+    main = threading.current_thread() is threading.main_thread()
     while True:
+        if main:  # a cell waiting for a turn runs the agent's approved code meanwhile
+            _mainthread.drain()
         left = INTERRUPT_CHECK_SECONDS
         if deadline is not None:
             left = min(left, deadline - time.monotonic())

@@ -22,12 +22,13 @@ import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from agents import RunContextWrapper, RunHooks, Tool
 from agents.tool_context import ToolContext
+from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -38,16 +39,21 @@ from chatkit.types import (
     ChatKitReq,
     CustomSummary,
     CustomTask,
+    GeneratedImageItem,
     HiddenContextItem,
+    NoticeEvent,
     Task,
+    ThreadItem,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
+    ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
+    WidgetItem,
     Workflow,
     WorkflowItem,
     is_streaming_req,
@@ -64,8 +70,8 @@ from .context import NotebookContext
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from agents import Agent, Model, RunConfig
-    from agents.items import TResponseInputItem
+    from agents import Agent, Model, RunConfig, RunResultStreaming, RunState
+    from agents.items import ToolApprovalItem, TResponseInputItem
     from openai.types.responses import ResponseInputTextParam
 
 __all__ = ["DEFAULT_HISTORY_ITEMS", "NotebookChatServer"]
@@ -119,6 +125,23 @@ class NotebookConverter(ThreadItemConverter):
             return None  # for the person: the model never sees what it was sent
         return await super().workflow_to_input(item)
 
+    async def widget_to_input(
+        self, item: WidgetItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        from ._compute import is_approval_card
+
+        if is_approval_card(item):
+            return None  # the decision and the result are kept as hidden context
+        return await super().widget_to_input(item)
+
+    async def generated_image_to_input(
+        self, item: GeneratedImageItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        # Stored figures are not sent to the model again (each would cost a whole image
+        # on every later turn): a line says one was shown.
+        text = "[A figure the code made was shown to the user here; the image is not sent.]"
+        return {"type": "message", "role": "user", "content": text}
+
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
         if tag.data.get("kind") == VARIABLE_TAG:
             text = (
@@ -162,6 +185,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.models = dict(models or {})
         self.history_items = history_items
         self.converter = NotebookConverter()
+        self._paused: dict[str, _Paused] = {}  # thread id -> a run waiting for approval
+        self._decided: dict[str, str] = {}  # tool call id -> what became of it
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -226,6 +251,9 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             agent, run_config, model_label = self._agent_for(input_user_message, config)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e
+        if input_user_message is not None:
+            async for event in self._supersede(thread, context):
+                yield event
         receipt = Receipt(model=model_label)
         if input_user_message is not None:
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
@@ -242,16 +270,33 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             hooks=_TurnHooks(receipt),
             run_config=run_config,
         )
+        run = _Run(agent, run_config, config, model_label)
+        async for event in self._stream_run(result, agent_context, run, receipt):
+            yield event
+
+    async def _stream_run(
+        self,
+        result: RunResultStreaming,
+        agent_context: AgentContext[NotebookContext],
+        run: _Run,
+        receipt: Receipt,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Stream a run (new or resumed) as ChatKit events, then its approval cards (if it
+        paused for approval) and its receipt."""
+        thread, context = agent_context.thread, agent_context.request_context
         receipt_id = self.store.generate_item_id("workflow", thread, context)
         shown = False
         try:
             events = stream_agent_response(agent_context, CoalescedResult(result))  # type: ignore[arg-type]
             async for event in self._with_unique_ids(events, thread, context):
                 yield event
+            if result.interruptions:
+                async for event in self._pause(result, run, thread, context):
+                    yield event
             shown = True
             yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
         except Exception as e:
-            explained = explain_failure(e, config, model_label)
+            explained = explain_failure(e, run.config, run.model_label)
             if explained is None:
                 raise
             raise explained from e
@@ -262,6 +307,171 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             _cancel_orphans(agent_context)
             if not shown and receipt.calls:  # stopped or failed: still say what was sent
                 await asyncio.shield(self._keep_receipt(receipt, receipt_id, thread, context))
+
+    # -- approvals -----------------------------------------------------------------------
+
+    async def _pause(
+        self,
+        result: RunResultStreaming,
+        run: _Run,
+        thread: ThreadMetadata,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Keep a run that waits for approval, and show a card for each call it waits on."""
+        from . import _mainthread
+        from ._compute import approval_card, call_code
+        from .tools import offered_variables
+
+        paused = _Paused(run=run, state=result.to_state())
+        names = {name for name, _ in offered_variables(context)} | set(context.namespace)
+        for interruption in result.interruptions:
+            call_id = interruption.call_id
+            if not isinstance(call_id, str):
+                continue
+            card = WidgetItem(
+                id=self.store.generate_item_id("message", thread, context),
+                thread_id=thread.id,
+                created_at=datetime.now(),
+                widget=approval_card(
+                    call_code(interruption.arguments or ""),
+                    call_id,
+                    names,
+                    cell_running=_mainthread.cell_running(),
+                ),
+                copy_text=call_code(interruption.arguments or ""),
+            )
+            paused.calls[call_id] = (interruption, card.id)
+            yield ThreadItemDoneEvent(item=card)
+        self._paused[thread.id] = paused
+
+    async def _supersede(
+        self, thread: ThreadMetadata, context: NotebookContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A new message while code waits for approval: those calls will never run."""
+        paused = self._paused.pop(thread.id, None)
+        if paused is None:
+            return
+        for call_id, (_, card_id) in paused.calls.items():
+            if call_id in paused.decided:
+                continue
+            self._decided[call_id] = "left unanswered when a newer message came, so it did not run"
+            async for event in self._close_card(
+                thread, card_id, "Not run: a newer message came first", context
+            ):
+                yield event
+
+    async def _close_card(
+        self,
+        thread: ThreadMetadata,
+        card_id: str,
+        status: str,
+        context: NotebookContext,
+        *,
+        ran: bool = False,
+        card: ThreadItem | None = None,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        from ._compute import decided_card
+
+        if card is None:
+            try:
+                card = await self.store.load_item(thread.id, card_id, context)
+            except Exception:  # deleted meanwhile: nothing to show
+                return
+        if not isinstance(card, WidgetItem):
+            return
+        widget = decided_card(card.widget, status, ran=ran)
+        yield ThreadItemReplacedEvent(item=card.model_copy(update={"widget": widget}))
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A click on an approval card's Run or Don't run (``threads.custom_action``).
+
+        A decision is taken once: a second click, a card from before a kernel restart or one
+        a newer message superseded gets a notice and runs nothing. Once every call the run
+        waits on is decided, the run resumes where it paused (the Agents SDK's
+        ``RunState``): approved code runs, and a declined call tells the model it did not.
+        """
+        from agents import Runner
+
+        from ._compute import APPROVE, DECLINE
+
+        if action.type not in (APPROVE, DECLINE):
+            message = f"This chat does not handle the action {action.type!r}; nothing was done."
+            yield NoticeEvent(level="warning", message=message)
+            return
+        payload = action.payload if isinstance(action.payload, dict) else {}
+        raw_id = payload.get("call_id")
+        call_id = raw_id if isinstance(raw_id, str) else ""
+        paused = self._paused.get(thread.id)
+        waiting = paused.calls.get(call_id) if paused is not None else None
+        if paused is None or waiting is None or call_id in paused.decided:
+            said = self._decided.get(call_id)
+            if said is not None:
+                message = f"This code was already {said}; nothing more was done."
+            else:
+                message = (
+                    "This request to run code is no longer open (the kernel restarted, or "
+                    "the chat moved on): nothing was run. Ask again if you still want it."
+                )
+                if sender is not None:
+                    async for event in self._close_card(
+                        thread, sender.id, "Not run: the request expired", context, card=sender
+                    ):
+                        yield event
+            yield NoticeEvent(level="info", message=message)
+            return
+        interruption, card_id = waiting
+        approved = action.type == APPROVE
+        when = datetime.now().strftime("%H:%M:%S")
+        if approved:
+            paused.state.approve(interruption)
+            status = f"Approved at {when}: it ran (see the step below)"
+            self._decided[call_id] = f"approved at {when}"
+        elif payload.get("unattended") is True:  # no one could be asked (nbclient, nbval)
+            paused.state.reject(interruption, rejection_message=UNATTENDED_MESSAGE)
+            status = f"Not run at {when}: nobody could approve it here. {HOW_TO_ALLOW}"
+            self._decided[call_id] = f"declined at {when} (nobody could approve it)"
+        else:
+            paused.state.reject(interruption, rejection_message=DECLINED_MESSAGE)
+            status = f"Not run: you declined it at {when}"
+            self._decided[call_id] = f"declined at {when}"
+        paused.decided.add(call_id)
+        card = sender if sender is not None and sender.id == card_id else None
+        async for event in self._close_card(
+            thread, card_id, status, context, ran=approved, card=card
+        ):
+            yield event
+        decision = "approved" if approved else "declined"
+        note = HiddenContextItem(
+            id=self.store.generate_item_id("message", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            content=f"The user {decision} running the code of tool call {call_id} at {when}.",
+        )
+        await self.store.add_thread_item(thread.id, note, context)
+        if set(paused.calls) - paused.decided:
+            return  # more calls of this run wait for a decision
+        del self._paused[thread.id]
+        run = paused.run
+        receipt = Receipt(model=run.model_label)
+        agent_context = AgentContext[NotebookContext](
+            thread=thread, store=self.store, request_context=context
+        )
+        result = Runner.run_streamed(
+            run.agent,
+            paused.state,
+            context=agent_context,
+            max_turns=MAX_TURNS,
+            hooks=_TurnHooks(receipt),
+            run_config=run.run_config,
+        )
+        async for event in self._stream_run(result, agent_context, run, receipt):
+            yield event
 
     async def _keep_receipt(
         self, receipt: Receipt, item_id: str, thread: ThreadMetadata, context: NotebookContext
@@ -358,12 +568,20 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                 else self.agent
             )
         else:
+            from .config import run_settings
             from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
 
+            tools: list[Tool] = list(NOTEBOOK_TOOLS)
+            instructions = INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS
+            if run_settings().mode != "off":
+                from ._compute import RUN_INSTRUCTIONS, run_python
+
+                tools.append(run_python)
+                instructions += "\n\n" + RUN_INSTRUCTIONS
             agent = Agent[AgentContext[NotebookContext]](
                 name="Notebook assistant",
-                instructions=INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS,
-                tools=list(NOTEBOOK_TOOLS),
+                instructions=instructions,
+                tools=tools,
                 model=model,
             )
         settings = ModelSettings()
@@ -500,6 +718,44 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
+    from ._compute import run_python
     from .tools import NOTEBOOK_TOOLS
 
-    return frozenset(id(tool) for tool in NOTEBOOK_TOOLS)
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
+
+
+HOW_TO_ALLOW = (
+    "To let the agent run code where nobody can approve it, run `%chatkit run auto` "
+    "(or configure(run_python='auto')) before asking."
+)
+
+UNATTENDED_MESSAGE = (
+    "This code did not run: running code needs the user's approval, and nobody could give "
+    "it here (the notebook runs without a front end, as under nbclient or papermill). "
+    "Answer without running code, and tell the user: " + HOW_TO_ALLOW
+)
+
+DECLINED_MESSAGE = (
+    "The user declined to run this code, so it did not run. Do not propose the same code "
+    "again; answer without running it, or ask the user what they would prefer."
+)
+
+
+@dataclass
+class _Run:
+    """How a turn's run was made, to resume it the same way."""
+
+    agent: Agent[AgentContext[NotebookContext]]
+    run_config: RunConfig
+    config: ModelConfig
+    model_label: str
+
+
+@dataclass
+class _Paused:
+    """A run that waits for approval: its state and the calls it waits on."""
+
+    run: _Run
+    state: RunState[AgentContext[NotebookContext]]
+    calls: dict[str, tuple[ToolApprovalItem, str]] = field(default_factory=dict)
+    decided: set[str] = field(default_factory=set)

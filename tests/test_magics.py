@@ -494,3 +494,100 @@ def test_the_warm_up_imports_run_between_cells_never_beside_the_users_code(
         assert not [c for c in ip.events.callbacks["post_execute"] if c.__name__ == "start"]
     finally:
         ip.run_line_magic("unload_ext", "chatkit_notebook")
+
+
+def test_chat_asks_at_a_terminal_before_running_code(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A terminal IPython: plain stdout, no kernel (capsys, not capture_output, which
+    # would make it a cell with no one to ask).
+    ran: list[int] = []
+    shell.user_ns["note"] = ran.append
+    session().server.model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "note(1)\n6 * 7"}, call_id="c1")],
+            [assistant_message("It is 42.")],
+            [function_call("run_python", {"code": "import os\nnote(2)"}, call_id="c2")],
+            [assistant_message("Then I will not.")],
+        ]
+    )
+    replies = iter(["y", "n"])
+    asked: list[str] = []
+
+    def answer(prompt: str) -> str:
+        asked.append(prompt)
+        return next(replies)
+
+    monkeypatch.setattr("builtins.input", answer)
+    shell.run_line_magic("chat", "What is six times seven?")
+    out = capsys.readouterr().out
+    assert ran == [1]
+    assert asked == ["Run this code? [y/N] "]
+    assert "note(1)" in out  # the code is shown before the question
+    assert "It is 42." in out
+    shell.run_line_magic("chat", "Now look at the files")
+    out = capsys.readouterr().out
+    assert ran == [1]  # declined
+    assert "imports os: the operating system" in out  # what it reaches, said
+    assert "Then I will not." in out
+
+
+def test_nobody_to_ask_declines_and_says_how_to_allow_it(shell: InteractiveShell) -> None:
+    # Output captured as a cell's, and no kernel front end to click: as under nbclient.
+    ran: list[int] = []
+    shell.user_ns["note"] = ran.append
+    model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "note(1)"}, call_id="c1")],
+            [assistant_message("I could not run it.")],
+        ]
+    )
+    session().server.model = model
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "Count them")
+    assert ran == []
+    assert markdown_outputs(captured)[0].endswith("I could not run it.")
+    told = str(model.calls[1].input)
+    assert "nobody could give it here" in told
+    assert "%chatkit run auto" in told
+
+
+def test_chatkit_run_switches_the_mode_and_says_what_auto_means(shell: InteractiveShell) -> None:
+    from chatkit_notebook.config import run_settings
+
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", "run")
+    assert "after you approve each call" in captured.stdout
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", "run auto")
+    assert run_settings().mode == "auto"
+    assert "WITHOUT asking" in captured.stdout
+    assert "can read and write files" in captured.stdout
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", "run sometimes")
+    assert "invalid choice: 'sometimes'" in captured.stdout
+    assert run_settings().mode == "auto"
+
+
+def test_chatkit_insert_puts_the_code_the_agent_ran_into_the_cell(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chatkit_notebook.configure(run_python="auto")
+    session().server.model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "total = 6 * 7\ntotal"}, call_id="c1")],
+            [assistant_message("42. Or by hand:\n\n```python\nprint(6 * 7)\n```")],
+        ]
+    )
+    inserted: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        shell, "set_next_input", lambda text, replace=False: inserted.append((text, replace))
+    )
+    with capture_output():
+        shell.run_line_magic("chat", "Six times seven?")
+        shell.run_line_magic("chatkit", "insert")
+        shell.run_line_magic("chatkit", "insert 1")
+    assert inserted == [("total = 6 * 7\ntotal", True), ("print(6 * 7)\n", True)]
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", "insert 3")
+    assert "the last answer has 1 code block, so there is no block 3" in captured.stdout
