@@ -38,14 +38,38 @@ _STRAY_NAMES = ("PAPERMILL_INPUT_PATH",)
 _state: dict[str, Any] = {}
 
 
+# What the offline model runs when a question asks it to compute or plot (04).
+_COMPUTE = """\
+by_month = weather.groupby(weather["date"].dt.month_name())["precipitation"].mean()
+by_month.sort_values().round(2).head(3)"""
+_PLOT = """\
+import matplotlib.pyplot as plt
+
+by_month = weather.groupby(weather["date"].dt.month)["precipitation"].mean()
+ax = by_month.plot(kind="bar", title="Average daily precipitation by month (mm)")
+ax.set_xlabel("month")
+plt.tight_layout()"""
+
+
 def _offline_model(request: RecordedRequest) -> Turn:
-    """Call a tool once (``list_variables`` when offered), then answer from its result."""
+    """Call a tool once (``run_python`` for a question that asks to compute or plot,
+    ``list_variables`` otherwise), then answer from its result."""
     messages = request.messages
     tools = [t["function"]["name"] for t in request.body.get("tools", [])]
+    question = (_user_texts(request) or [""])[-1].lower()
     if tools and messages and messages[-1].get("role") != "tool":
+        if "run_python" in tools and ("compute" in question or "plot" in question):
+            code = _PLOT if "plot" in question else _COMPUTE
+            return Turn.tool_call("run_python", {"code": code})
         if "list_variables" in tools:
             return Turn.tool_call("list_variables", {"include_callables": False})
         return Turn.tool_call(tools[0], {})  # %chatkit doctor's health-check tool
+    if (
+        messages
+        and messages[-1].get("role") == "tool"
+        and '"run_python"' in str(messages[-1].get("content"))
+    ):
+        return Turn.text(["The offline test model ran the code: ", _ran(messages[-1]), "."])
     seen = ""
     if messages and messages[-1].get("role") == "tool":
         with contextlib.suppress(KeyError, TypeError, ValueError):
@@ -53,6 +77,21 @@ def _offline_model(request: RecordedRequest) -> Turn:
             seen = f"I can see {count} variables in this notebook. "
     pieces = (seen, "This answer comes from ", "the offline test model: ", "OK.")
     return Turn.text([piece for piece in pieces if piece])
+
+
+def _ran(message: dict[str, Any]) -> str:
+    """What a run_python result says, in a few words."""
+    try:
+        result = json.loads(message["content"])
+    except (KeyError, TypeError, ValueError):
+        return "it returned something the test model could not read"
+    data = result.get("untrusted_notebook_data", {})
+    if result.get("status") != "ok":
+        return f"it ended with status {result.get('status')}"
+    if "figures" in data:
+        return f"it made {len(data['figures'])} figure(s)"
+    value = data.get("value", {})
+    return f"it returned {json.dumps(value.get('preview', value))[:200]}"
 
 
 def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the kernel
