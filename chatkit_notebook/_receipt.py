@@ -60,7 +60,8 @@ class Receipt:
     def item(self, thread_id: str, item_id: str) -> WorkflowItem:
         """The receipt as a collapsed workflow item."""
         tasks: list[Task] = [
-            CustomTask(title=f"Read {read.what} · {read.chars:,} characters") for read in self.reads
+            CustomTask(title=f"{_verb(read.what)} · {read.chars:,} characters")
+            for read in self.reads
         ]
         secrets = f"{self.redacted} secret{'s' if self.redacted != 1 else ''} redacted"
         tasks.append(CustomTask(title=secrets))
@@ -93,14 +94,23 @@ def receipt_line(item: WorkflowItem) -> str:
     return "*" + " · ".join([head, *titles[:-1]]) + "*"
 
 
+_RAN = "ran Python"
+
+
+def _verb(what: str) -> str:
+    """A receipt line: "Read `sales` (3 x 3)", or "Ran Python (ok): its output"."""
+    return what[0].upper() + what[1:] if what.startswith(_RAN) else f"Read {what}"
+
+
 def _what(tool: str, result: str) -> str:
     """What a result holds, by its head: the variable's name and shape, never its values."""
-    if tool == "run_python":
-        return "the output of the Python it ran"
     try:
         head = json.loads(result)
     except ValueError:
         return f"the result of {tool}"
+    if tool == "run_python":  # the code's output went to the model, under its status
+        status = head.get("status") if isinstance(head, dict) else None
+        return f"{_RAN} ({status if isinstance(status, str) else 'unknown'}): its output"
     if not isinstance(head, dict):
         return f"the result of {tool}"
     name = head.get("name")

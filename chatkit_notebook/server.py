@@ -49,6 +49,7 @@ from chatkit.types import (
     ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
+    ThreadsDeleteReq,
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTagContent,
@@ -206,7 +207,13 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         parsed = _requests().validate_json(request)
         if is_streaming_req(parsed):
             return StreamingResult(self._process_streaming(parsed, context))
-        return NonStreamingResult(await self._process_non_streaming(parsed, context))
+        result = NonStreamingResult(await self._process_non_streaming(parsed, context))
+        if isinstance(parsed, ThreadsDeleteReq):  # what the thread's code left goes too
+            from ._compute import forget_scratch
+
+            forget_scratch(parsed.params.thread_id)
+            self._paused.pop(parsed.params.thread_id, None)
+        return result
 
     def config(self) -> ModelConfig:
         """The model configuration in force now (``configure()`` applies live)."""
@@ -398,7 +405,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         """
         from agents import Runner
 
-        from ._compute import APPROVE, DECLINE
+        from ._compute import APPROVE, DECLINE, card_call_id
 
         if action.type not in (APPROVE, DECLINE):
             message = f"This chat does not handle the action {action.type!r}; nothing was done."
@@ -413,6 +420,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             said = self._decided.get(call_id)
             if said is not None:
                 message = f"This code was already {said}; nothing more was done."
+                if sender is not None and card_call_id(sender) is None:
+                    # The stored card is decided: a client whose copy still has buttons (a
+                    # %chat cell's, clicked after the panel's) gets it as it is.
+                    yield ThreadItemReplacedEvent(item=sender)
             else:
                 message = (
                     "This request to run code is no longer open (the kernel restarted, or "

@@ -28,7 +28,8 @@ from scripted import ChatClient
 
 import chatkit_notebook
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._compute import card_call_id, is_approval_card
+from chatkit_notebook._compute import _scratch, card_call_id, is_approval_card
+from chatkit_notebook._receipt import is_receipt
 from chatkit_notebook.server import NotebookChatServer
 
 
@@ -114,6 +115,9 @@ async def test_a_call_waits_for_run_then_runs_and_the_model_gets_the_output(
     assert "420" in result
     stored = await chat.items(thread_id)
     assert any(isinstance(i, HiddenContextItem) and "approved" in str(i.content) for i in stored)
+    (receipt,) = [e.item for e in events if e.type == "thread.item.done" and is_receipt(e.item)]
+    lines = [task.title for task in receipt.workflow.tasks]
+    assert any(line.startswith("Ran Python (ok): its output · ") for line in lines), lines
 
 
 async def test_dont_run_never_runs_and_tells_the_model(store_path: Path) -> None:
@@ -158,7 +162,12 @@ async def test_a_second_click_and_a_stale_card_run_nothing(store_path: Path) -> 
     assert "a newer message came first" in texts_of(cards(superseded)[0])
     late = await chat.click(thread_id, second, "run")
     assert ran == [1]
-    assert [e.type for e in late if e.type != "stream_options"] == ["notice"]
+    assert [e.type for e in late if e.type != "stream_options"] == [
+        "thread.item.replaced",  # the stored card, decided: a stale copy shows it
+        "notice",
+    ]
+    assert card_call_id(cards(late)[0]) is None
+    assert "a newer message came first" in texts_of(cards(late)[0])
 
 
 async def test_a_card_from_before_a_restart_says_it_expired(store_path: Path) -> None:
@@ -306,3 +315,12 @@ async def test_printed_secrets_are_redacted_in_the_model_input_and_the_store(
 def test_a_bad_mode_is_refused_by_name(mode: str) -> None:
     with pytest.raises(chatkit_notebook.ConfigError, match="'ask', 'auto' or 'off'"):
         chatkit_notebook.configure(run_python=mode)  # type: ignore[arg-type]
+
+
+async def test_deleting_a_thread_drops_what_its_code_defined(store_path: Path) -> None:
+    chatkit_notebook.configure(run_python="auto")
+    chat = Chat(store_path, [run("kept = list(range(1000))"), [assistant_message("Kept.")]], {})
+    thread_id, _ = await chat.client.create("Keep it")
+    assert "kept" in _scratch[thread_id]
+    await chat.client.delete(thread_id)
+    assert thread_id not in _scratch
