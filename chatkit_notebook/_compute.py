@@ -157,7 +157,7 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
         outcome, result = await asyncio.shield(wrapped)
     except asyncio.CancelledError:
         if not future.cancel():  # running: stop it, and let it wind down
-            stopper.stop("the Stop button")
+            stopper.stop("Stop (the answer was stopped)")
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(wrapped), STOP_WAIT_SECONDS)
         raise

@@ -327,10 +327,9 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         """Keep a run that waits for approval, and show a card for each call it waits on."""
         from . import _mainthread
         from ._compute import approval_card, call_code
-        from .tools import offered_variables
 
         paused = _Paused(run=run, state=result.to_state())
-        names = {name for name, _ in offered_variables(context)} | set(context.namespace)
+        names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
         for interruption in result.interruptions:
             call_id = interruption.call_id
             if not isinstance(call_id, str):

@@ -544,3 +544,63 @@ def test_enter_sends_what_the_browser_had_and_keeps_a_question_that_cannot_go_ye
         if type(i).__name__ == "UserMessageItem"
     ]
     assert users == ["Which region sold most?", "And the least?"]
+
+
+def _card_buttons(panel: ChatPanel, kind: str) -> list[Any]:
+    """The panel's approval-card buttons of ``kind`` ("confirm" or "cancel")."""
+    import ipywidgets as W
+
+    return [
+        widget
+        for widget in _descendants(panel._messages)
+        if isinstance(widget, W.Button) and f"ck-w-card-{kind}" in widget._dom_classes
+    ]
+
+
+def test_the_panel_shows_the_card_and_its_run_button_runs_the_code(
+    store_path: Path, runtime: Runtime
+) -> None:
+    from agents.testing import function_call
+
+    ran: list[int] = []
+    model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "note(6 * 7)"}, call_id="c1")],
+            [assistant_message("It is 42.")],
+        ]
+    )
+    panel = make_panel(store_path, runtime, model, note=ran.append)
+    type_and_send(panel, "Six times seven?")
+    assert "Run this Python?" in html_of(panel)
+    assert "note" in html_of(panel)  # the code is on the card
+    (run,) = _card_buttons(panel, "confirm")
+    assert ran == []
+    run.click()  # as a person's click: the comm handler posts the action
+    panel.wait()
+    assert ran == [42]
+    assert wait_for_html(panel, "It is 42.")
+    assert _card_buttons(panel, "confirm") == []  # decided: no buttons any more
+    assert "Approved at" in html_of(panel)
+
+
+def test_stop_stops_code_that_never_ends(store_path: Path, runtime: Runtime) -> None:
+    from agents.testing import function_call
+
+    import chatkit_notebook
+
+    chatkit_notebook.configure(run_python="auto")
+    started = threading.Event()
+    model = ScriptedModel(
+        [[function_call("run_python", {"code": "started()\nwhile True: pass"}, call_id="c1")]]
+    )
+    panel = make_panel(store_path, runtime, model, started=started.set)
+    panel._input.value = "Loop forever"
+    panel._send_button.click()
+    assert started.wait(30)
+    panel.stop()
+    panel.wait()
+    assert not panel.busy
+    code = [t for t in threading.enumerate() if t.name == "chatkit-notebook-code"]
+    for thread in code:
+        thread.join(10)  # a hang detector: a stopped loop ends at its next bytecode
+    assert not any(thread.is_alive() for thread in code)
