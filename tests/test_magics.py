@@ -591,3 +591,25 @@ def test_chatkit_insert_puts_the_code_the_agent_ran_into_the_cell(
     with capture_output() as captured:
         shell.run_line_magic("chatkit", "insert 3")
     assert "the last answer has 1 code block, so there is no block 3" in captured.stdout
+
+
+def test_chat_leaves_the_figure_in_the_cell_as_png(shell: InteractiveShell) -> None:
+    import base64
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    chatkit_notebook.configure(run_python="auto")
+    plot = "import matplotlib.pyplot as plt\nplt.bar(['Jan', 'Feb'], [3.7, 3.7])"
+    session().server.model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": plot}, call_id="c1")],
+            [assistant_message("Here it is.")],
+        ]
+    )
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "Plot the rain")
+    pngs = [o.data["image/png"] for o in captured.outputs if "image/png" in o.data]
+    assert len(pngs) == 1
+    assert base64.b64decode(pngs[0]).startswith(b"\x89PNG")  # a saved notebook keeps it
+    assert markdown_outputs(captured)[0].endswith("Here it is.")
