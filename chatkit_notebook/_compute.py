@@ -361,6 +361,15 @@ def card_call_id(item: ThreadItem) -> str | None:
     return call_id if isinstance(call_id, str) else None
 
 
+def card_status(item: ThreadItem) -> str | None:
+    """What became of a decided approval card ("Not run: you declined it at 10:42")."""
+    if not is_approval_card(item) or card_call_id(item) is not None:
+        return None
+    assert isinstance(item, WidgetItem)
+    text = _get(_get(item.widget, "status"), "text")
+    return text if isinstance(text, str) else None
+
+
 def card_code(item: ThreadItem) -> str | None:
     """The code an approval card shows."""
     if not is_approval_card(item):

@@ -464,11 +464,12 @@ def _transcript(state: ThreadState, cards: bool = True) -> str:
 
     The steps are the panel's (``*Read `df` (1,000 by 12)*``): names and shapes, never
     values. The turn's receipt ends it, as one line (``*Sent to gpt-4.1 · ...*``). With
-    ``cards``, an approval card still waiting says so (a terminal asks instead).
+    ``cards``, an approval card says it waits, or what became of it (a terminal asks,
+    and shows the answer, instead).
     """
     from chatkit.types import AssistantMessageItem, WorkflowItem
 
-    from ._compute import card_call_id
+    from ._compute import card_call_id, card_status
     from ._receipt import is_receipt, receipt_line
 
     parts = []
@@ -479,6 +480,8 @@ def _transcript(state: ThreadState, cards: bool = True) -> str:
             parts.append(receipt_line(item))  # what left the kernel, in one line
         elif cards and card_call_id(item) is not None:
             parts.append("*The agent asks to run Python: Run or Don't run, below.*")
+        elif cards and (status := card_status(item)) is not None:
+            parts.append(f"*Python: {status}*")  # what became of it, and how to allow it
         elif isinstance(item, WorkflowItem) and item.id not in state.streaming:
             titles = [getattr(task, "title", None) for task in item.workflow.tasks]
             if shown := [title for title in titles if title]:

@@ -51,7 +51,7 @@ from ._markdown import MARKDOWN_CSS
 from ._threadbar import NEW, ThreadBar, button
 from ._views import AssistantMessageView, ItemView, view_for
 from .context import NotebookContext
-from .runtime import Runtime, get_runtime
+from .runtime import Runtime, _wait, get_runtime
 
 __all__ = ["ChatPanel"]
 
@@ -225,7 +225,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 running = [event for event in self._posted if not event.is_set()]
             if not running:
                 return
-            if not running[0].wait(max(0.0, end - time.monotonic())):
+            # Waits as %chat does: approved code the turn needs runs on this thread meanwhile.
+            if not _wait(running[0].wait, max(0.0, end - time.monotonic())):
                 msg = f"the chat panel was still busy after {timeout} s"
                 raise TimeoutError(msg)
 
@@ -290,10 +291,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def custom_action(
         self, item_id: str | None, action: ActionConfig
-    ) -> concurrent.futures.Future[None] | None:
-        """Send a widget's action (a button click) to the server as ``threads.custom_action``."""
-        if self.busy:
-            return None
+    ) -> concurrent.futures.Future[None]:
+        """Send a widget's action (a button click) to the server as ``threads.custom_action``.
+
+        A click while an answer streams is queued, not dropped: it goes once the answer is
+        over (the second of two approval cards, clicked at once).
+        """
 
         async def act() -> None:
             if self.thread_id is None:

@@ -415,6 +415,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         call_id = raw_id if isinstance(raw_id, str) else ""
         paused = self._paused.get(thread.id)
         waiting = paused.calls.get(call_id) if paused is not None else None
+        if waiting is not None and sender is not None and sender.id != waiting[1]:
+            waiting = None  # a card of another run that happens to carry the same call id
         if paused is None or waiting is None or call_id in paused.decided:
             said = self._decided.get(call_id)
             if said is not None:

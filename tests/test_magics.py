@@ -546,7 +546,16 @@ def test_nobody_to_ask_declines_and_says_how_to_allow_it(shell: InteractiveShell
     with capture_output() as captured:
         shell.run_line_magic("chat", "Count them")
     assert ran == []
-    assert markdown_outputs(captured)[0].endswith("I could not run it.")
+    (shown,) = [
+        o.data["text/markdown"]
+        for o in captured.outputs
+        if o.data.get("text/markdown") and not o.update  # the answer, not the preview
+    ]
+    assert "I could not run it." in shown
+    # The saved cell says what became of the code, and how to allow it, in its own words.
+    assert "*Python: Not run at " in shown
+    assert "nobody could approve it here" in shown
+    assert "`%chatkit run auto`" in shown
     told = str(model.calls[1].input)
     assert "nobody could give it here" in told
     assert "%chatkit run auto" in told

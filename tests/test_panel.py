@@ -604,3 +604,27 @@ def test_stop_stops_code_that_never_ends(store_path: Path, runtime: Runtime) -> 
     for thread in code:
         thread.join(10)  # a hang detector: a stopped loop ends at its next bytecode
     assert not any(thread.is_alive() for thread in code)
+
+
+def test_two_cards_clicked_at_once_both_count(store_path: Path, runtime: Runtime) -> None:
+    from agents.testing import function_call
+
+    ran: list[int] = []
+    model = ScriptedModel(
+        [
+            [
+                function_call("run_python", {"code": "note(1)"}, call_id="c1"),
+                function_call("run_python", {"code": "note(2)"}, call_id="c2"),
+            ],
+            [assistant_message("Both ran.")],
+        ]
+    )
+    panel = make_panel(store_path, runtime, model, note=ran.append)
+    type_and_send(panel, "Do both")
+    first, second = _card_buttons(panel, "confirm")
+    first.click()
+    second.click()  # while the first click is still being answered: queued, not dropped
+    panel.wait()
+    assert sorted(ran) == [1, 2]
+    assert wait_for_html(panel, "Both ran.")
+    assert _card_buttons(panel, "confirm") == []

@@ -324,3 +324,23 @@ async def test_deleting_a_thread_drops_what_its_code_defined(store_path: Path) -
     assert "kept" in _scratch[thread_id]
     await chat.client.delete(thread_id)
     assert thread_id not in _scratch
+
+
+async def test_a_card_of_another_run_with_the_same_call_id_decides_nothing(
+    store_path: Path,
+) -> None:
+    ran: list[int] = []
+    chat = Chat(
+        store_path,
+        [run("note(1)", "call_1"), run("note(2)", "call_1"), [assistant_message("Ran 2.")]],
+        {"note": ran.append},
+    )
+    thread_id, events = await chat.client.create("First")
+    (old,) = cards(events)
+    events = await chat.client.send(thread_id, "Second")  # supersedes the first card
+    new = next(card for card in cards(events) if card_call_id(card) is not None)
+    late = await chat.click(thread_id, old, "run")  # same call id, other card
+    assert ran == []
+    assert any(e.type == "notice" for e in late)
+    await chat.click(thread_id, new, "run")
+    assert ran == [2]
