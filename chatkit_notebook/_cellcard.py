@@ -20,7 +20,7 @@ from chatkit.types import (
 )
 
 from ._client import ChatKitClient, ThreadState
-from ._views import ItemView, view_for
+from ._views import ItemView, style_widget, view_for
 from .runtime import Runtime
 
 __all__ = ["CellCard"]
@@ -39,7 +39,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
     def __init__(
         self, client: ChatKitClient, runtime: Runtime, thread_id: str, items: list[ThreadItem]
     ) -> None:
-        super().__init__()
+        super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
         self._client = client

@@ -305,7 +305,11 @@ def approval_card(
     )
     if cell_running:
         children.append(
-            {"type": "Caption", "value": "A cell is running: the code will run once it ends."}
+            {
+                "type": "Caption",
+                "key": "cell-running",
+                "value": "A cell is running: the code will run once it ends.",
+            }
         )
     return DynamicWidgetRoot.model_validate(
         {
@@ -331,7 +335,7 @@ def decided_card(card: Any, status: str, *, ran: bool) -> DynamicWidgetRoot:
     data.pop("confirm", None)
     data.pop("cancel", None)
     data["status"] = {"text": status}
-    children = [c for c in data.get("children", []) if c.get("key") != "keep"]
+    children = [c for c in data.get("children", []) if c.get("key") not in ("keep", "cell-running")]
     if ran:
         children.append(
             {

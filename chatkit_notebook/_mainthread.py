@@ -23,10 +23,10 @@ import concurrent.futures
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["bind", "call", "cell_running", "drain", "unbind"]
+__all__ = ["bind", "call", "cell_running", "drain", "unbind", "waiting"]
 
 _T = TypeVar("_T")
 
@@ -35,6 +35,7 @@ _calls: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future[Any
 )
 _loop: asyncio.AbstractEventLoop | None = None
 _running_cells = 0
+_draining = 0  # main-thread waits that run queued calls (runtime._wait)
 _shell: Any = None
 
 
@@ -81,8 +82,20 @@ def _cell_ended() -> None:
 
 
 def cell_running() -> bool:
-    """Whether a cell is running now (so a queued call waits for it)."""
-    return _running_cells > 0
+    """Whether a cell is running now that a queued call must wait for: not one that
+    waits for a chat turn (``%chat QUESTION``), which runs queued calls as it waits."""
+    return _running_cells > 0 and _draining == 0
+
+
+@contextlib.contextmanager
+def waiting() -> Iterator[None]:
+    """Mark the main thread as waiting for the loop, and running queued calls meanwhile."""
+    global _draining
+    _draining += 1
+    try:
+        yield
+    finally:
+        _draining -= 1
 
 
 def call(fn: Callable[[], _T]) -> concurrent.futures.Future[_T]:

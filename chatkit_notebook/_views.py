@@ -15,6 +15,7 @@ import html
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import ipywidgets as W
@@ -45,7 +46,7 @@ from markdown_it import MarkdownIt
 
 from ._anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from ._client import mentions
-from ._markdown import render_inline_code, render_markdown, render_plain
+from ._markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 
 __all__ = ["FLUSH_HZ", "ItemView", "view_for"]
 
@@ -518,6 +519,16 @@ class UnknownView(ItemView):
         self.widget.value = (
             f'<div class="ck-note">[{html.escape(item.type.replace("_", " "))}]</div>'
         )
+
+
+PANEL_CSS = Path(__file__).with_name("panel.css").read_text(encoding="utf-8")
+
+
+def style_widget() -> W.HTML:
+    """The ``<style>`` every chat box carries (the panel, a ``%chat`` cell's card): the
+    page may have no other copy of it."""
+    style = W.HTML(f"<style>{PANEL_CSS}{MARKDOWN_CSS}</style>")
+    return style.add_class("ck-style")
 
 
 def view_for(item: ThreadItem, **options: Any) -> ItemView | None:

@@ -168,6 +168,9 @@ class _Renderer:
                 for which in ("confirm", "cancel")
                 if (spec := _field(node, which)) is not None
             ]
+            for button in footer[:1]:
+                if "ck-w-card-confirm" in button._dom_classes:
+                    button.button_style = "primary"  # the card's own action stands out
             if footer:
                 parts.append(W.HBox(footer).add_class("ck-w-card-actions"))
         box = W.HBox(parts) if row else W.VBox(parts)

@@ -18,7 +18,6 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
@@ -47,9 +46,8 @@ from chatkit.types import (
 
 from ._anywidgets import ComposerWidget
 from ._client import ChatKitClient, ThreadState, message_request, variable_tags
-from ._markdown import MARKDOWN_CSS
 from ._threadbar import NEW, ThreadBar, button
-from ._views import AssistantMessageView, ItemView, view_for
+from ._views import AssistantMessageView, ItemView, style_widget, view_for
 from .context import NotebookContext
 from .runtime import Runtime, _wait, get_runtime
 
@@ -60,7 +58,6 @@ logger = logging.getLogger("chatkit_notebook")
 HISTORY_PAGE = 50
 SUGGESTIONS = 3
 
-PANEL_CSS = Path(__file__).with_name("panel.css").read_text(encoding="utf-8")
 """The panel's styles (``panel.css`` beside this file)."""
 
 
@@ -160,8 +157,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         composer.add_class("ck-composer")
         self._status = W.HTML().add_class("ck-status")
 
-        style = W.HTML(f"<style>{PANEL_CSS}{MARKDOWN_CSS}</style>")
-        style.add_class("ck-style")
+        style = style_widget()
         super().__init__(
             [
                 style,

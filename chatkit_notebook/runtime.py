@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import queue
 import threading
 import time
@@ -270,16 +271,17 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     main = threading.current_thread() is threading.main_thread()
-    while True:
-        if main:  # a cell waiting for a turn runs the agent's approved code meanwhile
-            _mainthread.drain()
-        left = INTERRUPT_CHECK_SECONDS
-        if deadline is not None:
-            left = min(left, deadline - time.monotonic())
-        if wait(max(left, 0)):
-            return True
-        if left <= 0:
-            return False
+    with _mainthread.waiting() if main else contextlib.nullcontext():
+        while True:
+            if main:  # a cell waiting for a turn runs the agent's approved code meanwhile
+                _mainthread.drain()
+            left = INTERRUPT_CHECK_SECONDS
+            if deadline is not None:
+                left = min(left, deadline - time.monotonic())
+            if wait(max(left, 0)):
+                return True
+            if left <= 0:
+                return False
 
 
 def _future_done(future: concurrent.futures.Future[Any]) -> Callable[[float], bool]:

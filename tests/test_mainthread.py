@@ -1,0 +1,63 @@
+"""Where the agent's approved code runs: ``_mainthread`` without a kernel."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from chatkit_notebook import _mainthread
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    ip = InteractiveShell.instance()
+    _mainthread.bind(ip)
+    yield ip
+    _mainthread.unbind()
+
+
+def where(result: list[str]) -> None:
+    result.append(threading.current_thread().name)
+
+
+def test_on_the_main_thread_a_call_runs_at_once() -> None:
+    ran: list[str] = []
+    future = _mainthread.call(lambda: where(ran))
+    assert future.done()
+    assert ran == ["MainThread"]
+
+
+def test_with_no_kernel_loop_a_call_from_another_thread_runs_on_its_own_thread() -> None:
+    ran: list[str] = []
+    box: list[object] = []
+    caller = threading.Thread(target=lambda: box.append(_mainthread.call(lambda: where(ran))))
+    caller.start()
+    caller.join(30)
+    box[0].result(timeout=30)  # type: ignore[attr-defined]
+    assert ran == ["chatkit-notebook-code"]
+
+
+def test_a_running_cell_holds_calls_back_unless_it_waits_for_a_turn(
+    shell: InteractiveShell,
+) -> None:
+    seen: dict[str, bool] = {}
+    shell.user_ns["seen"] = seen
+    shell.user_ns["mainthread"] = _mainthread
+    shell.run_cell("seen['cell'] = mainthread.cell_running()")
+    shell.run_cell("with mainthread.waiting():\n    seen['waiting'] = mainthread.cell_running()")
+    assert seen == {"cell": True, "waiting": False}  # a %chat cell runs queued code itself
+    assert not _mainthread.cell_running()  # between cells
+
+
+def test_a_call_cancelled_before_it_starts_never_runs() -> None:
+    # What Stop does to code still queued behind a running cell.
+    import concurrent.futures
+
+    ran: list[str] = []
+    future: concurrent.futures.Future[None] = concurrent.futures.Future()
+    assert future.cancel()
+    _mainthread._settle(lambda: where(ran), future)
+    assert ran == []
