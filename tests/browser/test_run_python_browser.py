@@ -15,7 +15,8 @@ a fresh store and clicks as a person would:
   so, no new figure appears, and the answer says the code did not run;
 - the ``%chat`` cell ends with the card (a ``CellCard``), and a click on its Run, with the
   cell long finished, runs the code and streams the figure and the answer into that cell's
-  output, under the card: the claim that a card shown by a ``%chat`` cell can be clicked.
+  output, under the card: the claim that a card shown by a ``%chat`` cell can be clicked;
+  then ``%chatkit insert``, the notebook's last cell, run again, becomes the code that ran.
 
 Every wait is on a DOM condition; its timeout only turns a hang into a failure. The panel
 after Run is saved as ``run-python-<frontend>.png`` (the card alone as
@@ -283,6 +284,20 @@ def test_chat_cell_card_run_streams_the_figure_and_answer_into_the_cell(
         assert _shown(page, PANEL)["images"] == 0
 
         _save_screenshot(cell, artifacts, f"run-python-cell-{frontend}.png")
+
+        # The notebook stays the record: the last cell, `%chatkit insert`, run again (Run
+        # All ran it before any code had run: it said so), becomes the code that ran.
+        last = page.locator(".jp-Notebook .jp-CodeCell").last
+        assert "the agent has run no code" in last.locator(".jp-OutputArea").inner_text()
+        last.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")  # run it in place (Lab and Notebook 7)
+        page.wait_for_function(
+            """([cell, mark]) => {
+              const text = cell.querySelector('.cm-content').innerText;
+              return text.includes(mark) && !text.includes('%chatkit insert');
+            }""",
+            arg=[last.element_handle(), compute_chat.CODE_MARK],
+        )
 
 
 def _save_screenshot(element: Any, artifacts: Path, name: str) -> None:
