@@ -136,10 +136,14 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
     chat = ctx.context
     nb = chat.request_context
     settings = run_settings()
-    waiting = _mainthread.cell_running()
-    task = await _start_task(
-        chat, "Waiting for the running cell to finish" if waiting else "Running Python"
-    )
+    if _mainthread.cell_running():
+        pending = "Waiting for the running cell to finish, then running Python"
+    elif _mainthread.in_kernel():
+        # The kernel is busy while the code runs: widget clicks (Stop) wait for it too.
+        pending = "Running Python: the kernel's interrupt button (\u25a0) stops it"
+    else:
+        pending = "Running Python"
+    task = await _start_task(chat, pending)
     scratch = _scratch.setdefault(chat.thread.id, {})
     stopper = Stopper()
 

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["bind", "call", "cell_running", "drain", "unbind", "waiting"]
+__all__ = ["bind", "call", "cell_running", "drain", "in_kernel", "unbind", "waiting"]
 
 _T = TypeVar("_T")
 
@@ -79,6 +79,12 @@ def _cell_started() -> None:
 def _cell_ended() -> None:
     global _running_cells
     _running_cells = max(0, _running_cells - 1)
+
+
+def in_kernel() -> bool:
+    """Whether calls run on a kernel's loop: a busy kernel then cannot hear a panel's Stop
+    (a widget message) until the code ends; its interrupt button can stop the code."""
+    return _loop is not None
 
 
 def cell_running() -> bool:

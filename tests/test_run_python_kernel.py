@@ -186,6 +186,19 @@ def click(kernel: Kernel, comm_id: str) -> None:
     kernel.client.session.send(kernel.client.shell_channel.socket, "comm_msg", content=content)
 
 
+def _iopub_text_until(kernel: Kernel, text: str) -> bool:
+    """Read iopub (widget updates included) until a message holds ``text`` (as JSON)."""
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
+        try:
+            message = kernel.client.get_iopub_msg(timeout=HANG)
+        except queue.Empty:
+            return False
+        if text in json.dumps(message["content"]):
+            return True
+    return False
+
+
 def stored_items(store_path: Path) -> list[Any]:
     """The items of the one thread in the store file, oldest first."""
 
@@ -324,9 +337,14 @@ def test_the_interrupt_button_stops_code_a_panel_click_runs_between_cells(
         click(kernel, button)
         connection, _ = listener.accept()  # the code is running, between cells
         connection.close()
+        # Meanwhile the panel's step says how to stop it (a widget update on iopub): the
+        # kernel is busy, and the panel's Stop, a widget click, would wait for it.
+        hint = "interrupt button (\\u25a0) stops it"  # the title, as HTML (escaped quotes)
+        hint_shown = _iopub_text_until(kernel, hint)
         kernel.manager.interrupt_kernel()
     finally:
         listener.close()
+    assert hint_shown
 
     # This cell runs once the code has stopped (it waits for the main thread until then).
     assert kernel.run("panel.wait()\nprint(ran, len(model.calls))").split() == [
