@@ -232,3 +232,38 @@ class ComposerWidget(anywidget.AnyWidget):
             value = content.get("value")
             if isinstance(value, str):  # the browser emptied its box as it sent this
                 self.submit(value)
+
+
+class StopWidget(anywidget.AnyWidget):
+    """The panel's Stop button; while ``interrupts``, a click also interrupts the kernel.
+
+    The agent's approved code runs on the kernel's main thread, and a busy kernel hears no
+    widget message (this click's included) until the code ends. So while it runs, the
+    browser interrupts the kernel itself, as the kernel's interrupt button does, which
+    stops the code; the click's own message then stops the answer.
+    """
+
+    _esm = _module("stop.js")
+    description = traitlets.Unicode("Stop").tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    interrupts = traitlets.Bool(
+        False, help="Whether a click also interrupts the kernel (code runs on its main thread)"
+    ).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_click: list[Callable[[StopWidget], object]] = []
+        self.on_msg(self._handle)
+
+    def on_click(self, callback: Callable[[StopWidget], object]) -> None:
+        """Call ``callback(self)`` on a click."""
+        self._on_click.append(callback)
+
+    def click(self) -> None:
+        """Act as if the button was clicked (for tests and scripts)."""
+        for callback in self._on_click:
+            callback(self)
+
+    def _handle(self, _: object, content: Any, buffers: object) -> None:
+        if isinstance(content, dict) and content.get("event") == "click":
+            self.click()

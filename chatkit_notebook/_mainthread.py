@@ -21,12 +21,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["bind", "call", "cell_running", "drain", "in_kernel", "unbind", "waiting"]
+__all__ = [
+    "bind",
+    "call",
+    "cell_running",
+    "drain",
+    "in_kernel",
+    "listen",
+    "unbind",
+    "waiting",
+]
 
 _T = TypeVar("_T")
 
@@ -36,6 +46,7 @@ _calls: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future[Any
 _loop: asyncio.AbstractEventLoop | None = None
 _running_cells = 0
 _draining = 0  # main-thread waits that run queued calls (runtime._wait)
+_listeners: list[Callable[[bool], object]] = []
 _shell: Any = None
 
 
@@ -123,6 +134,19 @@ def call(fn: Callable[[], _T]) -> concurrent.futures.Future[_T]:
     return future
 
 
+def listen(callback: Callable[[bool], object]) -> Callable[[], None]:
+    """Call ``callback(True)`` when a call starts on the kernel's idle loop, and
+    ``callback(False)`` when it ends (the kernel is busy meanwhile: a panel's Stop then
+    interrupts the kernel). Returns a function that stops listening."""
+    _listeners.append(callback)
+
+    def forget() -> None:
+        with contextlib.suppress(ValueError):
+            _listeners.remove(callback)
+
+    return forget
+
+
 def drain() -> None:
     """Run the queued calls, one after the other (on the main thread)."""
     while True:
@@ -130,7 +154,22 @@ def drain() -> None:
             fn, future = _calls.get_nowait()
         except queue.Empty:
             return
-        _settle(fn, future)
+        idle = _draining == 0  # from the kernel's loop, not a waiting %chat cell
+        if idle:
+            _tell(True)
+        try:
+            _settle(fn, future)
+        finally:
+            if idle:
+                _tell(False)
+
+
+def _tell(running: bool) -> None:
+    for callback in list(_listeners):
+        try:
+            callback(running)
+        except Exception:  # a listener must not break the run
+            logging.getLogger("chatkit_notebook").warning("code listener failed", exc_info=True)
 
 
 def _settle(fn: Callable[[], _T], future: concurrent.futures.Future[_T]) -> None:

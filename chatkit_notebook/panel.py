@@ -44,7 +44,8 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from ._anywidgets import ComposerWidget
+from . import _mainthread
+from ._anywidgets import ComposerWidget, StopWidget
 from ._client import ChatKitClient, ThreadState, message_request, variable_tags
 from ._threadbar import NEW, ThreadBar, button
 from ._views import AssistantMessageView, ItemView, style_widget, view_for
@@ -147,8 +148,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._input.add_class("ck-input")
         self._send_button = button("Send", "paper-plane", "Send the message", "ck-send")
         self._send_button.button_style = "primary"
-        self._stop_button = button("Stop", "stop", "Stop the answer", "ck-stop")
+        self._stop_button = StopWidget().add_class("ck-stop")
         self._stop_button.layout.display = "none"
+        # While the agent's code runs on the kernel's main thread, Stop interrupts it too.
+        self._unlisten = _mainthread.listen(self._code_running)
         self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
         composer = W.HBox(
@@ -411,8 +414,17 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if page.has_more:  # more than a page arrived at once: show the thread as stored
             await self._load_thread(thread_id)
 
+    def _code_running(self, running: bool) -> None:
+        """The agent's code started or ended on the kernel's main thread (that thread)."""
+        loop = self._runtime.loop
+        loop.call_soon_threadsafe(self._set_interrupts, running)
+
+    def _set_interrupts(self, running: bool) -> None:
+        self._stop_button.interrupts = running
+
     def close(self) -> None:
         """Close the panel's widgets and stop watching the store."""
+        self._unlisten()
         if self._watcher is not None:
             self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
         super().close()

@@ -61,3 +61,23 @@ def test_a_call_cancelled_before_it_starts_never_runs() -> None:
     assert future.cancel()
     _mainthread._settle(lambda: where(ran), future)
     assert ran == []
+
+
+def test_listeners_hear_when_a_call_runs_on_the_idle_loop_not_in_a_waiting_cell() -> None:
+    import concurrent.futures
+
+    heard: list[bool] = []
+    forget = _mainthread.listen(heard.append)
+    try:
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        _mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
+        _mainthread.drain()  # as the kernel's loop does between cells
+        assert heard == [True, None, False]
+        heard.clear()
+        future = concurrent.futures.Future()
+        _mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
+        with _mainthread.waiting():  # a %chat cell waiting for its turn runs it
+            _mainthread.drain()
+        assert heard == [None]
+    finally:
+        forget()

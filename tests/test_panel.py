@@ -628,3 +628,23 @@ def test_two_cards_clicked_at_once_both_count(store_path: Path, runtime: Runtime
     assert sorted(ran) == [1, 2]
     assert wait_for_html(panel, "Both ran.")
     assert _card_buttons(panel, "confirm") == []
+
+
+def test_stop_interrupts_the_kernel_while_code_runs_on_its_main_thread(
+    store_path: Path, runtime: Runtime
+) -> None:
+    # The browser does the interrupting (stop.js); here: the panel tells it when to.
+    from chatkit_notebook import _mainthread
+
+    panel = make_panel(store_path, runtime, ScriptedModel([]))
+    assert panel._stop_button.interrupts is False
+    _mainthread._tell(True)
+    runtime.run(asyncio.sleep(0))  # the loop applies what the main thread told it
+    assert panel._stop_button.interrupts is True
+    _mainthread._tell(False)
+    runtime.run(asyncio.sleep(0))
+    assert panel._stop_button.interrupts is False
+    panel.close()
+    _mainthread._tell(True)  # a closed panel no longer listens
+    runtime.run(asyncio.sleep(0))
+    assert panel._stop_button.interrupts is False

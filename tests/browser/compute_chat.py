@@ -40,6 +40,22 @@ DECLINED_END = "if you want the plot after all."
 TURNS = 12  # more than any test asks in one kernel: a scripted model raises when out of steps
 
 
+SLOW_QUESTION = "Take your time"  # a question with these words gets SLOW_CODE instead
+SLOW_CODE = "import time\n\ntime.sleep(600)  # until Stop"
+
+
+def _question(call: Any) -> str:
+    """The newest user message the model was sent, as text."""
+    items = call.input if isinstance(call.input, list) else []
+    for item in reversed(items):
+        if isinstance(item, dict) and item.get("role") == "user":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            return " ".join(str(part.get("text", "")) for part in content or [])
+    return ""
+
+
 def _call_output(call: Any) -> str | None:
     """The output of the ``run_python`` call the model gets back, if its newest input is
     one (else it is a question)."""
@@ -61,6 +77,7 @@ def scripted_model() -> Any:
         if output is not None:
             declined = "did not run" in output  # the server's words for a declined call
             return [assistant_message(DECLINED_ANSWER if declined else ANSWER)]
-        return [function_call("run_python", {"code": PLOT_CODE}, call_id=next(call_ids))]
+        code = SLOW_CODE if SLOW_QUESTION in _question(call) else PLOT_CODE
+        return [function_call("run_python", {"code": code}, call_id=next(call_ids))]
 
     return ScriptedModel([ModelStep.respond(step) for _ in range(2 * TURNS)])

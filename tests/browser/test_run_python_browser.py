@@ -252,6 +252,44 @@ def test_panel_card_dont_run_runs_nothing(chromium: Any, jupyter: Jupyter, artif
         assert len(ran) == 1, f"the declined code ran: {tasks}"
 
 
+# The panel is idle again: Send enabled, Stop hidden.
+IDLE_JS = f"""() => {{
+  const panel = document.querySelector('{PANEL}');
+  const stop = panel.querySelector('.ck-stop');
+  return panel.querySelector('.ck-send:not([disabled])') !== null
+    && stop !== null && getComputedStyle(stop).display === 'none';
+}}"""
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_panel_stop_interrupts_code_the_kernel_runs(
+    chromium: Any, jupyter: Jupyter, artifacts: Path
+) -> None:
+    # The code runs on the kernel's main thread, which then hears no widget message: Stop
+    # has the browser interrupt the kernel, which stops the code (time.sleep(600) here).
+    with _notebook(chromium, jupyter, artifacts) as page:
+        panel = page.locator(PANEL)
+        _ask(page, f"{compute_chat.SLOW_QUESTION}, then plot.")
+        card = panel.locator(f"{CARD}:has({RUN})")
+        card.wait_for()
+        assert "time.sleep(600)" in card.inner_text()
+        card.locator(RUN).click()
+        # Stop says it will interrupt the kernel once the code runs there.
+        stop = panel.locator(".ck-stop-button[title*='interrupt the kernel']")
+        stop.wait_for(timeout=RUN_TIMEOUT_MS)
+        stop.click()
+        page.wait_for_function(
+            """(root) => /Python stopped after [\\d.]+ s by the kernel's interrupt/
+                 .test(document.querySelector(root).textContent)""",
+            arg=PANEL,
+            timeout=RUN_TIMEOUT_MS,
+        )
+        page.wait_for_function(IDLE_JS)
+        # The kernel is fine: the next question's code runs and plots.
+        shown = _approve_in_panel(page, "Plot the rainfall by month.")
+        assert len(shown["decoded"]) == 1, shown
+
+
 @pytest.mark.parametrize("frontend", FRONTENDS)
 def test_chat_cell_card_run_streams_the_figure_and_answer_into_the_cell(
     chromium: Any, jupyter: Jupyter, frontend: str, artifacts: Path
