@@ -29,6 +29,7 @@ from .location import StoreLocation, find_notebook_path, locate_store, store_pat
 
 if TYPE_CHECKING:
     from .panel import ChatPanel
+    from .pgstore import PostgresStore
     from .server import NotebookChatServer
     from .store import NotebookStore
 
@@ -45,6 +46,7 @@ __all__ = [
     "NotebookChatServer",
     "NotebookContext",
     "NotebookStore",
+    "PostgresStore",
     "StoreCorruptError",
     "StoreError",
     "StoreLocation",
@@ -154,4 +156,14 @@ def __getattr__(name: str) -> object:
         from .server import NotebookChatServer
 
         return NotebookChatServer
+    if name == "PostgresStore":
+        try:
+            from .pgstore import PostgresStore
+        except ImportError as e:  # psycopg is an optional extra
+            msg = (
+                "PostgresStore needs psycopg 3 and psycopg_pool: "
+                "pip install 'chatkit-notebook[postgres]'"
+            )
+            raise ImportError(msg) from e
+        return PostgresStore
     raise AttributeError(f"module 'chatkit_notebook' has no attribute {name!r}")

@@ -20,7 +20,13 @@ def test_all_is_exactly_the_public_names() -> None:
         and not isinstance(value, types.ModuleType)
         and getattr(value, "__module__", "").startswith("chatkit_notebook.")
     }
-    ours |= {"ChatPanel", "NotebookChatServer", "NotebookStore", "__version__"}  # lazy
+    ours |= {
+        "ChatPanel",
+        "NotebookChatServer",
+        "NotebookStore",
+        "PostgresStore",
+        "__version__",
+    }  # lazy
     assert sorted(chatkit_notebook.__all__) == chatkit_notebook.__all__
     assert set(chatkit_notebook.__all__) == ours
 

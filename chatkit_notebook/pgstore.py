@@ -1,0 +1,952 @@
+"""``PostgresStore``: ChatKit threads in PostgreSQL, one database for a team.
+
+The store implements ChatKit's ``Store`` and ``AttachmentStore`` with the semantics of
+:class:`~chatkit_notebook.NotebookStore` (one contract suite tests both): upserts that keep
+a row's first position, pages ordered by ``created_at`` then insertion, fresh objects on
+every load. What it adds is scoping. Every thread belongs to a *notebook key* (the store's
+``notebook_key``, e.g. the notebook's path from the Jupyter root) and to the user who made
+it (the request context's); a user sees and changes only their own threads of that key, or
+with ``shared=True`` everyone's threads of that key, never another key's. The condition is
+part of every SQL statement, so a thread out of scope is "not found" exactly like one that
+does not exist.
+
+Tables, created on first use (see ``_TABLES``; ``chatkit_notebook_schema`` holds the
+schema version)::
+
+    chatkit_notebook_threads      pk, notebook_key, owner, id, created_at, data
+    chatkit_notebook_items        pk, thread_pk -> threads.pk (on delete cascade), id,
+                                  created_at, data
+    chatkit_notebook_attachments  notebook_key, owner, id, thread_id, data
+
+``data`` is the ChatKit model's JSON (``jsonb``). ``pk`` is an identity column: it is the
+insertion order that breaks ``created_at`` ties, and an upsert keeps it. Items and
+attachments take the scope of their thread; an attachment not yet on a thread belongs to
+whoever saved it.
+
+Every operation is one SQL statement (so one transaction): an upsert or a delete by id, or
+a read. Each is therefore safe to run twice, and one whose connection is lost (the server
+restarted) is retried once on a new connection. Connections come from a
+``psycopg_pool.AsyncConnectionPool`` opened on first use on the calling event loop; a
+store used from several loops keeps one pool per loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import psycopg
+from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
+from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
+from psycopg import pq, sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
+
+from .context import NotebookContext, default_user
+from .errors import ConfigError, StoreError, StoreVersionError
+from .store import _new_id
+
+__all__ = ["SCHEMA_VERSION", "PostgresStore", "masked"]
+
+SCHEMA_VERSION = (1, 0)
+"""The (major, minor) schema this version writes. A newer minor only adds; a newer major
+is refused for writes."""
+
+DEFAULT_NOTEBOOK_KEY = "default"
+logger = logging.getLogger("chatkit_notebook")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_Connection = psycopg.AsyncConnection[TupleRow]
+_Pool = AsyncConnectionPool[_Connection]
+
+_THREAD = TypeAdapter(ThreadMetadata)
+_ITEM: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
+_ATTACHMENT: TypeAdapter[Attachment] = TypeAdapter(Attachment)
+
+# Pool sizes: a kernel makes a handful of concurrent calls at most (a streamed answer saves
+# items while the panel pages).
+_MIN_CONNECTIONS = 1
+_MAX_CONNECTIONS = 4
+_CONNECT_TIMEOUT = 10  # seconds, when the connection string sets none
+_POOL_TIMEOUT = 30.0  # seconds to wait for a free pooled connection: a hang detector
+_CLOSE_TIMEOUT = 10.0
+# pg_advisory_xact_lock key serialising schema creation: "ckNB".
+_SCHEMA_LOCK = 0x636B4E42
+
+_SCHEMA_TABLE = """
+CREATE TABLE IF NOT EXISTS chatkit_notebook_schema (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    major integer NOT NULL,
+    minor integer NOT NULL
+)"""
+
+_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS chatkit_notebook_threads (
+        pk bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        notebook_key text NOT NULL,
+        owner text NOT NULL,
+        id text NOT NULL,
+        created_at timestamptz NOT NULL,
+        data jsonb NOT NULL,
+        UNIQUE (notebook_key, id)
+    )""",
+    # load_threads pages one user's threads of a notebook key, or (shared) all of them:
+    # each is a range scan of one of these two indexes, in order, stopping at the limit.
+    """
+    CREATE INDEX IF NOT EXISTS chatkit_notebook_threads_by_owner
+    ON chatkit_notebook_threads (notebook_key, owner, created_at, pk)""",
+    """
+    CREATE INDEX IF NOT EXISTS chatkit_notebook_threads_by_key
+    ON chatkit_notebook_threads (notebook_key, created_at, pk)""",
+    """
+    CREATE TABLE IF NOT EXISTS chatkit_notebook_items (
+        pk bigint GENERATED ALWAYS AS IDENTITY,
+        thread_pk bigint NOT NULL
+            REFERENCES chatkit_notebook_threads (pk) ON DELETE CASCADE,
+        id text NOT NULL,
+        created_at timestamptz NOT NULL,
+        data jsonb NOT NULL,
+        PRIMARY KEY (thread_pk, id)
+    )""",
+    """
+    CREATE INDEX IF NOT EXISTS chatkit_notebook_items_in_order
+    ON chatkit_notebook_items (thread_pk, created_at, pk)""",
+    """
+    CREATE TABLE IF NOT EXISTS chatkit_notebook_attachments (
+        notebook_key text NOT NULL,
+        owner text NOT NULL,
+        id text NOT NULL,
+        thread_id text,
+        data jsonb NOT NULL,
+        PRIMARY KEY (notebook_key, id)
+    )""",
+    """
+    CREATE INDEX IF NOT EXISTS chatkit_notebook_attachments_by_thread
+    ON chatkit_notebook_attachments (notebook_key, thread_id)""",
+)
+
+
+# `password = value` in a key=value string: a quoted value (with backslash escapes) or a word.
+_PASSWORD_VALUE = re.compile(r"(?<![\w])password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']\S*)")
+
+
+def masked(dsn: str) -> str:
+    """``dsn`` with its password replaced by ``***``, for status lines and messages.
+
+    Works on ``postgresql://`` URLs (password in the user part or the query) and on
+    ``key=value`` strings; a string that cannot be parsed is not shown at all.
+    """
+    if re.match(r"postgres(ql)?://", dsn):
+        scheme, _, rest = dsn.partition("://")
+        rest, question, query = rest.partition("?")
+        netloc, slash, path = rest.partition("/")
+        userinfo, at, hosts = netloc.rpartition("@")  # a password may hold an "@"
+        if ":" in userinfo:
+            userinfo = userinfo.partition(":")[0] + ":***"
+        query = re.sub(r"(?<![^&])password=[^&]*", "password=***", query)
+        return f"{scheme}://{userinfo}{at}{hosts}{slash}{path}{question}{query}"
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "<a connection string that cannot be parsed>"
+    if "password" not in params:
+        return dsn
+    shown = _PASSWORD_VALUE.sub("password=***", dsn)
+    with contextlib.suppress(psycopg.Error):
+        if conninfo_to_dict(shown).get("password") == "***":
+            return shown  # as written, only the password replaced
+    params["password"] = "***"  # noqa: S105  (the mask, not a password)
+    return make_conninfo("", **params)
+
+
+class PostgresStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
+    """A ChatKit store in a PostgreSQL database, with each user's threads kept apart.
+
+    Args:
+        dsn: A libpq connection string, ``postgresql://user:password@host:port/dbname`` or
+            ``host=... dbname=...``. Parts left out come from the ``PG*`` environment
+            variables and ``~/.pgpass``, as for ``psql``.
+        notebook_key: Which notebook's threads this store holds, usually the notebook's
+            path relative to the Jupyter root. ``None`` means ``"default"``.
+        user: The user for requests whose context names none. A request's user is its
+            context's ``user``, else its ``user_id`` attribute (as in ChatKit's examples),
+            else this, else :func:`~chatkit_notebook.context.default_user`
+            (``JUPYTERHUB_USER``, else the OS user).
+        shared: Everyone on the same notebook key sees and changes all its threads (each
+            thread still records who made it).
+
+    Raises:
+        ConfigError: ``dsn`` is not a connection string, or ``notebook_key`` is empty.
+
+    Thread ids are unique per notebook key: saving a thread under an id that another
+    user's thread of the key has raises ``NotFoundError``, as every call on that id does.
+    Unlike ``NotebookStore``, an item can only be added to a thread in scope (else
+    ``NotFoundError``), since the item's scope is its thread's.
+
+    Constructing the store connects to nothing and needs no event loop: the first call
+    connects, creates the tables if they are missing, and raises
+    :class:`~chatkit_notebook.errors.StoreError` naming the host, port and database (never
+    the password) if it cannot. A database whose schema has a newer major version than
+    ``SCHEMA_VERSION`` is read but never written: writes raise
+    :class:`~chatkit_notebook.errors.StoreVersionError`.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        notebook_key: str | None = None,
+        user: str | None = None,
+        shared: bool = False,
+    ) -> None:
+        try:
+            params = conninfo_to_dict(dsn)
+        except psycopg.Error:
+            # psycopg's message quotes the string, password included.
+            msg = (
+                f"Not a PostgreSQL connection string: {masked(dsn)}. Use "
+                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE or 'host=... dbname=...'."
+            )
+            raise ConfigError(msg) from None
+        if notebook_key == "":
+            raise ConfigError("notebook_key is empty: pass the notebook's path, or None.")
+        defaults: dict[str, str | int] = {
+            "connect_timeout": _CONNECT_TIMEOUT,
+            "application_name": "chatkit-notebook",
+        }
+        extra = {key: value for key, value in defaults.items() if key not in params}
+        self._conninfo = make_conninfo(dsn, **extra)
+        self._masked = masked(dsn)
+        self.notebook_key = DEFAULT_NOTEBOOK_KEY if notebook_key is None else notebook_key
+        self.user = user
+        self.shared = shared
+        self._sql = _statements(shared)
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
+        self._pools_guard = threading.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
+        self._newer_schema: tuple[int, int] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"PostgresStore({self._masked!r}, notebook_key={self.notebook_key!r}, "
+            f"shared={self.shared!r})"
+        )
+
+    @property
+    def read_only(self) -> StoreError | None:
+        """Why the store refuses writes (the error they raise), or ``None``.
+
+        Known once a call has connected.
+        """
+        return None if self._newer_schema is None else self._version_error()
+
+    # -- ids ---------------------------------------------------------------------------
+
+    def generate_thread_id(self, context: NotebookContext) -> str:
+        return _new_id("thread")
+
+    def generate_item_id(
+        self, item_type: StoreItemType, thread: ThreadMetadata, context: NotebookContext
+    ) -> str:
+        return _new_id(item_type)
+
+    def generate_attachment_id(self, mime_type: str, context: NotebookContext) -> str:
+        return _new_id("attachment")
+
+    # -- threads -----------------------------------------------------------------------
+
+    async def load_thread(self, thread_id: str, context: NotebookContext) -> ThreadMetadata:
+        args = self._scope(context, thread_id=thread_id)
+        row = await self._fetch_one(self._sql.load_thread, args)
+        thread = None if row is None else _load(_THREAD, row[0])
+        if thread is None:
+            raise NotFoundError(f"Thread {thread_id} not found")
+        return thread
+
+    async def save_thread(self, thread: ThreadMetadata, context: NotebookContext) -> None:
+        # Dumping through the ThreadMetadata adapter drops the `items` of a Thread.
+        args = self._scope(
+            context,
+            thread_id=thread.id,
+            created_at=_instant(thread.created_at),
+            data=_dump(_THREAD, thread),
+        )
+        if await self._fetch_one(self._sql.save_thread, args, write=True) is None:
+            # The id is taken by a thread out of this store's scope.
+            raise NotFoundError(f"Thread {thread.id} not found")
+
+    async def load_threads(
+        self, limit: int, after: str | None, order: str, context: NotebookContext
+    ) -> Page[ThreadMetadata]:
+        direction = _check_page(limit, order)
+        args = self._scope(context, after=after, limit=limit + 1)
+
+        async def read(conn: _Connection) -> list[TupleRow]:
+            if after is not None:
+                cursor = await (await conn.execute(self._sql.thread_cursor, args)).fetchone()
+                if cursor is None:
+                    raise NotFoundError(f"Cannot page threads after {after}: no such id there")
+                args["at"], args["pk"] = cursor
+            return await (
+                await conn.execute(self._sql.page_threads[direction, after is not None], args)
+            ).fetchall()
+
+        return _page(_THREAD, await self._run(read), limit, after)
+
+    async def delete_thread(self, thread_id: str, context: NotebookContext) -> None:
+        # Its items go by cascade; its attachments stay, unlinked, as NotebookStore does.
+        args = self._scope(context, thread_id=thread_id)
+        await self._execute(self._sql.delete_thread, args)
+
+    # -- items -------------------------------------------------------------------------
+
+    async def load_thread_items(
+        self,
+        thread_id: str,
+        after: str | None,
+        limit: int,
+        order: str,
+        context: NotebookContext,
+    ) -> Page[ThreadItem]:
+        direction = _check_page(limit, order)
+        args = self._scope(context, thread_id=thread_id, after=after, limit=limit + 1)
+
+        async def read(conn: _Connection) -> list[TupleRow]:
+            if after is not None:
+                cursor = await (await conn.execute(self._sql.item_cursor, args)).fetchone()
+                if cursor is None:
+                    what = f"the items of thread {thread_id}"
+                    raise NotFoundError(f"Cannot page {what} after {after}: no such id there")
+                args["at"], args["pk"] = cursor
+            return await (
+                await conn.execute(self._sql.page_items[direction, after is not None], args)
+            ).fetchall()
+
+        return _page(_ITEM, await self._run(read), limit, after)
+
+    async def add_thread_item(
+        self, thread_id: str, item: ThreadItem, context: NotebookContext
+    ) -> None:
+        # An upsert that keeps the first insert's position: ChatKit adds a workflow that
+        # was still open at the end of a run a second time when it closes.
+        await self.save_item(thread_id, item, context)
+
+    async def save_item(self, thread_id: str, item: ThreadItem, context: NotebookContext) -> None:
+        args = self._scope(
+            context,
+            thread_id=thread_id,
+            item_id=item.id,
+            created_at=_instant(item.created_at),
+            data=_dump(_ITEM, item),
+        )
+
+        async def save(conn: _Connection) -> TupleRow | None:
+            try:
+                return await (await conn.execute(self._sql.save_item, args)).fetchone()
+            except psycopg.errors.ForeignKeyViolation:
+                return None  # the thread was deleted while the item was added
+
+        if await self._run(save, write=True) is None:
+            raise NotFoundError(f"Thread {thread_id} not found")
+
+    async def load_item(self, thread_id: str, item_id: str, context: NotebookContext) -> ThreadItem:
+        args = self._scope(context, thread_id=thread_id, item_id=item_id)
+        row = await self._fetch_one(self._sql.load_item, args)
+        item = None if row is None else _load(_ITEM, row[0])
+        if item is None:
+            raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
+        return item
+
+    async def delete_thread_item(
+        self, thread_id: str, item_id: str, context: NotebookContext
+    ) -> None:
+        args = self._scope(context, thread_id=thread_id, item_id=item_id)
+        await self._execute(self._sql.delete_item, args)
+
+    # -- attachments (metadata only) ---------------------------------------------------
+
+    async def save_attachment(self, attachment: Attachment, context: NotebookContext) -> None:
+        args = self._scope(
+            context,
+            attachment_id=attachment.id,
+            thread_id=attachment.thread_id,
+            data=_dump(_ATTACHMENT, attachment),
+        )
+        if await self._fetch_one(self._sql.save_attachment, args, write=True) is None:
+            raise NotFoundError(f"Attachment {attachment.id} not found")
+
+    async def load_attachment(self, attachment_id: str, context: NotebookContext) -> Attachment:
+        args = self._scope(context, attachment_id=attachment_id)
+        row = await self._fetch_one(self._sql.load_attachment, args)
+        attachment = None if row is None else _load(_ATTACHMENT, row[0])
+        if attachment is None:
+            raise NotFoundError(f"Attachment {attachment_id} not found")
+        return attachment
+
+    async def delete_attachment(self, attachment_id: str, context: NotebookContext) -> None:
+        args = self._scope(context, attachment_id=attachment_id)
+        await self._execute(self._sql.delete_attachment, args)
+
+    # -- closing -----------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close this store's connection pools; a later call opens new ones."""
+        with self._pools_guard:
+            mine = self._pools.pop(asyncio.get_running_loop(), None)
+        self.close()
+        if mine is not None and mine.pool is not None:
+            await mine.pool.close()
+
+    def close(self) -> None:
+        """Close this store's connection pools, from any thread; a later call opens new ones.
+
+        A pool on a loop running in another thread is closed there (this waits for it), one
+        on the calling thread's running loop by a task on that loop, one on a loop that is
+        not running right here (unless another loop runs on this thread). A pool whose loop
+        has closed went with it.
+        """
+        with self._pools_guard:
+            pools, self._pools = self._pools, {}
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for loop, slot in pools.items():
+            if slot.pool is None or loop.is_closed():
+                continue
+            if loop is current:
+                task = loop.create_task(slot.pool.close())
+                self._closing.add(task)  # keeps the task alive until it is done
+                task.add_done_callback(self._closing.discard)
+            elif loop.is_running():
+                asyncio.run_coroutine_threadsafe(slot.pool.close(), loop).result(_CLOSE_TIMEOUT)
+            elif current is None:
+                loop.run_until_complete(slot.pool.close())
+
+    # -- machinery ---------------------------------------------------------------------
+
+    def _scope(self, context: NotebookContext, **args: Any) -> dict[str, Any]:
+        """The statement's arguments, with the notebook key and user that scope it."""
+        user = getattr(context, "user", None) or getattr(context, "user_id", None) or self.user
+        args.update(key=self.notebook_key, user=str(user) if user else default_user())
+        return args
+
+    async def _fetch_one(
+        self, statement: sql.Composed, args: dict[str, Any], *, write: bool = False
+    ) -> TupleRow | None:
+        async def fetch(conn: _Connection) -> TupleRow | None:
+            return await (await conn.execute(statement, args)).fetchone()
+
+        return await self._run(fetch, write=write)
+
+    async def _execute(self, statement: sql.Composed, args: dict[str, Any]) -> None:
+        async def execute(conn: _Connection) -> None:
+            await conn.execute(statement, args)
+
+        await self._run(execute, write=True)
+
+    async def _run(
+        self, work: Callable[[_Connection], Awaitable[_T]], *, write: bool = False
+    ) -> _T:
+        """Run ``work`` on a pooled connection; once more on a new pool if it was lost.
+
+        Every operation of this store is safe to repeat (see the module docstring), so a
+        call whose connection died, even after its statement committed, can run again.
+        """
+        try:
+            return await self._run_once(work, write=write)
+        except _ConnectionLost:
+            try:
+                return await self._run_once(work, write=write)
+            except _ConnectionLost as lost:
+                raise self._unreachable(lost.error) from None
+
+    async def _run_once(self, work: Callable[[_Connection], Awaitable[_T]], *, write: bool) -> _T:
+        pool = await self._pool()
+        if write and self._newer_schema is not None:
+            raise self._version_error()
+        conn: _Connection | None = None
+        try:
+            async with pool.connection() as conn:
+                return await work(conn)
+        except psycopg.OperationalError as e:
+            # No connection at all (the pool closed or timed out) or a broken one: the
+            # server restarted or went away. Anything else is the statement's fault.
+            if conn is not None and not conn.broken:
+                raise self._failure(e) from e
+            await self._discard(pool)
+            raise _ConnectionLost(e) from None
+        except psycopg.Error as e:
+            raise self._failure(e) from e
+
+    async def _pool(self) -> _Pool:
+        """This event loop's pool, opened (connecting and checking the schema) if needed."""
+        loop = asyncio.get_running_loop()
+        with self._pools_guard:
+            for gone in [other for other in self._pools if other.is_closed()]:
+                del self._pools[gone]  # its pool's tasks and connections went with it
+            slot = self._pools.setdefault(loop, _LoopPool())
+        if slot.pool is None:
+            async with slot.lock:
+                if slot.pool is None:
+                    slot.pool = await self._open_pool()
+        return slot.pool
+
+    async def _open_pool(self) -> _Pool:
+        # A direct connection first: when the server cannot be reached, the pool would
+        # only time out, while libpq says why (refused, bad password, no such database).
+        try:
+            conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        except psycopg.OperationalError as e:
+            raise self._unreachable(e) from None
+        try:
+            async with conn:
+                await self._prepare_schema(conn)
+        except psycopg.Error as e:
+            raise self._failure(e, "could not set up its tables") from e
+        pool: _Pool = AsyncConnectionPool(
+            self._conninfo,
+            kwargs={"autocommit": True},
+            min_size=_MIN_CONNECTIONS,
+            max_size=_MAX_CONNECTIONS,
+            timeout=_POOL_TIMEOUT,
+            name=f"chatkit-notebook {self.notebook_key}",
+            open=False,
+        )
+        try:
+            # Waiting for the first connection keeps the pool from opening a second one
+            # for the first call, which could still be connecting when the caller's loop
+            # ends: psycopg_pool's workers outlive a cancel then, and the loop's shutdown
+            # waits for them forever.
+            await pool.open(wait=True, timeout=_POOL_TIMEOUT)
+        except psycopg.OperationalError as e:  # the server went away since the check
+            await pool.close()
+            raise self._unreachable(e) from None
+        return pool
+
+    async def _discard(self, pool: _Pool) -> None:
+        """Forget a pool whose connections were lost; the next call opens a new one."""
+        with self._pools_guard:
+            slot = self._pools.get(asyncio.get_running_loop())
+        if slot is not None and slot.pool is pool:
+            slot.pool = None
+        await pool.close()
+
+    async def _prepare_schema(self, conn: _Connection) -> None:
+        """Create the tables if they are missing; note a newer schema version.
+
+        Two kernels may start at once: the advisory lock lets one create the tables while
+        the other waits, then finds them.
+        """
+        found = await _schema_version(conn)
+        if found is None:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                # Not to_regclass again: its cached "no such table" may predate the lock.
+                await conn.execute(_SCHEMA_TABLE)
+                cursor = await conn.execute("SELECT major, minor FROM chatkit_notebook_schema")
+                row = await cursor.fetchone()
+                if row is None:
+                    for statement in _TABLES:
+                        await conn.execute(statement)
+                    await conn.execute(
+                        "INSERT INTO chatkit_notebook_schema (major, minor) VALUES (%s, %s)",
+                        SCHEMA_VERSION,
+                    )
+                found = SCHEMA_VERSION if row is None else (int(row[0]), int(row[1]))
+        self._newer_schema = found if found[0] > SCHEMA_VERSION[0] else None
+
+    def _where(self) -> str:
+        """Host, port and database, as the connection will use them (for messages)."""
+        return _describe_target(self._conninfo)
+
+    def _version_error(self) -> StoreVersionError:
+        found = self._newer_schema or SCHEMA_VERSION
+        msg = (
+            f"The PostgreSQL thread store ({self._where()}) has schema {found[0]}.{found[1]}, "
+            f"but this chatkit-notebook writes schema {SCHEMA_VERSION[0]}.x. It can be read "
+            "but is left untouched; upgrade chatkit-notebook (pip install -U chatkit-notebook) "
+            "to add to it."
+        )
+        return StoreVersionError(msg, found=found, supported=SCHEMA_VERSION)
+
+    def _unreachable(self, error: psycopg.Error) -> StoreError:
+        """The error for a server that cannot be reached or refuses the login."""
+        reason = _first_lines(error, self._conninfo)
+        advice = _advice(reason)
+        msg = f"Cannot connect to the PostgreSQL thread store ({self._where()}): {reason}. {advice}"
+        return StoreError(msg)
+
+    def _failure(self, error: psycopg.Error, what: str = "failed") -> StoreError:
+        if self._newer_schema is not None:
+            return self._version_error()  # the newer schema changed what we read
+        reason = _first_lines(error, self._conninfo)
+        msg = (
+            f"The PostgreSQL thread store ({self._where()}) {what}: {reason}. Nothing was "
+            "half-written (each change is one transaction)."
+        )
+        return StoreError(msg)
+
+
+class _ConnectionLost(Exception):
+    """The server went away during a call (the pool that held the connection is closed)."""
+
+    def __init__(self, error: psycopg.OperationalError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class _LoopPool:
+    """One event loop's pool; the lock makes concurrent first calls open it once."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pool: _Pool | None = None
+
+
+# -- SQL ---------------------------------------------------------------------------------
+
+# The scope condition every statement carries, on threads (alias t) and attachments (a).
+_THREADS_IN_SCOPE = {
+    False: "t.notebook_key = %(key)s AND t.owner = %(user)s",
+    True: "t.notebook_key = %(key)s",
+}
+_ATTACHMENTS_IN_SCOPE = {
+    False: "a.notebook_key = %(key)s AND a.owner = %(user)s",
+    True: "a.notebook_key = %(key)s",
+}
+# The thread's pk as a subquery evaluated once: the item scan that uses it stays a range
+# scan of chatkit_notebook_items_in_order, in order (a join would sort the whole thread).
+_THREAD_PK = """(
+    SELECT t.pk FROM chatkit_notebook_threads t
+    WHERE {threads_in_scope} AND t.id = %(thread_id)s
+)"""
+
+_LOAD_THREAD = """
+SELECT t.data::text FROM chatkit_notebook_threads t
+WHERE {threads_in_scope} AND t.id = %(thread_id)s"""
+
+# An id taken by a thread out of scope updates nothing and returns no row.
+_SAVE_THREAD = """
+INSERT INTO chatkit_notebook_threads AS t (notebook_key, owner, id, created_at, data)
+VALUES (%(key)s, %(user)s, %(thread_id)s, %(created_at)s, %(data)s::jsonb)
+ON CONFLICT (notebook_key, id) DO UPDATE
+SET created_at = excluded.created_at, data = excluded.data
+WHERE {threads_in_scope}
+RETURNING true"""
+
+_THREAD_CURSOR = """
+SELECT t.created_at, t.pk FROM chatkit_notebook_threads t
+WHERE {threads_in_scope} AND t.id = %(after)s"""
+
+_PAGE_THREADS = """
+SELECT t.id, t.data::text FROM chatkit_notebook_threads t
+WHERE {threads_in_scope} {after}
+ORDER BY t.created_at {direction}, t.pk {direction}
+LIMIT %(limit)s"""
+
+# One statement: the thread (its items by cascade) and the unlinking of its attachments.
+_DELETE_THREAD = """
+WITH deleted AS (
+    DELETE FROM chatkit_notebook_threads t
+    WHERE {threads_in_scope} AND t.id = %(thread_id)s
+)
+UPDATE chatkit_notebook_attachments a
+SET thread_id = NULL, data = jsonb_set(a.data, ARRAY['thread_id'], 'null')
+WHERE {attachments_in_scope} AND a.thread_id = %(thread_id)s"""
+
+_ITEM_CURSOR = """
+SELECT i.created_at, i.pk FROM chatkit_notebook_items i
+WHERE i.thread_pk = {thread_pk} AND i.id = %(after)s"""
+
+_PAGE_ITEMS = """
+SELECT i.id, i.data::text FROM chatkit_notebook_items i
+WHERE i.thread_pk = {thread_pk} {after}
+ORDER BY i.created_at {direction}, i.pk {direction}
+LIMIT %(limit)s"""
+
+# No row is returned when the thread is not in scope (or does not exist).
+_SAVE_ITEM = """
+INSERT INTO chatkit_notebook_items AS i (thread_pk, id, created_at, data)
+SELECT t.pk, %(item_id)s, %(created_at)s, %(data)s::jsonb
+FROM chatkit_notebook_threads t
+WHERE {threads_in_scope} AND t.id = %(thread_id)s
+ON CONFLICT (thread_pk, id) DO UPDATE
+SET created_at = excluded.created_at, data = excluded.data
+RETURNING true"""
+
+_LOAD_ITEM = """
+SELECT i.data::text FROM chatkit_notebook_items i
+WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s"""
+
+_DELETE_ITEM = """
+DELETE FROM chatkit_notebook_items i
+WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s"""
+
+# An attachment on a thread in scope takes that thread's owner; any other, the caller.
+_SAVE_ATTACHMENT = """
+INSERT INTO chatkit_notebook_attachments AS a (notebook_key, owner, id, thread_id, data)
+VALUES (
+    %(key)s,
+    COALESCE(
+        (SELECT t.owner FROM chatkit_notebook_threads t
+         WHERE {threads_in_scope} AND t.id = %(thread_id)s),
+        %(user)s
+    ),
+    %(attachment_id)s,
+    %(thread_id)s,
+    %(data)s::jsonb
+)
+ON CONFLICT (notebook_key, id) DO UPDATE
+SET owner = excluded.owner, thread_id = excluded.thread_id, data = excluded.data
+WHERE {attachments_in_scope}
+RETURNING true"""
+
+_LOAD_ATTACHMENT = """
+SELECT a.data::text FROM chatkit_notebook_attachments a
+WHERE {attachments_in_scope} AND a.id = %(attachment_id)s"""
+
+_DELETE_ATTACHMENT = """
+DELETE FROM chatkit_notebook_attachments a
+WHERE {attachments_in_scope} AND a.id = %(attachment_id)s"""
+
+_Direction = Literal["asc", "desc"]
+_AFTER = {"asc": ">", "desc": "<"}
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """Every statement of a store, its scope condition written in."""
+
+    load_thread: sql.Composed
+    save_thread: sql.Composed
+    thread_cursor: sql.Composed
+    page_threads: dict[tuple[_Direction, bool], sql.Composed]  # by (order, has cursor)
+    delete_thread: sql.Composed
+    item_cursor: sql.Composed
+    page_items: dict[tuple[_Direction, bool], sql.Composed]
+    save_item: sql.Composed
+    load_item: sql.Composed
+    delete_item: sql.Composed
+    save_attachment: sql.Composed
+    load_attachment: sql.Composed
+    delete_attachment: sql.Composed
+
+
+@functools.cache
+def _statements(shared: bool) -> _Statements:
+    threads_in_scope = sql.SQL(_THREADS_IN_SCOPE[shared])
+    parts = {
+        "threads_in_scope": threads_in_scope,
+        "attachments_in_scope": sql.SQL(_ATTACHMENTS_IN_SCOPE[shared]),
+        "thread_pk": sql.SQL(_THREAD_PK).format(threads_in_scope=threads_in_scope),
+    }
+
+    def compose(template: str) -> sql.Composed:
+        return sql.SQL(template).format(**parts)
+
+    def pages(template: str, columns: str) -> dict[tuple[_Direction, bool], sql.Composed]:
+        statements = {}
+        directions: tuple[_Direction, ...] = ("asc", "desc")
+        for direction in directions:
+            for has_cursor in (False, True):
+                after = f"AND ({columns}) {_AFTER[direction]} (%(at)s, %(pk)s)"
+                statements[direction, has_cursor] = sql.SQL(template).format(
+                    after=sql.SQL(after if has_cursor else ""),
+                    direction=sql.SQL(direction.upper()),
+                    **parts,
+                )
+        return statements
+
+    return _Statements(
+        load_thread=compose(_LOAD_THREAD),
+        save_thread=compose(_SAVE_THREAD),
+        thread_cursor=compose(_THREAD_CURSOR),
+        page_threads=pages(_PAGE_THREADS, "t.created_at, t.pk"),
+        delete_thread=compose(_DELETE_THREAD),
+        item_cursor=compose(_ITEM_CURSOR),
+        page_items=pages(_PAGE_ITEMS, "i.created_at, i.pk"),
+        save_item=compose(_SAVE_ITEM),
+        load_item=compose(_LOAD_ITEM),
+        delete_item=compose(_DELETE_ITEM),
+        save_attachment=compose(_SAVE_ATTACHMENT),
+        load_attachment=compose(_LOAD_ATTACHMENT),
+        delete_attachment=compose(_DELETE_ATTACHMENT),
+    )
+
+
+async def _schema_version(conn: _Connection) -> tuple[int, int] | None:
+    """The database's schema version, or ``None`` if the tables were never created."""
+    cursor = await conn.execute("SELECT to_regclass('chatkit_notebook_schema') IS NOT NULL")
+    exists = await cursor.fetchone()
+    if exists is None or not exists[0]:
+        return None
+    cursor = await conn.execute("SELECT major, minor FROM chatkit_notebook_schema")
+    row = await cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+# -- rows --------------------------------------------------------------------------------
+
+# jsonb cannot hold U+0000. Payloads that contain it are stored with NUL as U+E000 "0" and
+# U+E000 itself as U+E000 "1" (a private-use character, rare in real text), so a payload
+# holds U+E000 exactly when it was escaped, and reads back exactly.
+_ESCAPE = "\ue000"
+_ESCAPED = re.compile("\ue000([01])")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dump(adapter: TypeAdapter[Any], value: Any) -> str:
+    """``value`` as JSON text that a jsonb column accepts (see ``_ESCAPE``).
+
+    Lone surrogates (a Python ``str`` can hold them; Unicode text cannot) become U+FFFD,
+    as in ``NotebookStore``'s file.
+    """
+    try:
+        text = adapter.dump_json(value).decode()
+    except PydanticSerializationError:  # a lone surrogate
+        text = None
+    if text is not None and "\\u0000" not in text and _ESCAPE not in text:
+        return text
+    data = _map_strings(adapter.dump_python(value, mode="json"), _escape)
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+
+def _load(adapter: TypeAdapter[_R], text: str) -> _R | None:
+    """Validate a stored payload, or skip it with a warning if this version cannot read it."""
+    try:
+        if _ESCAPE in text:
+            return adapter.validate_python(_map_strings(json.loads(text), _unescape))
+        return adapter.validate_json(text)
+    except ValidationError as e:
+        logger.warning(
+            "Skipping a row of the PostgreSQL thread store that this chatkit-notebook "
+            "cannot read (from a newer version?): %s",
+            e.errors(include_url=False)[:1],
+        )
+        return None
+
+
+def _escape(text: str) -> str:
+    text = text.replace(_ESCAPE, _ESCAPE + "1").replace("\x00", _ESCAPE + "0")
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda match: "\x00" if match[1] == "0" else _ESCAPE, text)
+
+
+def _map_strings(value: Any, convert: Callable[[str], str]) -> Any:
+    """``value`` (parsed JSON) with ``convert`` applied to every string and key."""
+    if isinstance(value, str):
+        return convert(value)
+    if isinstance(value, list):
+        return [_map_strings(part, convert) for part in value]
+    if isinstance(value, dict):
+        return {convert(key): _map_strings(part, convert) for key, part in value.items()}
+    return value
+
+
+def _instant(moment: datetime) -> datetime:
+    """The instant a ``created_at`` sorts by: naive timestamps are local time, as ChatKit
+    makes them with ``datetime.now()`` (the same rule as ``NotebookStore``)."""
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _check_page(limit: int, order: str) -> _Direction:
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, not {limit!r}")
+    if order == "asc":
+        return "asc"
+    if order == "desc":
+        return "desc"
+    raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+
+
+def _page(
+    adapter: TypeAdapter[_R], rows: list[TupleRow], limit: int, after: str | None
+) -> Page[_R]:
+    """A ChatKit page from ``limit + 1`` rows of (id, payload)."""
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_after = (rows[-1][0] if rows else after) if has_more else None
+    loaded = (_load(adapter, row[1]) for row in rows)
+    return Page(
+        data=[row for row in loaded if row is not None], has_more=has_more, after=next_after
+    )
+
+
+# -- messages ----------------------------------------------------------------------------
+
+# What to do, by what libpq or the server said (checked in order).
+_ADVICE = (
+    (
+        re.compile(r'database ".*" does not exist'),
+        "Create the database (createdb NAME) or name an existing one in the connection string.",
+    ),
+    (
+        re.compile(r'role ".*" does not exist'),
+        "Use an existing PostgreSQL user, or ask the database administrator to create it.",
+    ),
+    (
+        re.compile(r"pg_hba\.conf"),
+        "Ask the database administrator to allow this host and user in pg_hba.conf.",
+    ),
+    (
+        re.compile(r"password|SCRAM|authentication", re.IGNORECASE),
+        "Check the user name and password (in the connection string, PGPASSWORD or ~/.pgpass).",
+    ),
+    (
+        re.compile(r"refused|No such file|timeout|translate host|unreachable|No route", re.I),
+        "Is PostgreSQL running there and accepting connections? Start it, or correct the "
+        "host and port in the connection string.",
+    ),
+)
+_DEFAULT_ADVICE = "Check that the server is running and that the connection string is right."
+
+
+def _advice(reason: str) -> str:
+    return next((advice for pattern, advice in _ADVICE if pattern.search(reason)), _DEFAULT_ADVICE)
+
+
+def _describe_target(conninfo: str) -> str:
+    """ "host H, port P, database D", as libpq resolves them (environment included)."""
+    given = conninfo_to_dict(conninfo)
+    defaults = {
+        option.keyword.decode(): option.val.decode()
+        for option in pq.Conninfo.get_defaults()
+        if option.val is not None
+    }
+
+    def value(key: str) -> str:
+        return str(given.get(key) or defaults.get(key) or "")
+
+    host = value("host") or "the local socket"
+    port = value("port") or "5432"
+    database = value("dbname") or value("user")
+    return f"host {host}, port {port}, database {database}"
+
+
+def _first_lines(error: psycopg.Error, conninfo: str) -> str:
+    """libpq's or the server's message, on one line and without the password."""
+    text = str(error).strip()
+    for prefix in ("connection failed: ", "connection is bad: "):
+        text = text.removeprefix(prefix)
+    text = " ".join(text.splitlines()[0].split()).rstrip(".") if text else type(error).__name__
+    password = conninfo_to_dict(conninfo).get("password")
+    if password:
+        text = text.replace(str(password), "***")
+    return text
