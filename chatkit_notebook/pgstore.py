@@ -585,7 +585,7 @@ class PostgresStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
 
     def _unreachable(self, error: psycopg.Error) -> StoreError:
         """The error for a server that cannot be reached or refuses the login."""
-        reason = _first_lines(error, self._conninfo)
+        reason = _reason(error, self._conninfo)
         advice = _advice(reason)
         msg = f"Cannot connect to the PostgreSQL thread store ({self._where()}): {reason}. {advice}"
         return StoreError(msg)
@@ -593,7 +593,7 @@ class PostgresStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     def _failure(self, error: psycopg.Error, what: str = "failed") -> StoreError:
         if self._newer_schema is not None:
             return self._version_error()  # the newer schema changed what we read
-        reason = _first_lines(error, self._conninfo)
+        reason = _reason(error, self._conninfo)
         msg = (
             f"The PostgreSQL thread store ({self._where()}) {what}: {reason}. Nothing was "
             "half-written (each change is one transaction)."
@@ -923,7 +923,7 @@ def _advice(reason: str) -> str:
 
 
 def _describe_target(conninfo: str) -> str:
-    """ "host H, port P, database D", as libpq resolves them (environment included)."""
+    """Host, port and database, as libpq resolves them (the environment included)."""
     given = conninfo_to_dict(conninfo)
     defaults = {
         option.keyword.decode(): option.val.decode()
@@ -940,7 +940,7 @@ def _describe_target(conninfo: str) -> str:
     return f"host {host}, port {port}, database {database}"
 
 
-def _first_lines(error: psycopg.Error, conninfo: str) -> str:
+def _reason(error: psycopg.Error, conninfo: str) -> str:
     """libpq's or the server's message, on one line and without the password."""
     text = str(error).strip()
     for prefix in ("connection failed: ", "connection is bad: "):
