@@ -278,13 +278,9 @@ def test_panel_stop_interrupts_code_the_kernel_runs(
         stop = panel.locator(".ck-stop-button[title*='interrupt the kernel']")
         stop.wait_for(timeout=RUN_TIMEOUT_MS)
         stop.click()
-        page.wait_for_function(
-            """(root) => /Python stopped after [\\d.]+ s by the kernel's interrupt/
-                 .test(document.querySelector(root).textContent)""",
-            arg=PANEL,
-            timeout=RUN_TIMEOUT_MS,
-        )
-        page.wait_for_function(IDLE_JS)
+        # The answer ends long before the code's 600 s: without the browser's interrupt the
+        # click itself would wait for the code (the kernel is busy running it).
+        page.wait_for_function(IDLE_JS, timeout=RUN_TIMEOUT_MS)
         # The kernel is fine: the next question's code runs and plots.
         shown = _approve_in_panel(page, "Plot the rainfall by month.")
         assert len(shown["decoded"]) == 1, shown
