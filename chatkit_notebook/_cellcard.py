@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as W
-from chatkit.actions import Action, ActionConfig
+from chatkit.actions import ActionConfig
 from chatkit.types import (
-    ThreadCustomActionParams,
     ThreadItem,
-    ThreadsCustomActionReq,
 )
 
-from ._client import ChatKitClient, ThreadState
+from ._client import ChatKitClient, ThreadState, action_request
 from ._views import ItemView, style_widget, view_for
 from .runtime import Runtime
 
@@ -80,13 +78,9 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self._runtime.submit(self._act(item_id, action))
 
     async def _act(self, item_id: str, action: ActionConfig) -> None:
-        params = ThreadCustomActionParams(
-            thread_id=self._thread_id,
-            item_id=item_id,
-            action=Action[str, Any](type=action.type, payload=action.payload),
-        )
+        request = action_request(self._thread_id, item_id, action.type, action.payload)
         try:
-            async for event in self._client.stream(ThreadsCustomActionReq(params=params)):
+            async for event in self._client.stream(request):
                 change = self._state.apply(event)
                 if change is not None:
                     self._draw(change[1])

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from chatkit.actions import Action
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     AssistantMessageContent,
@@ -45,6 +46,7 @@ from chatkit.types import (
     Thread,
     ThreadAddUserMessageParams,
     ThreadCreateParams,
+    ThreadCustomActionParams,
     ThreadDeleteParams,
     ThreadGetByIdParams,
     ThreadItem,
@@ -53,6 +55,7 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsCustomActionReq,
     ThreadsDeleteReq,
     ThreadsGetByIdReq,
     ThreadsListReq,
@@ -143,6 +146,18 @@ def message_request(
     return ThreadsAddUserMessageReq(
         params=ThreadAddUserMessageParams(thread_id=thread_id, input=message)
     )
+
+
+def action_request(
+    thread_id: str, item_id: str | None, action_type: str, payload: object
+) -> ThreadsCustomActionReq:
+    """The request that sends a widget's action (a click on a card's button)."""
+    params = ThreadCustomActionParams(
+        thread_id=thread_id,
+        item_id=item_id,
+        action=Action[str, Any](type=action_type, payload=payload),
+    )
+    return ThreadsCustomActionReq(params=params)
 
 
 class ChatKitClient:

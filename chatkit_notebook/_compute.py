@@ -40,6 +40,7 @@ from ._foreign import exception_name, is_secret_value, type_name
 from ._preview import DEFAULT_CAPS, JSON, describe, shape_text
 from ._redact import REDACTED, is_secret_name, redact_text
 from ._sandbox import Outcome, Stopper, execute, reaches, sandbox_namespace, scratch_after
+from ._widgets import _field
 from .config import run_settings
 from .context import NotebookContext
 from .tools import UNTRUSTED_FIELD, _envelope, _error, _finish_task, _remember, _start_task
@@ -363,8 +364,8 @@ def card_call_id(item: ThreadItem) -> str | None:
     if not is_approval_card(item):
         return None
     assert isinstance(item, WidgetItem)
-    confirm = _get(item.widget, "confirm")
-    payload = _get(_get(confirm, "action"), "payload")
+    confirm = _field(item.widget, "confirm")
+    payload = _field(_field(confirm, "action"), "payload")
     call_id = payload.get("call_id") if isinstance(payload, dict) else None
     return call_id if isinstance(call_id, str) else None
 
@@ -374,7 +375,7 @@ def card_status(item: ThreadItem) -> str | None:
     if not is_approval_card(item) or card_call_id(item) is not None:
         return None
     assert isinstance(item, WidgetItem)
-    text = _get(_get(item.widget, "status"), "text")
+    text = _field(_field(item.widget, "status"), "text")
     return text if isinstance(text, str) else None
 
 
@@ -383,23 +384,16 @@ def card_code(item: ThreadItem) -> str | None:
     if not is_approval_card(item):
         return None
     assert isinstance(item, WidgetItem)
-    for child in _get(item.widget, "children") or []:
-        value = _get(child, "value")
-        if _get(child, "type") == "Markdown" and isinstance(value, str) and value.startswith("```"):
+    for child in _field(item.widget, "children") or []:
+        value = _field(child, "value")
+        if (
+            _field(child, "type") == "Markdown"
+            and isinstance(value, str)
+            and value.startswith("```")
+        ):
             body = value.split("\n", 1)[1] if "\n" in value else ""
             return body.rsplit("\n", 1)[0]
     return None
-
-
-def _get(node: object, name: str) -> Any:
-    if node is None:
-        return None
-    if isinstance(node, Mapping):
-        return node.get(name)
-    value = getattr(node, name, None)
-    if value is None and getattr(node, "model_extra", None):
-        value = node.model_extra.get(name)  # type: ignore[attr-defined]
-    return value
 
 
 def call_code(arguments: str) -> str:

@@ -598,20 +598,13 @@ def _open_cards(state: ThreadState) -> list[Any]:
 
 
 def _decision_request(thread_id: str, card: Any, approve: bool, unattended: bool) -> Any:
-    from chatkit.actions import Action
-    from chatkit.types import ThreadCustomActionParams, ThreadsCustomActionReq
-
+    from ._client import action_request
     from ._compute import APPROVE, DECLINE, card_call_id
 
     payload: dict[str, object] = {"call_id": card_call_id(card)}
     if unattended:
         payload["unattended"] = True
-    params = ThreadCustomActionParams(
-        thread_id=thread_id,
-        item_id=card.id,
-        action=Action[str, Any](type=APPROVE if approve else DECLINE, payload=payload),
-    )
-    return ThreadsCustomActionReq(params=params)
+    return action_request(thread_id, card.id, APPROVE if approve else DECLINE, payload)
 
 
 def _figures(state: ThreadState) -> list[str]:

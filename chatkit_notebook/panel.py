@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ipywidgets as W
-from chatkit.actions import Action, ActionConfig
+from chatkit.actions import ActionConfig
 from chatkit.server import ChatKitServer
 from chatkit.store import NotFoundError
 from chatkit.types import (
@@ -32,13 +32,11 @@ from chatkit.types import (
     StructuredInputSubmission,
     ThreadAddClientToolOutputParams,
     ThreadAddStructuredInputParams,
-    ThreadCustomActionParams,
     ThreadItem,
     ThreadMetadata,
     ThreadRetryAfterItemParams,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
-    ThreadsCustomActionReq,
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     UserMessageItem,
@@ -46,7 +44,13 @@ from chatkit.types import (
 
 from . import _mainthread
 from ._anywidgets import ComposerWidget, StopWidget
-from ._client import ChatKitClient, ThreadState, message_request, variable_tags
+from ._client import (
+    ChatKitClient,
+    ThreadState,
+    action_request,
+    message_request,
+    variable_tags,
+)
 from ._threadbar import NEW, ThreadBar, button
 from ._views import AssistantMessageView, ItemView, style_widget, view_for
 from .context import NotebookContext
@@ -300,12 +304,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         async def act() -> None:
             if self.thread_id is None:
                 return
-            params = ThreadCustomActionParams(
-                thread_id=self.thread_id,
-                item_id=item_id,
-                action=Action[str, Any](type=action.type, payload=action.payload),
-            )
-            await self._run_turn(ThreadsCustomActionReq(params=params))
+            request = action_request(self.thread_id, item_id, action.type, action.payload)
+            await self._run_turn(request)
 
         return self._post_turn(act)
 

@@ -45,7 +45,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import psycopg
-from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
+from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from psycopg import pq, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -56,7 +56,7 @@ from pydantic_core import PydanticSerializationError
 
 from .context import NotebookContext, default_user
 from .errors import ConfigError, StoreError, StoreVersionError
-from .store import _new_id
+from .store import LongIds
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "masked"]
 
@@ -172,7 +172,7 @@ def masked(dsn: str) -> str:
     return make_conninfo("", **params)
 
 
-class PostgresStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
+class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookContext]):
     """A ChatKit store in a PostgreSQL database, with each user's threads kept apart.
 
     Args:
@@ -252,19 +252,6 @@ class PostgresStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
         Known once a call has connected.
         """
         return None if self._newer_schema is None else self._version_error()
-
-    # -- ids ---------------------------------------------------------------------------
-
-    def generate_thread_id(self, context: NotebookContext) -> str:
-        return _new_id("thread")
-
-    def generate_item_id(
-        self, item_type: StoreItemType, thread: ThreadMetadata, context: NotebookContext
-    ) -> str:
-        return _new_id(item_type)
-
-    def generate_attachment_id(self, mime_type: str, context: NotebookContext) -> str:
-        return _new_id("attachment")
 
     # -- threads -----------------------------------------------------------------------
 

@@ -125,7 +125,22 @@ def _new_id(item_type: StoreItemType) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
-class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
+class LongIds:
+    """The ids the package's stores make (see ``_new_id``): chatkit's prefixes, more bits."""
+
+    def generate_thread_id(self, context: NotebookContext) -> str:
+        return _new_id("thread")
+
+    def generate_item_id(
+        self, item_type: StoreItemType, thread: ThreadMetadata, context: NotebookContext
+    ) -> str:
+        return _new_id(item_type)
+
+    def generate_attachment_id(self, mime_type: str, context: NotebookContext) -> str:
+        return _new_id("attachment")
+
+
+class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookContext]):
     """A ChatKit store for one notebook's threads, in one file that travels with it.
 
     Args:
@@ -171,19 +186,6 @@ class NotebookStore(Store[NotebookContext], AttachmentStore[NotebookContext]):
     def read_only(self) -> StoreError | None:
         """Why the store refuses writes (the error writes raise), or ``None`` if it accepts them."""
         return self._read_only
-
-    # -- ids ---------------------------------------------------------------------------
-
-    def generate_thread_id(self, context: NotebookContext) -> str:
-        return _new_id("thread")
-
-    def generate_item_id(
-        self, item_type: StoreItemType, thread: ThreadMetadata, context: NotebookContext
-    ) -> str:
-        return _new_id(item_type)
-
-    def generate_attachment_id(self, mime_type: str, context: NotebookContext) -> str:
-        return _new_id("attachment")
 
     # -- threads -----------------------------------------------------------------------
 
