@@ -2,8 +2,8 @@
 
 The checks run in order and stop being useful once one fails, so each later check is
 skipped when an earlier one it depends on failed: an API key (for OpenAI), the endpoint
-answering ``/models``, the model answering, streaming and calling a tool, and the store's
-folder being writable.
+answering ``/models``, the model answering, streaming and calling a tool, and the store:
+its folder being writable, or its database answering and accepting writes.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from .config import ModelConfig
+from .context import NotebookContext
+from .errors import StoreError
 
 __all__ = ["Check", "run_checks"]
 
@@ -28,8 +30,10 @@ class Check:
     fix: str = ""
 
 
-async def run_checks(config: ModelConfig, store_path: Path) -> list[Check]:
-    """Run every check against the given settings and store file."""
+async def run_checks(
+    config: ModelConfig, store: Any, context: NotebookContext | None = None
+) -> list[Check]:
+    """Run every check against the given settings and store (read with ``context``)."""
     checks: list[Check] = []
     key_ok = _check_key(config, checks)
     reachable = await _check_endpoint(config, checks) if key_ok else _skip(checks, "endpoint")
@@ -37,7 +41,11 @@ async def run_checks(config: ModelConfig, store_path: Path) -> list[Check]:
         await _check_model(config, checks)
     else:
         _skip(checks, "model answers, streams and calls tools")
-    _check_store(store_path, checks)
+    path = getattr(store, "path", None)
+    if path is not None:
+        _check_store(path, checks)
+    else:
+        await _check_database(store, context or NotebookContext(), checks)
     return checks
 
 
@@ -156,7 +164,7 @@ async def _check_model(config: ModelConfig, checks: list[Check]) -> None:
         )
 
 
-def _check_store(path: Path, checks: list[Check]) -> None:
+def _check_store(path: Any, checks: list[Check]) -> None:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -175,3 +183,22 @@ def _check_store(path: Path, checks: list[Check]) -> None:
         )
         return
     checks.append(Check("store", True, f"{path} is writable"))
+
+
+async def _check_database(store: Any, context: NotebookContext, checks: list[Check]) -> None:
+    """A database store: it answers, its schema is one this version writes, and whose
+    threads it shows."""
+    describe = getattr(store, "describe", None)
+    where = describe() if callable(describe) else type(store).__name__
+    try:
+        page = await store.load_threads(100, None, "desc", context)
+    except StoreError as e:
+        fix = "check the connection string and the server, then %chatkit store URL"
+        checks.append(Check("store", False, str(e), fix))
+        return
+    refused = getattr(store, "read_only", None)
+    if refused is not None:
+        checks.append(Check("store", False, str(refused), "pip install -U chatkit-notebook"))
+        return
+    count = f"{len(page.data)}{'+' if page.has_more else ''} threads"
+    checks.append(Check("store", True, f"{where}: answers; {count}"))

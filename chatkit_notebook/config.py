@@ -15,7 +15,9 @@ carries tool inputs or outputs, so no notebook data leaves the machine through t
 
 Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
 ``configure(run_python="ask"|"auto"|"off", run_timeout=60)``, ``%chatkit run``, or
-``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``.
+``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``. So is where threads are kept
+(:func:`store_choice`): ``configure(store=PATH_OR_URL)``, ``%chatkit store``, or
+``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.location`.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelConfig",
     "RunSettings",
+    "StoreChoice",
     "configure",
     "current_config",
     "normalize_base_url",
     "reset_configuration",
     "run_settings",
+    "store_choice",
 ]
 
 Api = Literal["responses", "chat_completions"]
@@ -202,6 +206,22 @@ class RunSettings:
     timeout: float = DEFAULT_RUN_TIMEOUT
 
 
+@dataclass(frozen=True)
+class StoreChoice:
+    """Where :func:`configure` put the threads (see :func:`store_choice`).
+
+    Attributes:
+        target: A file path or a PostgreSQL connection string.
+        shared: Everyone on the notebook key sees a database's threads.
+        notebook_key: The database's key for this notebook; ``None``: the notebook's path
+            relative to the Jupyter root.
+    """
+
+    target: str
+    shared: bool = False
+    notebook_key: str | None = field(default=None)
+
+
 _lock = threading.Lock()
 _configured: dict[str, object] = {}
 
@@ -216,6 +236,9 @@ def configure(
     max_retries: int | None = None,
     run_python: RunMode | None = None,
     run_timeout: float | None = None,
+    store: str | os.PathLike[str] | None = None,
+    store_shared: bool | None = None,
+    store_key: str | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -232,6 +255,15 @@ def configure(
         run_python: Whether the agent may run Python in a sandbox of your variables:
             ``"ask"`` (each time, the default), ``"auto"`` (without asking) or ``"off"``.
         run_timeout: Seconds one ``run_python`` call may take before it is stopped.
+        store: Where threads are kept: a file path, or a PostgreSQL connection string
+            (``postgresql://user:password@host:5432/db``) for a team's database; ``""``
+            goes back to the default (``CHATKIT_NOTEBOOK_STORE``, else beside the notebook).
+            A loaded ``%chat`` switches to it at its next use.
+        store_shared: With a database, everyone on the notebook sees its threads, not only
+            their own.
+        store_key: With a database, the key that files this notebook's threads (default:
+            its path relative to the Jupyter root); pass the same key in two notebooks to
+            share their threads.
 
     Returns:
         The settings now in force.
@@ -269,9 +301,62 @@ def configure(
             msg = f"run_timeout must be a number of seconds above 0, not {run_timeout!r}."
             raise ConfigError(msg)
         updates["run_timeout"] = float(run_timeout)
+    if store is not None or store_shared is not None or store_key is not None:
+        updates["store"] = _store_choice(store, store_shared, store_key)
     with _lock:
         _configured.update(updates)
     return current_config()
+
+
+def _store_choice(
+    store: str | os.PathLike[str] | None, shared: bool | None, key: str | None
+) -> StoreChoice | None:
+    """The new store choice; ``store=None`` keeps the current target."""
+    from .location import is_database_url, needs_psycopg
+
+    if store is None:
+        current = store_choice()
+        if current is None:
+            msg = "store_shared and store_key need a database: pass store='postgresql://...' too."
+            raise ConfigError(msg)
+        target = current.target
+        shared = current.shared if shared is None else shared
+        key = current.notebook_key if key is None else key
+    else:
+        target = os.fspath(store).strip()
+        if not target:
+            return None
+    if key is not None and not key.strip():
+        raise ConfigError("store_key is empty: pass a key such as 'team/sales.ipynb', or None.")
+    if not is_database_url(target):
+        if shared or key is not None:
+            msg = f"store_shared and store_key apply to a database, not to the file {target!r}."
+            raise ConfigError(msg)
+        return StoreChoice(target)
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError as e:
+        raise needs_psycopg(e) from None
+    try:
+        conninfo_to_dict(target)
+    except Exception:
+        from .pgstore import masked
+
+        msg = (
+            f"Not a PostgreSQL connection string: {masked(target)}. Use "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE or 'host=... dbname=...'."
+        )
+        raise ConfigError(msg) from None
+    return StoreChoice(target, shared=bool(shared), notebook_key=key)
+
+
+def store_choice() -> StoreChoice | None:
+    """Where :func:`configure` (or ``%chatkit store``) put the threads, or ``None``: the
+    environment and the notebook decide (:func:`~chatkit_notebook.location.locate_store`).
+    """
+    with _lock:
+        chosen = _configured.get("store")
+    return chosen if isinstance(chosen, StoreChoice) else None
 
 
 def reset_configuration() -> None:

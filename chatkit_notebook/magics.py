@@ -1,7 +1,8 @@
 """The IPython side: ``%chat`` and ``%%chat``, and the kernel's chat session.
 
 ``%load_ext chatkit_notebook`` creates one :class:`ChatSession` for the kernel: the store
-beside this notebook, the server, the variables hidden from the agent and the current
+(beside this notebook, or the one chosen; see :func:`~chatkit_notebook.location.locate_store`),
+the server, the variables hidden from the agent and the current
 thread. ``%chat`` shows the panel; ``%chat QUESTION`` and ``%%chat`` run one turn in the
 current thread, streaming into a preview and then leaving the answer as a plain Markdown
 output (nbval compares new outputs, not display updates). The kernel's interrupt stops
@@ -11,7 +12,6 @@ the turn and keeps the partial answer.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import re
 import shlex
@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from .config import configure, current_config
-from .context import NotebookContext
-from .errors import ChatkitNotebookError
-from .location import StoreLocation, locate_store
+from .config import StoreChoice, configure, current_config, store_choice
+from .context import NotebookContext, default_user
+from .errors import ChatkitNotebookError, StoreError
+from .location import StoreLocation, locate_store, location_for
 
 if TYPE_CHECKING:
+    from agents import Model
+    from chatkit.store import Store
     from chatkit.types import Thread
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     from .panel import ChatPanel
     from .runtime import Runtime
     from .server import NotebookChatServer
-    from .store import NotebookStore
 
 __all__ = ["ChatMagics", "ChatSession", "ChatStopped", "keep_question_marks"]
 
@@ -75,9 +76,11 @@ class ChatSession:
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
+        self._chosen = store_choice()
         self.location: StoreLocation = locate_store(shell.user_ns)
-        self._store: NotebookStore | None = None
+        self._store: Store[NotebookContext] | None = None
         self._server: NotebookChatServer | None = None
+        self._model: str | Model | None = None  # a model given to the server, kept across stores
         self.hidden: set[str] = set()
         self._thread_id: str | object | None = _UNKNOWN
         self.pending_title: str | None = None
@@ -91,22 +94,42 @@ class ChatSession:
         return get_runtime()
 
     @property
-    def store(self) -> NotebookStore:
-        """The thread store, opened on first use."""
-        if self._store is None:
-            from .store import NotebookStore
+    def store(self) -> Store[NotebookContext]:
+        """The thread store, opened on first use.
 
-            self._store = NotebookStore(self.location.path)
+        A new choice (``configure(store=...)``, ``%chatkit store``) is followed at the next
+        use: the session then starts on that store's own current thread.
+        """
+        chosen = store_choice()
+        if chosen != self._chosen:
+            self._chosen = chosen
+            self._use(locate_store(self.shell.user_ns))
+        if self._store is None:
+            self._store = self.location.open()
         return self._store
 
     @property
     def server(self) -> NotebookChatServer:
         """The ChatKit server, made on first use (the Agents SDK takes a second to import)."""
+        store = self.store
         if self._server is None:
             from .server import NotebookChatServer
 
-            self._server = NotebookChatServer(self.store)
+            self._server = NotebookChatServer(store, model=self._model)
         return self._server
+
+    def _use(self, location: StoreLocation) -> None:
+        """Keep threads at ``location`` from now on; the model and hidden names stay."""
+        old = self._store
+        if self._server is not None:
+            self._model = self._server.model
+        self.location = location
+        self._store = self._server = None
+        self._thread_id = _UNKNOWN  # the new store's own current thread
+        self._told_where = False
+        close = getattr(old, "close", None)  # a database store's connections
+        if callable(close):
+            close()
 
     @property
     def client(self) -> ChatKitClient:
@@ -121,10 +144,11 @@ class ChatSession:
 
         Kept in the store, so a new kernel continues where the last one left off.
         """
+        store = self.store  # first, as it may follow a new choice of store
         if self._thread_id is _UNKNOWN:
             from ._current import recall
 
-            self._thread_id = self.runtime.run(recall(self.store, self.context()))
+            self._thread_id = self.runtime.run(recall(store, self.context()))
         return self._thread_id  # type: ignore[return-value]
 
     @thread_id.setter
@@ -147,6 +171,7 @@ class ChatSession:
             namespace=self.shell.user_ns,
             notebook_path=self.location.notebook_path,
             hidden=self.hidden,
+            user=default_user(),
         )
 
     def panel(self) -> ChatPanel:
@@ -158,8 +183,13 @@ class ChatSession:
             self.context(),
             thread_id=self.thread_id,
             on_thread=self._follow,
-            changes=functools.partial(_file_token, self.store.path),
+            changes=self._changes,
         )
+
+    def _changes(self, thread_id: str | None) -> Any:
+        """The store's change token (an awaitable), for a panel watching for others' work."""
+        token = getattr(self.store, "change_token", None)
+        return token(self.context(), thread_id) if callable(token) else None
 
     # -- %chatkit ------------------------------------------------------------------------
 
@@ -188,7 +218,7 @@ class ChatSession:
     def cmd_use(self, args: argparse.Namespace) -> None:
         known = {t.id: t for t in self._threads()}
         if args.id not in known:
-            raise ValueError(f"no thread {args.id!r} in {self.store.path}; see %chatkit threads")
+            raise ValueError(f"no thread {args.id!r} in {self._where()}; see %chatkit threads")
         self.thread_id = args.id
         print(f"Continuing {known[args.id].title or args.id}.")
 
@@ -205,7 +235,7 @@ class ChatSession:
 
     def cmd_delete(self, args: argparse.Namespace) -> None:
         if args.id not in {t.id for t in self._threads()}:
-            raise ValueError(f"no thread {args.id!r} in {self.store.path}; see %chatkit threads")
+            raise ValueError(f"no thread {args.id!r} in {self._where()}; see %chatkit threads")
         self.runtime.run(self.client.delete(args.id))
         if self.thread_id == args.id:
             self.thread_id = None
@@ -217,17 +247,76 @@ class ChatSession:
         print(f"Model: {current_config().describe()}")
 
     def cmd_store(self, args: argparse.Namespace) -> None:
-        from .server import NotebookChatServer
-        from .store import NotebookStore
+        if args.copy_to:
+            self._copy_to(args)
+            return
+        if args.default:
+            self._choose(store="")
+        elif args.target or args.shared or args.key:
+            self._choose(store=args.target, store_shared=args.shared or None, store_key=args.key)
+        self.store  # noqa: B018  (follows a choice made with configure())
+        self._told_where = True
+        print(self.location.describe())
 
-        if args.path:
-            path = Path(args.path).expanduser()
-            self.location = StoreLocation(path, self.location.notebook_path, "%chatkit store")
-            model = self.server.model
-            self._store = NotebookStore(path)
-            self._server = NotebookChatServer(self._store, model=model)
-            self._thread_id = _UNKNOWN  # the new store's own current thread
-        print(f"Threads are stored in {self.store.path}.")
+    def _where(self) -> str:
+        """The store in use, in a few words (the password masked)."""
+        return self.location.display
+
+    def _choose(self, **choice: Any) -> None:
+        """Keep threads where ``configure(**choice)`` says; a store that cannot be read is
+        not taken, so nothing is lost."""
+        previous = store_choice()
+        configure(**choice)
+        try:
+            self._check(self.store)
+        except Exception:
+            _restore(previous)
+            self.store  # noqa: B018  (back to the store in use before)
+            raise
+
+    def _check(self, store: Store[NotebookContext]) -> None:
+        """Read a page, so a store that cannot be read fails here, not in the next chat."""
+        self.runtime.run(store.load_threads(1, None, "desc", self.context()))
+
+    def _copy_to(self, args: argparse.Namespace) -> None:
+        from ._copy import copy_threads
+
+        target = location_for(
+            args.copy_to,
+            self.location.notebook_path,
+            "%chatkit store --copy-to",
+            shared=args.shared,
+            notebook_key=args.key,
+        )
+        source = self.store
+        here = self.location
+        if (target.path, target.url, target.notebook_key) == (
+            here.path,
+            here.url,
+            here.notebook_key,
+        ):
+            raise ValueError(f"{target.display} is the store in use; name another to copy to")
+        store = target.open()
+        shown = None if _prints_updates(self.shell) else display(display_id=True)
+
+        def progress(done: int, total: int) -> None:
+            if shown is not None and total:
+                shown.update({"text/plain": f"Copying threads: {done} of {total}"}, raw=True)
+
+        try:
+            report = self.runtime.run(
+                copy_threads(source, store, self.context(), progress=progress)
+            )
+        except StoreError as e:
+            msg = f"{e} What was copied stays; run the same command again to carry on."
+            raise StoreError(msg) from None
+        finally:
+            close = getattr(store, "close", None)
+            if callable(close):
+                close()
+        if shown is not None:
+            shown.update({"text/plain": ""}, raw=True)
+        print(report.describe(self.location.display, target.display))
 
     def cmd_hide(self, args: argparse.Namespace) -> None:
         self.hidden.update(args.names)
@@ -303,7 +392,7 @@ class ChatSession:
     def cmd_doctor(self, args: argparse.Namespace) -> None:
         from ._doctor import run_checks
 
-        checks = self.runtime.run(run_checks(current_config(), self.store.path))
+        checks = self.runtime.run(run_checks(current_config(), self.store, self.context()))
         for check in checks:
             mark = {True: "ok  ", False: "FAIL", None: "skip"}[check.ok]
             print(f"{mark} {check.name}: {check.detail}")
@@ -633,13 +722,12 @@ def _has_front_end(shell: InteractiveShell) -> bool:
     )
 
 
-def _file_token(path: Path) -> tuple[int, int, int] | None:
-    """What changes whenever a store file does: its inode, size and modification time."""
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+def _restore(choice: StoreChoice | None) -> None:
+    """Put back a store choice made before (``None``: the default)."""
+    if choice is None:
+        configure(store="")
+    else:
+        configure(store=choice.target, store_shared=choice.shared, store_key=choice.notebook_key)
 
 
 def _prints_updates(shell: InteractiveShell) -> bool:
@@ -698,7 +786,10 @@ class ChatMagics(Magics):
             %chatkit rename TITLE             rename the current thread
             %chatkit delete ID                delete a thread and its messages
             %chatkit model [NAME] [--base-url URL] [--api responses|chat_completions]
-            %chatkit store [PATH]             where threads are kept (or keep them in PATH)
+            %chatkit store [PATH|URL] [--shared] [--key KEY] [--default]
+                                              where threads are kept, or keep them in a
+                                              file or a PostgreSQL database (URL)
+            %chatkit store --copy-to PATH|URL copy this store's threads to another
             %chatkit hide [NAME ...]          hide variables from the agent (no names: list)
             %chatkit show NAME ...            let the agent read them again
             %chatkit export [PATH]            the current thread as Markdown
@@ -751,7 +842,11 @@ def _chatkit_parser() -> _Parser:
     model.add_argument("--base-url")
     model.add_argument("--api", choices=["responses", "chat_completions"])
     store = sub.add_parser("store", help="show or change where threads are kept", add_help=False)
-    store.add_argument("path", nargs="?")
+    store.add_argument("target", nargs="?")
+    store.add_argument("--shared", action="store_true")
+    store.add_argument("--key")
+    store.add_argument("--default", action="store_true")
+    store.add_argument("--copy-to")
     hide = sub.add_parser("hide", help="hide variables from the agent", add_help=False)
     hide.add_argument("names", nargs="*")
     show = sub.add_parser("show", help="let the agent read variables again", add_help=False)

@@ -89,10 +89,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
             opened, created, deleted, or ``None`` for a new chat. It may return an
             awaitable, which runs on the loop.
-        changes: A cheap function whose result changes whenever the store does (the
-            store file's size and time). When given, the panel looks twice a second and
-            shows threads and messages that another panel, ``%chat`` or another kernel
-            added, without a refresh.
+        changes: A cheap function of the open thread's id (or ``None``) whose result, or
+            awaited result, changes whenever the thread list or that thread does: the
+            stores' ``change_token``. When given, the panel looks twice a second and shows
+            threads and messages that another panel, ``%chat`` or another kernel added,
+            without a refresh.
     """
 
     def __init__(
@@ -104,7 +105,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         status: str = "",
         thread_id: str | None = None,
         on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
-        changes: Callable[[], object] | None = None,
+        changes: Callable[[str | None], object] | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -784,19 +785,33 @@ WATCH_SECONDS = 0.5
 """How often a panel looks whether the store changed (two panels stay within a second)."""
 
 
-async def _watch(panel: weakref.ref[ChatPanel], changes: Callable[[], object]) -> None:
+async def _watch(panel: weakref.ref[ChatPanel], changes: Callable[[str | None], object]) -> None:
     """Post a sync whenever the store changed while the panel was idle."""
-    last = changes()
+
+    async def token(thread_id: str | None) -> object:
+        now = changes(thread_id)
+        return await now if inspect.isawaitable(now) else now
+
+    shown = panel()
+    thread_id = None if shown is None else shown.thread_id
+    del shown
+    try:
+        last = await token(thread_id)
+    except Exception:  # as below: the next request reports it
+        last = None
     while True:
-        await asyncio.sleep(WATCH_SECONDS)  # polling: a file has no change events here
+        await asyncio.sleep(WATCH_SECONDS)  # polling: neither store sends change events
         shown = panel()
         if shown is None:
             return
         try:
-            now = changes()
+            thread_id = shown.thread_id
+            now = await token(thread_id)
         except Exception:  # a store that cannot be read now is reported by the next request
             logger.debug("watching the store failed", exc_info=True)
+            del shown
             continue
+        # Opening another thread changes a database's token too: one needless sync.
         if now != last and not shown.busy:
             last = now
             shown._post(shown._sync)
@@ -821,8 +836,11 @@ def _default_status(server: ChatKitServer[NotebookContext]) -> str:
     if callable(describe):
         parts.append(f"Model: {describe()}")
     path = getattr(server.store, "path", None)
+    where = getattr(server.store, "describe", None)
     if path is not None:
         parts.append(f"Threads: {path}")
+    elif callable(where):
+        parts.append(f"Threads: {where()}")
     return " · ".join(parts)
 
 

@@ -10,7 +10,7 @@ with ``shared=True`` everyone's threads of that key, never another key's. The co
 part of every SQL statement, so a thread out of scope is "not found" exactly like one that
 does not exist.
 
-Tables, created on first use (see ``_TABLES``; ``chatkit_notebook_schema`` holds the
+Tables, created on first use (see ``_pgsql.TABLES``; ``chatkit_notebook_schema`` holds the
 schema version)::
 
     chatkit_notebook_threads      pk, notebook_key, owner, id, created_at, data
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import re
@@ -42,7 +41,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from chatkit.store import AttachmentStore, NotFoundError, Store
@@ -54,6 +53,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
+from ._pgsql import SCHEMA_LOCK, SCHEMA_TABLE, TABLES, Direction, schema_version, statements
 from .context import NotebookContext, default_user
 from .errors import ConfigError, StoreError, StoreVersionError
 from .store import LongIds
@@ -82,61 +82,6 @@ _MAX_CONNECTIONS = 4
 _CONNECT_TIMEOUT = 10  # seconds, when the connection string sets none
 _POOL_TIMEOUT = 30.0  # seconds to wait for a free pooled connection: a hang detector
 _CLOSE_TIMEOUT = 10.0
-# pg_advisory_xact_lock key serialising schema creation: "ckNB".
-_SCHEMA_LOCK = 0x636B4E42
-
-_SCHEMA_TABLE = """
-CREATE TABLE IF NOT EXISTS chatkit_notebook_schema (
-    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-    major integer NOT NULL,
-    minor integer NOT NULL
-)"""
-
-_TABLES = (
-    """
-    CREATE TABLE IF NOT EXISTS chatkit_notebook_threads (
-        pk bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        notebook_key text NOT NULL,
-        owner text NOT NULL,
-        id text NOT NULL,
-        created_at timestamptz NOT NULL,
-        data jsonb NOT NULL,
-        UNIQUE (notebook_key, id)
-    )""",
-    # load_threads pages one user's threads of a notebook key, or (shared) all of them:
-    # each is a range scan of one of these two indexes, in order, stopping at the limit.
-    """
-    CREATE INDEX IF NOT EXISTS chatkit_notebook_threads_by_owner
-    ON chatkit_notebook_threads (notebook_key, owner, created_at, pk)""",
-    """
-    CREATE INDEX IF NOT EXISTS chatkit_notebook_threads_by_key
-    ON chatkit_notebook_threads (notebook_key, created_at, pk)""",
-    """
-    CREATE TABLE IF NOT EXISTS chatkit_notebook_items (
-        pk bigint GENERATED ALWAYS AS IDENTITY,
-        thread_pk bigint NOT NULL
-            REFERENCES chatkit_notebook_threads (pk) ON DELETE CASCADE,
-        id text NOT NULL,
-        created_at timestamptz NOT NULL,
-        data jsonb NOT NULL,
-        PRIMARY KEY (thread_pk, id)
-    )""",
-    """
-    CREATE INDEX IF NOT EXISTS chatkit_notebook_items_in_order
-    ON chatkit_notebook_items (thread_pk, created_at, pk)""",
-    """
-    CREATE TABLE IF NOT EXISTS chatkit_notebook_attachments (
-        notebook_key text NOT NULL,
-        owner text NOT NULL,
-        id text NOT NULL,
-        thread_id text,
-        data jsonb NOT NULL,
-        PRIMARY KEY (notebook_key, id)
-    )""",
-    """
-    CREATE INDEX IF NOT EXISTS chatkit_notebook_attachments_by_thread
-    ON chatkit_notebook_attachments (notebook_key, thread_id)""",
-)
 
 
 # `password = value` in a key=value string: a quoted value (with backslash escapes) or a word.
@@ -233,7 +178,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         self.notebook_key = DEFAULT_NOTEBOOK_KEY if notebook_key is None else notebook_key
         self.user = user
         self.shared = shared
-        self._sql = _statements(shared)
+        self._sql = statements(shared)
         self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
         self._pools_guard = threading.Lock()
         self._closing: set[asyncio.Task[None]] = set()
@@ -244,6 +189,19 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
             f"PostgresStore({self._masked!r}, notebook_key={self.notebook_key!r}, "
             f"shared={self.shared!r})"
         )
+
+    @property
+    def database(self) -> tuple[object, ...]:
+        """The server and database the store connects to: host, hostaddr, port, dbname (as
+        given; ``None`` for a part left to libpq's defaults). Two stores with the same
+        ``database`` and ``notebook_key`` hold the same threads."""
+        params = conninfo_to_dict(self._conninfo)
+        return tuple(params.get(key) for key in ("host", "hostaddr", "port", "dbname"))
+
+    def describe(self) -> str:
+        """Where and whose threads, the password masked: for status lines and messages."""
+        who = "everyone's threads (shared)" if self.shared else "each user's own threads"
+        return f"PostgreSQL {self._masked} · notebook key {self.notebook_key!r}, {who}"
 
     @property
     def read_only(self) -> StoreError | None:
@@ -386,6 +344,20 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
     async def delete_attachment(self, attachment_id: str, context: NotebookContext) -> None:
         args = self._scope(context, attachment_id=attachment_id)
         await self._execute(self._sql.delete_attachment, args)
+
+    # -- watching ----------------------------------------------------------------------
+
+    async def change_token(
+        self, context: NotebookContext, thread_id: str | None = None
+    ) -> tuple[object, ...]:
+        """A value that changes whenever the threads in scope, or ``thread_id``'s items, do.
+
+        A panel compares it between polls to show what another kernel added. It costs one
+        short statement (counts and the newest row versions over the scope's indexes).
+        """
+        args = self._scope(context, thread_id=thread_id)
+        row = await self._fetch_one(self._sql.changes, args)
+        return tuple(row) if row is not None else ()
 
     # -- closing -----------------------------------------------------------------------
 
@@ -538,16 +510,16 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         Two kernels may start at once: the advisory lock lets one create the tables while
         the other waits, then finds them.
         """
-        found = await _schema_version(conn)
+        found = await schema_version(conn)
         if found is None:
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 # Not to_regclass again: its cached "no such table" may predate the lock.
-                await conn.execute(_SCHEMA_TABLE)
+                await conn.execute(SCHEMA_TABLE)
                 cursor = await conn.execute("SELECT major, minor FROM chatkit_notebook_schema")
                 row = await cursor.fetchone()
                 if row is None:
-                    for statement in _TABLES:
+                    for statement in TABLES:
                         await conn.execute(statement)
                     await conn.execute(
                         "INSERT INTO chatkit_notebook_schema (major, minor) VALUES (%s, %s)",
@@ -602,188 +574,6 @@ class _LoopPool:
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pool: _Pool | None = None
-
-
-# -- SQL ---------------------------------------------------------------------------------
-
-# The scope condition every statement carries, on threads (alias t) and attachments (a).
-_THREADS_IN_SCOPE = {
-    False: "t.notebook_key = %(key)s AND t.owner = %(user)s",
-    True: "t.notebook_key = %(key)s",
-}
-_ATTACHMENTS_IN_SCOPE = {
-    False: "a.notebook_key = %(key)s AND a.owner = %(user)s",
-    True: "a.notebook_key = %(key)s",
-}
-# The thread's pk as a subquery evaluated once: the item scan that uses it stays a range
-# scan of chatkit_notebook_items_in_order, in order (a join would sort the whole thread).
-_THREAD_PK = """(
-    SELECT t.pk FROM chatkit_notebook_threads t
-    WHERE {threads_in_scope} AND t.id = %(thread_id)s
-)"""
-
-_LOAD_THREAD = """
-SELECT t.data::text FROM chatkit_notebook_threads t
-WHERE {threads_in_scope} AND t.id = %(thread_id)s"""
-
-# An id taken by a thread out of scope updates nothing and returns no row.
-_SAVE_THREAD = """
-INSERT INTO chatkit_notebook_threads AS t (notebook_key, owner, id, created_at, data)
-VALUES (%(key)s, %(user)s, %(thread_id)s, %(created_at)s, %(data)s::jsonb)
-ON CONFLICT (notebook_key, id) DO UPDATE
-SET created_at = excluded.created_at, data = excluded.data
-WHERE {threads_in_scope}
-RETURNING true"""
-
-_THREAD_CURSOR = """
-SELECT t.created_at, t.pk FROM chatkit_notebook_threads t
-WHERE {threads_in_scope} AND t.id = %(after)s"""
-
-_PAGE_THREADS = """
-SELECT t.id, t.data::text FROM chatkit_notebook_threads t
-WHERE {threads_in_scope} {after}
-ORDER BY t.created_at {direction}, t.pk {direction}
-LIMIT %(limit)s"""
-
-# One statement: the thread (its items by cascade) and the unlinking of its attachments.
-_DELETE_THREAD = """
-WITH deleted AS (
-    DELETE FROM chatkit_notebook_threads t
-    WHERE {threads_in_scope} AND t.id = %(thread_id)s
-)
-UPDATE chatkit_notebook_attachments a
-SET thread_id = NULL, data = jsonb_set(a.data, ARRAY['thread_id'], 'null')
-WHERE {attachments_in_scope} AND a.thread_id = %(thread_id)s"""
-
-_ITEM_CURSOR = """
-SELECT i.created_at, i.pk FROM chatkit_notebook_items i
-WHERE i.thread_pk = {thread_pk} AND i.id = %(after)s"""
-
-_PAGE_ITEMS = """
-SELECT i.id, i.data::text FROM chatkit_notebook_items i
-WHERE i.thread_pk = {thread_pk} {after}
-ORDER BY i.created_at {direction}, i.pk {direction}
-LIMIT %(limit)s"""
-
-# No row is returned when the thread is not in scope (or does not exist).
-_SAVE_ITEM = """
-INSERT INTO chatkit_notebook_items AS i (thread_pk, id, created_at, data)
-SELECT t.pk, %(item_id)s, %(created_at)s, %(data)s::jsonb
-FROM chatkit_notebook_threads t
-WHERE {threads_in_scope} AND t.id = %(thread_id)s
-ON CONFLICT (thread_pk, id) DO UPDATE
-SET created_at = excluded.created_at, data = excluded.data
-RETURNING true"""
-
-_LOAD_ITEM = """
-SELECT i.data::text FROM chatkit_notebook_items i
-WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s"""
-
-_DELETE_ITEM = """
-DELETE FROM chatkit_notebook_items i
-WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s"""
-
-# An attachment on a thread in scope takes that thread's owner; any other, the caller.
-_SAVE_ATTACHMENT = """
-INSERT INTO chatkit_notebook_attachments AS a (notebook_key, owner, id, thread_id, data)
-VALUES (
-    %(key)s,
-    COALESCE(
-        (SELECT t.owner FROM chatkit_notebook_threads t
-         WHERE {threads_in_scope} AND t.id = %(thread_id)s),
-        %(user)s
-    ),
-    %(attachment_id)s,
-    %(thread_id)s,
-    %(data)s::jsonb
-)
-ON CONFLICT (notebook_key, id) DO UPDATE
-SET owner = excluded.owner, thread_id = excluded.thread_id, data = excluded.data
-WHERE {attachments_in_scope}
-RETURNING true"""
-
-_LOAD_ATTACHMENT = """
-SELECT a.data::text FROM chatkit_notebook_attachments a
-WHERE {attachments_in_scope} AND a.id = %(attachment_id)s"""
-
-_DELETE_ATTACHMENT = """
-DELETE FROM chatkit_notebook_attachments a
-WHERE {attachments_in_scope} AND a.id = %(attachment_id)s"""
-
-_Direction = Literal["asc", "desc"]
-_AFTER = {"asc": ">", "desc": "<"}
-
-
-@dataclass(frozen=True)
-class _Statements:
-    """Every statement of a store, its scope condition written in."""
-
-    load_thread: sql.Composed
-    save_thread: sql.Composed
-    thread_cursor: sql.Composed
-    page_threads: dict[tuple[_Direction, bool], sql.Composed]  # by (order, has cursor)
-    delete_thread: sql.Composed
-    item_cursor: sql.Composed
-    page_items: dict[tuple[_Direction, bool], sql.Composed]
-    save_item: sql.Composed
-    load_item: sql.Composed
-    delete_item: sql.Composed
-    save_attachment: sql.Composed
-    load_attachment: sql.Composed
-    delete_attachment: sql.Composed
-
-
-@functools.cache
-def _statements(shared: bool) -> _Statements:
-    threads_in_scope = sql.SQL(_THREADS_IN_SCOPE[shared])
-    parts = {
-        "threads_in_scope": threads_in_scope,
-        "attachments_in_scope": sql.SQL(_ATTACHMENTS_IN_SCOPE[shared]),
-        "thread_pk": sql.SQL(_THREAD_PK).format(threads_in_scope=threads_in_scope),
-    }
-
-    def compose(template: str) -> sql.Composed:
-        return sql.SQL(template).format(**parts)
-
-    def pages(template: str, columns: str) -> dict[tuple[_Direction, bool], sql.Composed]:
-        statements = {}
-        directions: tuple[_Direction, ...] = ("asc", "desc")
-        for direction in directions:
-            for has_cursor in (False, True):
-                after = f"AND ({columns}) {_AFTER[direction]} (%(at)s, %(pk)s)"
-                statements[direction, has_cursor] = sql.SQL(template).format(
-                    after=sql.SQL(after if has_cursor else ""),
-                    direction=sql.SQL(direction.upper()),
-                    **parts,
-                )
-        return statements
-
-    return _Statements(
-        load_thread=compose(_LOAD_THREAD),
-        save_thread=compose(_SAVE_THREAD),
-        thread_cursor=compose(_THREAD_CURSOR),
-        page_threads=pages(_PAGE_THREADS, "t.created_at, t.pk"),
-        delete_thread=compose(_DELETE_THREAD),
-        item_cursor=compose(_ITEM_CURSOR),
-        page_items=pages(_PAGE_ITEMS, "i.created_at, i.pk"),
-        save_item=compose(_SAVE_ITEM),
-        load_item=compose(_LOAD_ITEM),
-        delete_item=compose(_DELETE_ITEM),
-        save_attachment=compose(_SAVE_ATTACHMENT),
-        load_attachment=compose(_LOAD_ATTACHMENT),
-        delete_attachment=compose(_DELETE_ATTACHMENT),
-    )
-
-
-async def _schema_version(conn: _Connection) -> tuple[int, int] | None:
-    """The database's schema version, or ``None`` if the tables were never created."""
-    cursor = await conn.execute("SELECT to_regclass('chatkit_notebook_schema') IS NOT NULL")
-    exists = await cursor.fetchone()
-    if exists is None or not exists[0]:
-        return None
-    cursor = await conn.execute("SELECT major, minor FROM chatkit_notebook_schema")
-    row = await cursor.fetchone()
-    return None if row is None else (int(row[0]), int(row[1]))
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -853,7 +643,7 @@ def _instant(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
-def _check_page(limit: int, order: str) -> _Direction:
+def _check_page(limit: int, order: str) -> Direction:
     if limit < 0:
         raise ValueError(f"limit must be 0 or more, not {limit!r}")
     if order == "asc":

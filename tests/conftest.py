@@ -24,8 +24,8 @@ from chatkit_notebook.config import reset_configuration
 # OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_AGENTS_*...;
 # CHATKIT_NOTEBOOK_MODEL and CHATKIT_NOTEBOOK_STORE.
 _ENV_PREFIXES = ("OPENAI_", "CHATKIT_NOTEBOOK_")
-# The notebook-path hints that location.find_notebook_path reads.
-_ENV_NAMES = ("JPY_SESSION_NAME", "PAPERMILL_INPUT_PATH")
+# The notebook-path hints that location.find_notebook_path reads, and the hub user name.
+_ENV_NAMES = ("JPY_SESSION_NAME", "PAPERMILL_INPUT_PATH", "JUPYTERHUB_USER")
 
 
 def _is_loopback(address: Any) -> bool:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chatkit_notebook import find_notebook_path, locate_store, store_path_for
+from chatkit_notebook import configure, find_notebook_path, locate_store, store_path_for
+from chatkit_notebook.config import StoreChoice, store_choice
+from chatkit_notebook.errors import ConfigError
+from chatkit_notebook.location import is_database_url, notebook_key_for
 
 
 def test_store_sits_beside_the_notebook() -> None:
@@ -97,3 +101,114 @@ def test_without_a_notebook_the_store_falls_back_to_the_current_folder_and_says_
     assert "No notebook" in message
     assert str(location.path) in message
     assert "CHATKIT_NOTEBOOK_STORE" in message
+
+
+# -- a database store ----------------------------------------------------------------------
+
+URL = "postgresql://alice:s3cret@db.example:5432/team"
+
+
+@pytest.mark.parametrize(
+    ("text", "database"),
+    [
+        (URL, True),
+        ("postgres://db/team", True),
+        ("  host=db.example dbname=team", True),
+        ("dbname=team", True),
+        ("chats/all.chatkit.json", False),
+        ("postgresql.chatkit.json", False),
+        ("host.json", False),
+    ],
+)
+def test_a_database_is_told_from_a_file(text: str, database: bool) -> None:
+    assert is_database_url(text) is database
+
+
+def test_the_notebook_key_is_the_path_from_the_server_root(tmp_path: Path) -> None:
+    root = tmp_path / "home" / "alice"
+    notebook = root / "team" / "sales.ipynb"
+    assert notebook_key_for(notebook, [root]) == "team/sales.ipynb"
+    # The deepest root that holds it wins; a root that does not is passed over.
+    assert notebook_key_for(notebook, [root / "team", root, tmp_path / "x"]) == "sales.ipynb"
+    # A root reached through a symlink still gives the same key.
+    link = tmp_path / "link"
+    link.symlink_to(root)
+    assert notebook_key_for(link / "team" / "sales.ipynb", [root]) == "team/sales.ipynb"
+
+
+def test_without_a_server_root_the_key_is_the_path_from_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert notebook_key_for(tmp_path / "work" / "a.ipynb", []) == "work/a.ipynb"
+    elsewhere = Path("/srv/shared/a.ipynb")
+    assert notebook_key_for(elsewhere, []) == "/srv/shared/a.ipynb"
+
+
+def test_the_environment_can_name_a_database(tmp_path: Path) -> None:
+    env = {
+        "JPY_SESSION_NAME": str(tmp_path / "team" / "sales.ipynb"),
+        "CHATKIT_NOTEBOOK_STORE": URL,
+        "CHATKIT_NOTEBOOK_STORE_SHARED": "1",
+    }
+    location = locate_store({}, env, tmp_path, roots=[tmp_path])
+    assert location.is_database
+    assert location.path is None
+    assert location.url == URL
+    assert location.notebook_key == "team/sales.ipynb"
+    assert location.shared
+    message = location.describe()
+    assert "s3cret" not in message
+    assert "postgresql://alice:***@db.example:5432/team" in message
+    assert "'team/sales.ipynb'" in message
+    assert "shared" in message
+    assert "CHATKIT_NOTEBOOK_STORE" in message
+    assert "s3cret" not in location.display
+
+
+def test_a_database_without_a_notebook_uses_the_default_key(tmp_path: Path) -> None:
+    location = locate_store({}, {"CHATKIT_NOTEBOOK_STORE": URL}, tmp_path)
+    assert location.notebook_key == "default"
+    assert not location.shared
+    assert "yours only" in location.describe()
+
+
+def test_configure_wins_over_the_environment_and_can_be_undone(tmp_path: Path) -> None:
+    env = {"CHATKIT_NOTEBOOK_STORE": "from-env.chatkit.json"}
+    configure(store=URL, store_shared=True, store_key="team/q3")
+    location = locate_store({}, env, tmp_path)
+    assert (location.url, location.notebook_key, location.shared) == (URL, "team/q3", True)
+    assert location.source == "configure"
+    configure(store_shared=False)  # keeps the database and its key
+    assert locate_store({}, env, tmp_path).notebook_key == "team/q3"
+    assert not locate_store({}, env, tmp_path).shared
+    configure(store=tmp_path / "mine.chatkit.json")
+    assert locate_store({}, env, tmp_path).path == tmp_path / "mine.chatkit.json"
+    configure(store="")
+    assert locate_store({}, env, tmp_path).path == tmp_path / "from-env.chatkit.json"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"store": "postgresql://alice:s3cret@db:99999999999/x y z ="}, "Not a PostgreSQL"),
+        ({"store": "chats.json", "store_shared": True}, "apply to a database"),
+        ({"store": "chats.json", "store_key": "k"}, "apply to a database"),
+        ({"store": URL, "store_key": " "}, "store_key is empty"),
+        ({"store_shared": True}, "not to the file 'kept.chatkit.json'"),
+    ],
+)
+def test_a_bad_store_choice_is_refused_and_changes_nothing(
+    options: dict[str, Any], message: str
+) -> None:
+    configure(store="kept.chatkit.json")
+    with pytest.raises(ConfigError, match=message) as caught:
+        configure(**options)
+    assert "s3cret" not in str(caught.value)
+    assert store_choice() == StoreChoice("kept.chatkit.json")
+
+
+def test_sharing_needs_a_database_chosen_first() -> None:
+    with pytest.raises(ConfigError, match="need a database: pass store='postgresql://"):
+        configure(store_shared=True)
+    assert store_choice() is None

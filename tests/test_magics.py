@@ -20,8 +20,8 @@ from chatkit_notebook._receipt import is_receipt
 from chatkit_notebook.store import NotebookStore
 
 
-@pytest.fixture
-def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+@pytest.fixture(name="shell")
+def shell_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     monkeypatch.setenv("CHATKIT_NOTEBOOK_STORE", str(tmp_path / "nb.chatkit.json"))
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "chatkit_notebook")

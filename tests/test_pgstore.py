@@ -43,8 +43,9 @@ from chatkit.types import (
 )
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._pgsql import statements as compose_statements
 from chatkit_notebook.errors import ConfigError, StoreError, StoreVersionError
-from chatkit_notebook.pgstore import SCHEMA_VERSION, PostgresStore, _statements, masked
+from chatkit_notebook.pgstore import SCHEMA_VERSION, PostgresStore, masked
 from chatkit_notebook.server import NotebookChatServer
 
 _TESTS = Path(__file__).resolve().parent
@@ -498,7 +499,7 @@ async def test_paging_is_an_index_range_scan(
         """,
         dsn=pg_dsn,
     )
-    statements = _statements(shared)
+    statements = compose_statements(shared)
     args = {
         "key": "nb1",
         "user": "user1",
