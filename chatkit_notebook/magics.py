@@ -252,8 +252,16 @@ class ChatSession:
             return
         if args.default:
             self._choose(store="")
-        elif args.target or args.shared or args.key:
-            self._choose(store=args.target, store_shared=args.shared or None, store_key=args.key)
+        elif args.target:
+            self._choose(store=args.target, store_shared=args.shared, store_key=args.key)
+        elif args.shared or args.key:  # the database in use, shared or filed under a new key
+            here = self.location
+            if here.url is None:
+                msg = f"--shared and --key apply to a database, not to the file {here.path}"
+                raise ValueError(msg)
+            key = args.key or here.notebook_key
+            shared = args.shared or here.shared  # naming a key keeps the sharing as it is
+            self._choose(store=here.url, store_shared=shared, store_key=key)
         self.store  # noqa: B018  (follows a choice made with configure())
         self._told_where = True
         print(self.location.describe())

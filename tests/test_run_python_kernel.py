@@ -33,11 +33,12 @@ HANG = 120.0
 class Kernel:
     """An ipykernel of its own, with its store in a temporary file and no front end."""
 
-    def __init__(self, store_path: Path) -> None:
+    def __init__(self, store_path: Path | str, **environ: str) -> None:
         env = dict(os.environ)
         # jupyter_client sets no JPY_SESSION_NAME: the kernel has no one to click (nbclient).
         env.pop("JPY_SESSION_NAME", None)
         env["CHATKIT_NOTEBOOK_STORE"] = str(store_path)
+        env.update(environ)
         self.store_path = store_path
         self.manager, self.client = start_new_kernel(
             kernel_name="python3", startup_timeout=HANG, env=env
