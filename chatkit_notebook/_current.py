@@ -7,6 +7,10 @@ client), under :data:`KEY`: ``opened_at`` when the thread was created, opened or
 continued, ``left_at`` when the person moved on to a new chat from it. So any ChatKit
 store keeps it with no schema of its own, and a store written before this existed falls
 back to its newest thread.
+
+A request context that names its user keeps the stamps per user (under ``users``), so on a
+shared notebook each person continues their own current thread, not the one a teammate
+opened last. Stamps from before, kept for no user, count for everyone who has none.
 """
 
 from __future__ import annotations
@@ -39,9 +43,15 @@ async def remember(
     except NotFoundError:  # deleted meanwhile: nothing to remember it by
         return
     metadata = dict(thread.metadata)
-    mine = dict(metadata.get(KEY) or {})
-    mine[field] = datetime.now().isoformat()
-    metadata[KEY] = mine
+    ours = dict(metadata.get(KEY) or {})
+    now = datetime.now().isoformat()
+    if context.user:
+        users = dict(ours.get("users") or {})
+        users[context.user] = {**(users.get(context.user) or {}), field: now}
+        ours["users"] = users
+    else:
+        ours[field] = now
+    metadata[KEY] = ours
     await store.save_thread(thread.model_copy(update={"metadata": metadata}), context)
 
 
@@ -52,7 +62,7 @@ async def recall(store: Store[NotebookContext], context: NotebookContext) -> str
     while True:
         page = await store.load_threads(200, after, "desc", context)
         for thread in page.data:
-            opened = _stamp(thread, "opened_at") or thread.created_at.isoformat()
+            opened = _stamp(thread, "opened_at", context) or thread.created_at.isoformat()
             if best is None or opened > best[0]:
                 best = (opened, thread)
         if not page.has_more:
@@ -61,11 +71,16 @@ async def recall(store: Store[NotebookContext], context: NotebookContext) -> str
     if best is None:
         return None
     opened, thread = best
-    left = _stamp(thread, "left_at")
+    left = _stamp(thread, "left_at", context)
     return None if left is not None and left >= opened else thread.id
 
 
-def _stamp(thread: ThreadMetadata, field: str) -> str | None:
-    mine: Any = thread.metadata.get(KEY)
-    value = mine.get(field) if isinstance(mine, dict) else None
+def _stamp(thread: ThreadMetadata, field: str, context: NotebookContext) -> str | None:
+    """The context's user's stamp, else one kept for no user."""
+    ours: Any = thread.metadata.get(KEY)
+    if not isinstance(ours, dict):
+        return None
+    users = ours.get("users")
+    mine = users.get(context.user) if context.user and isinstance(users, dict) else None
+    value = mine.get(field) if isinstance(mine, dict) and mine else ours.get(field)
     return value if isinstance(value, str) else None
