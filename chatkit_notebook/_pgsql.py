@@ -16,6 +16,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 __all__ = [
+    "CHANNEL",
     "SCHEMA_LOCK",
     "SCHEMA_TABLE",
     "TABLES",
@@ -106,12 +107,15 @@ WHERE {threads_in_scope} AND t.id = %(thread_id)s"""
 
 # An id taken by a thread out of scope updates nothing and returns no row.
 _SAVE_THREAD = """
-INSERT INTO chatkit_notebook_threads AS t (notebook_key, owner, id, created_at, data)
-VALUES (%(key)s, %(user)s, %(thread_id)s, %(created_at)s, %(data)s::jsonb)
-ON CONFLICT (notebook_key, id) DO UPDATE
-SET created_at = excluded.created_at, data = excluded.data
-WHERE {threads_in_scope}
-RETURNING true"""
+WITH saved AS (
+    INSERT INTO chatkit_notebook_threads AS t (notebook_key, owner, id, created_at, data)
+    VALUES (%(key)s, %(user)s, %(thread_id)s, %(created_at)s, %(data)s::jsonb)
+    ON CONFLICT (notebook_key, id) DO UPDATE
+    SET created_at = excluded.created_at, data = excluded.data
+    WHERE {threads_in_scope}
+    RETURNING true
+)
+SELECT true, {notify} FROM saved"""
 
 _THREAD_CURSOR = """
 SELECT t.created_at, t.pk FROM chatkit_notebook_threads t
@@ -128,10 +132,13 @@ _DELETE_THREAD = """
 WITH deleted AS (
     DELETE FROM chatkit_notebook_threads t
     WHERE {threads_in_scope} AND t.id = %(thread_id)s
+    RETURNING true
+), unlinked AS (
+    UPDATE chatkit_notebook_attachments a
+    SET thread_id = NULL, data = jsonb_set(a.data, ARRAY['thread_id'], 'null')
+    WHERE {attachments_in_scope} AND a.thread_id = %(thread_id)s
 )
-UPDATE chatkit_notebook_attachments a
-SET thread_id = NULL, data = jsonb_set(a.data, ARRAY['thread_id'], 'null')
-WHERE {attachments_in_scope} AND a.thread_id = %(thread_id)s"""
+SELECT {notify} FROM deleted"""
 
 _ITEM_CURSOR = """
 SELECT i.created_at, i.pk FROM chatkit_notebook_items i
@@ -145,21 +152,28 @@ LIMIT %(limit)s"""
 
 # No row is returned when the thread is not in scope (or does not exist).
 _SAVE_ITEM = """
-INSERT INTO chatkit_notebook_items AS i (thread_pk, id, created_at, data)
-SELECT t.pk, %(item_id)s, %(created_at)s, %(data)s::jsonb
-FROM chatkit_notebook_threads t
-WHERE {threads_in_scope} AND t.id = %(thread_id)s
-ON CONFLICT (thread_pk, id) DO UPDATE
-SET created_at = excluded.created_at, data = excluded.data
-RETURNING true"""
+WITH saved AS (
+    INSERT INTO chatkit_notebook_items AS i (thread_pk, id, created_at, data)
+    SELECT t.pk, %(item_id)s, %(created_at)s, %(data)s::jsonb
+    FROM chatkit_notebook_threads t
+    WHERE {threads_in_scope} AND t.id = %(thread_id)s
+    ON CONFLICT (thread_pk, id) DO UPDATE
+    SET created_at = excluded.created_at, data = excluded.data
+    RETURNING true
+)
+SELECT true, {notify} FROM saved"""
 
 _LOAD_ITEM = """
 SELECT i.data::text FROM chatkit_notebook_items i
 WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s"""
 
 _DELETE_ITEM = """
-DELETE FROM chatkit_notebook_items i
-WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s"""
+WITH deleted AS (
+    DELETE FROM chatkit_notebook_items i
+    WHERE i.thread_pk = {thread_pk} AND i.id = %(item_id)s
+    RETURNING true
+)
+SELECT {notify} FROM deleted"""
 
 # An attachment on a thread in scope takes that thread's owner; any other, the caller.
 _SAVE_ATTACHMENT = """
@@ -188,17 +202,11 @@ _DELETE_ATTACHMENT = """
 DELETE FROM chatkit_notebook_attachments a
 WHERE {attachments_in_scope} AND a.id = %(attachment_id)s"""
 
-# What changes whenever a thread in scope or an item of one thread does: a row added or
-# removed changes a count, a row updated gets the updating transaction's id as its xmin
-# (the largest so far), and a removed row with the largest xmin changes the maximum.
-_CHANGES = """
-SELECT
-    (SELECT count(*) FROM chatkit_notebook_threads t WHERE {threads_in_scope}),
-    (SELECT max(t.xmin::text::bigint) FROM chatkit_notebook_threads t
-     WHERE {threads_in_scope}),
-    (SELECT count(*) FROM chatkit_notebook_items i WHERE i.thread_pk = {thread_pk}),
-    (SELECT max(i.xmin::text::bigint) FROM chatkit_notebook_items i
-     WHERE i.thread_pk = {thread_pk})"""
+# Writes that a watching panel shows (threads and their items) notify the channel, with the
+# notebook key as payload, when they change a row: PostgreSQL delivers it to every session
+# that LISTENs, once the write commits. One notification per key and transaction, at most.
+CHANNEL = "chatkit_notebook"
+_NOTIFY = f"pg_notify('{CHANNEL}', %(key)s)"
 
 Direction = Literal["asc", "desc"]
 _AFTER = {"asc": ">", "desc": "<"}
@@ -221,7 +229,6 @@ class Statements:
     save_attachment: sql.Composed
     load_attachment: sql.Composed
     delete_attachment: sql.Composed
-    changes: sql.Composed
 
 
 @functools.cache
@@ -231,6 +238,7 @@ def statements(shared: bool) -> Statements:
         "threads_in_scope": threads_in_scope,
         "attachments_in_scope": sql.SQL(_ATTACHMENTS_IN_SCOPE[shared]),
         "thread_pk": sql.SQL(_THREAD_PK).format(threads_in_scope=threads_in_scope),
+        "notify": sql.SQL(_NOTIFY),
     }
 
     def compose(template: str) -> sql.Composed:
@@ -263,7 +271,6 @@ def statements(shared: bool) -> Statements:
         save_attachment=compose(_SAVE_ATTACHMENT),
         load_attachment=compose(_LOAD_ATTACHMENT),
         delete_attachment=compose(_DELETE_ATTACHMENT),
-        changes=compose(_CHANGES),
     )
 
 

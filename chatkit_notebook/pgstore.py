@@ -53,7 +53,15 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from ._pgsql import SCHEMA_LOCK, SCHEMA_TABLE, TABLES, Direction, schema_version, statements
+from ._pgsql import (
+    CHANNEL,
+    SCHEMA_LOCK,
+    SCHEMA_TABLE,
+    TABLES,
+    Direction,
+    schema_version,
+    statements,
+)
 from .context import NotebookContext, default_user
 from .errors import ConfigError, StoreError, StoreVersionError
 from .store import LongIds
@@ -82,6 +90,7 @@ _MAX_CONNECTIONS = 4
 _CONNECT_TIMEOUT = 10  # seconds, when the connection string sets none
 _POOL_TIMEOUT = 30.0  # seconds to wait for a free pooled connection: a hang detector
 _CLOSE_TIMEOUT = 10.0
+_LISTEN_RETRY = (0.5, 10.0)  # seconds between a listener's reconnection attempts: first, most
 
 
 # `password = value` in a key=value string: a quoted value (with backslash escapes) or a word.
@@ -349,15 +358,19 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     async def change_token(
         self, context: NotebookContext, thread_id: str | None = None
-    ) -> tuple[object, ...]:
-        """A value that changes whenever the threads in scope, or ``thread_id``'s items, do.
+    ) -> tuple[int, int]:
+        """A value that changes whenever a thread or item of this notebook key changes.
 
-        A panel compares it between polls to show what another kernel added. It costs one
-        short statement (counts and the newest row versions over the scope's indexes).
+        A panel compares it between polls to show what another kernel added. Every write
+        notifies PostgreSQL's ``chatkit_notebook`` channel when it commits; the first call
+        starts a session on this loop that LISTENs to it (and reconnects if it drops), so a
+        call costs no query. The value is (connections made, notifications for this key):
+        a reconnection changes it too, since changes may have gone unseen meanwhile.
         """
-        args = self._scope(context, thread_id=thread_id)
-        row = await self._fetch_one(self._sql.changes, args)
-        return tuple(row) if row is not None else ()
+        slot = await self._slot()
+        if slot.listener is None:
+            slot.listener = _Listener(self._conninfo, self.notebook_key)
+        return (slot.listener.connections, slot.listener.count)
 
     # -- closing -----------------------------------------------------------------------
 
@@ -366,8 +379,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         with self._pools_guard:
             mine = self._pools.pop(asyncio.get_running_loop(), None)
         self.close()
-        if mine is not None and mine.pool is not None:
-            await mine.pool.close()
+        if mine is not None:
+            await mine.aclose()
 
     def close(self) -> None:
         """Close this store's connection pools, from any thread; a later call opens new ones.
@@ -384,16 +397,16 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         except RuntimeError:
             current = None
         for loop, slot in pools.items():
-            if slot.pool is None or loop.is_closed():
+            if slot.idle or loop.is_closed():
                 continue
             if loop is current:
-                task = loop.create_task(slot.pool.close())
+                task = loop.create_task(slot.aclose())
                 self._closing.add(task)  # keeps the task alive until it is done
                 task.add_done_callback(self._closing.discard)
             elif loop.is_running():
-                asyncio.run_coroutine_threadsafe(slot.pool.close(), loop).result(_CLOSE_TIMEOUT)
+                asyncio.run_coroutine_threadsafe(slot.aclose(), loop).result(_CLOSE_TIMEOUT)
             elif current is None:
-                loop.run_until_complete(slot.pool.close())
+                loop.run_until_complete(slot.aclose())
 
     # -- machinery ---------------------------------------------------------------------
 
@@ -451,13 +464,17 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         except psycopg.Error as e:
             raise self._failure(e) from e
 
-    async def _pool(self) -> _Pool:
-        """This event loop's pool, opened (connecting and checking the schema) if needed."""
+    async def _slot(self) -> _LoopPool:
+        """This event loop's pool and listener (either may not be open yet)."""
         loop = asyncio.get_running_loop()
         with self._pools_guard:
             for gone in [other for other in self._pools if other.is_closed()]:
                 del self._pools[gone]  # its pool's tasks and connections went with it
-            slot = self._pools.setdefault(loop, _LoopPool())
+            return self._pools.setdefault(loop, _LoopPool())
+
+    async def _pool(self) -> _Pool:
+        """This event loop's pool, opened (connecting and checking the schema) if needed."""
+        slot = await self._slot()
         if slot.pool is None:
             async with slot.lock:
                 if slot.pool is None:
@@ -570,10 +587,62 @@ class _ConnectionLost(Exception):
 
 @dataclass
 class _LoopPool:
-    """One event loop's pool; the lock makes concurrent first calls open it once."""
+    """One event loop's pool and listener; the lock makes concurrent first calls open the
+    pool once."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pool: _Pool | None = None
+    listener: _Listener | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing open to close."""
+        return self.pool is None and self.listener is None
+
+    async def aclose(self) -> None:
+        pool, listener, self.pool, self.listener = self.pool, self.listener, None, None
+        if listener is not None:
+            await listener.aclose()
+        if pool is not None:
+            await pool.close()
+
+
+class _Listener:
+    """A session that LISTENs to the stores' channel and counts one notebook key's changes.
+
+    It runs as a task on the loop that made it and reconnects, with a growing pause, when
+    its connection drops or cannot be made; each connection made counts, since changes
+    may have been missed while there was none.
+    """
+
+    def __init__(self, conninfo: str, notebook_key: str) -> None:
+        self.connections = 0
+        self.count = 0
+        self._task = asyncio.get_running_loop().create_task(
+            self._listen(conninfo, notebook_key), name="chatkit-notebook-store-listener"
+        )
+
+    async def _listen(self, conninfo: str, notebook_key: str) -> None:
+        pause = _LISTEN_RETRY[0]
+        listen = sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL))
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    await conn.execute(listen)
+                    self.connections += 1
+                    pause = _LISTEN_RETRY[0]
+                    async for note in conn.notifies():
+                        if note.payload == notebook_key:
+                            self.count += 1
+            except psycopg.Error:
+                logger.debug("listening for store changes failed; retrying", exc_info=True)
+            await asyncio.sleep(pause)  # a back-off before reconnecting, not a wait for work
+            pause = min(pause * 2, _LISTEN_RETRY[1])
+
+    async def aclose(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
 
 # -- rows --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import asyncio
 import sys
 import threading
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -812,3 +812,67 @@ async def test_adding_items_while_the_thread_is_deleted_is_not_found(make_store:
         for result in results:
             assert result is None or isinstance(result, NotFoundError), repr(result)
         assert await all_items(adder, thread_id, alice) == []
+
+
+# -- watching: the change token -----------------------------------------------------------
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait for a notification to arrive: poll ``check`` until it holds (HANG: a hang)."""
+    deadline = asyncio.get_running_loop().time() + HANG
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still waiting after {HANG} s for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def test_the_change_token_counts_each_committed_change_of_its_notebook_key(
+    make_store: MakeStore,
+) -> None:
+    watcher, alice, other_key = make_store(), make_store(), make_store(notebook_key="other")
+    ctx = as_user("alice")
+
+    async def listening() -> bool:
+        return (await watcher.change_token(ctx))[0] >= 1
+
+    await until(listening, "the listener to connect")
+    counts = []
+
+    async def counted(expected: int) -> bool:
+        token = await watcher.change_token(ctx)
+        counts.append(token[1])
+        return token[1] >= expected
+
+    await alice.save_thread(thread("thr_1"), ctx)
+    await until(lambda: counted(1), "the new thread")
+    await alice.add_thread_item("thr_1", message("thr_1", "msg_1"), ctx)
+    await until(lambda: counted(2), "the new item")
+    # Another key's change is delivered too (in commit order), but does not count; nor
+    # does a write refused out of scope, which changes nothing.
+    await other_key.save_thread(thread("thr_elsewhere"), ctx)
+    with pytest.raises(NotFoundError):
+        await alice.add_thread_item("thr_1", message("thr_1", "msg_x"), as_user("bob"))
+    await alice.delete_thread_item("thr_1", "msg_1", ctx)
+    await until(lambda: counted(3), "the deleted item")
+    await alice.delete_thread("thr_1", ctx)
+    await until(lambda: counted(4), "the deleted thread")
+    assert counts[-1] == 4
+
+
+async def test_the_change_token_changes_when_its_listener_reconnects(
+    make_store: MakeStore, postgres: PostgresServer
+) -> None:
+    store = make_store()
+    ctx = as_user("alice")
+    before = await store.change_token(ctx)
+
+    async def connected_after(count: int) -> bool:
+        return (await store.change_token(ctx))[0] > count
+
+    await until(lambda: connected_after(before[0]), "the listener to connect")
+    first = await store.change_token(ctx)
+    await asyncio.to_thread(postgres.restart)
+    # Changes made while it was gone are not lost on the panel: the token moves on.
+    await until(lambda: connected_after(first[0]), "the listener to reconnect")
+    await store.save_thread(thread("thr_after"), ctx)
+    assert (await store.load_thread("thr_after", ctx)).id == "thr_after"

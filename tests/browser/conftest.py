@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,11 +138,15 @@ def _shutdown_kernels(server: Jupyter) -> None:
 
 
 @contextmanager
-def serve(tmp_path: Path, frontend: str) -> Iterator[Jupyter]:
+def serve(
+    tmp_path: Path, frontend: str, environ: Mapping[str, str] | None = None
+) -> Iterator[Jupyter]:
     """Run ``frontend`` ("lab" or "notebook7") over a scratch copy of this directory's notebooks.
 
     The kernels' threads go to ``Jupyter.store`` (``CHATKIT_NOTEBOOK_STORE``), which does not
-    exist yet: a test may seed it before it opens a page.
+    exist yet: a test may seed it before it opens a page. ``environ`` adds to the server's
+    environment, which its kernels inherit, and overrides what is set here: a database for
+    ``CHATKIT_NOTEBOOK_STORE``, say, or the ``JUPYTERHUB_USER`` that JupyterHub would set.
     """
     module = FRONTENDS[frontend][0]
     root = tmp_path / "root"
@@ -173,6 +177,7 @@ def serve(tmp_path: Path, frontend: str) -> Iterator[Jupyter]:
         "IPYTHONDIR": str(scratch / "ipython"),
         "CHATKIT_NOTEBOOK_STORE": str(server.store),
         "CHATKIT_TESTS_DIR": str(HERE.parent),
+        **(environ or {}),
     }
     command = [
         sys.executable,
