@@ -340,7 +340,7 @@ def _store_choice(
     try:
         conninfo_to_dict(target)
     except Exception:
-        from .pgstore import masked
+        from ._pgconn import masked
 
         msg = (
             f"Not a PostgreSQL connection string: {masked(target)}. Use "

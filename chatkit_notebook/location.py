@@ -233,7 +233,7 @@ class StoreLocation:
         """The file, or the database with its password masked: safe to show anywhere."""
         if self.url is None:
             return str(self.path)
-        from .pgstore import masked
+        from ._pgconn import masked
 
         return masked(self.url)
 

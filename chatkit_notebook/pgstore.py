@@ -28,37 +28,41 @@ a read. Each is therefore safe to run twice, and one whose connection is lost (t
 restarted) is retried once on a new connection. Connections come from a
 ``psycopg_pool.AsyncConnectionPool`` opened on first use on the calling event loop; a
 store used from several loops keeps one pool per loop.
+
+Writes to threads and items notify the ``chatkit_notebook`` channel with their notebook key
+(in the same statement, so when they commit); :meth:`PostgresStore.change_token` counts
+what one LISTENing session per loop receives, so watching panels cost no queries.
+
+Its parts: the SQL in ``_pgsql``, rows to and from ChatKit models in ``_pgrows``, and
+connection strings and their failures put in words in ``_pgconn``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
 from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
-from psycopg import pq, sql
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
-from pydantic import TypeAdapter, ValidationError
-from pydantic_core import PydanticSerializationError
+from pydantic import TypeAdapter
 
+from . import _pgconn, _pgrows
+from ._pgconn import masked
 from ._pgsql import (
     CHANNEL,
     SCHEMA_LOCK,
     SCHEMA_TABLE,
     TABLES,
-    Direction,
     schema_version,
     statements,
 )
@@ -91,39 +95,6 @@ _CONNECT_TIMEOUT = 10  # seconds, when the connection string sets none
 _POOL_TIMEOUT = 30.0  # seconds to wait for a free pooled connection: a hang detector
 _CLOSE_TIMEOUT = 10.0
 _LISTEN_RETRY = (0.5, 10.0)  # seconds between a listener's reconnection attempts: first, most
-
-
-# `password = value` in a key=value string: a quoted value (with backslash escapes) or a word.
-_PASSWORD_VALUE = re.compile(r"(?<![\w])password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']\S*)")
-
-
-def masked(dsn: str) -> str:
-    """``dsn`` with its password replaced by ``***``, for status lines and messages.
-
-    Works on ``postgresql://`` URLs (password in the user part or the query) and on
-    ``key=value`` strings; a string that cannot be parsed is not shown at all.
-    """
-    if re.match(r"postgres(ql)?://", dsn):
-        scheme, _, rest = dsn.partition("://")
-        rest, question, query = rest.partition("?")
-        netloc, slash, path = rest.partition("/")
-        userinfo, at, hosts = netloc.rpartition("@")  # a password may hold an "@"
-        if ":" in userinfo:
-            userinfo = userinfo.partition(":")[0] + ":***"
-        query = re.sub(r"(?<![^&])password=[^&]*", "password=***", query)
-        return f"{scheme}://{userinfo}{at}{hosts}{slash}{path}{question}{query}"
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.Error:
-        return "<a connection string that cannot be parsed>"
-    if "password" not in params:
-        return dsn
-    shown = _PASSWORD_VALUE.sub("password=***", dsn)
-    with contextlib.suppress(psycopg.Error):
-        if conninfo_to_dict(shown).get("password") == "***":
-            return shown  # as written, only the password replaced
-    params["password"] = "***"  # noqa: S105  (the mask, not a password)
-    return make_conninfo("", **params)
 
 
 class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookContext]):
@@ -225,7 +196,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
     async def load_thread(self, thread_id: str, context: NotebookContext) -> ThreadMetadata:
         args = self._scope(context, thread_id=thread_id)
         row = await self._fetch_one(self._sql.load_thread, args)
-        thread = None if row is None else _load(_THREAD, row[0])
+        thread = None if row is None else _pgrows.load(_THREAD, row[0])
         if thread is None:
             raise NotFoundError(f"Thread {thread_id} not found")
         return thread
@@ -235,8 +206,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         args = self._scope(
             context,
             thread_id=thread.id,
-            created_at=_instant(thread.created_at),
-            data=_dump(_THREAD, thread),
+            created_at=_pgrows.instant(thread.created_at),
+            data=_pgrows.dump(_THREAD, thread),
         )
         if await self._fetch_one(self._sql.save_thread, args, write=True) is None:
             # The id is taken by a thread out of this store's scope.
@@ -245,7 +216,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: NotebookContext
     ) -> Page[ThreadMetadata]:
-        direction = _check_page(limit, order)
+        direction = _pgrows.check_page(limit, order)
         args = self._scope(context, after=after, limit=limit + 1)
 
         async def read(conn: _Connection) -> list[TupleRow]:
@@ -258,7 +229,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
                 await conn.execute(self._sql.page_threads[direction, after is not None], args)
             ).fetchall()
 
-        return _page(_THREAD, await self._run(read), limit, after)
+        return _pgrows.page(_THREAD, await self._run(read), limit, after)
 
     async def delete_thread(self, thread_id: str, context: NotebookContext) -> None:
         # Its items go by cascade; its attachments stay, unlinked, as NotebookStore does.
@@ -275,7 +246,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         order: str,
         context: NotebookContext,
     ) -> Page[ThreadItem]:
-        direction = _check_page(limit, order)
+        direction = _pgrows.check_page(limit, order)
         args = self._scope(context, thread_id=thread_id, after=after, limit=limit + 1)
 
         async def read(conn: _Connection) -> list[TupleRow]:
@@ -289,7 +260,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
                 await conn.execute(self._sql.page_items[direction, after is not None], args)
             ).fetchall()
 
-        return _page(_ITEM, await self._run(read), limit, after)
+        return _pgrows.page(_ITEM, await self._run(read), limit, after)
 
     async def add_thread_item(
         self, thread_id: str, item: ThreadItem, context: NotebookContext
@@ -303,8 +274,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
             context,
             thread_id=thread_id,
             item_id=item.id,
-            created_at=_instant(item.created_at),
-            data=_dump(_ITEM, item),
+            created_at=_pgrows.instant(item.created_at),
+            data=_pgrows.dump(_ITEM, item),
         )
 
         async def save(conn: _Connection) -> TupleRow | None:
@@ -319,7 +290,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
     async def load_item(self, thread_id: str, item_id: str, context: NotebookContext) -> ThreadItem:
         args = self._scope(context, thread_id=thread_id, item_id=item_id)
         row = await self._fetch_one(self._sql.load_item, args)
-        item = None if row is None else _load(_ITEM, row[0])
+        item = None if row is None else _pgrows.load(_ITEM, row[0])
         if item is None:
             raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
         return item
@@ -337,7 +308,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
             context,
             attachment_id=attachment.id,
             thread_id=attachment.thread_id,
-            data=_dump(_ATTACHMENT, attachment),
+            data=_pgrows.dump(_ATTACHMENT, attachment),
         )
         if await self._fetch_one(self._sql.save_attachment, args, write=True) is None:
             raise NotFoundError(f"Attachment {attachment.id} not found")
@@ -345,7 +316,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
     async def load_attachment(self, attachment_id: str, context: NotebookContext) -> Attachment:
         args = self._scope(context, attachment_id=attachment_id)
         row = await self._fetch_one(self._sql.load_attachment, args)
-        attachment = None if row is None else _load(_ATTACHMENT, row[0])
+        attachment = None if row is None else _pgrows.load(_ATTACHMENT, row[0])
         if attachment is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
         return attachment
@@ -547,7 +518,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     def _where(self) -> str:
         """Host, port and database, as the connection will use them (for messages)."""
-        return _describe_target(self._conninfo)
+        return _pgconn.describe_target(self._conninfo)
 
     def _version_error(self) -> StoreVersionError:
         found = self._newer_schema or SCHEMA_VERSION
@@ -561,15 +532,15 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     def _unreachable(self, error: psycopg.Error) -> StoreError:
         """The error for a server that cannot be reached or refuses the login."""
-        reason = _reason(error, self._conninfo)
-        advice = _advice(reason)
+        reason = _pgconn.reason(error, self._conninfo)
+        advice = _pgconn.advice(reason)
         msg = f"Cannot connect to the PostgreSQL thread store ({self._where()}): {reason}. {advice}"
         return StoreError(msg)
 
     def _failure(self, error: psycopg.Error, what: str = "failed") -> StoreError:
         if self._newer_schema is not None:
             return self._version_error()  # the newer schema changed what we read
-        reason = _reason(error, self._conninfo)
+        reason = _pgconn.reason(error, self._conninfo)
         msg = (
             f"The PostgreSQL thread store ({self._where()}) {what}: {reason}. Nothing was "
             "half-written (each change is one transaction)."
@@ -643,156 +614,3 @@ class _Listener:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-
-
-# -- rows --------------------------------------------------------------------------------
-
-# jsonb cannot hold U+0000. Payloads that contain it are stored with NUL as U+E000 "0" and
-# U+E000 itself as U+E000 "1" (a private-use character, rare in real text), so a payload
-# holds U+E000 exactly when it was escaped, and reads back exactly.
-_ESCAPE = "\ue000"
-_ESCAPED = re.compile("\ue000([01])")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _dump(adapter: TypeAdapter[Any], value: Any) -> str:
-    """``value`` as JSON text that a jsonb column accepts (see ``_ESCAPE``).
-
-    Lone surrogates (a Python ``str`` can hold them; Unicode text cannot) become U+FFFD,
-    as in ``NotebookStore``'s file.
-    """
-    try:
-        text = adapter.dump_json(value).decode()
-    except PydanticSerializationError:  # a lone surrogate
-        text = None
-    if text is not None and "\\u0000" not in text and _ESCAPE not in text:
-        return text
-    data = _map_strings(adapter.dump_python(value, mode="json"), _escape)
-    return json.dumps(data, ensure_ascii=False, allow_nan=False)
-
-
-def _load(adapter: TypeAdapter[_R], text: str) -> _R | None:
-    """Validate a stored payload, or skip it with a warning if this version cannot read it."""
-    try:
-        if _ESCAPE in text:
-            return adapter.validate_python(_map_strings(json.loads(text), _unescape))
-        return adapter.validate_json(text)
-    except ValidationError as e:
-        logger.warning(
-            "Skipping a row of the PostgreSQL thread store that this chatkit-notebook "
-            "cannot read (from a newer version?): %s",
-            e.errors(include_url=False)[:1],
-        )
-        return None
-
-
-def _escape(text: str) -> str:
-    text = text.replace(_ESCAPE, _ESCAPE + "1").replace("\x00", _ESCAPE + "0")
-    return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-def _unescape(text: str) -> str:
-    return _ESCAPED.sub(lambda match: "\x00" if match[1] == "0" else _ESCAPE, text)
-
-
-def _map_strings(value: Any, convert: Callable[[str], str]) -> Any:
-    """``value`` (parsed JSON) with ``convert`` applied to every string and key."""
-    if isinstance(value, str):
-        return convert(value)
-    if isinstance(value, list):
-        return [_map_strings(part, convert) for part in value]
-    if isinstance(value, dict):
-        return {convert(key): _map_strings(part, convert) for key, part in value.items()}
-    return value
-
-
-def _instant(moment: datetime) -> datetime:
-    """The instant a ``created_at`` sorts by: naive timestamps are local time, as ChatKit
-    makes them with ``datetime.now()`` (the same rule as ``NotebookStore``)."""
-    return moment if moment.tzinfo is not None else moment.astimezone()
-
-
-def _check_page(limit: int, order: str) -> Direction:
-    if limit < 0:
-        raise ValueError(f"limit must be 0 or more, not {limit!r}")
-    if order == "asc":
-        return "asc"
-    if order == "desc":
-        return "desc"
-    raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
-
-
-def _page(
-    adapter: TypeAdapter[_R], rows: list[TupleRow], limit: int, after: str | None
-) -> Page[_R]:
-    """A ChatKit page from ``limit + 1`` rows of (id, payload)."""
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_after = (rows[-1][0] if rows else after) if has_more else None
-    loaded = (_load(adapter, row[1]) for row in rows)
-    return Page(
-        data=[row for row in loaded if row is not None], has_more=has_more, after=next_after
-    )
-
-
-# -- messages ----------------------------------------------------------------------------
-
-# What to do, by what libpq or the server said (checked in order).
-_ADVICE = (
-    (
-        re.compile(r'database ".*" does not exist'),
-        "Create the database (createdb NAME) or name an existing one in the connection string.",
-    ),
-    (
-        re.compile(r'role ".*" does not exist'),
-        "Use an existing PostgreSQL user, or ask the database administrator to create it.",
-    ),
-    (
-        re.compile(r"pg_hba\.conf"),
-        "Ask the database administrator to allow this host and user in pg_hba.conf.",
-    ),
-    (
-        re.compile(r"password|SCRAM|authentication", re.IGNORECASE),
-        "Check the user name and password (in the connection string, PGPASSWORD or ~/.pgpass).",
-    ),
-    (
-        re.compile(r"refused|No such file|timeout|translate host|unreachable|No route", re.I),
-        "Is PostgreSQL running there and accepting connections? Start it, or correct the "
-        "host and port in the connection string.",
-    ),
-)
-_DEFAULT_ADVICE = "Check that the server is running and that the connection string is right."
-
-
-def _advice(reason: str) -> str:
-    return next((advice for pattern, advice in _ADVICE if pattern.search(reason)), _DEFAULT_ADVICE)
-
-
-def _describe_target(conninfo: str) -> str:
-    """Host, port and database, as libpq resolves them (the environment included)."""
-    given = conninfo_to_dict(conninfo)
-    defaults = {
-        option.keyword.decode(): option.val.decode()
-        for option in pq.Conninfo.get_defaults()
-        if option.val is not None
-    }
-
-    def value(key: str) -> str:
-        return str(given.get(key) or defaults.get(key) or "")
-
-    host = value("host") or "the local socket"
-    port = value("port") or "5432"
-    database = value("dbname") or value("user")
-    return f"host {host}, port {port}, database {database}"
-
-
-def _reason(error: psycopg.Error, conninfo: str) -> str:
-    """libpq's or the server's message, on one line and without the password."""
-    text = str(error).strip()
-    for prefix in ("connection failed: ", "connection is bad: "):
-        text = text.removeprefix(prefix)
-    text = " ".join(text.splitlines()[0].split()).rstrip(".") if text else type(error).__name__
-    password = conninfo_to_dict(conninfo).get("password")
-    if password:
-        text = text.replace(str(password), "***")
-    return text
