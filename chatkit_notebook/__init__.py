@@ -26,6 +26,7 @@ from .errors import (
     StoreWarning,
 )
 from .location import StoreLocation, find_notebook_path, locate_store, store_path_for
+from .serving import serve, stop_serving
 
 if TYPE_CHECKING:
     from .panel import ChatPanel
@@ -59,6 +60,8 @@ __all__ = [
     "find_notebook_path",
     "locate_store",
     "reset_configuration",
+    "serve",
+    "stop_serving",
     "store_path_for",
 ]
 
@@ -136,8 +139,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     ]
     _session = None
     from . import _mainthread
+    from .serving import stop_serving
 
     _mainthread.unbind()
+    stop_serving()  # frees the port; answers still streaming keep what arrived
     shutdown()
 
 

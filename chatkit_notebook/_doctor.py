@@ -3,7 +3,9 @@
 The checks run in order and stop being useful once one fails, so each later check is
 skipped when an earlier one it depends on failed: an API key (for OpenAI), the endpoint
 answering ``/models``, the model answering, streaming and calling a tool, and the store:
-its folder being writable, or its database answering and accepting writes.
+its folder being writable, or its database answering and accepting writes. While the chat
+is served over HTTP (``%chatkit serve``), a last check asks the endpoint without the token
+and expects it to refuse (the token is never shown).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ async def run_checks(
         _check_store(path, checks)
     else:
         await _check_database(store, context or NotebookContext(), checks)
+    await _check_serving(checks)
     return checks
 
 
@@ -202,3 +205,26 @@ async def _check_database(store: Any, context: NotebookContext, checks: list[Che
         return
     count = f"{len(page.data)}{'+' if page.has_more else ''} threads"
     checks.append(Check("store", True, f"{where}: answers; {count}"))
+
+
+async def _check_serving(checks: list[Check]) -> None:
+    from .serving import current
+
+    serving = current()
+    if serving is None:
+        return
+    import httpx
+
+    fix = "%chatkit serve stop, then %chatkit serve again"
+    try:
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+            response = await client.post(serving.url, content=b"{}")
+    except httpx.HTTPError as e:
+        detail = f"{serving.url} did not answer: {type(e).__name__}: {e}"
+        checks.append(Check("HTTP endpoint", False, detail, fix))
+        return
+    if response.status_code != 401:
+        detail = f"{serving.url} answered {response.status_code} without the token, not 401"
+        checks.append(Check("HTTP endpoint", False, detail, fix))
+        return
+    checks.append(Check("HTTP endpoint", True, serving.describe()))

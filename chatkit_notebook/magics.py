@@ -407,6 +407,11 @@ class ChatSession:
             if check.fix:
                 print(f"     fix: {check.fix}")
 
+    def cmd_serve(self, args: argparse.Namespace) -> None:
+        from .serving import serve_command
+
+        serve_command(self, args)
+
     def export_markdown(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
@@ -805,6 +810,9 @@ class ChatMagics(Magics):
             %chatkit run [ask|auto|off]       whether the agent may run Python (ask first)
             %chatkit insert [N]               replace this cell with the code the agent
                                               last ran (or code block N of the last answer)
+            %chatkit serve [--port N] [--host H] [--allow-origin ORIGIN ...]
+                                              serve this chat over HTTP (POST /chatkit)
+            %chatkit serve stop               stop serving it
         """
         try:
             args = _chatkit_parser().parse_args(shlex.split(line))
@@ -868,6 +876,11 @@ def _chatkit_parser() -> _Parser:
         "insert", help="put the code the agent ran into this cell", add_help=False
     )
     insert.add_argument("block", nargs="?", type=_block_number)
+    serve = sub.add_parser("serve", help="serve this chat over HTTP", add_help=False)
+    serve.add_argument("action", nargs="?", choices=["stop"])
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    serve.add_argument("--allow-origin", action="extend", nargs="+", default=[])
     return parser
 
 

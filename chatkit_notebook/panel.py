@@ -42,7 +42,7 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from . import _mainthread
+from . import _mainthread, serving
 from ._anywidgets import ComposerWidget, StopWidget
 from ._client import (
     ChatKitClient,
@@ -157,6 +157,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._stop_button.layout.display = "none"
         # While the agent's code runs on the kernel's main thread, Stop interrupts it too.
         self._unlisten = _mainthread.listen(self._code_running)
+        self._unserve = serving.listen(self._serving_changed)  # the status line says so
         self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
         composer = W.HBox(
@@ -423,9 +424,13 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _set_interrupts(self, running: bool) -> None:
         self._stop_button.interrupts = running
 
+    def _serving_changed(self) -> None:
+        self._post(self._show_status)
+
     def close(self) -> None:
         """Close the panel's widgets and stop watching the store."""
         self._unlisten()
+        self._unserve()
         if self._watcher is not None:
             self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
         super().close()
@@ -841,6 +846,9 @@ def _default_status(server: ChatKitServer[NotebookContext]) -> str:
         parts.append(f"Threads: {path}")
     elif callable(where):
         parts.append(f"Threads: {where()}")
+    served = serving.current()
+    if served is not None:
+        parts.append(f"Serving at {served.url}")
     return " · ".join(parts)
 
 
