@@ -1,22 +1,17 @@
 """The IPython side: ``%chat`` and ``%%chat``, and the kernel's chat session.
 
 ``%load_ext chatkit_notebook`` creates one :class:`ChatSession` for the kernel: the store
-(beside this notebook, or the one chosen; see :func:`~chatkit_notebook.location.locate_store`),
-the server, the variables hidden from the agent and the current
-thread. ``%chat`` shows the panel; ``%chat QUESTION`` and ``%%chat`` run one turn in the
-current thread, streaming into a preview and then leaving the answer as a plain Markdown
-output (nbval compares new outputs, not display updates). The kernel's interrupt stops
-the turn and keeps the partial answer.
+(beside this notebook, or the one chosen: :func:`~chatkit_notebook.location.locate_store`),
+the server, the variables hidden from the agent and the current thread. ``%chat`` shows
+the panel; ``%chat QUESTION`` and ``%%chat`` run one turn in the current thread (see
+``_cellturn``); ``%chatkit`` manages threads, the model, the store and serving.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shlex
-import sys
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
+from ._cellturn import ChatStopped, markdown_output, prints_updates
 from .config import StoreChoice, configure, current_config, store_choice
 from .context import NotebookContext, default_user
 from .errors import ChatkitNotebookError, StoreError
@@ -35,7 +31,7 @@ if TYPE_CHECKING:
     from chatkit.types import Thread
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._client import ChatKitClient, ThreadState
+    from ._client import ChatKitClient
     from .panel import ChatPanel
     from .runtime import Runtime
     from .server import NotebookChatServer
@@ -44,7 +40,6 @@ __all__ = ["ChatMagics", "ChatSession", "ChatStopped", "keep_question_marks"]
 
 _UNKNOWN = object()  # the current thread, before it was read from the store
 
-PREVIEW_HZ = 10
 
 # `%chat QUESTION` on a line of its own; group 1 the indentation, group 2 the question.
 _CHAT_LINE = re.compile(r"^([ \t]*)%chat[ \t]+(\S.*?)[ \t]*$")
@@ -155,9 +150,9 @@ class ChatSession:
     def thread_id(self, thread_id: str | None) -> None:
         if self._thread_id is _UNKNOWN:
             self._thread_id = self.thread_id  # what a new chat is left from
-        self.runtime.run(self._follow(thread_id))
+        self.runtime.run(self.follow(thread_id))
 
-    def _follow(self, thread_id: str | None) -> Coroutine[Any, Any, None]:
+    def follow(self, thread_id: str | None) -> Coroutine[Any, Any, None]:
         """Make ``thread_id`` current now; the coroutine keeps the choice in the store."""
         from ._current import remember
 
@@ -182,7 +177,7 @@ class ChatSession:
             self.server,
             self.context(),
             thread_id=self.thread_id,
-            on_thread=self._follow,
+            on_thread=self.follow,
             changes=self._changes,
         )
 
@@ -207,7 +202,7 @@ class ChatSession:
             title = (thread.title or "Untitled chat").replace("|", "\\|")
             created = thread.created_at.isoformat(sep=" ", timespec="minutes")
             rows.append(f"| {mark} | {title} | {created} | `{thread.id}` |")
-        display(_markdown("\n".join(rows)), raw=True)
+        display(markdown_output("\n".join(rows)), raw=True)
         return None
 
     def cmd_new(self, args: argparse.Namespace) -> None:
@@ -226,10 +221,10 @@ class ChatSession:
         if self.thread_id is None:
             raise ValueError("no current thread: ask something first, or %chatkit use ID")
         title = " ".join(args.title)
-        self._set_title(title)
+        self.set_title(title)
         print(f"Renamed to {title!r}.")
 
-    def _set_title(self, title: str) -> None:
+    def set_title(self, title: str) -> None:
         assert self.thread_id is not None
         self.runtime.run(self.client.rename(self.thread_id, title))
 
@@ -305,7 +300,7 @@ class ChatSession:
         ):
             raise ValueError(f"{target.display} is the store in use; name another to copy to")
         store = target.open()
-        shown = None if _prints_updates(self.shell) else display(display_id=True)
+        shown = None if prints_updates(self.shell) else display(display_id=True)
 
         def progress(done: int, total: int) -> None:
             if shown is not None and total:
@@ -389,12 +384,12 @@ class ChatSession:
     def cmd_export(self, args: argparse.Namespace) -> Any:
         if self.thread_id is None:
             raise ValueError("no current thread to export: %chatkit use ID first")
-        text = self.export_markdown(self.thread_id)
+        text = self.exportmarkdown_output(self.thread_id)
         if args.path:
             Path(args.path).expanduser().write_text(text, encoding="utf-8")
             print(f"Wrote {args.path}.")
             return None
-        display(_markdown(text), raw=True)
+        display(markdown_output(text), raw=True)
         return None
 
     def cmd_doctor(self, args: argparse.Namespace) -> None:
@@ -412,7 +407,7 @@ class ChatSession:
 
         serve_command(self, args)
 
-    def export_markdown(self, thread_id: str) -> str:
+    def exportmarkdown_output(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
         from ._receipt import is_receipt, receipt_line
@@ -440,221 +435,22 @@ class ChatSession:
                 parts.append(receipt_line(item))
         return "\n\n".join(parts) + "\n"
 
-    def where(self) -> str | None:
-        """Where threads are kept, said once per session."""
-        if self._told_where:
-            return None
-        self._told_where = True
-        return self.location.describe()
-
     def ask(self, text: str) -> str:
         """Run one turn in the current thread, streaming into the cell; return the answer.
 
         Raises:
             ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
         """
-        from ._client import ThreadState, message_request, variable_tags
-        from .tools import offered_variables
+        from ._cellturn import ask
 
-        offered = {name for name, _ in offered_variables(self.context())}
-        tags = variable_tags(text, offered)  # `@df` points the agent at df
-        request = message_request(self.thread_id, text, tags=tags)
-        client = self.client
-        note = self.where()
-        if note:
-            print(note)
-        output = _TerminalOutput() if _prints_updates(self.shell) else _CellOutput()
-        state = ThreadState()
-        failure = self._stream_turn(request, state, output)
-        waiting = _open_cards(state)
-        while waiting and self.thread_id is not None:
-            decisions = self._decide(waiting)
-            if decisions is None:
-                break  # the cards stay in the cell, to be clicked
-            for card, approve, unattended in decisions:
-                act = _decision_request(self.thread_id, card, approve, unattended)
-                failure = self._stream_turn(act, state, output) or failure
-            waiting = _open_cards(state)
-        answer = _transcript(state, output.cards)
-        output.finish(answer)
-        output.figures(state)
-        if waiting and self.thread_id is not None:
-            from ._cellcard import CellCard
+        return ask(self, text)
 
-            display(CellCard(client, self.runtime, self.thread_id, waiting))
-        if self.pending_title and self.thread_id is not None:
-            title, self.pending_title = self.pending_title, None
-            self._set_title(title)
-        errors = [e.message or "Something went wrong while answering." for e in state.errors]
-        for message in [*errors, *([failure] if failure else [])]:
-            print(f"chat: {message}")
-        return answer
-
-    def _decide(self, cards: list[Any]) -> list[tuple[Any, bool, bool]] | None:
-        """Who answers the approval cards: a person at a terminal (``Run this code?``), a
-        person clicking in the notebook (``None``: the cards stay in the cell), or nobody
-        (nbclient, nbval, papermill: declined, saying how to allow code to run)."""
-        from ._compute import card_code
-        from ._sandbox import reaches
-
-        if _prints_updates(self.shell):
-            decisions = []
-            for card in cards:
-                code = card_code(card) or ""
-                print(f"\nThe agent asks to run this Python:\n\n{code}\n")
-                for line in reaches(code, set(self.shell.user_ns)):
-                    print(f"  ! {line.replace('`', '')}")
-                try:
-                    reply = input("Run this code? [y/N] ")
-                except (EOFError, OSError):  # no one at the terminal after all
-                    decisions.append((card, False, True))
-                    continue
-                decisions.append((card, reply.strip().lower() in ("y", "yes"), False))
-            return decisions
-        if _has_front_end(self.shell):
+    def where(self) -> str | None:
+        """Where threads are kept, said once per session."""
+        if self._told_where:
             return None
-        return [(card, False, True) for card in cards]
-
-    def _stream_turn(self, request: Any, state: ThreadState, output: Any) -> str | None:
-        """Stream one request's events into ``state`` and ``output``; the failure, if any.
-
-        Raises:
-            ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
-        """
-        client = self.client
-        failure: str | None = None
-        last = 0.0
-        # Held so it can be closed: an interrupt can land outside the bridge's own wait
-        # (while the preview updates), and a traceback kept by IPython would keep an
-        # unclosed generator, and so the model's stream, alive.
-        stream = self.runtime.iterate(lambda: client.stream(request), idle=1 / PREVIEW_HZ)
-        try:
-            for event in stream:
-                if event is not None:  # None: a pause, when the throttled preview catches up
-                    state.apply(event)
-                    if event.type == "thread.created":
-                        self.runtime.submit(self._follow(event.thread.id))
-                now = time.monotonic()
-                if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state, output.cards)):
-                    last = now
-        except KeyboardInterrupt:
-            stream.close()
-            output.finish(_transcript(state, output.cards))
-            raise ChatStopped from None
-        except Exception as error:  # unknown thread and the like, raised before streaming
-            failure = str(error) or type(error).__name__
-        finally:
-            stream.close()  # cancels the turn if it is still running, and waits for it
-        return failure
-
-
-class ChatStopped(KeyboardInterrupt):
-    """The kernel's interrupt stopped a ``%chat`` answer: shown as one line, no traceback.
-
-    Still a ``KeyboardInterrupt``, so a Run All stops here as it would on any interrupt.
-    """
-
-    def __str__(self) -> str:
-        return "the answer was stopped; what had arrived is kept in the thread"
-
-    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead
-        return [f"Stopped: {self}."]
-
-
-def _transcript(state: ThreadState, cards: bool = True) -> str:
-    """A turn's answer as Markdown: its messages and, before each, what the agent read.
-
-    The steps are the panel's (``*Read `df` (1,000 by 12)*``): names and shapes, never
-    values. The turn's receipt ends it, as one line (``*Sent to gpt-4.1 · ...*``). With
-    ``cards``, an approval card says it waits, or what became of it (a terminal asks,
-    and shows the answer, instead).
-    """
-    from chatkit.types import AssistantMessageItem, WorkflowItem
-
-    from ._compute import card_call_id, card_status
-    from ._receipt import is_receipt, receipt_line
-
-    parts = []
-    for item in state.items.values():
-        if isinstance(item, AssistantMessageItem):
-            parts.append("".join(part.text for part in item.content))
-        elif isinstance(item, WorkflowItem) and is_receipt(item):
-            parts.append(receipt_line(item))  # what left the kernel, in one line
-        elif cards and card_call_id(item) is not None:
-            parts.append("*The agent asks to run Python: Run or Don't run, below.*")
-        elif cards and (status := card_status(item)) is not None:
-            parts.append(f"*Python: {status}*")  # what became of it, and how to allow it
-        elif isinstance(item, WorkflowItem) and item.id not in state.streaming:
-            titles = [getattr(task, "title", None) for task in item.workflow.tasks]
-            if shown := [title for title in titles if title]:
-                parts.append("*" + " · ".join(shown) + "*")
-    return "\n\n".join(part for part in parts if part)
-
-
-class _CellOutput:
-    """%chat's answer in a notebook: a live preview, then the answer as its own output.
-
-    The preview is emptied at the end and the answer displayed anew, because nbval and
-    nbconvert keep a cell's outputs but not the updates made to them.
-    """
-
-    cards = True  # the approval cards show under the answer
-
-    def __init__(self) -> None:
-        self._preview = display(_markdown(""), raw=True, display_id=True)
-        self._shown = ""
-
-    def show(self, text: str) -> bool:
-        """Update the preview to ``text``; return whether anything changed."""
-        if text == self._shown or self._preview is None:
-            return False
-        self._preview.update(_markdown(text), raw=True)
-        self._shown = text
-        return True
-
-    def finish(self, text: str) -> None:
-        """Empty the preview and leave ``text``."""
-        if self._preview is not None and self._shown:
-            self._preview.update(_markdown(""), raw=True)
-        if text:
-            display(_markdown(text), raw=True)
-
-    def figures(self, state: ThreadState) -> None:
-        """Leave the turn's figures as ``image/png`` outputs: a saved notebook keeps them."""
-        for png in _figures(state):
-            display({"image/png": png, "text/plain": "<figure>"}, raw=True)
-
-
-class _TerminalOutput:
-    """%chat's answer in a terminal, where each display update would print anew: the
-    Markdown is written as it arrives."""
-
-    cards = False  # approval is asked with input() instead
-
-    def __init__(self) -> None:
-        self._shown = ""
-
-    def show(self, text: str) -> bool:
-        """Write what ``text`` adds to what was written; return whether anything was."""
-        if len(text) <= len(self._shown) or not text.startswith(self._shown):
-            return False
-        sys.stdout.write(text[len(self._shown) :])
-        sys.stdout.flush()
-        self._shown = text
-        return True
-
-    def finish(self, text: str) -> None:
-        """Write the rest of ``text`` and end the answer's line."""
-        self.show(text)
-        if self._shown:
-            sys.stdout.write("\n")
-        sys.stdout.flush()
-
-    def figures(self, state: ThreadState) -> None:
-        """A terminal shows no images: say how many there were and where to see them."""
-        count = len(_figures(state))
-        if count:
-            print(f"({count} figure{'s' if count != 1 else ''}: open the chat panel to see them)")
+        self._told_where = True
+        return self.location.describe()
 
 
 _RUN_MODES_SAID = {
@@ -692,71 +488,12 @@ def _ran_code(content: object) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def _open_cards(state: ThreadState) -> list[Any]:
-    """The approval cards of the turn still waiting for a decision."""
-    from ._compute import card_call_id
-
-    return [item for item in state.items.values() if card_call_id(item) is not None]
-
-
-def _decision_request(thread_id: str, card: Any, approve: bool, unattended: bool) -> Any:
-    from ._client import action_request
-    from ._compute import APPROVE, DECLINE, card_call_id
-
-    payload: dict[str, object] = {"call_id": card_call_id(card)}
-    if unattended:
-        payload["unattended"] = True
-    return action_request(thread_id, card.id, APPROVE if approve else DECLINE, payload)
-
-
-def _figures(state: ThreadState) -> list[str]:
-    """The base64 PNGs of the turn's figures."""
-    from chatkit.types import GeneratedImageItem
-
-    prefix = "data:image/png;base64,"
-    return [
-        item.image.url[len(prefix) :]
-        for item in state.items.values()
-        if isinstance(item, GeneratedImageItem)
-        and item.image is not None
-        and item.image.url.startswith(prefix)
-    ]
-
-
-def _has_front_end(shell: InteractiveShell) -> bool:
-    """Whether a person may click in this notebook: a kernel under Jupyter Server (which
-    sets ``JPY_SESSION_NAME``), VS Code or Colab; not nbclient, nbval or papermill."""
-    if getattr(shell, "kernel", None) is None:
-        return False
-    return bool(
-        os.environ.get("JPY_SESSION_NAME")
-        or "__vsc_ipynb_file__" in shell.user_ns
-        or "google.colab" in sys.modules
-    )
-
-
 def _restore(choice: StoreChoice | None) -> None:
     """Put back a store choice made before (``None``: the default)."""
     if choice is None:
         configure(store="")
     else:
         configure(store=choice.target, store_shared=choice.shared, store_key=choice.notebook_key)
-
-
-def _prints_updates(shell: InteractiveShell) -> bool:
-    """Whether the shell prints display updates as new output (a terminal IPython does)."""
-    from IPython.core.displaypub import DisplayPublisher
-
-    return type(shell.display_pub) is DisplayPublisher
-
-
-def _markdown(text: str) -> dict[str, str]:
-    """A raw Markdown output whose plain-text form is the text itself.
-
-    (``IPython.display.Markdown`` would leave ``<IPython.core.display.Markdown object>`` in
-    a saved notebook's emptied preview, for every front end that shows text/plain.)
-    """
-    return {"text/markdown": text, "text/plain": text}
 
 
 @magics_class
