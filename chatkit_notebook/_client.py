@@ -30,6 +30,7 @@ from chatkit.types import (
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
     ClientEffectEvent,
+    CustomTask,
     ErrorEvent,
     FeedbackKind,
     GeneratedImageItem,
@@ -43,6 +44,7 @@ from chatkit.types import (
     NoticeEvent,
     Page,
     StreamingReq,
+    Task,
     Thread,
     ThreadAddUserMessageParams,
     ThreadCreateParams,
@@ -82,6 +84,7 @@ __all__ = [
     "ThreadState",
     "decode_event",
     "message_request",
+    "stopped_tasks",
     "variable_tags",
 ]
 
@@ -324,16 +327,36 @@ class ThreadState:
             self.effects.append(event)
         return None
 
-    def finish(self) -> list[str]:
+    def finish(self, *, stopped: bool = False) -> list[str]:
         """End the turn (done or stopped): every item still streaming is taken as it is.
+
+        With ``stopped``, a step still running (a workflow task ``loading``) says it was
+        stopped instead of spinning on.
 
         Returns the ids of the items that were still streaming.
         """
         unfinished = [item_id for item_id in self.items if item_id in self.streaming]
+        if stopped:
+            for item_id in unfinished:
+                item = self.items[item_id]
+                if isinstance(item, WorkflowItem):
+                    item.workflow.tasks = stopped_tasks(item.workflow.tasks)
         self.streaming.clear()
         self.progress = ""
         self.allow_cancel = False
         return unfinished
+
+
+def stopped_tasks(tasks: list[Task]) -> list[Task]:
+    """``tasks`` with each one still running (``loading``) marked as stopped."""
+    return [
+        task.model_copy(
+            update={"status_indicator": "complete", "title": f"{task.title or 'Step'} (stopped)"}
+        )
+        if getattr(task, "status_indicator", None) == "loading" and isinstance(task, CustomTask)
+        else task
+        for task in tasks
+    ]
 
 
 def _updated(item: ThreadItem, update: ThreadItemUpdate) -> ThreadItem:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 from agents import RunContextWrapper, function_tool
 from chatkit.agents import AgentContext
 from chatkit.types import (
+    CustomTask,
     GeneratedImage,
     GeneratedImageItem,
     ThreadItem,
@@ -68,6 +70,7 @@ CARD_KEY = "chatkit-notebook/run-python"
 """The ``key`` of every approval card, decided or not."""
 
 STOP_WAIT_SECONDS = 10.0
+logger = logging.getLogger("chatkit_notebook")
 """How long a stopped call may take to wind down before the turn goes on without it."""
 
 RUN_INSTRUCTIONS = f"""\
@@ -164,7 +167,8 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
         if not future.cancel():  # running: stop it, and let it wind down
             stopper.stop("Stop (the answer was stopped)")
             with contextlib.suppress(BaseException):
-                await asyncio.wait_for(asyncio.shield(wrapped), STOP_WAIT_SECONDS)
+                outcome, result = await asyncio.wait_for(asyncio.shield(wrapped), STOP_WAIT_SECONDS)
+                await asyncio.shield(_keep_stopped(chat, task, code, outcome, result))
         raise
     for number, figure in enumerate(outcome.figures, 1):
         image = GeneratedImageItem(
@@ -177,6 +181,31 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
     await _finish_task(chat, task, _title(outcome))
     await _remember(chat, "run_python", {"code": code}, result)
     return result
+
+
+async def _keep_stopped(
+    chat: AgentContext[NotebookContext],
+    task: CustomTask | None,
+    code: str,
+    outcome: Outcome,
+    result: str,
+) -> None:
+    """The answer was stopped while its code ran: keep the step as it ended ("Python
+    stopped after 2.0 s by Stop") and the result, for the next turn's model. The stream is
+    over, so the step goes to the store, where a reload or another panel finds it."""
+    workflow = chat.workflow_item
+    if task is None or workflow is None:
+        return
+    tasks = workflow.workflow.tasks
+    index = next((i for i, t in enumerate(tasks) if t is task), None)
+    if index is None:
+        return
+    tasks[index] = CustomTask(title=_title(outcome), status_indicator="complete")
+    try:
+        await chat.store.save_item(chat.thread.id, workflow, chat.request_context)
+    except Exception:  # a failing store must not hide the stop itself
+        logger.warning("could not keep the stopped run_python step", exc_info=True)
+    await _remember(chat, "run_python", {"code": code}, result)
 
 
 def _title(outcome: Outcome) -> str:

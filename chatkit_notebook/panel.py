@@ -604,7 +604,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._empty.layout.display = "none"
 
     def _end_turn(self, *, stopped: bool) -> None:
-        for item_id in self._state.finish():
+        for item_id in self._state.finish(stopped=stopped):
             view = self._views.get(item_id)
             item = self._state.items.get(item_id)
             if view is not None and item is not None:

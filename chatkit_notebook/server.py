@@ -32,7 +32,7 @@ from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import AttachmentStore, Store
+from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
@@ -61,7 +61,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from ._client import VARIABLE_TAG, mentions
+from ._client import VARIABLE_TAG, mentions, stopped_tasks
 from ._coalesce import CoalescedResult
 from ._failures import explain_failure
 from ._receipt import Receipt, is_receipt
@@ -237,6 +237,34 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             return self.config().problem()
         except ConfigError as e:
             return str(e)
+
+    async def handle_stream_cancelled(
+        self,
+        thread: ThreadMetadata,
+        pending_items: list[ThreadItem],
+        context: NotebookContext,
+    ) -> None:
+        """Keep the partial answer (ChatKit's default), and the steps that were showing.
+
+        ChatKit drops a step that was running when the answer was stopped, so a reload
+        would not show that the agent had read data or run code. It is kept, marked as
+        stopped, unless the step's own tool kept a truer version first (``run_python``
+        says how long the code ran and what stopped it).
+        """
+        await super().handle_stream_cancelled(thread, pending_items, context)
+        for item in pending_items:
+            if not isinstance(item, WorkflowItem) or not item.workflow.tasks:
+                continue
+            try:
+                await self.store.load_item(thread.id, item.id, context)
+                continue  # its tool kept it
+            except NotFoundError:
+                pass
+            tasks = stopped_tasks(item.workflow.tasks)
+            kept = item.model_copy(
+                update={"workflow": item.workflow.model_copy(update={"tasks": tasks})}
+            )
+            await self.store.add_thread_item(thread.id, kept, context)
 
     async def respond(
         self,

@@ -11,13 +11,14 @@ import asyncio
 import gc
 import html
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from agents.testing import ModelStep, ScriptedModel, assistant_message
-from chatkit.types import AssistantMessageItem
+from chatkit.types import AssistantMessageItem, HiddenContextItem, WorkflowItem
 from scripted import Gate, streamed_text
 
 from chatkit_notebook import NotebookContext
@@ -604,6 +605,33 @@ def test_stop_stops_code_that_never_ends(store_path: Path, runtime: Runtime) -> 
     for thread in code:
         thread.join(10)  # a hang detector: a stopped loop ends at its next bytecode
     assert not any(thread.is_alive() for thread in code)
+    # The step stops spinning on the page, and is kept as it ended, with its result for
+    # the next turn's model: a reload shows what ran and what stopped it.
+    assert "ck-task-loading" not in html_of(panel)
+    assert "(stopped)" in html_of(panel)
+    thread_id = panel.thread_id
+    assert thread_id is not None
+
+    def kept() -> list[str]:
+        items = stored_items(store_path, runtime, thread_id)
+        steps = [
+            task.title
+            for item in items
+            if isinstance(item, WorkflowItem)
+            for task in item.workflow.tasks
+        ]
+        results = [
+            item.content
+            for item in items
+            if isinstance(item, HiddenContextItem) and "run_python" in str(item.content)
+        ]
+        return [*steps, *results]
+
+    deadline = time.monotonic() + 30  # a hang detector: the step is kept once the code ends
+    while not any("Python stopped after" in text for text in kept()):
+        assert time.monotonic() < deadline, kept()
+        time.sleep(0.05)
+    assert any("Result of run_python" in text for text in kept())
 
 
 def test_two_cards_clicked_at_once_both_count(store_path: Path, runtime: Runtime) -> None:
