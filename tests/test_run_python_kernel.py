@@ -306,13 +306,19 @@ def test_the_interrupt_button_stops_approved_code_and_the_answer_goes_on(
     port = listener.getsockname()[1]
     try:
         request = kernel.client.execute(
-            f"import socket, time\nsocket.create_connection(('127.0.0.1', {port})).close()\n"
-            "time.sleep(600)"
+            "import signal, socket, time\nprint('SIGINT:', signal.getsignal(signal.SIGINT))\n"
+            f"socket.create_connection(('127.0.0.1', {port})).close()\ntime.sleep(600)"
         )
         connection, _ = listener.accept()
         connection.close()
         kernel.manager.interrupt_kernel()
-        reply = kernel.client.get_shell_msg(timeout=HANG)
+        try:
+            reply = kernel.client.get_shell_msg(timeout=HANG)
+        except queue.Empty:  # say what the kernel was doing (CI once saw this, under load)
+            shown = [_text(m) for m in kernel.client.iopub_channel.get_msgs()][:40]
+            alive = kernel.manager.is_alive()
+            msg = f"no reply to the interrupted cell; alive={alive}; {shown}"
+            raise AssertionError(msg) from None
     finally:
         listener.close()
     assert reply["parent_header"]["msg_id"] == request
