@@ -38,6 +38,7 @@ from chatkit.types import (
 from chatkit.widgets import DynamicWidgetRoot
 
 from . import _mainthread
+from ._client import stopped_tasks
 from ._foreign import exception_name, is_secret_value, type_name
 from ._preview import DEFAULT_CAPS, JSON, describe, shape_text
 from ._redact import REDACTED, is_secret_name, redact_text
@@ -70,6 +71,7 @@ CARD_KEY = "chatkit-notebook/run-python"
 """The ``key`` of every approval card, decided or not."""
 
 STOP_WAIT_SECONDS = 10.0
+_kept_by_the_tool: set[str] = set()  # steps (workflow item ids) a running call keeps itself
 logger = logging.getLogger("chatkit_notebook")
 """How long a stopped call may take to wind down before the turn goes on without it."""
 
@@ -138,8 +140,6 @@ async def run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], code
 
 async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], code: str) -> str:
     chat = ctx.context
-    nb = chat.request_context
-    settings = run_settings()
     if _mainthread.cell_running():
         pending = "Waiting for the running cell to finish, then running Python"
     elif _mainthread.in_kernel():
@@ -148,6 +148,30 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
     else:
         pending = "Running Python"
     task = await _start_task(chat, pending)
+    # If the answer is stopped while the code runs, this tool keeps the step itself
+    # (_keep_stopped), knowing how it ended; the server must not keep an older copy.
+    step = chat.workflow_item.id if chat.workflow_item is not None else None
+    if step is not None:
+        _kept_by_the_tool.add(step)
+    try:
+        return await _run_and_show(chat, task, code)
+    except asyncio.CancelledError:
+        await asyncio.shield(_keep_step(chat))
+        raise
+    finally:
+        _kept_by_the_tool.discard(step or "")
+
+
+def keeps_itself(item_id: str) -> bool:
+    """Whether a running ``run_python`` keeps this step itself when the answer is stopped."""
+    return item_id in _kept_by_the_tool
+
+
+async def _run_and_show(
+    chat: AgentContext[NotebookContext], task: CustomTask | None, code: str
+) -> str:
+    nb = chat.request_context
+    settings = run_settings()
     scratch = _scratch.setdefault(chat.thread.id, {})
     stopper = Stopper()
 
@@ -164,11 +188,15 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
     try:
         outcome, result = await asyncio.shield(wrapped)
     except asyncio.CancelledError:
+        title = "Python did not run: the answer was stopped first"
         if not future.cancel():  # running: stop it, and let it wind down
             stopper.stop("Stop (the answer was stopped)")
+            title = f"Python was stopped, but had not ended {STOP_WAIT_SECONDS:g} s later"
             with contextlib.suppress(BaseException):
                 outcome, result = await asyncio.wait_for(asyncio.shield(wrapped), STOP_WAIT_SECONDS)
-                await asyncio.shield(_keep_stopped(chat, task, code, outcome, result))
+                title = _title(outcome)
+                await asyncio.shield(_remember(chat, "run_python", {"code": code}, result))
+        _end_task(chat, task, title)
         raise
     for number, figure in enumerate(outcome.figures, 1):
         image = GeneratedImageItem(
@@ -183,29 +211,28 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
     return result
 
 
-async def _keep_stopped(
-    chat: AgentContext[NotebookContext],
-    task: CustomTask | None,
-    code: str,
-    outcome: Outcome,
-    result: str,
-) -> None:
-    """The answer was stopped while its code ran: keep the step as it ended ("Python
-    stopped after 2.0 s by Stop") and the result, for the next turn's model. The stream is
-    over, so the step goes to the store, where a reload or another panel finds it."""
+def _end_task(chat: AgentContext[NotebookContext], task: CustomTask | None, title: str) -> None:
+    """Mark the step ended in the turn's workflow, without streaming (the stream is over)."""
     workflow = chat.workflow_item
-    if task is None or workflow is None:
-        return
-    tasks = workflow.workflow.tasks
+    tasks = workflow.workflow.tasks if workflow is not None else []
     index = next((i for i, t in enumerate(tasks) if t is task), None)
-    if index is None:
+    if index is not None:
+        tasks[index] = CustomTask(title=title, status_indicator="complete")
+
+
+async def _keep_step(chat: AgentContext[NotebookContext]) -> None:
+    """The answer was stopped while this step showed: keep it in the store as it ended
+    ("Python stopped after 2.0 s by Stop"), where a reload or another panel finds it."""
+    workflow = chat.workflow_item
+    if workflow is None:
         return
-    tasks[index] = CustomTask(title=_title(outcome), status_indicator="complete")
+    ended = workflow.workflow.model_copy(update={"tasks": stopped_tasks(workflow.workflow.tasks)})
     try:
-        await chat.store.save_item(chat.thread.id, workflow, chat.request_context)
+        await chat.store.save_item(
+            chat.thread.id, workflow.model_copy(update={"workflow": ended}), chat.request_context
+        )
     except Exception:  # a failing store must not hide the stop itself
         logger.warning("could not keep the stopped run_python step", exc_info=True)
-    await _remember(chat, "run_python", {"code": code}, result)
 
 
 def _title(outcome: Outcome) -> str:

@@ -32,7 +32,7 @@ from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import AttachmentStore, NotFoundError, Store
+from chatkit.store import AttachmentStore, Store
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
@@ -248,18 +248,17 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
 
         ChatKit drops a step that was running when the answer was stopped, so a reload
         would not show that the agent had read data or run code. It is kept, marked as
-        stopped, unless the step's own tool kept a truer version first (``run_python``
-        says how long the code ran and what stopped it).
+        stopped, unless ``run_python`` keeps it itself: it waits for the code to stop, then
+        says how long it ran and what stopped it.
         """
+        from ._compute import keeps_itself
+
         await super().handle_stream_cancelled(thread, pending_items, context)
         for item in pending_items:
             if not isinstance(item, WorkflowItem) or not item.workflow.tasks:
                 continue
-            try:
-                await self.store.load_item(thread.id, item.id, context)
-                continue  # its tool kept it
-            except NotFoundError:
-                pass
+            if keeps_itself(item.id):
+                continue  # run_python keeps it once its code has stopped
             tasks = stopped_tasks(item.workflow.tasks)
             kept = item.model_copy(
                 update={"workflow": item.workflow.model_copy(update={"tasks": tasks})}

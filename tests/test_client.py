@@ -111,6 +111,31 @@ def test_unknown_items_removals_errors_and_finish() -> None:
     assert state.streaming == set()
 
 
+def step(item_id: str) -> WorkflowItem:
+    """A step of two tasks: one done, one still running."""
+    tasks = [
+        CustomTask(title="Read `df`", status_indicator="complete"),
+        CustomTask(title="Running Python", status_indicator="loading"),
+    ]
+    workflow = Workflow(type="custom", tasks=tasks)
+    return WorkflowItem(id=item_id, thread_id="thr_1", created_at=datetime.now(), workflow=workflow)
+
+
+def test_a_stopped_turn_stops_its_running_steps_spinning() -> None:
+    state = ThreadState()
+    state.apply(ThreadItemAddedEvent(item=step("w")))
+    assert state.finish(stopped=True) == ["w"]
+    tasks = state.items["w"].workflow.tasks  # type: ignore[union-attr]
+    assert [(t.title, t.status_indicator) for t in tasks] == [
+        ("Read `df`", "complete"),
+        ("Running Python (stopped)", "complete"),
+    ]
+    # A turn that ended on its own leaves its steps as they are.
+    state.apply(ThreadItemAddedEvent(item=step("w2")))
+    assert state.finish() == ["w2"]
+    assert state.items["w2"].workflow.tasks[1].status_indicator == "loading"  # type: ignore[union-attr]
+
+
 def test_thread_events_and_older_pages() -> None:
     state = ThreadState.loaded(None, [message("c"), message("d")])
     thread = ThreadCreatedEvent.model_validate(
