@@ -44,7 +44,6 @@ from chatkit.types import (
     NoticeEvent,
     Page,
     StreamingReq,
-    Task,
     Thread,
     ThreadAddUserMessageParams,
     ThreadCreateParams,
@@ -84,7 +83,7 @@ __all__ = [
     "ThreadState",
     "decode_event",
     "message_request",
-    "stopped_tasks",
+    "stopped_step",
     "variable_tags",
 ]
 
@@ -340,23 +339,24 @@ class ThreadState:
             for item_id in unfinished:
                 item = self.items[item_id]
                 if isinstance(item, WorkflowItem):
-                    item.workflow.tasks = stopped_tasks(item.workflow.tasks)
+                    self.items[item_id] = stopped_step(item)
         self.streaming.clear()
         self.progress = ""
         self.allow_cancel = False
         return unfinished
 
 
-def stopped_tasks(tasks: list[Task]) -> list[Task]:
-    """``tasks`` with each one still running (``loading``) marked as stopped."""
-    return [
+def stopped_step(step: WorkflowItem) -> WorkflowItem:
+    """A copy of ``step`` with each task still running (``loading``) marked as stopped."""
+    tasks = [
         task.model_copy(
             update={"status_indicator": "complete", "title": f"{task.title or 'Step'} (stopped)"}
         )
         if getattr(task, "status_indicator", None) == "loading" and isinstance(task, CustomTask)
         else task
-        for task in tasks
+        for task in step.workflow.tasks
     ]
+    return step.model_copy(update={"workflow": step.workflow.model_copy(update={"tasks": tasks})})
 
 
 def _updated(item: ThreadItem, update: ThreadItemUpdate) -> ThreadItem:

@@ -38,7 +38,7 @@ from chatkit.types import (
 from chatkit.widgets import DynamicWidgetRoot
 
 from . import _mainthread
-from ._client import stopped_tasks
+from ._client import stopped_step
 from ._foreign import exception_name, is_secret_value, type_name
 from ._preview import DEFAULT_CAPS, JSON, describe, shape_text
 from ._redact import REDACTED, is_secret_name, redact_text
@@ -226,11 +226,8 @@ async def _keep_step(chat: AgentContext[NotebookContext]) -> None:
     workflow = chat.workflow_item
     if workflow is None:
         return
-    ended = workflow.workflow.model_copy(update={"tasks": stopped_tasks(workflow.workflow.tasks)})
     try:
-        await chat.store.save_item(
-            chat.thread.id, workflow.model_copy(update={"workflow": ended}), chat.request_context
-        )
+        await chat.store.save_item(chat.thread.id, stopped_step(workflow), chat.request_context)
     except Exception:  # a failing store must not hide the stop itself
         logger.warning("could not keep the stopped run_python step", exc_info=True)
 

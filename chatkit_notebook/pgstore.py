@@ -195,11 +195,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     async def load_thread(self, thread_id: str, context: NotebookContext) -> ThreadMetadata:
         args = self._scope(context, thread_id=thread_id)
-        row = await self._fetch_one(self._sql.load_thread, args)
-        thread = None if row is None else _pgrows.load(_THREAD, row[0])
-        if thread is None:
-            raise NotFoundError(f"Thread {thread_id} not found")
-        return thread
+        missing = f"Thread {thread_id} not found"
+        return await self._load_one(self._sql.load_thread, args, _THREAD, missing)
 
     async def save_thread(self, thread: ThreadMetadata, context: NotebookContext) -> None:
         # Dumping through the ThreadMetadata adapter drops the `items` of a Thread.
@@ -289,11 +286,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     async def load_item(self, thread_id: str, item_id: str, context: NotebookContext) -> ThreadItem:
         args = self._scope(context, thread_id=thread_id, item_id=item_id)
-        row = await self._fetch_one(self._sql.load_item, args)
-        item = None if row is None else _pgrows.load(_ITEM, row[0])
-        if item is None:
-            raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
-        return item
+        missing = f"Item {item_id} not found in thread {thread_id}"
+        return await self._load_one(self._sql.load_item, args, _ITEM, missing)
 
     async def delete_thread_item(
         self, thread_id: str, item_id: str, context: NotebookContext
@@ -315,11 +309,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     async def load_attachment(self, attachment_id: str, context: NotebookContext) -> Attachment:
         args = self._scope(context, attachment_id=attachment_id)
-        row = await self._fetch_one(self._sql.load_attachment, args)
-        attachment = None if row is None else _pgrows.load(_ATTACHMENT, row[0])
-        if attachment is None:
-            raise NotFoundError(f"Attachment {attachment_id} not found")
-        return attachment
+        missing = f"Attachment {attachment_id} not found"
+        return await self._load_one(self._sql.load_attachment, args, _ATTACHMENT, missing)
 
     async def delete_attachment(self, attachment_id: str, context: NotebookContext) -> None:
         args = self._scope(context, attachment_id=attachment_id)
@@ -386,6 +377,17 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         user = getattr(context, "user", None) or getattr(context, "user_id", None) or self.user
         args.update(key=self.notebook_key, user=str(user) if user else default_user())
         return args
+
+    async def _load_one(
+        self, statement: sql.Composed, args: dict[str, Any], adapter: TypeAdapter[_R], missing: str
+    ) -> _R:
+        """The one row ``statement`` selects, as a model; ``NotFoundError(missing)`` without
+        one (or with a payload this version cannot read)."""
+        row = await self._fetch_one(statement, args)
+        loaded = None if row is None else _pgrows.load(adapter, row[0])
+        if loaded is None:
+            raise NotFoundError(missing)
+        return loaded
 
     async def _fetch_one(
         self, statement: sql.Composed, args: dict[str, Any], *, write: bool = False

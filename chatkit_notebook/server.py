@@ -61,7 +61,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from ._client import VARIABLE_TAG, mentions, stopped_tasks
+from ._client import VARIABLE_TAG, mentions, stopped_step
 from ._coalesce import CoalescedResult
 from ._failures import explain_failure
 from ._receipt import Receipt, is_receipt
@@ -259,11 +259,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                 continue
             if keeps_itself(item.id):
                 continue  # run_python keeps it once its code has stopped
-            tasks = stopped_tasks(item.workflow.tasks)
-            kept = item.model_copy(
-                update={"workflow": item.workflow.model_copy(update={"tasks": tasks})}
-            )
-            await self.store.add_thread_item(thread.id, kept, context)
+            await self.store.add_thread_item(thread.id, stopped_step(item), context)
 
     async def respond(
         self,

@@ -304,15 +304,15 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     async def change_token(
         self, context: NotebookContext, thread_id: str | None = None
-    ) -> tuple[int, int, int] | None:
-        """A value that changes whenever the file does (its inode, size and modification
-        time), for a panel that shows what another kernel added; ``None`` before it exists.
+    ) -> tuple[int, int, int, int] | None:
+        """A value that changes whenever the file does (its fingerprint: device, inode, size
+        and modification time), for a panel that shows what another kernel added; ``None``
+        before it exists.
         """
         try:
-            stat = os.stat(self.path)
+            return _fingerprint(os.stat(self.path))
         except FileNotFoundError:
             return None
-        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     async def compact(self) -> None:
         """Rewrite the file with only its live records (it is also done automatically).
