@@ -30,6 +30,7 @@ from chatkit.types import (
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
     ClientEffectEvent,
+    CustomSummary,
     CustomTask,
     ErrorEvent,
     FeedbackKind,
@@ -347,7 +348,8 @@ class ThreadState:
 
 
 def stopped_step(step: WorkflowItem) -> WorkflowItem:
-    """A copy of ``step`` with each task still running (``loading``) marked as stopped."""
+    """A copy of ``step`` with each task still running (``loading``) marked as stopped, and
+    "Stopped" for its summary if it had none (not "Working…" forever), shown open."""
     tasks = [
         task.model_copy(
             update={"status_indicator": "complete", "title": f"{task.title or 'Step'} (stopped)"}
@@ -356,7 +358,10 @@ def stopped_step(step: WorkflowItem) -> WorkflowItem:
         else task
         for task in step.workflow.tasks
     ]
-    return step.model_copy(update={"workflow": step.workflow.model_copy(update={"tasks": tasks})})
+    ended: dict[str, Any] = {"tasks": tasks}
+    if step.workflow.summary is None:
+        ended.update(summary=CustomSummary(title="Stopped"), expanded=True)
+    return step.model_copy(update={"workflow": step.workflow.model_copy(update=ended)})
 
 
 def _updated(item: ThreadItem, update: ThreadItemUpdate) -> ThreadItem:

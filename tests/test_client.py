@@ -130,6 +130,9 @@ def test_a_stopped_turn_stops_its_running_steps_spinning() -> None:
         ("Read `df`", "complete"),
         ("Running Python (stopped)", "complete"),
     ]
+    summary = state.items["w"].workflow.summary  # type: ignore[union-attr]
+    assert summary is not None
+    assert summary.title == "Stopped"
     # A turn that ended on its own leaves its steps as they are.
     state.apply(ThreadItemAddedEvent(item=step("w2")))
     assert state.finish() == ["w2"]

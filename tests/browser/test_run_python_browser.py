@@ -281,6 +281,7 @@ def test_panel_stop_interrupts_code_the_kernel_runs(
         # The answer ends long before the code's 600 s: without the browser's interrupt the
         # click itself would wait for the code (the kernel is busy running it).
         page.wait_for_function(IDLE_JS, timeout=RUN_TIMEOUT_MS)
+        _save_screenshot(panel, artifacts, f"run-python-stop-{jupyter.frontend}.png")
         # The kernel is fine: the next question's code runs and plots.
         shown = _approve_in_panel(page, "Plot the rainfall by month.")
         assert len(shown["decoded"]) == 1, shown
