@@ -12,7 +12,7 @@ the machine hits them alike. In one run it measures:
   chatkit variants below, pooled);
 - baselines: ``%load_ext autoreload`` (IPython's own extension), ``import chatkit.server,
   agents`` (what an extension that imported the SDKs at load would pay) and ``import
-  chatkit_notebook.server, chatkit_notebook.panel`` (what the warm-up thread imports);
+  chatkit_notebook.agent.server, chatkit_notebook.panel.panel`` (what the warm-up thread imports);
 - ``%load_ext`` to the first ``%chat`` panel, with ``%chat`` run at once (in the same
   cell), and ``%chat`` on its own once the warm-up thread (named
   ``chatkit-notebook-warmup``, started when the cell that loaded the extension ends, which
@@ -112,7 +112,7 @@ elif variant == "import_sdks":
     out["import_ms"] = ms(started)
 elif variant == "import_warm_up":
     started = time.perf_counter()
-    import chatkit_notebook.panel, chatkit_notebook.server
+    import chatkit_notebook.panel.panel, chatkit_notebook.agent.server
     out["import_ms"] = ms(started)
 else:
     started = time.perf_counter()
@@ -350,7 +350,10 @@ ROWS = (
     ("load_chatkit", "`%load_ext chatkit_notebook`, fresh shell"),
     ("load_autoreload", "baseline: `%load_ext autoreload`"),
     ("import_sdks", "baseline: `import chatkit.server, agents`"),
-    ("import_warm_up", "baseline: `import chatkit_notebook.server, chatkit_notebook.panel`"),
+    (
+        "import_warm_up",
+        "baseline: `import chatkit_notebook.agent.server, chatkit_notebook.panel.panel`",
+    ),
     ("load_to_panel_at_once", "`%load_ext` -> first `%chat` panel, `%chat` at once"),
     ("chat_at_once", "`%chat` alone, run at once after `%load_ext`"),
     ("warm_up", "`%load_ext` -> warm-up thread finished"),

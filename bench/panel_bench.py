@@ -21,12 +21,12 @@ Every event goes through the client's reducer (``ThreadState``) and the view dra
 as the reducer holds it, with a fake ``clock`` and a ``schedule`` that runs deferred sends
 in simulated time order, so nothing sleeps. Variants, all in the same run:
 
-- **new view**: ``_views.AssistantMessageView`` as shipped: an ``AnswerWidget`` (anywidget)
+- **new view**: ``views.AssistantMessageView`` as shipped: an ``AnswerWidget`` (anywidget)
   that receives appended text and, when a Markdown block is finished, a patch that turns
   the text it has into that block's HTML.
 - **today's panel**: the view the issue compares against (core ``HTML`` widgets: finished
   blocks frozen into widgets of their own, the growing tail re-sent whole), copied below
-  from ``chatkit_notebook/_views.py`` at commit 38ac4e6 and frozen.
+  from ``chatkit_notebook/views.py`` at commit 38ac4e6 and frozen.
 - **naive**: the whole answer re-rendered into one ``HTML`` widget on every delta.
 
 For each it reports messages, bytes against the final HTML (what the browser shows at the
@@ -83,10 +83,10 @@ from ipywidgets.widgets.widget_string import HTMLStyle  # noqa: E402
 from jupyter_client.session import Session, json_packer  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 
-from chatkit_notebook import _views  # noqa: E402
-from chatkit_notebook._anywidgets import AnswerWidget, apply_patch  # noqa: E402
 from chatkit_notebook._client import ThreadState  # noqa: E402
-from chatkit_notebook._markdown import render_markdown  # noqa: E402
+from chatkit_notebook.panel import views  # noqa: E402
+from chatkit_notebook.panel.anywidgets import AnswerWidget, apply_patch  # noqa: E402
+from chatkit_notebook.panel.markdown import render_markdown  # noqa: E402
 
 TARGETS = {
     "bytes_over_final_html_max": 1.5,
@@ -395,7 +395,7 @@ class SimTime:
 # -- today's panel: the frozen baseline ---------------------------------------------------
 #
 # The streaming view the issue measures against ("today's panel"), copied from
-# chatkit_notebook/_views.py at commit 38ac4e6 and kept here unchanged, so this benchmark
+# chatkit_notebook/views.py at commit 38ac4e6 and kept here unchanged, so this benchmark
 # compares against the same code whatever the package's view becomes. Core ipywidgets only:
 # finished blocks are frozen into HTML widgets of their own, the tail is re-sent whole.
 
@@ -599,7 +599,7 @@ class NaiveView:
 # -- one streamed answer ------------------------------------------------------------------
 
 VARIANTS: dict[str, type[Any]] = {
-    "new": _views.AssistantMessageView,
+    "new": views.AssistantMessageView,
     "today": TodayAssistantMessageView,
     "naive": NaiveView,
 }
@@ -721,7 +721,7 @@ def _stats(sent: list[Sent], final_html: int, first_delta: float) -> dict[str, A
 
 def _shown_html(view: Any) -> str:
     """What the browser shows once the answer is done."""
-    if isinstance(view, _views.AssistantMessageView):
+    if isinstance(view, views.AssistantMessageView):
         return view._answer.html + html.escape(view._answer.live)
     return str(view.shown_html)
 
@@ -778,7 +778,7 @@ def _measure(chunks: list[str], interval: float, variant: str) -> tuple[dict[str
     view, _ = stream(chunks, interval, VARIANTS[variant])
     final_html = len(_shown_html(view).encode())
     stats = _stats(RECORDER.sent, final_html, first_delta=interval)
-    if isinstance(view, _views.AssistantMessageView):
+    if isinstance(view, views.AssistantMessageView):
         stats["replay"] = replay(RECORDER.sent, view._answer)
     return stats, view
 
@@ -866,9 +866,9 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
             "burst": vars(cfg.burst),
             "paced": vars(cfg.paced),
             "time_repeats": cfg.time_repeats,
-            "flush_hz": _views.FLUSH_HZ,
-            "min_send_chars": _views.MIN_SEND_CHARS,
-            "max_wait_s": _views.MAX_WAIT,
+            "flush_hz": views.FLUSH_HZ,
+            "min_send_chars": views.MIN_SEND_CHARS,
+            "max_wait_s": views.MAX_WAIT,
         },
         "cases": cases,
         "targets": TARGETS,

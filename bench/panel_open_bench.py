@@ -76,10 +76,10 @@ from jupyter_client.session import Session  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
 from chatkit_notebook._client import ChatKitClient  # noqa: E402
-from chatkit_notebook.panel import HISTORY_PAGE, ChatPanel  # noqa: E402
+from chatkit_notebook.agent.server import NotebookChatServer  # noqa: E402
+from chatkit_notebook.panel.panel import HISTORY_PAGE, ChatPanel  # noqa: E402
 from chatkit_notebook.runtime import Runtime  # noqa: E402
-from chatkit_notebook.server import NotebookChatServer  # noqa: E402
-from chatkit_notebook.store import NotebookStore  # noqa: E402
+from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
 
 _T = TypeVar("_T")
 

@@ -72,9 +72,10 @@ from pydantic import TypeAdapter  # noqa: E402
 from sqlite_store import SQLiteStore, _sort_key  # noqa: E402
 from store_bench import _TEXT, _close, _stats_ms  # noqa: E402
 
-from chatkit_notebook import NotebookContext, _journal  # noqa: E402
-from chatkit_notebook.pgstore import PostgresStore  # noqa: E402
-from chatkit_notebook.store import NotebookStore  # noqa: E402
+from chatkit_notebook import NotebookContext  # noqa: E402
+from chatkit_notebook.stores import _journal  # noqa: E402
+from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
+from chatkit_notebook.stores.postgres import PostgresStore  # noqa: E402
 
 KINDS = ("notebook", "sqlite", "postgres")
 STORE_NAMES = {"notebook": "NotebookStore", "sqlite": "SQLiteStore", "postgres": "PostgresStore"}

@@ -3,7 +3,7 @@
 Run ``python bench/sandbox_bench.py`` (``--quick`` for a smoke run of a few seconds,
 ``--json PATH`` to keep the numbers). In one process it measures:
 
-- **set-up**: :func:`chatkit_notebook._sandbox.sandbox_namespace` over a namespace of 100
+- **set-up**: :func:`chatkit_notebook.agent.sandbox.sandbox_namespace` over a namespace of 100
   pandas DataFrames of 1,000,000 rows (two columns) plus 1,000 other names (ints, strings,
   short lists), beside ``copy.deepcopy`` of the same namespace, the baseline a sandbox
   that really copied the data would pay. Target: set-up <= 5 ms.
@@ -60,8 +60,8 @@ def run(quick: bool) -> dict[str, Any]:
 
     matplotlib.use("Agg")
     from chatkit_notebook import NotebookContext
-    from chatkit_notebook._compute import _result
-    from chatkit_notebook._sandbox import Stopper, execute, sandbox_namespace, scratch_after
+    from chatkit_notebook.agent.run_python import _result
+    from chatkit_notebook.agent.sandbox import Stopper, execute, sandbox_namespace, scratch_after
 
     frames, rows, others = (5, 10_000, 100) if quick else (100, 1_000_000, 1_000)
     repeats = 3 if quick else 9

@@ -96,10 +96,10 @@ from pydantic import TypeAdapter  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
 from chatkit_notebook._client import decode_event  # noqa: E402
-from chatkit_notebook._receipt import is_receipt  # noqa: E402
+from chatkit_notebook.agent.receipt import is_receipt  # noqa: E402
+from chatkit_notebook.agent.server import DEFAULT_HISTORY_ITEMS, NotebookChatServer  # noqa: E402
 from chatkit_notebook.config import current_config  # noqa: E402
-from chatkit_notebook.server import DEFAULT_HISTORY_ITEMS, NotebookChatServer  # noqa: E402
-from chatkit_notebook.store import NotebookStore  # noqa: E402
+from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
 
 TARGETS = {"stream_ratio_max": 1.3}
 PACKAGES = ("openai-agents", "openai-chatkit", "openai", "pydantic", "pydantic-core")

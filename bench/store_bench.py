@@ -53,7 +53,7 @@ from chatkit.types import (  # noqa: E402
 from sqlite_store import SQLiteStore  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook.store import NotebookStore  # noqa: E402
+from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
 
 STORE_NAMES = {"notebook": "NotebookStore", "sqlite": "SQLiteStore"}
 STORE_FILES = {"notebook": "bench.chatkit.json", "sqlite": "threads.sqlite3"}

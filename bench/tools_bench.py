@@ -44,8 +44,8 @@ from chatkit.agents import AgentContext  # noqa: E402
 from chatkit.types import ThreadMetadata  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook import tools as T  # noqa: E402
-from chatkit_notebook.store import NotebookStore  # noqa: E402
+from chatkit_notebook.agent import tools as T  # noqa: E402
+from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
 
 
 def big_frame(rows: int) -> pd.DataFrame:

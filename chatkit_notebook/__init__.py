@@ -25,14 +25,14 @@ from .errors import (
     StoreVersionError,
     StoreWarning,
 )
-from .location import StoreLocation, find_notebook_path, locate_store, store_path_for
-from .serving import serve, stop_serving
+from .kernel.serving import serve, stop_serving
+from .stores.location import StoreLocation, find_notebook_path, locate_store, store_path_for
 
 if TYPE_CHECKING:
-    from .panel import ChatPanel
-    from .pgstore import PostgresStore
-    from .server import NotebookChatServer
-    from .store import NotebookStore
+    from .agent.server import NotebookChatServer
+    from .panel.panel import ChatPanel
+    from .stores.file import NotebookStore
+    from .stores.postgres import PostgresStore
 
 try:
     __version__ = version("chatkit-notebook")
@@ -72,14 +72,14 @@ _session: Any = None
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext chatkit_notebook``: add ``%chat`` and ``%%chat`` to this kernel."""
     global _session
-    from .magics import ChatMagics, ChatSession, keep_question_marks
+    from .kernel.magics import ChatMagics, ChatSession, keep_question_marks
 
     if _session is not None:
         unload_ipython_extension(ipython)
     _session = ChatSession(ipython)
-    from . import _mainthread
+    from .agent import mainthread
 
-    _mainthread.bind(ipython)  # the agent's approved code runs where cells run
+    mainthread.bind(ipython)  # the agent's approved code runs where cells run
     ipython.register_magics(ChatMagics(ipython, _session))
     ipython.input_transformers_cleanup.append(keep_question_marks)
     _warm_up_while_idle(ipython)
@@ -117,7 +117,8 @@ def _warm_up_while_idle(ipython: Any) -> None:
 
 def _warm_up() -> None:
     try:
-        from . import panel, server  # noqa: F401
+        from .agent import server  # noqa: F401
+        from .panel import panel  # noqa: F401
     except Exception:  # reported properly when %chat imports them for real
         return
 
@@ -138,10 +139,10 @@ def unload_ipython_extension(ipython: Any) -> None:
         if getattr(t, "__name__", None) != "keep_question_marks"
     ]
     _session = None
-    from . import _mainthread
-    from .serving import stop_serving
+    from .agent import mainthread
+    from .kernel.serving import stop_serving
 
-    _mainthread.unbind()
+    mainthread.unbind()
     stop_serving()  # frees the port; answers still streaming keep what arrived
     shutdown()
 
@@ -150,20 +151,20 @@ def __getattr__(name: str) -> object:
     # The store pulls in chatkit's pydantic models and the server the Agents SDK (about
     # 1.5 s): load them when first asked for, so `import chatkit_notebook` stays cheap.
     if name == "NotebookStore":
-        from .store import NotebookStore
+        from .stores.file import NotebookStore
 
         return NotebookStore
     if name == "ChatPanel":
-        from .panel import ChatPanel
+        from .panel.panel import ChatPanel
 
         return ChatPanel
     if name == "NotebookChatServer":
-        from .server import NotebookChatServer
+        from .agent.server import NotebookChatServer
 
         return NotebookChatServer
     if name == "PostgresStore":
         try:
-            from .pgstore import PostgresStore
+            from .stores.postgres import PostgresStore
         except ImportError as e:  # psycopg is an optional extra
             msg = (
                 "PostgresStore needs psycopg 3 and psycopg_pool: "

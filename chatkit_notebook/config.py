@@ -17,7 +17,7 @@ Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
 ``configure(run_python="ask"|"auto"|"off", run_timeout=60)``, ``%chatkit run``, or
 ``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``. So is where threads are kept
 (:func:`store_choice`): ``configure(store=PATH_OR_URL)``, ``%chatkit store``, or
-``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.location`.
+``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.stores.location`.
 """
 
 from __future__ import annotations
@@ -312,7 +312,7 @@ def _store_choice(
     store: str | os.PathLike[str] | None, shared: bool | None, key: str | None
 ) -> StoreChoice | None:
     """The new store choice; ``store=None`` keeps the current target."""
-    from .location import is_database_url, needs_psycopg
+    from .stores.location import is_database_url, needs_psycopg
 
     if store is None:
         current = store_choice()
@@ -340,7 +340,7 @@ def _store_choice(
     try:
         conninfo_to_dict(target)
     except Exception:
-        from ._pgconn import masked
+        from .stores._pgconn import masked
 
         msg = (
             f"Not a PostgreSQL connection string: {masked(target)}. Use "
@@ -352,7 +352,7 @@ def _store_choice(
 
 def store_choice() -> StoreChoice | None:
     """Where :func:`configure` (or ``%chatkit store``) put the threads, or ``None``: the
-    environment and the notebook decide (:func:`~chatkit_notebook.location.locate_store`).
+    environment and the notebook decide (:func:`~chatkit_notebook.stores.location.locate_store`).
     """
     with _lock:
         chosen = _configured.get("store")

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any, TypeVar, overload
 
-from . import _mainthread
+from .agent import mainthread
 
 __all__ = ["Runtime", "get_runtime", "shutdown"]
 
@@ -271,10 +271,10 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     main = threading.current_thread() is threading.main_thread()
-    with _mainthread.waiting() if main else contextlib.nullcontext():
+    with mainthread.waiting() if main else contextlib.nullcontext():
         while True:
             if main:  # a cell waiting for a turn runs the agent's approved code meanwhile
-                _mainthread.drain()
+                mainthread.drain()
             left = INTERRUPT_CHECK_SECONDS
             if deadline is not None:
                 left = min(left, deadline - time.monotonic())

@@ -25,7 +25,7 @@ from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadM
 from filelock import FileLock
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 
 def message(thread_id: str, item_id: str, text: str) -> AssistantMessageItem:

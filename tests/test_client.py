@@ -32,7 +32,7 @@ from scripted import ChatClient, streamed_text
 
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook._client import ThreadState, decode_event, message_request
-from chatkit_notebook.server import NotebookChatServer
+from chatkit_notebook.agent.server import NotebookChatServer
 
 NOW = datetime(2026, 12, 1, 9, 0)
 

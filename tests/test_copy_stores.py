@@ -1,4 +1,4 @@
-"""Copying threads between stores (``chatkit_notebook._copy``): file to file, file to
+"""Copying threads between stores (``chatkit_notebook.stores.copy``): file to file, file to
 PostgreSQL and back.
 
 Every store here is real: ``NotebookStore`` files in ``tmp_path`` and ``PostgresStore`` on
@@ -28,11 +28,11 @@ from chatkit.types import (
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._copy import PAGE_SIZE, CopyReport, copy_threads
-from chatkit_notebook._current import KEY, recall
+from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.errors import StoreError, StoreVersionError
-from chatkit_notebook.pgstore import PostgresStore
-from chatkit_notebook.server import NotebookChatServer
+from chatkit_notebook.stores.copy import PAGE_SIZE, CopyReport, copy_threads
+from chatkit_notebook.stores.current import KEY, recall
+from chatkit_notebook.stores.postgres import PostgresStore
 
 _TESTS = Path(__file__).resolve().parent
 if str(_TESTS) not in sys.path:  # so this works under any pytest import mode

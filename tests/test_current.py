@@ -8,7 +8,7 @@ from pathlib import Path
 from chatkit.types import ThreadMetadata
 
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._current import KEY, recall, remember
+from chatkit_notebook.stores.current import KEY, recall, remember
 
 ALICE = NotebookContext(user="alice")
 BOB = NotebookContext(user="bob")

@@ -59,7 +59,7 @@ def test_import_is_cheap() -> None:
 README = Path(__file__).resolve().parents[1] / "README.md"
 # `chatkit_notebook.reset_configuration()`, `chatkit_notebook.config.configure`...
 _DOTTED = re.compile(r"\bchatkit_notebook((?:\.[A-Za-z_]\w*)+)")
-# `from chatkit_notebook import (\n A,\n B,\n)` and `from chatkit_notebook.store import C, D`
+# `from chatkit_notebook import (\n A,\n B,\n)` and `from chatkit_notebook.stores.file import C, D`
 _FROM_IMPORT = re.compile(
     r"^from (chatkit_notebook(?:\.\w+)*) import (?:\(([^)]*)\)|(.+)$)", re.MULTILINE
 )
@@ -93,7 +93,7 @@ def test_mentioned_finds_prose_names_and_both_import_forms() -> None:
         "Call `chatkit_notebook.reset_configuration()` or chatkit_notebook.config.configure.\n"
         "```python\n"
         "from chatkit_notebook import (\n    ChatPanel,\n    locate_store,\n)\n"
-        "from chatkit_notebook.store import NotebookStore, StoreItemType\n"
+        "from chatkit_notebook.stores.file import NotebookStore, StoreItemType\n"
         "```\n"
         "See `chatkit_notebook/_journal.py`.\n"
     )
@@ -102,9 +102,9 @@ def test_mentioned_finds_prose_names_and_both_import_forms() -> None:
         "chatkit_notebook.config.configure",
         "chatkit_notebook.ChatPanel",
         "chatkit_notebook.locate_store",
-        "chatkit_notebook.store",
-        "chatkit_notebook.store.NotebookStore",
-        "chatkit_notebook.store.StoreItemType",
+        "chatkit_notebook.stores.file",
+        "chatkit_notebook.stores.file.NotebookStore",
+        "chatkit_notebook.stores.file.StoreItemType",
     }
 
 

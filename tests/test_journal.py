@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
 
-from chatkit_notebook import NotebookContext, _journal
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.stores import _journal
+from chatkit_notebook.stores.file import NotebookStore
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

@@ -13,7 +13,7 @@ from fake_openai import FakeOpenAI, Turn
 from jupyter_client.manager import start_new_kernel
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 
 def _iopub_until(client: Any, predicate: Any, timeout: float = 60) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ ROW_LABELS = (
     "`%load_ext chatkit_notebook`, fresh shell",
     "baseline: `%load_ext autoreload`",
     "baseline: `import chatkit.server, agents`",
-    "baseline: `import chatkit_notebook.server, chatkit_notebook.panel`",
+    "baseline: `import chatkit_notebook.agent.server, chatkit_notebook.panel.panel`",
     "`%load_ext` -> first `%chat` panel, `%chat` at once",
     "`%chat` alone, run at once after `%load_ext`",
     "`%load_ext` -> warm-up thread finished",

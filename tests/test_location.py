@@ -10,7 +10,7 @@ import pytest
 from chatkit_notebook import configure, find_notebook_path, locate_store, store_path_for
 from chatkit_notebook.config import StoreChoice, store_choice
 from chatkit_notebook.errors import ConfigError
-from chatkit_notebook.location import is_database_url, notebook_key_for
+from chatkit_notebook.stores.location import is_database_url, notebook_key_for
 
 
 def test_store_sits_beside_the_notebook() -> None:

@@ -16,8 +16,8 @@ from IPython.utils.capture import capture_output
 
 import chatkit_notebook
 from chatkit_notebook import NotebookContext
-from chatkit_notebook._receipt import is_receipt
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.stores.file import NotebookStore
 
 
 @pytest.fixture(name="shell")
@@ -29,7 +29,7 @@ def shell_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[I
     ip.run_line_magic("unload_ext", "chatkit_notebook")
 
 
-def session() -> chatkit_notebook.magics.ChatSession:
+def session() -> chatkit_notebook.kernel.magics.ChatSession:
     assert chatkit_notebook._session is not None
     return chatkit_notebook._session  # type: ignore[no-any-return]
 
@@ -176,7 +176,7 @@ def test_a_question_mark_at_the_end_asks_instead_of_asking_for_help(
     ],
 )
 def test_the_question_mark_transform_touches_only_chat_questions(cell: str, expected: str) -> None:
-    from chatkit_notebook.magics import keep_question_marks
+    from chatkit_notebook.kernel.magics import keep_question_marks
 
     assert "".join(keep_question_marks(cell.splitlines(keepends=True))) == expected
 
@@ -196,7 +196,7 @@ def test_in_a_terminal_the_answer_is_written_once_as_it_streams(
 
 
 def test_chat_without_a_question_shows_the_panel(shell: InteractiveShell) -> None:
-    from chatkit_notebook.panel import ChatPanel
+    from chatkit_notebook.panel.panel import ChatPanel
 
     panel = shell.run_line_magic("chat", "")
     assert isinstance(panel, ChatPanel)

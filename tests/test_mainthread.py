@@ -8,15 +8,15 @@ from collections.abc import Iterator
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from chatkit_notebook import _mainthread
+from chatkit_notebook.agent import mainthread
 
 
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
     ip = InteractiveShell.instance()
-    _mainthread.bind(ip)
+    mainthread.bind(ip)
     yield ip
-    _mainthread.unbind()
+    mainthread.unbind()
 
 
 def where(result: list[str]) -> None:
@@ -25,7 +25,7 @@ def where(result: list[str]) -> None:
 
 def test_on_the_main_thread_a_call_runs_at_once() -> None:
     ran: list[str] = []
-    future = _mainthread.call(lambda: where(ran))
+    future = mainthread.call(lambda: where(ran))
     assert future.done()
     assert ran == ["MainThread"]
 
@@ -33,7 +33,7 @@ def test_on_the_main_thread_a_call_runs_at_once() -> None:
 def test_with_no_kernel_loop_a_call_from_another_thread_runs_on_its_own_thread() -> None:
     ran: list[str] = []
     box: list[object] = []
-    caller = threading.Thread(target=lambda: box.append(_mainthread.call(lambda: where(ran))))
+    caller = threading.Thread(target=lambda: box.append(mainthread.call(lambda: where(ran))))
     caller.start()
     caller.join(30)
     box[0].result(timeout=30)  # type: ignore[attr-defined]
@@ -45,11 +45,11 @@ def test_a_running_cell_holds_calls_back_unless_it_waits_for_a_turn(
 ) -> None:
     seen: dict[str, bool] = {}
     shell.user_ns["seen"] = seen
-    shell.user_ns["mainthread"] = _mainthread
+    shell.user_ns["mainthread"] = mainthread
     shell.run_cell("seen['cell'] = mainthread.cell_running()")
     shell.run_cell("with mainthread.waiting():\n    seen['waiting'] = mainthread.cell_running()")
     assert seen == {"cell": True, "waiting": False}  # a %chat cell runs queued code itself
-    assert not _mainthread.cell_running()  # between cells
+    assert not mainthread.cell_running()  # between cells
 
 
 def test_a_call_cancelled_before_it_starts_never_runs() -> None:
@@ -59,7 +59,7 @@ def test_a_call_cancelled_before_it_starts_never_runs() -> None:
     ran: list[str] = []
     future: concurrent.futures.Future[None] = concurrent.futures.Future()
     assert future.cancel()
-    _mainthread._settle(lambda: where(ran), future)
+    mainthread._settle(lambda: where(ran), future)
     assert ran == []
 
 
@@ -67,17 +67,17 @@ def test_listeners_hear_when_a_call_runs_on_the_idle_loop_not_in_a_waiting_cell(
     import concurrent.futures
 
     heard: list[bool] = []
-    forget = _mainthread.listen(heard.append)
+    forget = mainthread.listen(heard.append)
     try:
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
-        _mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
-        _mainthread.drain()  # as the kernel's loop does between cells
+        mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
+        mainthread.drain()  # as the kernel's loop does between cells
         assert heard == [True, None, False]
         heard.clear()
         future = concurrent.futures.Future()
-        _mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
-        with _mainthread.waiting():  # a %chat cell waiting for its turn runs it
-            _mainthread.drain()
+        mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
+        with mainthread.waiting():  # a %chat cell waiting for its turn runs it
+            mainthread.drain()
         assert heard == [None]
     finally:
         forget()

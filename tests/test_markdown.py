@@ -19,14 +19,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkit_notebook import _markdown
-from chatkit_notebook._markdown import (
+from chatkit_notebook.errors import ConfigError
+from chatkit_notebook.panel import markdown as _markdown
+from chatkit_notebook.panel.markdown import (
     CODE_CSS,
     MARKDOWN_CSS,
     render_markdown,
     render_plain,
 )
-from chatkit_notebook.errors import ConfigError
 
 _TAGS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "s", "code", "pre", "span",

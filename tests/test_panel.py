@@ -22,12 +22,12 @@ from chatkit.types import AssistantMessageItem, HiddenContextItem, WorkflowItem
 from scripted import Gate, streamed_text
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook._anywidgets import AnswerWidget
-from chatkit_notebook._receipt import is_receipt
-from chatkit_notebook.panel import ChatPanel
+from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.panel.anywidgets import AnswerWidget
+from chatkit_notebook.panel.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
-from chatkit_notebook.server import NotebookChatServer
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 
 @pytest.fixture
@@ -307,7 +307,7 @@ def test_errors_raised_out_of_the_stream_are_shown(store_path: Path, runtime: Ru
 def test_long_threads_load_earlier_messages_on_request(
     store_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import chatkit_notebook.panel as panel_module
+    import chatkit_notebook.panel.panel as panel_module
 
     monkeypatch.setattr(panel_module, "HISTORY_PAGE", 5)
     model = ScriptedModel([[assistant_message(f"answer {n}")] for n in range(3)])
@@ -664,17 +664,17 @@ def test_stop_interrupts_the_kernel_while_code_runs_on_its_main_thread(
     store_path: Path, runtime: Runtime
 ) -> None:
     # The browser does the interrupting (stop.js); here: the panel tells it when to.
-    from chatkit_notebook import _mainthread
+    from chatkit_notebook.agent import mainthread
 
     panel = make_panel(store_path, runtime, ScriptedModel([]))
     assert panel._stop_button.interrupts is False
-    _mainthread._tell(True)
+    mainthread._tell(True)
     runtime.run(asyncio.sleep(0))  # the loop applies what the main thread told it
     assert panel._stop_button.interrupts is True
-    _mainthread._tell(False)
+    mainthread._tell(False)
     runtime.run(asyncio.sleep(0))
     assert panel._stop_button.interrupts is False
     panel.close()
-    _mainthread._tell(True)  # a closed panel no longer listens
+    mainthread._tell(True)  # a closed panel no longer listens
     runtime.run(asyncio.sleep(0))
     assert panel._stop_button.interrupts is False

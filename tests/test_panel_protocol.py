@@ -50,10 +50,10 @@ from chatkit.types import (
 )
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook._anywidgets import AnswerWidget
-from chatkit_notebook.panel import ChatPanel
+from chatkit_notebook.panel.anywidgets import AnswerWidget
+from chatkit_notebook.panel.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 PNG = (
     "data:image/png;base64,"

@@ -43,10 +43,10 @@ from chatkit.types import (
 )
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook._pgsql import statements as compose_statements
+from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.errors import ConfigError, StoreError, StoreVersionError
-from chatkit_notebook.pgstore import SCHEMA_VERSION, PostgresStore, masked
-from chatkit_notebook.server import NotebookChatServer
+from chatkit_notebook.stores._pgsql import statements as compose_statements
+from chatkit_notebook.stores.postgres import SCHEMA_VERSION, PostgresStore, masked
 
 _TESTS = Path(__file__).resolve().parent
 if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
@@ -713,7 +713,7 @@ import asyncio, sys
 from datetime import datetime
 from chatkit.types import AssistantMessageContent, AssistantMessageItem
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.pgstore import PostgresStore
+from chatkit_notebook.stores.postgres import PostgresStore
 
 async def main(dsn, thread_id, prefix, count):
     store = PostgresStore(dsn, notebook_key="team.ipynb", user="writer")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from chatkit.store import Store
 
-from chatkit_notebook.pgstore import PostgresStore
+from chatkit_notebook.stores.postgres import PostgresStore
 
 _TESTS = Path(__file__).resolve().parent
 if str(_TESTS) not in sys.path:  # so this works under any pytest import mode

@@ -11,9 +11,9 @@ from chatkit.types import WorkflowItem
 from scripted import ChatClient, Gate, create_request, streamed_text
 
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._receipt import is_receipt, receipt_line
-from chatkit_notebook.server import NotebookChatServer
-from chatkit_notebook.tools import _compute_describe
+from chatkit_notebook.agent.receipt import is_receipt, receipt_line
+from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.agent.tools import _compute_describe
 
 
 def titles(item: WorkflowItem) -> list[str]:

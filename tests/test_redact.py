@@ -31,15 +31,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook import tools as T
-from chatkit_notebook._redact import (
+from chatkit_notebook.agent import tools as T
+from chatkit_notebook.previews.redact import (
     REDACTED,
     is_secret_name,
     redact_head,
     redact_tail,
     redact_text,
 )
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "-_"

@@ -28,9 +28,9 @@ from scripted import ChatClient
 
 import chatkit_notebook
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._compute import _scratch, card_call_id, is_approval_card
-from chatkit_notebook._receipt import is_receipt
-from chatkit_notebook.server import NotebookChatServer
+from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.agent.run_python import _scratch, card_call_id, is_approval_card
+from chatkit_notebook.agent.server import NotebookChatServer
 
 
 def run(code: str, call_id: str = "call_1") -> list[Any]:

@@ -24,7 +24,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 HANG = 120.0
 """How long anything may take before the test calls it a hang (a loaded 2-core machine)."""

@@ -26,8 +26,8 @@ from test_magics import session, shell_fixture  # noqa: F401  (the `shell` fixtu
 
 from chatkit_notebook import ConfigError, serve, stop_serving
 from chatkit_notebook._client import decode_event, message_request
-from chatkit_notebook._http import MAX_BODY_BYTES
-from chatkit_notebook.serving import Serving, current
+from chatkit_notebook.kernel._http import MAX_BODY_BYTES
+from chatkit_notebook.kernel.serving import Serving, current
 
 HANG = 60.0  # a hang detector for HTTP calls, never a pacing
 

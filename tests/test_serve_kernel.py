@@ -31,7 +31,7 @@ from test_serve import answer_of, ask, port_is_free, read_until  # noqa: E402
 
 from chatkit_notebook import NotebookContext  # noqa: E402
 from chatkit_notebook._client import decode_event  # noqa: E402
-from chatkit_notebook.store import NotebookStore  # noqa: E402
+from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -26,9 +26,9 @@ from chatkit.types import (
 from scripted import ChatClient, Gate, Pacer, answer_text, create_request, deltas, streamed_text
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook._receipt import is_receipt
-from chatkit_notebook.server import NotebookChatServer, title_for
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.agent.server import NotebookChatServer, title_for
+from chatkit_notebook.stores.file import NotebookStore
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from fake_openai import FakeOpenAI, Turn, unreachable_url
 from scripted import ChatClient, answer_text, create_request, deltas
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.config import configure
-from chatkit_notebook.server import NotebookChatServer
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from chatkit_notebook import NotebookContext, configure
-from chatkit_notebook._receipt import is_receipt
-from chatkit_notebook.pgstore import PostgresStore
-from chatkit_notebook.server import NotebookChatServer
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.stores.file import NotebookStore
+from chatkit_notebook.stores.postgres import PostgresStore
 
 _TESTS = Path(__file__).resolve().parent
 if str(_TESTS) not in sys.path:  # so this works under any pytest import mode

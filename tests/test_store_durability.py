@@ -35,7 +35,7 @@ from chatkit_notebook import (
     StoreVersionError,
     StoreWarning,
 )
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 WORKER = Path(__file__).with_name("_store_worker.py")
 BASE = datetime(2026, 1, 2, 3, 4, 5)
@@ -179,7 +179,7 @@ async def test_failed_fsync_raises_and_changes_nothing(
     def failing_fsync(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("chatkit_notebook._journal.os.fsync", failing_fsync)
+    monkeypatch.setattr("chatkit_notebook.stores._journal.os.fsync", failing_fsync)
     with pytest.raises(StoreError, match="No space left on device") as failure:
         await store.add_thread_item("thr_a", message("thr_a", "m1"), ctx)
     assert str(store_path) in str(failure.value)

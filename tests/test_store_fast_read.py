@@ -23,8 +23,9 @@ from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkit_notebook import NotebookContext, _journal
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.stores import _journal
+from chatkit_notebook.stores.file import NotebookStore
 
 # Whole-hour, half-hour, 45-minute and 13-hour offsets, both hemispheres, and DST.
 ZONES = st.sampled_from(

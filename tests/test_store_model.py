@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.stores.file import NotebookStore
 
 BASE = datetime(2026, 3, 1, 12, 0, 0)
 THREADS = st.sampled_from(["thr_a", "thr_b", "thr_c"])

@@ -13,8 +13,8 @@ from scripted import ChatClient
 
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook._client import ThreadState, message_request, variable_tags
-from chatkit_notebook._receipt import is_receipt
-from chatkit_notebook.server import NotebookChatServer
+from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.agent.server import NotebookChatServer
 
 
 def test_only_known_names_become_tags_once_each() -> None:
@@ -116,8 +116,8 @@ def _message(*content: object) -> UserMessageItem:
 def test_a_mentioned_tag_shows_once_in_its_place_in_the_message_and_the_title() -> None:
     from chatkit.types import UserMessageTextContent
 
-    from chatkit_notebook._views import UserMessageView
-    from chatkit_notebook.server import title_for
+    from chatkit_notebook.agent.server import title_for
+    from chatkit_notebook.panel.views import UserMessageView
 
     text = "Which region in @sales beat @plan? Ask @nobody"
     request = message_request(None, text, tags=variable_tags(text, {"sales", "plan"}))

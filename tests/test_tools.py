@@ -26,8 +26,8 @@ from chatkit.agents import AgentContext
 from chatkit.types import HiddenContextItem, ThreadItemAddedEvent, ThreadMetadata
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook import tools as T
-from chatkit_notebook.store import NotebookStore
+from chatkit_notebook.agent import tools as T
+from chatkit_notebook.stores.file import NotebookStore
 
 UNTRUSTED = T.UNTRUSTED_FIELD
 HANG = 8.0  # seconds: a call slower than this is hung (a hanging repr sleeps 10 s), not slow
@@ -358,7 +358,7 @@ async def test_a_gigabyte_repr_is_cut(harness: Harness) -> None:
 
 
 def test_a_long_repr_is_cut_and_redacted() -> None:
-    from chatkit_notebook._foreign import Budget, foreign_text
+    from chatkit_notebook.previews.foreign import Budget, foreign_text
 
     class Wordy:
         def __repr__(self) -> str:
@@ -568,6 +568,6 @@ async def test_polars_frames_are_previewed(harness: Harness) -> None:
 def test_importing_the_package_does_not_import_the_tools() -> None:
     import subprocess
 
-    code = "import sys, chatkit_notebook; print('chatkit_notebook.tools' in sys.modules)"
+    code = "import sys, chatkit_notebook; print('chatkit_notebook.agent.tools' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

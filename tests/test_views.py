@@ -22,11 +22,11 @@ from chatkit.types import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkit_notebook import _views
-from chatkit_notebook._anywidgets import apply_patch, make_patch
 from chatkit_notebook._client import ThreadState
-from chatkit_notebook._markdown import render_markdown
-from chatkit_notebook._views import AssistantMessageView
+from chatkit_notebook.panel import views
+from chatkit_notebook.panel.anywidgets import apply_patch, make_patch
+from chatkit_notebook.panel.markdown import render_markdown
+from chatkit_notebook.panel.views import AssistantMessageView
 
 
 class Clock:
@@ -130,7 +130,7 @@ class Fixture:
 
 def blocks_html(text: str) -> str:
     """The answer as the view renders it: each top-level block on its own."""
-    starts = [*_views._block_starts(text), len(text)]
+    starts = [*views._block_starts(text), len(text)]
     return "".join(render_markdown(text[a:b]) for a, b in itertools.pairwise(starts))
 
 
@@ -165,7 +165,7 @@ def test_each_character_travels_once_and_bytes_stay_near_the_html() -> None:
     assert f.browser.bytes <= 1.5 * len(final)
     # No message is sent for a few characters just because a timer fired after a send.
     appends = [len(m[-1]) for m in f.browser.messages[1:-1]]
-    assert min(appends) >= _views.MIN_SEND_CHARS * 0.75
+    assert min(appends) >= views.MIN_SEND_CHARS * 0.75
 
 
 def test_text_that_never_reached_the_browser_is_sent_only_as_html() -> None:
@@ -212,9 +212,9 @@ def test_sends_wait_until_worth_a_message() -> None:
     f.delta("y")
     assert len(f.browser.messages) == 1  # 1 character is not worth a message...
     f.clock.now += 0.06
-    f.delta("z" * _views.MIN_SEND_CHARS)
+    f.delta("z" * views.MIN_SEND_CHARS)
     assert len(f.browser.messages) == 2  # ...a line is
-    f.clock.now += _views.MAX_WAIT
+    f.clock.now += views.MAX_WAIT
     f.delta("w")
     assert len(f.browser.messages) == 3  # and text never waits long
 
@@ -222,7 +222,7 @@ def test_sends_wait_until_worth_a_message() -> None:
 def test_model_markup_is_only_ever_html_from_python() -> None:
     f = Fixture()
     f.feed('<img src=x onerror="alert(1)"> [x](javascript:alert(1))\n\nnext <b>')
-    f.clock.now += _views.MAX_WAIT
+    f.clock.now += views.MAX_WAIT
     f.delta("!")
     assert f.browser.live == "next <b>!"  # open text is shown as text (textContent)
     assert f.browser.html == blocks_html(f.view.text[: -len(f.browser.live)])

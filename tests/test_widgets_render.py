@@ -12,7 +12,7 @@ import pytest
 from chatkit.actions import ActionConfig
 from chatkit.widgets import Badge, Button, Card, Markdown, Row, Text, Title, WidgetTemplate
 
-from chatkit_notebook._widgets import render_widget
+from chatkit_notebook.panel.chatkit_widgets import render_widget
 
 
 def walk(widget: W.Widget) -> Iterator[W.Widget]:

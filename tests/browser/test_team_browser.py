@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 import pytest
 
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._copy import copy_threads
-from chatkit_notebook.location import notebook_key_for
+from chatkit_notebook.stores.copy import copy_threads
+from chatkit_notebook.stores.location import notebook_key_for
 
 from . import long_chat
 from ._page import KERNEL_TIMEOUT_MS, TIMEOUT_MS, Watch, run_all, save_artifacts, wait_for_kernel
@@ -196,7 +196,7 @@ def _in_own_loop(make: Callable[[], Awaitable[_T]]) -> _T:
 
 def _seed(dsn: str, key: str, path: Path) -> str:
     """Copy ``long_chat``'s thread, as Alice's, into the database under ``key``; its id."""
-    from chatkit_notebook.pgstore import PostgresStore
+    from chatkit_notebook.stores.postgres import PostgresStore
 
     thread_id = long_chat.seed(path)
 
@@ -217,8 +217,8 @@ def _bob_asks(dsn: str, key: str, thread_id: str) -> list[str]:
     from agents.testing import ScriptedModel, assistant_message
     from scripted import ChatClient, answer_text  # tests/scripted.py
 
-    from chatkit_notebook.pgstore import PostgresStore
-    from chatkit_notebook.server import NotebookChatServer
+    from chatkit_notebook.agent.server import NotebookChatServer
+    from chatkit_notebook.stores.postgres import PostgresStore
 
     async def ask() -> list[str]:
         store = PostgresStore(dsn, notebook_key=key, shared=True)

@@ -15,9 +15,9 @@ import math
 import sys
 from typing import Any
 
-from ._foreign import module_of
-from ._preview import JSON, Preview, PreviewError, Walker, label_text, window
-from ._redact import REDACTED, is_secret_name
+from .foreign import module_of
+from .redact import REDACTED, is_secret_name
+from .values import JSON, Preview, PreviewError, Walker, label_text, window
 
 __all__ = ["DESCRIBERS", "ROW_READERS"]
 

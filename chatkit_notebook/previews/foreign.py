@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._redact import redact_head, redact_tail
+from .redact import redact_head, redact_tail
 
 __all__ = [
     "Budget",

@@ -11,7 +11,7 @@ one when the client disconnects, in a cancel scope that re-cancels every wait in
 (anyio's are level-triggered), so chatkit could not save the partial answer there. A
 disconnect stops the turn once, as the panel's Stop does, and chatkit keeps what arrived.
 
-Imported only by :mod:`chatkit_notebook.serving`, once the ``serve`` extra is known to be
+Imported only by :mod:`chatkit_notebook.kernel.serving`, once the ``serve`` extra is known to be
 installed (FastAPI resolves the endpoint's annotations in this module's globals).
 """
 
@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
-from .context import NotebookContext
+from ..context import NotebookContext
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
 

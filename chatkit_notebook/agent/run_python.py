@@ -37,15 +37,15 @@ from chatkit.types import (
 )
 from chatkit.widgets import DynamicWidgetRoot
 
-from . import _mainthread
-from ._client import stopped_step
-from ._foreign import exception_name, is_secret_value, type_name
-from ._preview import DEFAULT_CAPS, JSON, describe, shape_text
-from ._redact import REDACTED, is_secret_name, redact_text
-from ._sandbox import Outcome, Stopper, execute, reaches, sandbox_namespace, scratch_after
-from ._widgets import _field
-from .config import run_settings
-from .context import NotebookContext
+from .._client import stopped_step
+from ..config import run_settings
+from ..context import NotebookContext
+from ..panel.chatkit_widgets import _field
+from ..previews.foreign import exception_name, is_secret_value, type_name
+from ..previews.redact import REDACTED, is_secret_name, redact_text
+from ..previews.values import DEFAULT_CAPS, JSON, describe, shape_text
+from . import mainthread
+from .sandbox import Outcome, Stopper, execute, reaches, sandbox_namespace, scratch_after
 from .tools import UNTRUSTED_FIELD, _envelope, _error, _finish_task, _remember, _start_task
 
 __all__ = [
@@ -140,9 +140,9 @@ async def run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], code
 
 async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], code: str) -> str:
     chat = ctx.context
-    if _mainthread.cell_running():
+    if mainthread.cell_running():
         pending = "Waiting for the running cell to finish, then running Python"
-    elif _mainthread.in_kernel():
+    elif mainthread.in_kernel():
         # The kernel is busy while the code runs: widget clicks (Stop) wait for it too.
         pending = "Running Python: the kernel's interrupt button (\u25a0) stops it"
     else:
@@ -183,7 +183,7 @@ async def _run_and_show(
         scratch.update(defined)
         return outcome, _result(outcome, defined, nb)
 
-    future = _mainthread.call(job)
+    future = mainthread.call(job)
     wrapped = asyncio.wrap_future(future)
     try:
         outcome, result = await asyncio.shield(wrapped)

@@ -21,7 +21,7 @@ from IPython.display import display
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._client import ThreadState
+    from .._client import ThreadState
     from .magics import ChatSession
 
 __all__ = ["PREVIEW_HZ", "ChatStopped", "ask", "markdown_output", "prints_updates"]
@@ -35,8 +35,8 @@ def ask(session: ChatSession, text: str) -> str:
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
     """
-    from ._client import ThreadState, message_request, variable_tags
-    from .tools import offered_variables
+    from .._client import ThreadState, message_request, variable_tags
+    from ..agent.tools import offered_variables
 
     offered = {name for name, _ in offered_variables(session.context())}
     tags = variable_tags(text, offered)  # `@df` points the agent at df
@@ -61,7 +61,7 @@ def ask(session: ChatSession, text: str) -> str:
     output.finish(answer)
     output.figures(state)
     if waiting and session.thread_id is not None:
-        from ._cellcard import CellCard
+        from ..panel.cellcard import CellCard
 
         display(CellCard(client, session.runtime, session.thread_id, waiting))
     if session.pending_title and session.thread_id is not None:
@@ -77,8 +77,8 @@ def _decide(session: ChatSession, cards: list[Any]) -> list[tuple[Any, bool, boo
     """Who answers the approval cards: a person at a terminal (``Run this code?``), a
     person clicking in the notebook (``None``: the cards stay in the cell), or nobody
     (nbclient, nbval, papermill: declined, saying how to allow code to run)."""
-    from ._compute import card_code
-    from ._sandbox import reaches
+    from ..agent.run_python import card_code
+    from ..agent.sandbox import reaches
 
     if prints_updates(session.shell):
         decisions = []
@@ -155,8 +155,8 @@ def _transcript(state: ThreadState, cards: bool = True) -> str:
     """
     from chatkit.types import AssistantMessageItem, WorkflowItem
 
-    from ._compute import card_call_id, card_status
-    from ._receipt import is_receipt, receipt_line
+    from ..agent.receipt import is_receipt, receipt_line
+    from ..agent.run_python import card_call_id, card_status
 
     parts = []
     for item in state.items.values():
@@ -243,14 +243,14 @@ class _TerminalOutput:
 
 def _open_cards(state: ThreadState) -> list[Any]:
     """The approval cards of the turn still waiting for a decision."""
-    from ._compute import card_call_id
+    from ..agent.run_python import card_call_id
 
     return [item for item in state.items.values() if card_call_id(item) is not None]
 
 
 def _decision_request(thread_id: str, card: Any, approve: bool, unattended: bool) -> Any:
-    from ._client import action_request
-    from ._compute import APPROVE, DECLINE, card_call_id
+    from .._client import action_request
+    from ..agent.run_python import APPROVE, DECLINE, card_call_id
 
     payload: dict[str, object] = {"call_id": card_call_id(card)}
     if unattended:

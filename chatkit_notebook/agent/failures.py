@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from chatkit.errors import CustomStreamError
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from .config import ModelConfig
+    from ..config import ModelConfig
 
 __all__ = ["explain_failure"]
 

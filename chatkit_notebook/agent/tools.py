@@ -34,8 +34,10 @@ from agents import RunContextWrapper, function_tool
 from chatkit.agents import AgentContext
 from chatkit.types import CustomTask, HiddenContextItem
 
-from ._foreign import exception_name, is_secret_value, safe_text, type_name
-from ._preview import (
+from ..context import NotebookContext
+from ..previews.foreign import exception_name, is_secret_value, safe_text, type_name
+from ..previews.redact import REDACTED, is_secret_name, redact_text
+from ..previews.values import (
     DEFAULT_CAPS,
     JSON,
     Preview,
@@ -46,8 +48,6 @@ from ._preview import (
     shape_text,
     summary,
 )
-from ._redact import REDACTED, is_secret_name, redact_text
-from .context import NotebookContext
 
 __all__ = [
     "MAX_RESULT_CHARS",

@@ -17,9 +17,9 @@ from chatkit.types import (
     ThreadItem,
 )
 
-from ._client import ChatKitClient, ThreadState, action_request
-from ._views import ItemView, style_widget, view_for
-from .runtime import Runtime
+from .._client import ChatKitClient, ThreadState, action_request
+from ..runtime import Runtime
+from .views import ItemView, style_widget, view_for
 
 __all__ = ["CellCard"]
 

@@ -1,4 +1,4 @@
-"""The SQL of :class:`~chatkit_notebook.pgstore.PostgresStore`: its tables and statements.
+"""The SQL of :class:`~chatkit_notebook.stores.postgres.PostgresStore`: its tables and statements.
 
 Every statement that touches a thread, an item or an attachment carries the scope
 condition (the notebook key, and the user unless the store is shared), written in once per

@@ -42,19 +42,20 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from . import _mainthread, serving
-from ._anywidgets import ComposerWidget, StopWidget
-from ._client import (
+from .._client import (
     ChatKitClient,
     ThreadState,
     action_request,
     message_request,
     variable_tags,
 )
-from ._threadbar import NEW, ThreadBar, button
-from ._views import AssistantMessageView, ItemView, style_widget, view_for
-from .context import NotebookContext
-from .runtime import Runtime, _wait, get_runtime
+from ..agent import mainthread
+from ..context import NotebookContext
+from ..kernel import serving
+from ..runtime import Runtime, _wait, get_runtime
+from .anywidgets import ComposerWidget, StopWidget
+from .threadbar import NEW, ThreadBar, button
+from .views import AssistantMessageView, ItemView, style_widget, view_for
 
 __all__ = ["ChatPanel"]
 
@@ -156,7 +157,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._stop_button = StopWidget().add_class("ck-stop")
         self._stop_button.layout.display = "none"
         # While the agent's code runs on the kernel's main thread, Stop interrupts it too.
-        self._unlisten = _mainthread.listen(self._code_running)
+        self._unlisten = mainthread.listen(self._code_running)
         self._unserve = serving.listen(self._serving_changed)  # the status line says so
         self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
@@ -436,7 +437,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         super().close()
 
     async def _send_text(self, text: str) -> None:
-        from .tools import offered_variables
+        from ..agent.tools import offered_variables
 
         self._input.value = ""
         self._input.sent()
@@ -446,7 +447,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _offer_variables(self) -> None:
         """What typing @ offers: the tools' visible, non-secret variables, with their shapes."""
-        from .tools import offered_variables
+        from ..agent.tools import offered_variables
 
         offered = await asyncio.to_thread(offered_variables, self._context)
         self._input.mentions = [[name, kind] for name, kind in offered]
@@ -744,7 +745,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _show_empty(self) -> None:
         """The empty chat: what to ask, with the notebook's own variables as suggestions."""
-        from .tools import offered_variables
+        from ..agent.tools import offered_variables
 
         offered = await asyncio.to_thread(offered_variables, self._context, SUGGESTIONS)
         prompts = [f"Describe {name}" for name, _ in offered] or ["What variables do I have?"]

@@ -45,7 +45,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES, _TokenType
 from pygments.util import ClassNotFound
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = [
     "CODE_CSS",

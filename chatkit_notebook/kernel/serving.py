@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     import argparse
@@ -40,9 +40,9 @@ if TYPE_CHECKING:
     import uvicorn
     from chatkit.server import ChatKitServer
 
+    from ..context import NotebookContext
+    from ..runtime import Runtime
     from ._http import _Turn
-    from .context import NotebookContext
-    from .runtime import Runtime
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Serving", "current", "serve", "stop_serving"]
 
@@ -84,7 +84,7 @@ class Serving:
         """A ready-to-paste ``curl`` line that asks a question and streams the answer."""
         import shlex
 
-        from ._client import message_request
+        from .._client import message_request
 
         body = message_request(None, CURL_QUESTION).model_dump_json(exclude_none=True)
         auth = shlex.quote(f"Authorization: Bearer {self.token}")

@@ -40,10 +40,8 @@ from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from . import _journal
-from ._state import Ordered, State
-from .context import NotebookContext
-from .errors import (
+from ..context import NotebookContext
+from ..errors import (
     StoreCorruptError,
     StoreError,
     StoreLockTimeout,
@@ -51,6 +49,8 @@ from .errors import (
     StoreVersionError,
     StoreWarning,
 )
+from . import _journal
+from ._state import Ordered, State
 
 __all__ = ["NotebookStore"]
 

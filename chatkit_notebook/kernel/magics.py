@@ -1,7 +1,7 @@
 """The IPython side: ``%chat`` and ``%%chat``, and the kernel's chat session.
 
 ``%load_ext chatkit_notebook`` creates one :class:`ChatSession` for the kernel: the store
-(beside this notebook, or the one chosen: :func:`~chatkit_notebook.location.locate_store`),
+(beside this notebook, or the one chosen: :func:`~chatkit_notebook.stores.location.locate_store`),
 the server, the variables hidden from the agent and the current thread. ``%chat`` shows
 the panel; ``%chat QUESTION`` and ``%%chat`` run one turn in the current thread (see
 ``_cellturn``); ``%chatkit`` manages threads, the model, the store and serving.
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from ._cellturn import ChatStopped, markdown_output, prints_updates
-from .config import StoreChoice, configure, current_config, store_choice
-from .context import NotebookContext, default_user
-from .errors import ChatkitNotebookError, StoreError
-from .location import StoreLocation, locate_store, location_for
+from ..config import StoreChoice, configure, current_config, store_choice
+from ..context import NotebookContext, default_user
+from ..errors import ChatkitNotebookError, StoreError
+from ..stores.location import StoreLocation, locate_store, location_for
+from .cellturn import ChatStopped, markdown_output, prints_updates
 
 if TYPE_CHECKING:
     from agents import Model
@@ -31,10 +31,10 @@ if TYPE_CHECKING:
     from chatkit.types import Thread
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._client import ChatKitClient
-    from .panel import ChatPanel
-    from .runtime import Runtime
-    from .server import NotebookChatServer
+    from .._client import ChatKitClient
+    from ..agent.server import NotebookChatServer
+    from ..panel.panel import ChatPanel
+    from ..runtime import Runtime
 
 __all__ = ["ChatMagics", "ChatSession", "ChatStopped", "keep_question_marks"]
 
@@ -84,7 +84,7 @@ class ChatSession:
     @property
     def runtime(self) -> Runtime:
         """The package's loop, looked up at each use (``%reload_ext`` replaces it)."""
-        from .runtime import get_runtime
+        from ..runtime import get_runtime
 
         return get_runtime()
 
@@ -108,7 +108,7 @@ class ChatSession:
         """The ChatKit server, made on first use (the Agents SDK takes a second to import)."""
         store = self.store
         if self._server is None:
-            from .server import NotebookChatServer
+            from ..agent.server import NotebookChatServer
 
             self._server = NotebookChatServer(store, model=self._model)
         return self._server
@@ -129,7 +129,7 @@ class ChatSession:
     @property
     def client(self) -> ChatKitClient:
         """A ChatKit client of the server, whose requests carry this session's context."""
-        from ._client import ChatKitClient
+        from .._client import ChatKitClient
 
         return ChatKitClient(self.server, self.context)
 
@@ -141,7 +141,7 @@ class ChatSession:
         """
         store = self.store  # first, as it may follow a new choice of store
         if self._thread_id is _UNKNOWN:
-            from ._current import recall
+            from ..stores.current import recall
 
             self._thread_id = self.runtime.run(recall(store, self.context()))
         return self._thread_id  # type: ignore[return-value]
@@ -154,7 +154,7 @@ class ChatSession:
 
     def follow(self, thread_id: str | None) -> Coroutine[Any, Any, None]:
         """Make ``thread_id`` current now; the coroutine keeps the choice in the store."""
-        from ._current import remember
+        from ..stores.current import remember
 
         previous = self._thread_id if isinstance(self._thread_id, str) else None
         self._thread_id = thread_id
@@ -171,7 +171,7 @@ class ChatSession:
 
     def panel(self) -> ChatPanel:
         """A chat panel on this notebook's threads."""
-        from .panel import ChatPanel
+        from ..panel.panel import ChatPanel
 
         return ChatPanel(
             self.server,
@@ -282,7 +282,7 @@ class ChatSession:
         self.runtime.run(store.load_threads(1, None, "desc", self.context()))
 
     def _copy_to(self, args: argparse.Namespace) -> None:
-        from ._copy import copy_threads
+        from ..stores.copy import copy_threads
 
         target = location_for(
             args.copy_to,
@@ -332,7 +332,7 @@ class ChatSession:
         print(f"Hidden from the agent: {shown}.")
 
     def cmd_run(self, args: argparse.Namespace) -> None:
-        from .config import run_settings
+        from ..config import run_settings
 
         if args.mode:
             configure(run_python=args.mode)
@@ -350,7 +350,7 @@ class ChatSession:
         the thread's last answer."""
         from chatkit.types import AssistantMessageItem, HiddenContextItem
 
-        from ._markdown import code_blocks
+        from ..panel.markdown import code_blocks
 
         # The store, not the protocol: the code is kept in hidden items, which clients never get.
         context = self.context()
@@ -393,7 +393,7 @@ class ChatSession:
         return None
 
     def cmd_doctor(self, args: argparse.Namespace) -> None:
-        from ._doctor import run_checks
+        from .doctor import run_checks
 
         checks = self.runtime.run(run_checks(current_config(), self.store, self.context()))
         for check in checks:
@@ -410,7 +410,7 @@ class ChatSession:
     def exportmarkdown_output(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
-        from ._receipt import is_receipt, receipt_line
+        from ..agent.receipt import is_receipt, receipt_line
 
         client = self.client
 
@@ -441,7 +441,7 @@ class ChatSession:
         Raises:
             ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
         """
-        from ._cellturn import ask
+        from .cellturn import ask
 
         return ask(self, text)
 

@@ -61,14 +61,14 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from ._client import VARIABLE_TAG, mentions, stopped_step
+from .._client import VARIABLE_TAG, mentions, stopped_step
+from ..config import ModelConfig, current_config
+from ..context import NotebookContext
+from ..errors import ConfigError
+from ..previews.redact import redact_text
 from ._coalesce import CoalescedResult
-from ._failures import explain_failure
-from ._receipt import Receipt, is_receipt
-from ._redact import redact_text
-from .config import ModelConfig, current_config
-from .context import NotebookContext
-from .errors import ConfigError
+from .failures import explain_failure
+from .receipt import Receipt, is_receipt
 
 if TYPE_CHECKING:
     from agents import Agent, Model, RunConfig, RunResultStreaming, RunState
@@ -129,7 +129,7 @@ class NotebookConverter(ThreadItemConverter):
     async def widget_to_input(
         self, item: WidgetItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        from ._compute import is_approval_card
+        from .run_python import is_approval_card
 
         if is_approval_card(item):
             return None  # the decision and the result are kept as hidden context
@@ -209,7 +209,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             return StreamingResult(self._process_streaming(parsed, context))
         result = NonStreamingResult(await self._process_non_streaming(parsed, context))
         if isinstance(parsed, ThreadsDeleteReq):  # what the thread's code left goes too
-            from ._compute import forget_scratch
+            from .run_python import forget_scratch
 
             forget_scratch(parsed.params.thread_id)
             self._paused.pop(parsed.params.thread_id, None)
@@ -251,7 +251,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         stopped, unless ``run_python`` keeps it itself: it waits for the code to stop, then
         says how long it ran and what stopped it.
         """
-        from ._compute import keeps_itself
+        from .run_python import keeps_itself
 
         await super().handle_stream_cancelled(thread, pending_items, context)
         for item in pending_items:
@@ -348,8 +348,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Keep a run that waits for approval, and show a card for each call it waits on."""
-        from . import _mainthread
-        from ._compute import approval_card, call_code
+        from . import mainthread
+        from .run_python import approval_card, call_code
 
         paused = _Paused(run=run, state=result.to_state())
         names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
@@ -365,7 +365,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                     call_code(interruption.arguments or ""),
                     call_id,
                     names,
-                    cell_running=_mainthread.cell_running(),
+                    cell_running=mainthread.cell_running(),
                 ),
                 copy_text=call_code(interruption.arguments or ""),
             )
@@ -399,7 +399,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         ran: bool = False,
         card: ThreadItem | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        from ._compute import decided_card
+        from .run_python import decided_card
 
         if card is None:
             try:
@@ -427,7 +427,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         """
         from agents import Runner
 
-        from ._compute import APPROVE, DECLINE, card_call_id
+        from .run_python import APPROVE, DECLINE, card_call_id
 
         if action.type not in (APPROVE, DECLINE):
             message = f"This chat does not handle the action {action.type!r}; nothing was done."
@@ -603,13 +603,13 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                 else self.agent
             )
         else:
-            from .config import run_settings
+            from ..config import run_settings
             from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
 
             tools: list[Tool] = list(NOTEBOOK_TOOLS)
             instructions = INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS
             if run_settings().mode != "off":
-                from ._compute import RUN_INSTRUCTIONS, run_python
+                from .run_python import RUN_INSTRUCTIONS, run_python
 
                 tools.append(run_python)
                 instructions += "\n\n" + RUN_INSTRUCTIONS
@@ -753,7 +753,7 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    from ._compute import run_python
+    from .run_python import run_python
     from .tools import NOTEBOOK_TOOLS
 
     return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])

@@ -56,6 +56,8 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 from pydantic import TypeAdapter
 
+from ..context import NotebookContext, default_user
+from ..errors import ConfigError, StoreError, StoreVersionError
 from . import _pgconn, _pgrows
 from ._pgconn import masked
 from ._pgsql import (
@@ -66,9 +68,7 @@ from ._pgsql import (
     schema_version,
     statements,
 )
-from .context import NotebookContext, default_user
-from .errors import ConfigError, StoreError, StoreVersionError
-from .store import LongIds
+from .file import LongIds
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "masked"]
 

@@ -44,9 +44,9 @@ from chatkit.types import (
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from ._anywidgets import AnswerWidget, Patch, apply_patch, make_patch
-from ._client import mentions
-from ._markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
+from .._client import mentions
+from .anywidgets import AnswerWidget, Patch, apply_patch, make_patch
+from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 
 __all__ = ["FLUSH_HZ", "ItemView", "view_for"]
 
@@ -380,7 +380,7 @@ class WidgetView(ItemView):
         self._draw()
 
     def _draw(self) -> None:
-        from ._widgets import render_widget
+        from .chatkit_widgets import render_widget
 
         assert isinstance(self.item, WidgetItem)
         item_id = self.item.id

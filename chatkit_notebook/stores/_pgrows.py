@@ -1,4 +1,4 @@
-"""How :class:`~chatkit_notebook.pgstore.PostgresStore` turns ChatKit models into rows and
+"""How :class:`~chatkit_notebook.stores.postgres.PostgresStore` turns ChatKit models into rows and
 back: JSON text a ``jsonb`` column accepts (which cannot hold U+0000), payloads a newer
 version wrote skipped with a warning, and pages cut from ``limit + 1`` rows.
 """

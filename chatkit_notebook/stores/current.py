@@ -21,7 +21,7 @@ from typing import Any
 from chatkit.store import NotFoundError, Store
 from chatkit.types import ThreadMetadata
 
-from .context import NotebookContext
+from ..context import NotebookContext
 
 __all__ = ["KEY", "recall", "remember"]
 

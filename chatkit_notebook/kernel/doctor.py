@@ -15,9 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from .config import ModelConfig
-from .context import NotebookContext
-from .errors import StoreError
+from ..config import ModelConfig
+from ..context import NotebookContext
+from ..errors import StoreError
 
 __all__ = ["Check", "run_checks"]
 

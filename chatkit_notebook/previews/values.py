@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._foreign import (
+from .foreign import (
     Budget,
     call_foreign,
     class_dict,
@@ -42,7 +42,7 @@ from ._foreign import (
     safe_text,
     type_name,
 )
-from ._redact import REDACTED, in_private_key, is_secret_name
+from .redact import REDACTED, in_private_key, is_secret_name
 
 __all__ = [
     "DEFAULT_CAPS",
@@ -423,7 +423,7 @@ def describe(obj: object, *, caps: Caps = DEFAULT_CAPS, budget: Budget | None = 
     Returns:
         The preview. It never raises: a part that fails becomes a note.
     """
-    from ._tables import DESCRIBERS
+    from .tables import DESCRIBERS
 
     walker = Walker(caps, budget or Budget())
     kind = kind_of(obj)
@@ -569,7 +569,7 @@ def rows(
     Raises:
         PreviewError: The object has no rows, or a requested column does not exist.
     """
-    from ._tables import ROW_READERS
+    from .tables import ROW_READERS
 
     walker = Walker(caps, budget or Budget())
     kind = kind_of(obj)

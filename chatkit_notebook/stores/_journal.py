@@ -94,7 +94,7 @@ class Header:
 def new_header(template: Header | None = None) -> Header:
     """A header with a fresh generation, keeping a newer minor version's fields."""
     if template is None:
-        from . import __version__
+        from .. import __version__
 
         return Header(
             SCHEMA_VERSION, uuid.uuid4().hex, {"written_by": f"chatkit-notebook {__version__}"}

@@ -13,7 +13,7 @@ from datetime import datetime
 import ipywidgets as W
 from chatkit.types import ThreadMetadata
 
-from ._anywidgets import ComposerWidget
+from .anywidgets import ComposerWidget
 
 __all__ = ["NEW", "ThreadBar", "button", "thread_label"]
 

@@ -29,7 +29,7 @@ from chatkit.actions import ActionConfig
 from markdown_it.common.normalize_url import normalizeLink
 from pydantic import BaseModel, ValidationError
 
-from ._markdown import _image_block_reason, _normalise_domains, render_markdown, render_plain
+from .markdown import _image_block_reason, _normalise_domains, render_markdown, render_plain
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "ActionHandler", "render_widget"]
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from chatkit.store import Store
 
-    from .context import NotebookContext
+    from ..context import NotebookContext
 
 __all__ = [
     "DEFAULT_NOTEBOOK_KEY",
@@ -267,12 +267,12 @@ class StoreLocation:
                 installed, or the connection string cannot be parsed.
         """
         if self.url is None:
-            from .store import NotebookStore
+            from .file import NotebookStore
 
             assert self.path is not None  # a file location always has one
             return NotebookStore(self.path)
         try:
-            from .pgstore import PostgresStore
+            from .postgres import PostgresStore
         except ImportError as e:
             raise needs_psycopg(e) from None
         return PostgresStore(self.url, notebook_key=self.notebook_key, shared=self.shared)
@@ -316,7 +316,7 @@ def locate_store(
     Returns:
         The chosen :class:`StoreLocation`.
     """
-    from .config import store_choice
+    from ..config import store_choice
 
     env = os.environ if environ is None else environ
     here = Path.cwd() if cwd is None else cwd

@@ -22,9 +22,9 @@ from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata, UserMessageItem
 from pydantic import TypeAdapter
 
-from .context import NotebookContext
-from .errors import StoreError, StoreReadOnlyError
-from .store import NotebookStore
+from ..context import NotebookContext
+from ..errors import StoreError, StoreReadOnlyError
+from .file import NotebookStore
 
 __all__ = ["PAGE_SIZE", "CopyReport", "copy_threads"]
 
@@ -388,7 +388,7 @@ def _place(store: Store[NotebookContext]) -> tuple[Any, ...] | None:
     notebook key (all users' threads of a key share one id space)."""
     if isinstance(store, NotebookStore):
         return ("file", store.path)
-    pgstore = sys.modules.get("chatkit_notebook.pgstore")  # not imported: no PostgresStore
+    pgstore = sys.modules.get("chatkit_notebook.stores.postgres")  # not imported: no PostgresStore
     if pgstore is not None and isinstance(store, pgstore.PostgresStore):
         return ("postgresql", store.database, store.notebook_key)
     return None
