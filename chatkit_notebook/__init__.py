@@ -10,9 +10,9 @@ Importing this package stays cheap: the agent runtime and the widgets load on fi
 from __future__ import annotations
 
 import threading
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .config import ModelConfig, configure, reset_configuration
 from .context import NotebookContext
 from .errors import (
@@ -33,11 +33,6 @@ if TYPE_CHECKING:
     from .panel.panel import ChatPanel
     from .stores.file import NotebookStore
     from .stores.postgres import PostgresStore
-
-try:
-    __version__ = version("chatkit-notebook")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "ChatPanel",

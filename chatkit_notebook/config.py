@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from ._targets import is_database_url, masked, needs_psycopg
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -312,8 +313,6 @@ def _store_choice(
     store: str | os.PathLike[str] | None, shared: bool | None, key: str | None
 ) -> StoreChoice | None:
     """The new store choice; ``store=None`` keeps the current target."""
-    from .stores.location import is_database_url, needs_psycopg
-
     if store is None:
         current = store_choice()
         if current is None:
@@ -340,8 +339,6 @@ def _store_choice(
     try:
         conninfo_to_dict(target)
     except Exception:
-        from .stores._pgconn import masked
-
         msg = (
             f"Not a PostgreSQL connection string: {masked(target)}. Use "
             "postgresql://USER:PASSWORD@HOST:PORT/DATABASE or 'host=... dbname=...'."

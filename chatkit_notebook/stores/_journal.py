@@ -40,6 +40,8 @@ from typing import Any
 
 from pydantic_core import from_json
 
+from .._version import __version__
+
 FORMAT = "chatkit_notebook.store"
 SCHEMA_VERSION = (1, 0)
 MAX_HEADER_BYTES = 64 * 1024
@@ -94,8 +96,6 @@ class Header:
 def new_header(template: Header | None = None) -> Header:
     """A header with a fresh generation, keeping a newer minor version's fields."""
     if template is None:
-        from .. import __version__
-
         return Header(
             SCHEMA_VERSION, uuid.uuid4().hex, {"written_by": f"chatkit-notebook {__version__}"}
         )

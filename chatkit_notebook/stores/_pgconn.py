@@ -2,55 +2,20 @@
 messages of a failed connection name the host, port and database, say why in libpq's or
 the server's words (the password taken out), and what to do about it.
 
-:func:`masked` of a URL needs no psycopg, so where threads are kept can be said even when
-the ``postgres`` extra is missing (which is then the error to report).
+:func:`masked` lives in ``_targets`` (configuration needs it too) and is re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import TYPE_CHECKING
+
+from .._targets import masked
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["advice", "describe_target", "masked", "reason"]
-
-# `password = value` in a key=value string: a quoted value (with backslash escapes) or a word.
-_PASSWORD_VALUE = re.compile(r"(?<![\w])password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']\S*)")
-
-
-def masked(dsn: str) -> str:
-    """``dsn`` with its password replaced by ``***``, for status lines and messages.
-
-    Works on ``postgresql://`` URLs (password in the user part or the query) and on
-    ``key=value`` strings; a string that cannot be parsed is not shown at all.
-    """
-    if re.match(r"postgres(ql)?://", dsn):
-        scheme, _, rest = dsn.partition("://")
-        rest, question, query = rest.partition("?")
-        netloc, slash, path = rest.partition("/")
-        userinfo, at, hosts = netloc.rpartition("@")  # a password may hold an "@"
-        if ":" in userinfo:
-            userinfo = userinfo.partition(":")[0] + ":***"
-        query = re.sub(r"(?<![^&])password=[^&]*", "password=***", query)
-        return f"{scheme}://{userinfo}{at}{hosts}{slash}{path}{question}{query}"
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.Error:
-        return "<a connection string that cannot be parsed>"
-    if "password" not in params:
-        return dsn
-    shown = _PASSWORD_VALUE.sub("password=***", dsn)
-    with contextlib.suppress(psycopg.Error):
-        if conninfo_to_dict(shown).get("password") == "***":
-            return shown  # as written, only the password replaced
-    params["password"] = "***"  # noqa: S105  (the mask, not a password)
-    return make_conninfo("", **params)
 
 
 # What to do, by what libpq or the server said (checked in order).

@@ -175,7 +175,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         self._header: _journal.Header | None = None
         self._offset = 0  # bytes of the file replayed into _state
         self._fingerprint: tuple[int, int, int, int] | None = None
-        self._torn = False
         self._opened = False
         self._read_only: StoreError | None = None
 
@@ -376,7 +375,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
                 self._offset += len(line)
                 parsed = _journal.parse_record(line[:-1], allow_unknown_ops=False)
                 self._state.apply(parsed, line[:-1])
-            self._torn = False
             self._fingerprint = _fingerprint(stat)
             self._maybe_compact()
 
@@ -443,7 +441,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
                     )
                     if scan.error is None:
                         self._offset += scan.consumed
-                        self._torn = scan.torn
                         self._fingerprint = fingerprint
                         return
                     # The records before the bad line are applied; the whole file is
@@ -479,7 +476,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         self._header = None
         self._offset = 0
         self._fingerprint = None
-        self._torn = False
         self._read_only = None
 
     def _load(self, data: bytes, fingerprint: tuple[int, int, int, int], locked: bool) -> None:
@@ -510,7 +506,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         if problem is None and header is not None and scan is not None:
             self._header = header
             self._offset = newline + 1 + scan.consumed
-            self._torn = scan.torn
             self._fingerprint = fingerprint
             return
         self._fingerprint = fingerprint  # replaced below if the file is repaired
@@ -568,7 +563,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         self._header = repaired
         self._offset = stat.st_size
         self._fingerprint = _fingerprint(stat)
-        self._torn = False
         msg = (
             f"The thread store {self.path} was corrupt ({problem}). Its bytes were moved aside "
             f"unchanged to {aside}; the store carries on with the {kept} records written before "
@@ -607,7 +601,6 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         self._header = header
         self._offset = stat.st_size
         self._fingerprint = _fingerprint(stat)
-        self._torn = False
 
     def _decode(self, adapter: TypeAdapter[_R], line: bytes) -> _R | None:
         """Validate a stored record, or skip it with a warning if it is not one we read."""

@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from .._targets import is_database_url, masked, needs_psycopg
 
 if TYPE_CHECKING:
     from chatkit.store import Store
@@ -54,7 +53,6 @@ DEFAULT_NOTEBOOK_KEY = "default"
 """The notebook key of a kernel that belongs to no notebook file (a console, a script)."""
 _CONFIGURED = "configure"
 # libpq's key=value form names one of these first; a file name never looks like it.
-_CONNINFO = re.compile(r"^\s*(host|hostaddr|dbname|user|port|service|passfile)\s*=")
 _TRUE = {"1", "true", "yes", "on"}
 logger = logging.getLogger("chatkit_notebook")
 
@@ -136,16 +134,6 @@ def _ipython_user_ns() -> Mapping[str, Any]:
         return {}
     shell = get_ipython()
     return {} if shell is None else shell.user_ns
-
-
-def is_database_url(text: str) -> bool:
-    """Whether a store choice is a PostgreSQL connection string rather than a file path.
-
-    ``postgresql://...`` and ``postgres://...`` URLs count, and libpq's ``host=... dbname=...``
-    form.
-    """
-    stripped = text.strip()
-    return stripped.startswith(("postgresql://", "postgres://")) or bool(_CONNINFO.match(stripped))
 
 
 def notebook_key_for(notebook: Path, roots: Iterable[Path] | None = None) -> str:
@@ -233,8 +221,6 @@ class StoreLocation:
         """The file, or the database with its password masked: safe to show anywhere."""
         if self.url is None:
             return str(self.path)
-        from ._pgconn import masked
-
         return masked(self.url)
 
     @property
@@ -276,15 +262,6 @@ class StoreLocation:
         except ImportError as e:
             raise needs_psycopg(e) from None
         return PostgresStore(self.url, notebook_key=self.notebook_key, shared=self.shared)
-
-
-def needs_psycopg(error: ImportError) -> ConfigError:
-    """The error for a database store chosen without the ``postgres`` extra installed."""
-    msg = (
-        "Keeping threads in PostgreSQL needs psycopg: pip install "
-        f"'chatkit-notebook[postgres]' (missing: {error.name})."
-    )
-    return ConfigError(msg)
 
 
 def _why(source: str) -> str:
