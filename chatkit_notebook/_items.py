@@ -1,0 +1,1 @@
+"""The package's own thread items: one maker, one test and one reader for each kind."""
