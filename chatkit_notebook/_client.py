@@ -15,8 +15,7 @@ item update itself.
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,8 +29,6 @@ from chatkit.types import (
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
     ClientEffectEvent,
-    CustomSummary,
-    CustomTask,
     ErrorEvent,
     FeedbackKind,
     GeneratedImageItem,
@@ -76,6 +73,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
+from ._items import VARIABLE_TAG, mentions, stopped_step, variable_tag
 from .context import NotebookContext
 
 __all__ = [
@@ -88,9 +86,6 @@ __all__ = [
     "variable_tags",
 ]
 
-VARIABLE_TAG = "variable"
-"""The ``data["kind"]`` of an input tag that points at a notebook variable (``@df``)."""
-_AT_NAME = re.compile(r"(?<![\w@])@([A-Za-z_]\w*)")
 
 _EVENT: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
 _THREADS: TypeAdapter[Page[Thread]] = TypeAdapter(Page[Thread])
@@ -103,11 +98,6 @@ def decode_event(frame: bytes) -> ThreadStreamEvent:
     return _EVENT.validate_json(frame.removeprefix(b"data: "))
 
 
-def mentions(text: str) -> Iterator[re.Match[str]]:
-    """The ``@name`` mentions in ``text`` (group 1 is the name), as a person writes them."""
-    return _AT_NAME.finditer(text)
-
-
 def variable_tags(text: str, names: Collection[str]) -> list[UserMessageTagContent]:
     """ChatKit input tags for the ``@name`` mentions in ``text`` that name one of ``names``.
 
@@ -118,12 +108,7 @@ def variable_tags(text: str, names: Collection[str]) -> list[UserMessageTagConte
         name = match.group(1)
         if name in names and name not in found:
             found.append(name)
-    return [
-        UserMessageTagContent(
-            id=f"variable:{name}", text=name, data={"kind": VARIABLE_TAG, "name": name}
-        )
-        for name in found
-    ]
+    return [variable_tag(name) for name in found]
 
 
 def message_request(
@@ -345,23 +330,6 @@ class ThreadState:
         self.progress = ""
         self.allow_cancel = False
         return unfinished
-
-
-def stopped_step(step: WorkflowItem) -> WorkflowItem:
-    """A copy of ``step`` with each task still running (``loading``) marked as stopped, and
-    "Stopped" for its summary if it had none (not "Working…" forever), shown open."""
-    tasks = [
-        task.model_copy(
-            update={"status_indicator": "complete", "title": f"{task.title or 'Step'} (stopped)"}
-        )
-        if getattr(task, "status_indicator", None) == "loading" and isinstance(task, CustomTask)
-        else task
-        for task in step.workflow.tasks
-    ]
-    ended: dict[str, Any] = {"tasks": tasks}
-    if step.workflow.summary is None:
-        ended.update(summary=CustomSummary(title="Stopped"), expanded=True)
-    return step.model_copy(update={"workflow": step.workflow.model_copy(update=ended)})
 
 
 def _updated(item: ThreadItem, update: ThreadItemUpdate) -> ThreadItem:

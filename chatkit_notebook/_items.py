@@ -1,1 +1,512 @@
-"""The package's own thread items: one maker, one test and one reader for each kind."""
+"""The package's own thread items: one maker, one test and one reader for each kind.
+
+The server adds items of its own to a thread, and the clients (panel, ``%chat``,
+``%chatkit insert``) read them back. Each kind is made here and recognised here, by a
+structured field rather than by what its text happens to start with:
+
+=================  ==================================  ====================================
+kind               made by                             recognised and read by
+=================  ==================================  ====================================
+approval card      :func:`approval_card`,              :func:`is_approval_card`,
+                   :func:`decided_card`                :func:`card_call_id`,
+                                                       :func:`card_code`, :func:`card_status`
+receipt            :func:`receipt_item`                :func:`is_receipt`, :func:`receipt_line`
+kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
+                                                       :func:`ran_code`
+stopped step       :func:`stopped_step`                :func:`is_stopped_step`
+figure             :func:`figure_item`                 :func:`figure_png`
+``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
+=================  ==================================  ====================================
+
+Stores on disk hold what older releases wrote, so every reader also reads the old string
+forms (``tests/fixtures/store-0.1.chatkit.json`` holds one of each). :func:`new_item` is the
+one place an item gets its id, thread and time.
+
+Imports only chatkit's types and the standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from chatkit.types import (
+    CustomSummary,
+    CustomTask,
+    GeneratedImage,
+    GeneratedImageItem,
+    HiddenContextItem,
+    Task,
+    ThreadItem,
+    ThreadMetadata,
+    UserMessageItem,
+    UserMessageTagContent,
+    WidgetItem,
+    Workflow,
+    WorkflowItem,
+)
+from chatkit.widgets import DynamicWidgetRoot
+from pydantic import BaseModel
+
+__all__ = [
+    "APPROVE",
+    "CARD_KEY",
+    "DECLINE",
+    "VARIABLE_TAG",
+    "ToolResult",
+    "approval_card",
+    "card_call_id",
+    "card_code",
+    "card_status",
+    "decided_card",
+    "figure_item",
+    "figure_png",
+    "is_approval_card",
+    "is_receipt",
+    "is_stopped_step",
+    "is_variable_tag",
+    "mentions",
+    "new_item",
+    "ran_code",
+    "read_tool_result",
+    "receipt_item",
+    "receipt_line",
+    "stopped_step",
+    "tagged_names",
+    "tool_result_item",
+    "variable_tag",
+    "widget_field",
+]
+
+ItemT = TypeVar("ItemT", bound=ThreadItem)
+
+
+class _ItemIds(Protocol):
+    """What makes item ids: any ``chatkit.store.Store``."""
+
+    def generate_item_id(self, item_type: Any, thread: ThreadMetadata, context: Any) -> str: ...
+
+
+def new_item(
+    item_type: type[ItemT],
+    ids: _ItemIds,
+    thread: ThreadMetadata,
+    context: Any,
+    *,
+    item_id: str | None = None,
+    **fields: Any,
+) -> ItemT:
+    """A new ``item_type`` item of ``thread``, made now, with a store-made id (or ``item_id``)."""
+    if item_id is None:
+        kind = "workflow" if item_type is WorkflowItem else "message"
+        item_id = ids.generate_item_id(kind, thread, context)
+    return item_type(id=item_id, thread_id=thread.id, created_at=datetime.now(), **fields)
+
+
+def widget_field(node: object, name: str) -> Any:
+    """A widget component's field by name, from a pydantic model (extras too) or a mapping."""
+    if isinstance(node, Mapping):
+        return node.get(name)
+    if isinstance(node, BaseModel):
+        value = getattr(node, name, None)
+        if value is None and node.model_extra:
+            value = node.model_extra.get(name)
+        return value
+    return None
+
+
+# -- the approval card -------------------------------------------------------------------
+
+APPROVE = "run_python.approve"
+"""The action type of the card's Run button."""
+
+DECLINE = "run_python.decline"
+"""The action type of the card's Don't run button."""
+
+CARD_KEY = "chatkit-notebook/run-python"
+"""The ``key`` of every approval card, decided or not."""
+
+_CALL_FIELD = "chatkit_notebook"  # the card's hidden field: {"call_id": ..., "code": ...}
+
+
+def _fenced(code: str) -> str:
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return f"{fence}python\n{code.rstrip()}\n{fence}"
+
+
+def approval_card(
+    code: str, call_id: str, *, reaches: Iterable[str] = (), cell_running: bool = False
+) -> DynamicWidgetRoot:
+    """The card that asks before ``code`` runs: the code, what it ``reaches`` beyond the
+    sandbox (one line each), and Run / Don't run actions carrying ``call_id``.
+
+    The call id and the code are also kept in a hidden field of the card, so readers never
+    re-parse them from what the card shows.
+    """
+    found = list(reaches)
+    children: list[dict[str, Any]] = [
+        {"type": "Title", "value": "Run this Python?"},
+        {"type": "Markdown", "value": _fenced(code)},
+    ]
+    if found:
+        lines = "\n".join(f"- \u26a0 {line}" for line in found)
+        children.append(
+            {"type": "Markdown", "value": f"**It reaches beyond the sandbox:**\n\n{lines}"}
+        )
+    else:
+        children.append(
+            {
+                "type": "Caption",
+                "value": "Nothing in it reaches files, programs, the network or your "
+                "variables' names.",
+            }
+        )
+    children.append(
+        {
+            "type": "Caption",
+            "value": "It runs on copies of your DataFrames and read-only arrays; lists, dicts "
+            "and other objects it changes in place are your own.",
+        }
+    )
+    if cell_running:
+        children.append(
+            {
+                "type": "Caption",
+                "key": "cell-running",
+                "value": "A cell is running: the code will run once it ends.",
+            }
+        )
+    return DynamicWidgetRoot.model_validate(
+        {
+            "type": "Card",
+            "key": CARD_KEY,
+            _CALL_FIELD: {"call_id": call_id, "code": code},
+            "children": children,
+            "confirm": {
+                "label": "Run",
+                "action": {"type": APPROVE, "payload": {"call_id": call_id}},
+            },
+            "cancel": {
+                "label": "Don't run",
+                "action": {"type": DECLINE, "payload": {"call_id": call_id}},
+            },
+        }
+    )
+
+
+def decided_card(card: Any, status: str, *, ran: bool) -> DynamicWidgetRoot:
+    """``card`` with its buttons gone and ``status`` ("Ran at 10:42 · you approved it") on
+    top; a card whose code ran says how to keep the code in the notebook."""
+    data = card.model_dump(exclude_none=True) if hasattr(card, "model_dump") else dict(card)
+    data.pop("confirm", None)
+    data.pop("cancel", None)
+    data["status"] = {"text": status}
+    children = [c for c in data.get("children", []) if c.get("key") not in ("keep", "cell-running")]
+    if ran:
+        children.append(
+            {
+                "type": "Markdown",
+                "key": "keep",
+                "value": "To keep this code in the notebook, run `%chatkit insert` in a new cell.",
+            }
+        )
+    data["children"] = children
+    data["key"] = CARD_KEY
+    return DynamicWidgetRoot.model_validate(data)
+
+
+def is_approval_card(item: object) -> bool:
+    """Whether ``item`` is a ``run_python`` approval card (open or decided)."""
+    return isinstance(item, WidgetItem) and widget_field(item.widget, "key") == CARD_KEY
+
+
+def card_call_id(item: object) -> str | None:
+    """The tool call an open approval card asks about (``None`` once it is decided)."""
+    if not isinstance(item, WidgetItem) or not is_approval_card(item):
+        return None
+    confirm = widget_field(item.widget, "confirm")
+    if confirm is None:
+        return None  # decided: its buttons are gone
+    hidden = widget_field(item.widget, _CALL_FIELD)
+    call_id = widget_field(hidden, "call_id")
+    if not isinstance(call_id, str):  # a 0.1 card: the id is only in the button's payload
+        payload = widget_field(widget_field(confirm, "action"), "payload")
+        call_id = widget_field(payload, "call_id")
+    return call_id if isinstance(call_id, str) else None
+
+
+def card_status(item: object) -> str | None:
+    """What became of a decided approval card ("Not run: you declined it at 10:42")."""
+    if not isinstance(item, WidgetItem) or not is_approval_card(item):
+        return None
+    if widget_field(item.widget, "confirm") is not None:
+        return None  # still open
+    text = widget_field(widget_field(item.widget, "status"), "text")
+    return text if isinstance(text, str) else None
+
+
+def card_code(item: object) -> str | None:
+    """The code an approval card (open or decided) asks to run."""
+    if not isinstance(item, WidgetItem) or not is_approval_card(item):
+        return None
+    code = widget_field(widget_field(item.widget, _CALL_FIELD), "code")
+    if isinstance(code, str):
+        return code
+    # A 0.1 card keeps the code only as shown: its first fenced Markdown child.
+    for child in widget_field(item.widget, "children") or []:
+        value = widget_field(child, "value")
+        fenced = isinstance(value, str) and value.startswith("```")
+        if widget_field(child, "type") == "Markdown" and fenced:
+            body = value.split("\n", 1)[1] if "\n" in value else ""
+            return str(body.rsplit("\n", 1)[0])
+    return None
+
+
+# -- the receipt -------------------------------------------------------------------------
+
+_RECEIPT_ICON = "vendor:chatkit-notebook-receipt"  # the receipt's marker, on its summary
+_OLD_RECEIPT_TITLE = "Sent to "  # how a 0.1 receipt's summary starts
+_OLD_RECEIPT_LAST = re.compile(r"^[\d,]+ characters sent in \d+ model calls?$")
+
+
+def receipt_item(
+    *, thread_id: str, item_id: str, summary: str, lines: Iterable[str]
+) -> WorkflowItem:
+    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line."""
+    tasks: list[Task] = [CustomTask(title=line) for line in lines]
+    return WorkflowItem(
+        id=item_id,
+        thread_id=thread_id,
+        created_at=datetime.now(),
+        workflow=Workflow(
+            type="custom",
+            tasks=tasks,
+            summary=CustomSummary(title=summary, icon=_RECEIPT_ICON),
+            expanded=False,
+        ),
+    )
+
+
+def is_receipt(item: object) -> bool:
+    """Whether ``item`` is a turn's receipt (for the person; the model never sees it)."""
+    if not isinstance(item, WorkflowItem):
+        return False
+    summary = item.workflow.summary
+    if not isinstance(summary, CustomSummary):
+        return False
+    if summary.icon == _RECEIPT_ICON:
+        return True
+    # A 0.1 receipt had no marker: its title and its last line say what it is.
+    tasks = item.workflow.tasks
+    last = getattr(tasks[-1], "title", None) if tasks else None
+    return (
+        summary.icon is None
+        and summary.title.startswith(_OLD_RECEIPT_TITLE)
+        and isinstance(last, str)
+        and _OLD_RECEIPT_LAST.match(last) is not None
+    )
+
+
+def receipt_line(item: WorkflowItem) -> str:
+    """A receipt as one line of Markdown (``%chat`` in a cell)."""
+    summary = item.workflow.summary
+    head = summary.title if isinstance(summary, CustomSummary) else _OLD_RECEIPT_TITLE.strip()
+    titles = [getattr(task, "title", None) or "" for task in item.workflow.tasks]
+    return "*" + " · ".join([head, *titles[:-1]]) + "*"
+
+
+# -- kept tool results -------------------------------------------------------------------
+
+_TOOL_RESULT = "tool_result"
+_OLD_FORMS = (  # (prefix, form): the tools' form, then the server hooks'
+    ("Result of the tool call ", "raw"),
+    ("Result of ", "json"),
+)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """A tool result kept in the thread for later turns' model."""
+
+    tool: str
+    arguments: dict[str, Any] | str  # the call's arguments; their raw text if not JSON
+    result: str
+
+    def text(self) -> str:
+        """How the model reads it: ``Result of tool({...}):`` and the result."""
+        arguments = (
+            self.arguments
+            if isinstance(self.arguments, str)
+            else json.dumps(self.arguments, ensure_ascii=False)
+        )
+        return f"Result of {self.tool}({arguments}):\n{self.result}"
+
+
+def tool_result_item(
+    tool: str, arguments: Mapping[str, Any] | str, result: str, *, thread_id: str, item_id: str
+) -> HiddenContextItem:
+    """A tool's result as hidden context: structured, one form for every tool.
+
+    ``arguments`` may be the call's raw JSON text (the Agents SDK's); it is kept parsed when
+    it parses. The caller redacts both before they are kept.
+    """
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            parsed = arguments
+        arguments = parsed if isinstance(parsed, dict) else arguments
+    content = {
+        "kind": _TOOL_RESULT,
+        "tool": tool,
+        "arguments": arguments if isinstance(arguments, str) else dict(arguments),
+        "result": result,
+    }
+    return HiddenContextItem(
+        id=item_id, thread_id=thread_id, created_at=datetime.now(), content=content
+    )
+
+
+def read_tool_result(item: object) -> ToolResult | None:
+    """The kept tool result ``item`` holds, in this release's form or 0.1's two strings."""
+    if not isinstance(item, HiddenContextItem):
+        return None
+    content = item.content
+    if isinstance(content, Mapping):
+        if content.get("kind") != _TOOL_RESULT:
+            return None
+        tool, arguments, result = (content.get(k) for k in ("tool", "arguments", "result"))
+        if not isinstance(tool, str) or not isinstance(result, str):
+            return None
+        if not isinstance(arguments, (dict, str)):
+            arguments = json.dumps(arguments, default=str)
+        return ToolResult(tool, arguments, result)
+    if isinstance(content, str):
+        return _old_tool_result(content)
+    return None
+
+
+def _old_tool_result(content: str) -> ToolResult | None:
+    head, newline, result = content.partition(":\n")
+    if not newline:
+        return None
+    for prefix, form in _OLD_FORMS:
+        if not head.startswith(prefix):
+            continue
+        call = head[len(prefix) :]
+        tool, paren, rest = call.partition("(")
+        if not paren or not rest.endswith(")") or not tool.isidentifier():
+            return None
+        raw = rest[:-1]
+        arguments: dict[str, Any] | str = raw
+        if form == "json" or raw.lstrip().startswith("{"):
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                arguments = parsed
+        return ToolResult(tool, arguments, result)
+    return None
+
+
+def ran_code(item: object) -> str | None:
+    """The code of a kept ``run_python`` result (what ``%chatkit insert`` inserts)."""
+    kept = read_tool_result(item)
+    if kept is None or kept.tool != "run_python" or not isinstance(kept.arguments, dict):
+        return None
+    code = kept.arguments.get("code")
+    return code if isinstance(code, str) else None
+
+
+# -- the stopped step --------------------------------------------------------------------
+
+_STOPPED = " (stopped)"
+
+
+def stopped_step(step: WorkflowItem) -> WorkflowItem:
+    """A copy of ``step`` with each task still running (``loading``) marked as stopped, and
+    "Stopped" for its summary if it had none (not "Working…" forever), shown open."""
+    tasks = [
+        task.model_copy(
+            update={"status_indicator": "complete", "title": f"{task.title or 'Step'}{_STOPPED}"}
+        )
+        if getattr(task, "status_indicator", None) == "loading" and isinstance(task, CustomTask)
+        else task
+        for task in step.workflow.tasks
+    ]
+    ended: dict[str, Any] = {"tasks": tasks}
+    if step.workflow.summary is None:
+        ended.update(summary=CustomSummary(title="Stopped"), expanded=True)
+    return step.model_copy(update={"workflow": step.workflow.model_copy(update=ended)})
+
+
+def is_stopped_step(item: object) -> bool:
+    """Whether ``item`` is a step that was stopped while it ran."""
+    return isinstance(item, WorkflowItem) and any(
+        isinstance(task, CustomTask)
+        and task.status_indicator == "complete"
+        and (task.title or "").endswith(_STOPPED)
+        for task in item.workflow.tasks
+    )
+
+
+# -- figures -----------------------------------------------------------------------------
+
+_PNG_URL = "data:image/png;base64,"
+
+
+def figure_item(png: bytes, number: int, *, thread_id: str, item_id: str) -> GeneratedImageItem:
+    """A figure the code made, as a generated image holding its PNG (as a data URL)."""
+    url = _PNG_URL + base64.b64encode(png).decode("ascii")
+    return GeneratedImageItem(
+        id=item_id,
+        thread_id=thread_id,
+        created_at=datetime.now(),
+        image=GeneratedImage(id=f"figure-{number}", url=url),
+    )
+
+
+def figure_png(item: object) -> str | None:
+    """The base64 PNG of a figure item (``None`` for anything else)."""
+    if not isinstance(item, GeneratedImageItem) or item.image is None:
+        return None
+    url = item.image.url
+    return url[len(_PNG_URL) :] if url.startswith(_PNG_URL) else None
+
+
+# -- @ tags --------------------------------------------------------------------------------
+
+VARIABLE_TAG = "variable"
+"""The ``data["kind"]`` of an input tag that points at a notebook variable (``@df``)."""
+
+_AT_NAME = re.compile(r"(?<![\w@])@([A-Za-z_]\w*)")
+
+
+def mentions(text: str) -> Iterator[re.Match[str]]:
+    """The ``@name`` mentions in ``text`` (group 1 is the name), as a person writes them."""
+    return _AT_NAME.finditer(text)
+
+
+def variable_tag(name: str) -> UserMessageTagContent:
+    """The input tag that points the agent at the variable ``name``."""
+    return UserMessageTagContent(
+        id=f"variable:{name}", text=name, data={"kind": VARIABLE_TAG, "name": name}
+    )
+
+
+def is_variable_tag(part: object) -> bool:
+    """Whether a message part is a variable tag."""
+    return isinstance(part, UserMessageTagContent) and part.data.get("kind") == VARIABLE_TAG
+
+
+def tagged_names(message: UserMessageItem) -> list[str]:
+    """The variables a message's tags point at, in order."""
+    return [part.text for part in message.content if is_variable_tag(part)]

@@ -22,6 +22,7 @@ from chatkit.types import AssistantMessageItem, HiddenContextItem, WorkflowItem
 from scripted import Gate, streamed_text
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._items import read_tool_result
 from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.panel.anywidgets import AnswerWidget
@@ -620,9 +621,11 @@ def test_stop_stops_code_that_never_ends(store_path: Path, runtime: Runtime) -> 
             for task in item.workflow.tasks
         ]
         results = [
-            item.content
+            kept.text()
             for item in items
-            if isinstance(item, HiddenContextItem) and "run_python" in str(item.content)
+            if isinstance(item, HiddenContextItem)
+            and (kept := read_tool_result(item)) is not None
+            and kept.tool == "run_python"
         ]
         return [*steps, *results]
 

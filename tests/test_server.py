@@ -26,6 +26,7 @@ from chatkit.types import (
 from scripted import ChatClient, Gate, Pacer, answer_text, create_request, deltas, streamed_text
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._items import read_tool_result
 from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.agent.server import NotebookChatServer, title_for
 from chatkit_notebook.stores.file import NotebookStore
@@ -50,6 +51,13 @@ async def stored(store_path: Path, thread_id: str) -> list[ThreadItem]:
         thread_id, None, 1000, "asc", NotebookContext()
     )
     return page.data
+
+
+def kept_text(item: object) -> str:
+    """A kept tool result as the model reads it ("Result of tool({...}):" and the result)."""
+    kept = read_tool_result(item)
+    assert kept is not None, item
+    return kept.text()
 
 
 def message_texts(model_input: object) -> list[tuple[str, str]]:
@@ -106,8 +114,8 @@ async def test_tool_call_then_streamed_answer_is_streamed_and_stored(
     ]
     hidden = items[2]
     assert isinstance(hidden, HiddenContextItem)
-    assert "describe_variable" in hidden.content
-    assert "north" in hidden.content  # the tool's result, kept for the next turn
+    assert "describe_variable" in kept_text(hidden)
+    assert "north" in kept_text(hidden)  # the tool's result, kept for the next turn
     assert all(e.item.type != "hidden_context_item" for e in events if e.type == "thread.item.done")
     model.assert_complete()
 
@@ -385,9 +393,9 @@ async def test_results_of_a_custom_agents_tools_are_kept_redacted(
     thread_id, _ = await client.create("What is configured?")
     await client.send(thread_id, "How many rows?")
     (hidden,) = [i for i in await stored(store_path, thread_id) if isinstance(i, HiddenContextItem)]
-    assert "lookup_config" in hidden.content
-    assert "rows=12" in hidden.content  # the next turn still knows what the tool said
-    assert "hunter2" not in hidden.content
+    assert "lookup_config" in kept_text(hidden)
+    assert "rows=12" in kept_text(hidden)  # the next turn still knows what the tool said
+    assert "hunter2" not in kept_text(hidden)
     assert "hunter2" not in store_path.read_text()
     assert any("rows=12" in text for _, text in message_texts(model.calls[-1].input))
 

@@ -26,6 +26,7 @@ from chatkit.agents import AgentContext
 from chatkit.types import HiddenContextItem, ThreadItemAddedEvent, ThreadMetadata
 
 from chatkit_notebook import NotebookContext
+from chatkit_notebook._items import read_tool_result
 from chatkit_notebook.agent import tools as T
 from chatkit_notebook.stores.file import NotebookStore
 
@@ -78,6 +79,13 @@ async def harness(tmp_path: Path) -> Harness:
     thread = ThreadMetadata(id="thr_tools", created_at=datetime.now())
     await store.save_thread(thread, nb)
     return Harness(store, nb, AgentContext(thread=thread, store=store, request_context=nb))
+
+
+def kept_text(item: Any) -> str:
+    """A kept tool result as the model reads it ("Result of tool({...}):" and the result)."""
+    kept = read_tool_result(item)
+    assert kept is not None, item
+    return kept.text()
 
 
 @pytest.fixture(scope="module")
@@ -487,8 +495,8 @@ async def test_each_result_is_kept_as_hidden_context(harness: Harness) -> None:
     listed = await T._list_variables(harness.ctx)
     items = await harness.hidden_items()
     assert len(items) == 2
-    assert items[0].content == f'Result of describe_variable({{"name": "df"}}):\n{result}'
-    assert items[1].content.endswith(listed)
+    assert kept_text(items[0]) == f'Result of describe_variable({{"name": "df"}}):\n{result}'
+    assert kept_text(items[1]).endswith(listed)
     # A fresh store on the same file sees them: they are on disk.
     reopened = NotebookStore(harness.store.path)
     page = await reopened.load_thread_items("thr_tools", None, 10, "asc", harness.nb)

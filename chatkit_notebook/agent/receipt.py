@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from chatkit.types import CustomSummary, CustomTask, Task, ThreadItem, Workflow, WorkflowItem
+from chatkit.types import WorkflowItem
+
+from .._items import is_receipt, receipt_item, receipt_line
+from ..previews.redact import REDACTED_PREFIX
 
 __all__ = ["RECEIPT_TITLE", "Receipt", "is_receipt", "receipt_line"]
 
 RECEIPT_TITLE = "Sent to "
 """How a receipt's summary starts: ``Sent to gpt-4.1-mini``."""
 
-_REDACTED = "[REDACTED"
 _TIMES = " \u00d7 "  # as the previews write shapes: 1,000 x 12 with a multiplication sign
 
 
@@ -45,7 +46,7 @@ class Receipt:
 
     def read(self, tool: str, result: str) -> None:
         """Count a tool result the model will see."""
-        self.reads.append(Read(_what(tool, result), len(result), result.count(_REDACTED)))
+        self.reads.append(Read(_what(tool, result), len(result), result.count(REDACTED_PREFIX)))
 
     def sent(self, system_prompt: str | None, input_items: list[Any]) -> None:
         """Count one model call's input: its instructions and every input item."""
@@ -59,39 +60,12 @@ class Receipt:
 
     def item(self, thread_id: str, item_id: str) -> WorkflowItem:
         """The receipt as a collapsed workflow item."""
-        tasks: list[Task] = [
-            CustomTask(title=f"{_verb(read.what)} · {read.chars:,} characters")
-            for read in self.reads
-        ]
-        secrets = f"{self.redacted} secret{'s' if self.redacted != 1 else ''} redacted"
-        tasks.append(CustomTask(title=secrets))
+        lines = [f"{_verb(read.what)} · {read.chars:,} characters" for read in self.reads]
+        lines.append(f"{self.redacted} secret{'s' if self.redacted != 1 else ''} redacted")
         calls = f"{self.calls} model call{'s' if self.calls != 1 else ''}"
-        tasks.append(CustomTask(title=f"{self.sent_chars:,} characters sent in {calls}"))
+        lines.append(f"{self.sent_chars:,} characters sent in {calls}")
         summary = f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters"
-        return WorkflowItem(
-            id=item_id,
-            thread_id=thread_id,
-            created_at=datetime.now(),
-            workflow=Workflow(
-                type="custom", tasks=tasks, summary=CustomSummary(title=summary), expanded=False
-            ),
-        )
-
-
-def is_receipt(item: ThreadItem) -> bool:
-    """Whether ``item`` is a turn's receipt."""
-    if not isinstance(item, WorkflowItem):
-        return False
-    summary = item.workflow.summary
-    return isinstance(summary, CustomSummary) and summary.title.startswith(RECEIPT_TITLE)
-
-
-def receipt_line(item: WorkflowItem) -> str:
-    """A receipt as one line of Markdown (``%chat`` in a cell)."""
-    summary = item.workflow.summary
-    head = summary.title if isinstance(summary, CustomSummary) else RECEIPT_TITLE.strip()
-    titles = [getattr(task, "title", None) or "" for task in item.workflow.tasks]
-    return "*" + " · ".join([head, *titles[:-1]]) + "*"
+        return receipt_item(thread_id=thread_id, item_id=item_id, summary=summary, lines=lines)
 
 
 _RAN = "ran Python"

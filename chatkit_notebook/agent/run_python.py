@@ -22,25 +22,28 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from agents import RunContextWrapper, function_tool
 from chatkit.agents import AgentContext
-from chatkit.types import (
-    CustomTask,
-    GeneratedImage,
-    GeneratedImageItem,
-    ThreadItem,
-    ThreadItemDoneEvent,
-    WidgetItem,
-)
+from chatkit.types import CustomTask, ThreadItemDoneEvent
 from chatkit.widgets import DynamicWidgetRoot
 
-from .._client import stopped_step
+from .._items import (
+    APPROVE,
+    CARD_KEY,
+    DECLINE,
+    card_call_id,
+    card_code,
+    card_status,
+    decided_card,
+    figure_item,
+    is_approval_card,
+    stopped_step,
+)
+from .._items import approval_card as _card
 from ..config import run_settings
 from ..context import NotebookContext
-from ..panel.chatkit_widgets import _field
 from ..previews.foreign import exception_name, is_secret_value, type_name
 from ..previews.redact import REDACTED, is_secret_name, redact_text
 from ..previews.values import DEFAULT_CAPS, JSON, describe, shape_text
@@ -55,20 +58,13 @@ __all__ = [
     "RUN_INSTRUCTIONS",
     "approval_card",
     "card_call_id",
+    "card_code",
+    "card_status",
     "decided_card",
     "forget_scratch",
     "is_approval_card",
     "run_python",
 ]
-
-APPROVE = "run_python.approve"
-"""The action type of the card's Run button."""
-
-DECLINE = "run_python.decline"
-"""The action type of the card's Don't run button."""
-
-CARD_KEY = "chatkit-notebook/run-python"
-"""The ``key`` of every approval card, decided or not."""
 
 STOP_WAIT_SECONDS = 10.0
 _kept_by_the_tool: set[str] = set()  # steps (workflow item ids) a running call keeps itself
@@ -199,12 +195,8 @@ async def _run_and_show(
         _end_task(chat, task, title)
         raise
     for number, figure in enumerate(outcome.figures, 1):
-        image = GeneratedImageItem(
-            id=chat.store.generate_item_id("message", chat.thread, chat.request_context),
-            thread_id=chat.thread.id,
-            created_at=datetime.now(),
-            image=GeneratedImage(id=f"figure-{number}", url=figure.data_url()),
-        )
+        item_id = chat.store.generate_item_id("message", chat.thread, chat.request_context)
+        image = figure_item(figure.png, number, thread_id=chat.thread.id, item_id=item_id)
         await chat.stream(ThreadItemDoneEvent(item=image))
     await _finish_task(chat, task, _title(outcome))
     await _remember(chat, "run_python", {"code": code}, result)
@@ -324,129 +316,14 @@ def _scrub(value: JSON, secrets: Iterable[str]) -> JSON:
 # -- the approval card -------------------------------------------------------------------
 
 
-def _fenced(code: str) -> str:
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    return f"{fence}python\n{code.rstrip()}\n{fence}"
-
-
 def approval_card(
     code: str, call_id: str, user_names: Iterable[str], *, cell_running: bool = False
 ) -> DynamicWidgetRoot:
     """The card that asks before ``code`` runs: the code, what it reaches beyond the
-    sandbox, and Run / Don't run actions carrying ``call_id``."""
+    sandbox (``user_names`` are the names it might rebind), and Run / Don't run actions
+    carrying ``call_id``."""
     found = reaches(code, set(user_names))
-    children: list[dict[str, Any]] = [
-        {"type": "Title", "value": "Run this Python?"},
-        {"type": "Markdown", "value": _fenced(code)},
-    ]
-    if found:
-        lines = "\n".join(f"- \u26a0 {line}" for line in found)
-        children.append(
-            {"type": "Markdown", "value": f"**It reaches beyond the sandbox:**\n\n{lines}"}
-        )
-    else:
-        children.append(
-            {
-                "type": "Caption",
-                "value": "Nothing in it reaches files, programs, the network or your "
-                "variables' names.",
-            }
-        )
-    children.append(
-        {
-            "type": "Caption",
-            "value": "It runs on copies of your DataFrames and read-only arrays; lists, dicts "
-            "and other objects it changes in place are your own.",
-        }
-    )
-    if cell_running:
-        children.append(
-            {
-                "type": "Caption",
-                "key": "cell-running",
-                "value": "A cell is running: the code will run once it ends.",
-            }
-        )
-    return DynamicWidgetRoot.model_validate(
-        {
-            "type": "Card",
-            "key": CARD_KEY,
-            "children": children,
-            "confirm": {
-                "label": "Run",
-                "action": {"type": APPROVE, "payload": {"call_id": call_id}},
-            },
-            "cancel": {
-                "label": "Don't run",
-                "action": {"type": DECLINE, "payload": {"call_id": call_id}},
-            },
-        }
-    )
-
-
-def decided_card(card: Any, status: str, *, ran: bool) -> DynamicWidgetRoot:
-    """``card`` with its buttons gone and ``status`` ("Ran at 10:42 · you approved it") on
-    top; a card whose code ran says how to keep the code in the notebook."""
-    data = card.model_dump(exclude_none=True) if hasattr(card, "model_dump") else dict(card)
-    data.pop("confirm", None)
-    data.pop("cancel", None)
-    data["status"] = {"text": status}
-    children = [c for c in data.get("children", []) if c.get("key") not in ("keep", "cell-running")]
-    if ran:
-        children.append(
-            {
-                "type": "Markdown",
-                "key": "keep",
-                "value": "To keep this code in the notebook, run `%chatkit insert` in a new cell.",
-            }
-        )
-    data["children"] = children
-    data["key"] = CARD_KEY
-    return DynamicWidgetRoot.model_validate(data)
-
-
-def is_approval_card(item: ThreadItem) -> bool:
-    """Whether ``item`` is a ``run_python`` approval card (open or decided)."""
-    return isinstance(item, WidgetItem) and getattr(item.widget, "key", None) == CARD_KEY
-
-
-def card_call_id(item: ThreadItem) -> str | None:
-    """The tool call an open approval card asks about (``None`` once it is decided)."""
-    if not is_approval_card(item):
-        return None
-    assert isinstance(item, WidgetItem)
-    confirm = _field(item.widget, "confirm")
-    payload = _field(_field(confirm, "action"), "payload")
-    call_id = payload.get("call_id") if isinstance(payload, dict) else None
-    return call_id if isinstance(call_id, str) else None
-
-
-def card_status(item: ThreadItem) -> str | None:
-    """What became of a decided approval card ("Not run: you declined it at 10:42")."""
-    if not is_approval_card(item) or card_call_id(item) is not None:
-        return None
-    assert isinstance(item, WidgetItem)
-    text = _field(_field(item.widget, "status"), "text")
-    return text if isinstance(text, str) else None
-
-
-def card_code(item: ThreadItem) -> str | None:
-    """The code an approval card shows."""
-    if not is_approval_card(item):
-        return None
-    assert isinstance(item, WidgetItem)
-    for child in _field(item.widget, "children") or []:
-        value = _field(child, "value")
-        if (
-            _field(child, "type") == "Markdown"
-            and isinstance(value, str)
-            and value.startswith("```")
-        ):
-            body = value.split("\n", 1)[1] if "\n" in value else ""
-            return body.rsplit("\n", 1)[0]
-    return None
+    return _card(code, call_id, reaches=found, cell_running=cell_running)
 
 
 def call_code(arguments: str) -> str:

@@ -315,9 +315,6 @@ class Figure:
     width: int
     height: int
 
-    def data_url(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-
 
 @dataclass
 class Outcome:

@@ -61,14 +61,22 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from .._client import VARIABLE_TAG, mentions, stopped_step
+from .._items import (
+    is_approval_card,
+    is_receipt,
+    is_variable_tag,
+    mentions,
+    new_item,
+    read_tool_result,
+    stopped_step,
+    tagged_names,
+)
 from ..config import ModelConfig, current_config
 from ..context import NotebookContext
 from ..errors import ConfigError
-from ..previews.redact import redact_text
 from ._coalesce import CoalescedResult
 from .failures import explain_failure
-from .receipt import Receipt, is_receipt
+from .receipt import Receipt
 
 if TYPE_CHECKING:
     from agents import Agent, Model, RunConfig, RunResultStreaming, RunState
@@ -110,7 +118,10 @@ class NotebookConverter(ThreadItemConverter):
     async def hidden_context_to_input(
         self, item: HiddenContextItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        if not isinstance(item.content, str):
+        kept = read_tool_result(item) if not isinstance(item.content, str) else None
+        if kept is not None:  # the same text 0.1 kept: "Result of tool({...}):" and the result
+            item = item.model_copy(update={"content": kept.text()})
+        elif not isinstance(item.content, str):
             item = item.model_copy(update={"content": json.dumps(item.content, default=str)})
         return await super().hidden_context_to_input(item)
 
@@ -129,8 +140,6 @@ class NotebookConverter(ThreadItemConverter):
     async def widget_to_input(
         self, item: WidgetItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        from .run_python import is_approval_card
-
         if is_approval_card(item):
             return None  # the decision and the result are kept as hidden context
         return await super().widget_to_input(item)
@@ -144,7 +153,7 @@ class NotebookConverter(ThreadItemConverter):
         return {"type": "message", "role": "user", "content": text}
 
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputTextParam:
-        if tag.data.get("kind") == VARIABLE_TAG:
+        if is_variable_tag(tag):
             text = (
                 f"[@{tag.text}: the user points at the variable {tag.text!r}; it was read for you]"
             )
@@ -357,10 +366,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             call_id = interruption.call_id
             if not isinstance(call_id, str):
                 continue
-            card = WidgetItem(
-                id=self.store.generate_item_id("message", thread, context),
-                thread_id=thread.id,
-                created_at=datetime.now(),
+            card = new_item(
+                WidgetItem,
+                self.store,
+                thread,
+                context,
                 widget=approval_card(
                     call_code(interruption.arguments or ""),
                     call_id,
@@ -482,10 +492,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         ):
             yield event
         decision = "approved" if approved else "declined"
-        note = HiddenContextItem(
-            id=self.store.generate_item_id("message", thread, context),
-            thread_id=thread.id,
-            created_at=datetime.now(),
+        note = new_item(
+            HiddenContextItem,
+            self.store,
+            thread,
+            context,
             content=f"The user {decision} running the code of tool call {call_id} at {when}.",
         )
         await self.store.add_thread_item(thread.id, note, context)
@@ -548,21 +559,18 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         """
         from .tools import hidden_result, read_tagged
 
-        names = [
-            part.text
-            for part in message.content
-            if isinstance(part, UserMessageTagContent) and part.data.get("kind") == VARIABLE_TAG
-        ]
+        names = tagged_names(message)
         if not names:
             return
         reads = await asyncio.to_thread(read_tagged, context, names)
         tasks: list[Task] = [
             CustomTask(title=title, status_indicator="complete") for title, _ in reads
         ]
-        workflow = WorkflowItem(
-            id=self.store.generate_item_id("workflow", thread, context),
-            thread_id=thread.id,
-            created_at=datetime.now(),
+        workflow = new_item(
+            WorkflowItem,
+            self.store,
+            thread,
+            context,
             workflow=Workflow(
                 type="custom",
                 tasks=tasks,
@@ -735,16 +743,15 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
         self.receipt.read(tool.name, text)
         if id(tool) in _self_storing():
             return
+        from .tools import hidden_result
+
         chat = context.context
         arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
-        content = redact_text(f"Result of the tool call {tool.name}({arguments}):\n{text}")
-        item = HiddenContextItem(
-            id=chat.store.generate_item_id("message", chat.thread, chat.request_context),
-            thread_id=chat.thread.id,
-            created_at=datetime.now(),
-            content=content,
-        )
         try:
+            item_id = chat.store.generate_item_id("message", chat.thread, chat.request_context)
+            item = hidden_result(
+                tool.name, arguments, text, thread_id=chat.thread.id, item_id=item_id
+            )
             await chat.store.add_thread_item(chat.thread.id, item, chat.request_context)
         except Exception:  # a failing store must not fail the answer
             logger.warning("could not keep the %s result in the thread", tool.name, exc_info=True)

@@ -27,13 +27,13 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from agents import RunContextWrapper, function_tool
 from chatkit.agents import AgentContext
 from chatkit.types import CustomTask, HiddenContextItem
 
+from .._items import tool_result_item
 from ..context import NotebookContext
 from ..previews.foreign import exception_name, is_secret_value, safe_text, type_name
 from ..previews.redact import REDACTED, is_secret_name, redact_text
@@ -387,15 +387,20 @@ async def _remember(
 
 
 def hidden_result(
-    tool: str, arguments: dict[str, JSON], result: str, *, thread_id: str, item_id: str
+    tool: str, arguments: dict[str, JSON] | str, result: str, *, thread_id: str, item_id: str
 ) -> HiddenContextItem:
-    """A tool result as a thread item the model sees in later turns (redacted again)."""
-    return HiddenContextItem(
-        id=item_id,
-        thread_id=thread_id,
-        created_at=datetime.now(),
-        content=redact_text(f"Result of {tool}({_dumps(arguments)}):\n{result}"),
-    )
+    """A tool result as a thread item the model sees in later turns (redacted again).
+
+    ``arguments`` may be the call's raw JSON text; every tool's result, the notebook's and
+    an agent's own, is kept in this one form.
+    """
+    text = redact_text(arguments if isinstance(arguments, str) else _dumps(arguments))
+    try:
+        parsed = json.loads(text) if text.strip() else {}
+    except ValueError:  # redaction or the model broke the JSON: keep the text
+        parsed = text
+    kept = parsed if isinstance(parsed, dict) else text
+    return tool_result_item(tool, kept, redact_text(result), thread_id=thread_id, item_id=item_id)
 
 
 def read_tagged(nb: NotebookContext, names: list[str]) -> list[tuple[str, str]]:

@@ -77,7 +77,7 @@ def _decide(session: ChatSession, cards: list[Any]) -> list[tuple[Any, bool, boo
     """Who answers the approval cards: a person at a terminal (``Run this code?``), a
     person clicking in the notebook (``None``: the cards stay in the cell), or nobody
     (nbclient, nbval, papermill: declined, saying how to allow code to run)."""
-    from ..agent.run_python import card_code
+    from .._items import card_code
     from ..agent.sandbox import reaches
 
     if prints_updates(session.shell):
@@ -155,8 +155,7 @@ def _transcript(state: ThreadState, cards: bool = True) -> str:
     """
     from chatkit.types import AssistantMessageItem, WorkflowItem
 
-    from ..agent.receipt import is_receipt, receipt_line
-    from ..agent.run_python import card_call_id, card_status
+    from .._items import card_call_id, card_status, is_receipt, receipt_line
 
     parts = []
     for item in state.items.values():
@@ -243,14 +242,14 @@ class _TerminalOutput:
 
 def _open_cards(state: ThreadState) -> list[Any]:
     """The approval cards of the turn still waiting for a decision."""
-    from ..agent.run_python import card_call_id
+    from .._items import card_call_id
 
     return [item for item in state.items.values() if card_call_id(item) is not None]
 
 
 def _decision_request(thread_id: str, card: Any, approve: bool, unattended: bool) -> Any:
     from .._client import action_request
-    from ..agent.run_python import APPROVE, DECLINE, card_call_id
+    from .._items import APPROVE, DECLINE, card_call_id
 
     payload: dict[str, object] = {"call_id": card_call_id(card)}
     if unattended:
@@ -260,16 +259,9 @@ def _decision_request(thread_id: str, card: Any, approve: bool, unattended: bool
 
 def _figures(state: ThreadState) -> list[str]:
     """The base64 PNGs of the turn's figures."""
-    from chatkit.types import GeneratedImageItem
+    from .._items import figure_png
 
-    prefix = "data:image/png;base64,"
-    return [
-        item.image.url[len(prefix) :]
-        for item in state.items.values()
-        if isinstance(item, GeneratedImageItem)
-        and item.image is not None
-        and item.image.url.startswith(prefix)
-    ]
+    return [png for item in state.items.values() if (png := figure_png(item)) is not None]
 
 
 def _has_front_end(shell: InteractiveShell) -> bool:

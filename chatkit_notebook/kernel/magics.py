@@ -350,6 +350,7 @@ class ChatSession:
         the thread's last answer."""
         from chatkit.types import AssistantMessageItem, HiddenContextItem
 
+        from .._items import ran_code
         from ..panel.markdown import code_blocks
 
         # The store, not the protocol: the code is kept in hidden items, which clients never get.
@@ -359,7 +360,7 @@ class ChatSession:
             page = await self.store.load_thread_items(thread_id, after, 100, "desc", context)
             for item in page.data:
                 if block is None and isinstance(item, HiddenContextItem):
-                    code = _ran_code(item.content)
+                    code = ran_code(item)
                     if code is not None:
                         return code
                 if block is not None and isinstance(item, AssistantMessageItem):
@@ -410,7 +411,7 @@ class ChatSession:
     def exportmarkdown_output(self, thread_id: str) -> str:
         """A thread as Markdown: the user's questions and the answers, oldest first."""
 
-        from ..agent.receipt import is_receipt, receipt_line
+        from .._items import is_receipt, receipt_line
 
         client = self.client
 
@@ -471,21 +472,6 @@ _RUN_MODES_SAID = {
         "`%chatkit run ask` lets it run code after you approve each call."
     ),
 }
-
-
-def _ran_code(content: object) -> str | None:
-    """The code of a kept ``run_python`` result (``Result of run_python({...}):``)."""
-    import json
-
-    prefix = "Result of run_python("
-    if not isinstance(content, str) or not content.startswith(prefix):
-        return None
-    try:
-        arguments, _ = json.JSONDecoder().raw_decode(content, len(prefix))
-    except ValueError:
-        return None
-    code = arguments.get("code") if isinstance(arguments, dict) else None
-    return code if isinstance(code, str) else None
 
 
 def _restore(choice: StoreChoice | None) -> None:

@@ -22,13 +22,13 @@ import html
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
 from markdown_it.common.normalize_url import normalizeLink
 from pydantic import BaseModel, ValidationError
 
+from .._items import widget_field as _field
 from .markdown import _image_block_reason, _normalise_domains, render_markdown, render_plain
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "ActionHandler", "render_widget"]
@@ -203,18 +203,6 @@ class _Renderer:
             # ``blocked`` is already escaped by _markdown.
             return f'<span class="ck-blocked-image">[{html.escape(label)} ({blocked})]</span>'
         return f'<img src="{html.escape(src)}" alt="{html.escape(alt)}" loading="lazy">'
-
-
-def _field(node: object, name: str) -> Any:
-    """A component's field by name, from a pydantic model (extras too) or a mapping."""
-    if isinstance(node, Mapping):
-        return node.get(name)
-    if isinstance(node, BaseModel):
-        value = getattr(node, name, None)
-        if value is None and node.model_extra:
-            value = node.model_extra.get(name)
-        return value
-    return None
 
 
 def _str_field(node: object, name: str) -> str:

@@ -44,7 +44,7 @@ from chatkit.types import (
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from .._client import mentions
+from .._items import mentions
 from .anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 

@@ -32,6 +32,7 @@ from functools import lru_cache
 
 __all__ = [
     "REDACTED",
+    "REDACTED_PREFIX",
     "in_private_key",
     "is_secret_name",
     "redact_head",
@@ -42,7 +43,8 @@ __all__ = [
 REDACTED = "[REDACTED]"
 """What a value whose name marks it as a secret is shown as."""
 
-_LABEL_PREFIX = "[REDACTED"
+REDACTED_PREFIX = "[REDACTED"
+"""How every redaction starts: ``[REDACTED]`` and ``[REDACTED:<kind>]``."""
 
 # -- names -------------------------------------------------------------------------------
 
@@ -240,7 +242,7 @@ def _group(label: str, group: str) -> _Replacer:
 
     def replace(match: re.Match[str]) -> str:
         value = match.group(group)
-        if value is None or value.startswith(_LABEL_PREFIX):
+        if value is None or value.startswith(REDACTED_PREFIX):
             return match.group(0)
         start, end = match.span(group)
         base = match.start(0)
@@ -275,7 +277,9 @@ def _is_placeholder(value: str) -> bool:
     stripped = value.strip()
     return (
         stripped.lower() in _PLACEHOLDER_VALUES
-        or stripped.startswith((_LABEL_PREFIX, "$", "<", "{", "os.environ", "os.getenv", "getenv"))
+        or stripped.startswith(
+            (REDACTED_PREFIX, "$", "<", "{", "os.environ", "os.getenv", "getenv")
+        )
         or set(stripped) <= {"*", "x", "X", "•", "."}
     )
 
