@@ -438,14 +438,14 @@ async def test_secrets_never_reach_the_model_or_the_store(
 
 
 def test_tracing_is_off_and_never_carries_data(store: NotebookStore) -> None:
-    from chatkit_notebook.config import configure, current_config
+    from chatkit_notebook.config import configure
 
     server = NotebookChatServer(store, model=ScriptedModel([]))
-    _, run_config, _ = server._agent_for(None, current_config())
+    run_config = server.plan(None).run_config
     assert run_config.tracing_disabled is True
     assert run_config.trace_include_sensitive_data is False
     configure(tracing=True)
-    _, run_config, _ = server._agent_for(None, current_config())
+    run_config = server.plan(None).run_config
     assert run_config.tracing_disabled is False
     assert run_config.trace_include_sensitive_data is False  # on, but without notebook data
 

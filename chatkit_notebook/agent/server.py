@@ -22,11 +22,11 @@ import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from agents import RunContextWrapper, RunHooks, Tool
+from agents import RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
@@ -71,15 +71,29 @@ from .._items import (
     stopped_step,
     tagged_names,
 )
-from ..config import ModelConfig, current_config
+from ..config import ModelConfig
 from ..context import NotebookContext
 from ..errors import ConfigError
+from . import mainthread
 from ._coalesce import CoalescedResult
 from .failures import explain_failure
+from .plan import TurnPlan, choose_model, plan_turn
 from .receipt import Receipt
+from .run_python import (
+    APPROVE,
+    DECLINE,
+    approval_card,
+    call_code,
+    card_call_id,
+    decided_card,
+    forget_scratch,
+    keeps_itself,
+    run_python,
+)
+from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
 
 if TYPE_CHECKING:
-    from agents import Agent, Model, RunConfig, RunResultStreaming, RunState
+    from agents import Agent, Model, RunResultStreaming, RunState
     from agents.items import ToolApprovalItem, TResponseInputItem
     from openai.types.responses import ResponseInputTextParam
 
@@ -90,18 +104,6 @@ logger = logging.getLogger("chatkit_notebook")
 DEFAULT_HISTORY_ITEMS = 40
 TITLE_MAX_CHARS = 60
 MAX_TURNS = 12
-
-INSTRUCTIONS = """\
-You are a data assistant inside a Jupyter notebook. You help the user understand and analyse \
-the data in their notebook's live Python variables.
-
-- Use the tools to look at variables before answering questions about them; never guess \
-their contents, shapes or values. Start with list_variables when you do not know the names.
-- The tools are read-only and show bounded previews. Say when an answer rests on a preview \
-or a sample rather than the whole data.
-- Answer in concise GitHub-flavoured Markdown. When code helps, give a short Python snippet \
-the user can run in a cell; use the variable names you saw.
-"""
 
 
 class NotebookConverter(ThreadItemConverter):
@@ -218,34 +220,42 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             return StreamingResult(self._process_streaming(parsed, context))
         result = NonStreamingResult(await self._process_non_streaming(parsed, context))
         if isinstance(parsed, ThreadsDeleteReq):  # what the thread's code left goes too
-            from .run_python import forget_scratch
-
             forget_scratch(parsed.params.thread_id)
             self._paused.pop(parsed.params.thread_id, None)
         return result
 
     def config(self) -> ModelConfig:
-        """The model configuration in force now (``configure()`` applies live)."""
-        config = current_config()
-        return replace(config, model=self.model) if isinstance(self.model, str) else config
+        """The model configuration in force now (``configure()`` applies live).
+
+        Raises:
+            ConfigError: the configuration is broken and this server's model needs it.
+        """
+        return choose_model(self.model).config
 
     def describe_model(self) -> str:
         """The model in use, for status lines."""
-        if self.model is not None and not isinstance(self.model, str):
-            return type(self.model).__name__
         try:
-            return self.config().describe()
+            choice = choose_model(self.model)
         except ConfigError as e:
             return f"not configured ({e})"
+        return choice.label if choice.source == "object" else choice.config.describe()
 
     def model_problem(self) -> str | None:
         """What will stop the next turn from reaching the model (no API key), if known now."""
-        if self.model is not None and not isinstance(self.model, str):
-            return None
         try:
-            return self.config().problem()
+            choice = choose_model(self.model)
         except ConfigError as e:
             return str(e)
+        return None if choice.source == "object" else choice.config.problem()
+
+    def plan(self, message: UserMessageItem | None) -> TurnPlan:
+        """How a turn answering ``message`` runs: agent, model and settings (see ``plan``).
+
+        Raises:
+            ConfigError: the configuration is broken and the turn needs it.
+        """
+        options = message.inference_options if message is not None else None
+        return plan_turn(self.model, self.agent, self.models, options)
 
     async def handle_stream_cancelled(
         self,
@@ -260,8 +270,6 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         stopped, unless ``run_python`` keeps it itself: it waits for the code to stop, then
         says how long it ran and what stopped it.
         """
-        from .run_python import keeps_itself
-
         await super().handle_stream_cancelled(thread, pending_items, context)
         for item in pending_items:
             if not isinstance(item, WorkflowItem) or not item.workflow.tasks:
@@ -276,24 +284,16 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         input_user_message: UserMessageItem | None,
         context: NotebookContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        from agents import Runner
-
         if input_user_message is not None and not thread.title:
             thread.title = title_for(input_user_message)  # the server saves thread changes
         try:
-            try:
-                config = self.config()
-            except ConfigError:
-                if self.model is None or isinstance(self.model, str):
-                    raise
-                config = ModelConfig()  # a model object was given: the settings don't matter
-            agent, run_config, model_label = self._agent_for(input_user_message, config)
+            plan = self.plan(input_user_message)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e
         if input_user_message is not None:
             async for event in self._supersede(thread, context):
                 yield event
-        receipt = Receipt(model=model_label)
+        receipt = Receipt(model=plan.label)
         if input_user_message is not None:
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
@@ -302,22 +302,21 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             thread=thread, store=self.store, request_context=context
         )
         result = Runner.run_streamed(
-            agent,
+            plan.agent,
             model_input,
             context=agent_context,
             max_turns=MAX_TURNS,
             hooks=_TurnHooks(receipt),
-            run_config=run_config,
+            run_config=plan.run_config,
         )
-        run = _Run(agent, run_config, config, model_label)
-        async for event in self._stream_run(result, agent_context, run, receipt):
+        async for event in self._stream_run(result, agent_context, plan, receipt):
             yield event
 
     async def _stream_run(
         self,
         result: RunResultStreaming,
         agent_context: AgentContext[NotebookContext],
-        run: _Run,
+        run: TurnPlan,
         receipt: Receipt,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Stream a run (new or resumed) as ChatKit events, then its approval cards (if it
@@ -335,7 +334,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             shown = True
             yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
         except Exception as e:
-            explained = explain_failure(e, run.config, run.model_label)
+            explained = explain_failure(e, run.config, run.label)
             if explained is None:
                 raise
             raise explained from e
@@ -352,14 +351,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
     async def _pause(
         self,
         result: RunResultStreaming,
-        run: _Run,
+        run: TurnPlan,
         thread: ThreadMetadata,
         context: NotebookContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Keep a run that waits for approval, and show a card for each call it waits on."""
-        from . import mainthread
-        from .run_python import approval_card, call_code
-
         paused = _Paused(run=run, state=result.to_state())
         names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
         for interruption in result.interruptions:
@@ -409,8 +405,6 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         ran: bool = False,
         card: ThreadItem | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        from .run_python import decided_card
-
         if card is None:
             try:
                 card = await self.store.load_item(thread.id, card_id, context)
@@ -435,10 +429,6 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         waits on is decided, the run resumes where it paused (the Agents SDK's
         ``RunState``): approved code runs, and a declined call tells the model it did not.
         """
-        from agents import Runner
-
-        from .run_python import APPROVE, DECLINE, card_call_id
-
         if action.type not in (APPROVE, DECLINE):
             message = f"This chat does not handle the action {action.type!r}; nothing was done."
             yield NoticeEvent(level="warning", message=message)
@@ -504,7 +494,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             return  # more calls of this run wait for a decision
         del self._paused[thread.id]
         run = paused.run
-        receipt = Receipt(model=run.model_label)
+        receipt = Receipt(model=run.label)
         agent_context = AgentContext[NotebookContext](
             thread=thread, store=self.store, request_context=context
         )
@@ -557,8 +547,6 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         (so later turns see it too) and shown as a finished "Read `df`" step: the model
         needs no tool call to see a variable the person named.
         """
-        from .tools import hidden_result, read_tagged
-
         names = tagged_names(message)
         if not names:
             return
@@ -585,58 +573,6 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                 "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
             )
             await self.store.add_thread_item(thread.id, hidden, context)
-
-    def _agent_for(
-        self, message: UserMessageItem | None, config: ModelConfig
-    ) -> tuple[Agent[AgentContext[NotebookContext]], RunConfig, str]:
-        """The agent, run settings and model name for this turn, per the request's options."""
-        from agents import Agent, ModelSettings, RunConfig
-
-        options = message.inference_options if message is not None else None
-        requested = options.model if options is not None else None
-        model: str | Model | None
-        if requested:
-            model = self.models.get(requested) or config.build_model(requested)
-            label = requested
-        elif self.model is not None and not isinstance(self.model, str):
-            model = self.model
-            label = type(model).__name__
-        else:
-            model = config.build_model()
-            label = config.model_name
-        if self.agent is not None:
-            agent = (
-                self.agent.clone(model=model)
-                if requested or self.agent.model is None
-                else self.agent
-            )
-        else:
-            from ..config import run_settings
-            from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
-
-            tools: list[Tool] = list(NOTEBOOK_TOOLS)
-            instructions = INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS
-            if run_settings().mode != "off":
-                from .run_python import RUN_INSTRUCTIONS, run_python
-
-                tools.append(run_python)
-                instructions += "\n\n" + RUN_INSTRUCTIONS
-            agent = Agent[AgentContext[NotebookContext]](
-                name="Notebook assistant",
-                instructions=instructions,
-                tools=tools,
-                model=model,
-            )
-        settings = ModelSettings()
-        if options is not None and options.tool_choice is not None:
-            settings = ModelSettings(tool_choice=options.tool_choice.id)
-        run_config = RunConfig(
-            model_settings=settings,
-            tracing_disabled=not config.tracing,
-            trace_include_sensitive_data=False,
-            workflow_name="chatkit-notebook turn",
-        )
-        return agent, run_config, label
 
     async def _with_unique_ids(
         self,
@@ -743,8 +679,6 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
         self.receipt.read(tool.name, text)
         if id(tool) in _self_storing():
             return
-        from .tools import hidden_result
-
         chat = context.context
         arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
         try:
@@ -760,9 +694,6 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    from .run_python import run_python
-    from .tools import NOTEBOOK_TOOLS
-
     return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
 
 
@@ -784,20 +715,10 @@ DECLINED_MESSAGE = (
 
 
 @dataclass
-class _Run:
-    """How a turn's run was made, to resume it the same way."""
-
-    agent: Agent[AgentContext[NotebookContext]]
-    run_config: RunConfig
-    config: ModelConfig
-    model_label: str
-
-
-@dataclass
 class _Paused:
     """A run that waits for approval: its state and the calls it waits on."""
 
-    run: _Run
+    run: TurnPlan
     state: RunState[AgentContext[NotebookContext]]
     calls: dict[str, tuple[ToolApprovalItem, str]] = field(default_factory=dict)
     decided: set[str] = field(default_factory=set)
