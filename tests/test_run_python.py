@@ -29,7 +29,7 @@ from scripted import ChatClient
 import chatkit_notebook
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook.agent.receipt import is_receipt
-from chatkit_notebook.agent.run_python import _scratch, card_call_id, is_approval_card
+from chatkit_notebook.agent.run_python import card_call_id, is_approval_card
 from chatkit_notebook.agent.server import NotebookChatServer
 
 
@@ -321,9 +321,9 @@ async def test_deleting_a_thread_drops_what_its_code_defined(store_path: Path) -
     chatkit_notebook.configure(run_python="auto")
     chat = Chat(store_path, [run("kept = list(range(1000))"), [assistant_message("Kept.")]], {})
     thread_id, _ = await chat.client.create("Keep it")
-    assert "kept" in _scratch[thread_id]
+    assert "kept" in chat.server.pending.scratch[thread_id]
     await chat.client.delete(thread_id)
-    assert thread_id not in _scratch
+    assert thread_id not in chat.server.pending.scratch
 
 
 async def test_a_card_of_another_run_with_the_same_call_id_decides_nothing(

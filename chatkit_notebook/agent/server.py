@@ -22,9 +22,7 @@ import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agents import RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
@@ -76,6 +74,7 @@ from ..context import NotebookContext
 from ..errors import ConfigError
 from . import mainthread
 from ._coalesce import CoalescedResult
+from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
 from .failures import explain_failure
 from .plan import TurnPlan, choose_model, plan_turn
 from .receipt import Receipt
@@ -84,17 +83,14 @@ from .run_python import (
     DECLINE,
     approval_card,
     call_code,
-    card_call_id,
     decided_card,
-    forget_scratch,
-    keeps_itself,
     run_python,
 )
 from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
 
 if TYPE_CHECKING:
     from agents import Agent, Model, RunResultStreaming, RunState
-    from agents.items import ToolApprovalItem, TResponseInputItem
+    from agents.items import TResponseInputItem
     from openai.types.responses import ResponseInputTextParam
 
 __all__ = ["DEFAULT_HISTORY_ITEMS", "NotebookChatServer"]
@@ -197,8 +193,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.models = dict(models or {})
         self.history_items = history_items
         self.converter = NotebookConverter()
-        self._paused: dict[str, _Paused] = {}  # thread id -> a run waiting for approval
-        self._decided: dict[str, str] = {}  # tool call id -> what became of it
+        self.pending = PendingRuns()  # runs waiting for approval, and what code left
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -220,8 +215,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             return StreamingResult(self._process_streaming(parsed, context))
         result = NonStreamingResult(await self._process_non_streaming(parsed, context))
         if isinstance(parsed, ThreadsDeleteReq):  # what the thread's code left goes too
-            forget_scratch(parsed.params.thread_id)
-            self._paused.pop(parsed.params.thread_id, None)
+            self.pending.forget(parsed.params.thread_id)
         return result
 
     def config(self) -> ModelConfig:
@@ -274,7 +268,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         for item in pending_items:
             if not isinstance(item, WorkflowItem) or not item.workflow.tasks:
                 continue
-            if keeps_itself(item.id):
+            if self.pending.keeps_itself(item.id):
                 continue  # run_python keeps it once its code has stopped
             await self.store.add_thread_item(thread.id, stopped_step(item), context)
 
@@ -290,20 +284,33 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             plan = self.plan(input_user_message)
         except ConfigError as e:
             raise CustomStreamError(str(e)) from e
-        if input_user_message is not None:
-            async for event in self._supersede(thread, context):
-                yield event
+        if input_user_message is not None:  # calls still waiting for approval never run
+            for close in self.pending.supersede(thread.id):
+                async for event in self._closed(thread, close, context):
+                    yield event
         receipt = Receipt(model=plan.label)
         if input_user_message is not None:
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
         model_input = await self.converter.to_agent_input(await self._history(thread, context))
-        agent_context = AgentContext[NotebookContext](
-            thread=thread, store=self.store, request_context=context
+        async for event in self._run(plan, model_input, thread, context, receipt):
+            yield event
+
+    async def _run(
+        self,
+        plan: TurnPlan,
+        run_input: list[TResponseInputItem] | RunState[AgentContext[NotebookContext]],
+        thread: ThreadMetadata,
+        context: NotebookContext,
+        receipt: Receipt,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Run (or, from a ``RunState``, resume) the turn's agent, streaming its events."""
+        agent_context = TurnContext(
+            thread=thread, store=self.store, request_context=context, pending=self.pending
         )
         result = Runner.run_streamed(
             plan.agent,
-            model_input,
+            run_input,
             context=agent_context,
             max_turns=MAX_TURNS,
             hooks=_TurnHooks(receipt),
@@ -351,68 +358,35 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
     async def _pause(
         self,
         result: RunResultStreaming,
-        run: TurnPlan,
+        plan: TurnPlan,
         thread: ThreadMetadata,
         context: NotebookContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Keep a run that waits for approval, and show a card for each call it waits on."""
-        paused = _Paused(run=run, state=result.to_state())
         names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
-        for interruption in result.interruptions:
-            call_id = interruption.call_id
-            if not isinstance(call_id, str):
-                continue
-            card = new_item(
-                WidgetItem,
-                self.store,
-                thread,
-                context,
-                widget=approval_card(
-                    call_code(interruption.arguments or ""),
-                    call_id,
-                    names,
-                    cell_running=mainthread.cell_running(),
-                ),
-                copy_text=call_code(interruption.arguments or ""),
-            )
-            paused.calls[call_id] = (interruption, card.id)
+        running = mainthread.cell_running()
+
+        def card_for(call_id: str, arguments: str) -> WidgetItem:
+            code = call_code(arguments)
+            widget = approval_card(code, call_id, names, cell_running=running)
+            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=code)
+
+        for card in self.pending.pause(thread.id, plan, result, card_for):
             yield ThreadItemDoneEvent(item=card)
-        self._paused[thread.id] = paused
 
-    async def _supersede(
-        self, thread: ThreadMetadata, context: NotebookContext
+    async def _closed(
+        self, thread: ThreadMetadata, close: Close, context: NotebookContext
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """A new message while code waits for approval: those calls will never run."""
-        paused = self._paused.pop(thread.id, None)
-        if paused is None:
-            return
-        for call_id, (_, card_id) in paused.calls.items():
-            if call_id in paused.decided:
-                continue
-            self._decided[call_id] = "left unanswered when a newer message came, so it did not run"
-            async for event in self._close_card(
-                thread, card_id, "Not run: a newer message came first", context
-            ):
-                yield event
-
-    async def _close_card(
-        self,
-        thread: ThreadMetadata,
-        card_id: str,
-        status: str,
-        context: NotebookContext,
-        *,
-        ran: bool = False,
-        card: ThreadItem | None = None,
-    ) -> AsyncIterator[ThreadStreamEvent]:
+        """The card ``close`` names, redrawn as decided (loaded if the click did not send it)."""
+        card: ThreadItem | None = close.card
         if card is None:
             try:
-                card = await self.store.load_item(thread.id, card_id, context)
+                card = await self.store.load_item(thread.id, close.card_id, context)
             except Exception:  # deleted meanwhile: nothing to show
                 return
         if not isinstance(card, WidgetItem):
             return
-        widget = decided_card(card.widget, status, ran=ran)
+        widget = decided_card(card.widget, close.status, ran=close.ran)
         yield ThreadItemReplacedEvent(item=card.model_copy(update={"widget": widget}))
 
     async def action(
@@ -424,90 +398,29 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
     ) -> AsyncIterator[ThreadStreamEvent]:
         """A click on an approval card's Run or Don't run (``threads.custom_action``).
 
-        A decision is taken once: a second click, a card from before a kernel restart or one
-        a newer message superseded gets a notice and runs nothing. Once every call the run
-        waits on is decided, the run resumes where it paused (the Agents SDK's
-        ``RunState``): approved code runs, and a declined call tells the model it did not.
+        :meth:`PendingRuns.decide` decides; once every call the run waits on is decided,
+        the run resumes where it paused: approved code runs, and a declined call tells the
+        model it did not.
         """
-        if action.type not in (APPROVE, DECLINE):
-            message = f"This chat does not handle the action {action.type!r}; nothing was done."
-            yield NoticeEvent(level="warning", message=message)
+        decision = self.pending.decide(thread.id, action.type, action.payload, sender)
+        if isinstance(decision, Replace):
+            yield ThreadItemReplacedEvent(item=decision.card)
+        elif decision.close is not None:
+            async for event in self._closed(thread, decision.close, context):
+                yield event
+        if not isinstance(decision, Decided):
+            level: Literal["info", "warning"] = (
+                "info" if action.type in (APPROVE, DECLINE) else "warning"
+            )
+            yield NoticeEvent(level=level, message=decision.text)
             return
-        payload = action.payload if isinstance(action.payload, dict) else {}
-        raw_id = payload.get("call_id")
-        call_id = raw_id if isinstance(raw_id, str) else ""
-        paused = self._paused.get(thread.id)
-        waiting = paused.calls.get(call_id) if paused is not None else None
-        if waiting is not None and sender is not None and sender.id != waiting[1]:
-            waiting = None  # a card of another run that happens to carry the same call id
-        if paused is None or waiting is None or call_id in paused.decided:
-            said = self._decided.get(call_id)
-            if said is not None:
-                message = f"This code was already {said}; nothing more was done."
-                if sender is not None and card_call_id(sender) is None:
-                    # The stored card is decided: a client whose copy still has buttons (a
-                    # %chat cell's, clicked after the panel's) gets it as it is.
-                    yield ThreadItemReplacedEvent(item=sender)
-            else:
-                message = (
-                    "This request to run code is no longer open (the kernel restarted, or "
-                    "the chat moved on): nothing was run. Ask again if you still want it."
-                )
-                if sender is not None:
-                    async for event in self._close_card(
-                        thread, sender.id, "Not run: the request expired", context, card=sender
-                    ):
-                        yield event
-            yield NoticeEvent(level="info", message=message)
-            return
-        interruption, card_id = waiting
-        approved = action.type == APPROVE
-        when = datetime.now().strftime("%H:%M:%S")
-        if approved:
-            paused.state.approve(interruption)
-            status = f"Approved at {when}: it ran (see the step below)"
-            self._decided[call_id] = f"approved at {when}"
-        elif payload.get("unattended") is True:  # no one could be asked (nbclient, nbval)
-            paused.state.reject(interruption, rejection_message=UNATTENDED_MESSAGE)
-            status = f"Not run at {when}: nobody could approve it here. {HOW_TO_ALLOW}"
-            self._decided[call_id] = f"declined at {when} (nobody could approve it)"
-        else:
-            paused.state.reject(interruption, rejection_message=DECLINED_MESSAGE)
-            status = f"Not run: you declined it at {when}"
-            self._decided[call_id] = f"declined at {when}"
-        paused.decided.add(call_id)
-        card = sender if sender is not None and sender.id == card_id else None
-        async for event in self._close_card(
-            thread, card_id, status, context, ran=approved, card=card
-        ):
-            yield event
-        decision = "approved" if approved else "declined"
-        note = new_item(
-            HiddenContextItem,
-            self.store,
-            thread,
-            context,
-            content=f"The user {decision} running the code of tool call {call_id} at {when}.",
-        )
+        note = new_item(HiddenContextItem, self.store, thread, context, content=decision.note)
         await self.store.add_thread_item(thread.id, note, context)
-        if set(paused.calls) - paused.decided:
-            return  # more calls of this run wait for a decision
-        del self._paused[thread.id]
-        run = paused.run
-        receipt = Receipt(model=run.label)
-        agent_context = AgentContext[NotebookContext](
-            thread=thread, store=self.store, request_context=context
-        )
-        result = Runner.run_streamed(
-            run.agent,
-            paused.state,
-            context=agent_context,
-            max_turns=MAX_TURNS,
-            hooks=_TurnHooks(receipt),
-            run_config=run.run_config,
-        )
-        async for event in self._stream_run(result, agent_context, run, receipt):
-            yield event
+        if decision.resume is not None:
+            receipt = Receipt(model=decision.resume.plan.label)
+            resume = decision.resume
+            async for event in self._run(resume.plan, resume.state, thread, context, receipt):
+                yield event
 
     async def _keep_receipt(
         self, receipt: Receipt, item_id: str, thread: ThreadMetadata, context: NotebookContext
@@ -695,30 +608,3 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
     return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
-
-
-HOW_TO_ALLOW = (
-    "To let the agent run code where nobody can approve it, run `%chatkit run auto` "
-    "(or configure(run_python='auto')) before asking."
-)
-
-UNATTENDED_MESSAGE = (
-    "This code did not run: running code needs the user's approval, and nobody could give "
-    "it here (the notebook runs without a front end, as under nbclient or papermill). "
-    "Answer without running code, and tell the user: " + HOW_TO_ALLOW
-)
-
-DECLINED_MESSAGE = (
-    "The user declined to run this code, so it did not run. Do not propose the same code "
-    "again; answer without running it, or ask the user what they would prefer."
-)
-
-
-@dataclass
-class _Paused:
-    """A run that waits for approval: its state and the calls it waits on."""
-
-    run: TurnPlan
-    state: RunState[AgentContext[NotebookContext]]
-    calls: dict[str, tuple[ToolApprovalItem, str]] = field(default_factory=dict)
-    decided: set[str] = field(default_factory=set)
