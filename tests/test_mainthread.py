@@ -70,14 +70,40 @@ def test_listeners_hear_when_a_call_runs_on_the_idle_loop_not_in_a_waiting_cell(
     forget = mainthread.listen(heard.append)
     try:
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
-        mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
+        mainthread._state.calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
         mainthread.drain()  # as the kernel's loop does between cells
         assert heard == [True, None, False]
         heard.clear()
         future = concurrent.futures.Future()
-        mainthread._calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
+        mainthread._state.calls.put((lambda: heard.append(None), future))  # type: ignore[arg-type]
         with mainthread.waiting():  # a %chat cell waiting for its turn runs it
             mainthread.drain()
         assert heard == [None]
     finally:
         forget()
+
+
+def test_what_code_displays_is_caught_through_the_bound_shell(shell: InteractiveShell) -> None:
+    from IPython.display import display
+
+    from chatkit_notebook.agent.sandbox import Stopper, execute
+
+    outputs: list[object] = []
+    with mainthread.capture()(outputs):  # type: ignore[arg-type]
+        display({"text/plain": "caught"}, raw=True)
+    assert outputs == [{"text/plain": "caught"}]
+    assert "publish" not in vars(shell.display_pub)  # the shell's own publisher is back
+    shell.user_ns["display"] = display
+    outcome = execute(
+        "display({'text/plain': 'from the code'}, raw=True)",
+        {"display": display},
+        timeout=10,
+        stopper=Stopper(),
+        capture=mainthread.capture(),
+    )
+    assert outcome.displayed == ["from the code"]
+    mainthread.unbind()
+    caught: list[object] = []
+    with mainthread.capture()(caught):  # type: ignore[arg-type]
+        pass
+    assert caught == []  # unbound: nothing to catch

@@ -171,7 +171,13 @@ async def _run_and_show(
     def job() -> tuple[Outcome, str]:
         namespace = sandbox_namespace(nb.namespace, nb.hidden, scratch)
         before = dict(namespace)
-        outcome = execute(code, namespace, timeout=settings.timeout, stopper=stopper)
+        outcome = execute(
+            code,
+            namespace,
+            timeout=settings.timeout,
+            stopper=stopper,
+            capture=mainthread.capture(),
+        )
         defined = scratch_after(before, outcome.namespace)
         scratch.update(defined)
         return outcome, _result(outcome, defined, nb)

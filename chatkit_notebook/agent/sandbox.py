@@ -37,7 +37,8 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -382,8 +383,19 @@ class Stopper:
                 signal.signal(signal.SIGINT, previous)
 
 
-def execute(code: str, namespace: dict[str, Any], *, timeout: float, stopper: Stopper) -> Outcome:
+def execute(
+    code: str,
+    namespace: dict[str, Any],
+    *,
+    timeout: float,
+    stopper: Stopper,
+    capture: Callable[[list[Mapping[str, Any]]], AbstractContextManager[None]] | None = None,
+) -> Outcome:
     """Run ``code`` in ``namespace`` on this thread, capturing what it produces.
+
+    ``capture`` catches what the code displays (``display(fig)``, ``plt.show()`` inline),
+    as the kernel side knows how (``mainthread.capture()``); without it only new
+    matplotlib figures are caught.
 
     A trailing expression's value is kept (as a cell shows it). Never raises for anything
     the code does: errors and stops become the outcome's ``status``.
@@ -406,7 +418,8 @@ def execute(code: str, namespace: dict[str, Any], *, timeout: float, stopper: St
         with contextlib.ExitStack() as stack:
             stack.enter_context(contextlib.redirect_stdout(stdout))
             stack.enter_context(contextlib.redirect_stderr(stderr))
-            stack.enter_context(_displays(displays))
+            if capture is not None:
+                stack.enter_context(capture(displays))
             stack.enter_context(copy_on_write())
             stack.enter_context(_warnings_to(stderr))
             try:
@@ -504,27 +517,6 @@ def _warnings_to(stream: _Capped) -> Iterator[None]:
         finally:
             for w in caught:
                 stream.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
-
-
-@contextlib.contextmanager
-def _displays(outputs: list[Mapping[str, Any]]) -> Iterator[None]:
-    """What the code displays (``display(fig)``, ``plt.show()`` inline), caught as data
-    into ``outputs`` when the block ends."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None:
-        yield
-        return
-    from IPython.core.displaypub import CapturingDisplayPublisher
-
-    publisher = CapturingDisplayPublisher()  # type: ignore[no-untyped-call]
-    saved = shell.display_pub
-    shell.display_pub = publisher
-    try:
-        yield
-    finally:
-        shell.display_pub = saved
-        outputs.extend(output["data"] for output in publisher.outputs)
 
 
 class _Figures:
