@@ -42,6 +42,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..previews.namespace import visible
+
 __all__ = [
     "Figure",
     "Outcome",
@@ -67,7 +69,6 @@ MAX_OUTPUT_CHARS = 6_000
 TRACEBACK_FRAMES = 5
 """The frames of an error's traceback the model gets, the innermost last."""
 
-_IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 _FILENAME = "<agent code {}>"
 _calls = iter(range(1, sys.maxsize))
 
@@ -93,14 +94,11 @@ def sandbox_namespace(
     user_ns: Mapping[str, Any], hidden: Collection[str], scratch: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The namespace one call runs in: the user's visible variables, protected, then the
-    thread's scratch names. Private, IPython and hidden names are left out."""
+    thread's scratch names. What the agent may not see (``previews.namespace``: private,
+    IPython's, start-up and hidden names) is left out, as the tools leave it out."""
     namespace: dict[str, Any] = {"__name__": "__agent__", "__builtins__": builtins}
     with copy_on_write():
-        for name, value in dict(user_ns).items():
-            if not isinstance(name, str) or name.startswith("_") or name in _IPYTHON_NAMES:
-                continue
-            if name in hidden:
-                continue
+        for name, value in visible(user_ns, hidden).items():
             namespace[name] = protect(value)
     namespace.update(scratch)
     return namespace

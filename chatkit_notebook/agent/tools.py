@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ from chatkit.types import CustomTask, HiddenContextItem
 from .._items import tool_result_item
 from ..context import NotebookContext
 from ..previews.foreign import exception_name, is_secret_value, safe_text, type_name
+from ..previews.namespace import lookup, offered_variables, visible
 from ..previews.redact import REDACTED, is_secret_name, redact_text
 from ..previews.values import (
     DEFAULT_CAPS,
@@ -86,7 +86,6 @@ preview or a sample rather than all of the data.\
 
 NotebookRunContext = RunContextWrapper[AgentContext[NotebookContext]]
 
-_IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 _NAME_CHARS = 100  # how much of a requested name is echoed back
 _TITLE_NAME_CHARS = 60
 _NOT_FOUND_TITLE = "Looked for a variable that is not available"
@@ -102,71 +101,8 @@ class _Outcome:
 # -- the namespace ---------------------------------------------------------------------------
 
 
-def _snapshot(namespace: dict[str, Any]) -> dict[str, Any]:
-    """A shallow copy taken in one C call, so the kernel thread cannot change it midway."""
-    for _ in range(3):
-        try:
-            return dict.copy(namespace) if isinstance(namespace, dict) else dict(namespace)
-        except RuntimeError:  # changed size during a non-dict copy: try again
-            continue
-    return {}
-
-
-def _ipython_hidden() -> dict[str, Any]:
-    """The running IPython shell's ``user_ns_hidden`` (its startup names), if any."""
-    ipython = sys.modules.get("IPython")
-    try:
-        shell = ipython.get_ipython() if ipython is not None else None
-        hidden = getattr(shell, "user_ns_hidden", None)
-    except Exception:  # an odd IPython state: fall back to the fixed names
-        return {}
-    return hidden if isinstance(hidden, dict) else {}
-
-
-def _hidden(name: object, value: object, nb: NotebookContext, ipython: dict[str, Any]) -> bool:
-    if not isinstance(name, str) or name.startswith("_") or name in _IPYTHON_NAMES:
-        return True
-    if name in nb.hidden:
-        return True
-    # As IPython's %who: a startup name is hidden while it still holds its startup value.
-    return name in ipython and ipython[name] is value
-
-
-def _lookup(nb: NotebookContext, name: str) -> tuple[bool, object]:
-    try:
-        value = nb.namespace.get(name, _lookup) if isinstance(name, str) else _lookup
-    except Exception:  # an unhashable or odd key
-        return (False, None)
-    if value is _lookup or _hidden(name, value, nb, _ipython_hidden()):
-        return (False, None)
-    return (True, value)
-
-
 def _secret(name: str, value: object) -> bool:
     return is_secret_name(name) or is_secret_value(value)
-
-
-def offered_variables(nb: NotebookContext, limit: int = 200) -> list[tuple[str, str]]:
-    """The variables a person may point the agent at, as ``(name, "type shape")`` pairs.
-
-    The tools' own visibility rule, and stricter: hidden names, secret-looking names and
-    values, modules, functions and classes are never offered (suggestions, ``@`` names).
-    Only types and shapes are read, never a value's ``repr``. In namespace order, so the
-    newest definitions come last.
-    """
-    ipython = _ipython_hidden()
-    offered: list[tuple[str, str]] = []
-    for name, value in _snapshot(nb.namespace).items():
-        if _hidden(name, value, nb, ipython) or kind_of(value) in ("module", "class", "function"):
-            continue
-        if _secret(name, value):
-            continue
-        shape = shape_text(value)
-        kind = type_name(value).rsplit(".", 1)[-1]
-        offered.append((name, f"{kind} {shape}" if shape else kind))
-        if len(offered) >= limit:
-            break
-    return offered
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -250,16 +186,11 @@ def _redacted_result(tool: str, name: str, value: object) -> _Outcome:
 
 
 def _compute_list(nb: NotebookContext, include_callables: bool) -> _Outcome:
-    namespace = _snapshot(nb.namespace)
-    ipython = _ipython_hidden()
+    namespace = visible(nb.namespace, nb.hidden)
     skipped = {"module"} | (set() if include_callables else {"class", "function"})
-    visible = sorted(
-        (name for name, value in namespace.items() if not _hidden(name, value, nb, ipython)),
-        key=lambda n: (n.casefold(), n),
-    )
     listed: dict[str, str] = {}
     total = 0
-    for name in visible:
+    for name in sorted(namespace, key=lambda n: (n.casefold(), n)):
         value = namespace[name]
         if kind_of(value) in skipped:
             continue
@@ -287,7 +218,7 @@ def _compute_list(nb: NotebookContext, include_callables: bool) -> _Outcome:
 
 
 def _compute_describe(nb: NotebookContext, name: str) -> _Outcome:
-    found, value = _lookup(nb, name)
+    found, value = lookup(nb, name)
     if not found:
         return _not_found("describe_variable", name)
     if _secret(name, value):
@@ -301,7 +232,7 @@ def _compute_describe(nb: NotebookContext, name: str) -> _Outcome:
 def _compute_rows(
     nb: NotebookContext, name: str, start: int, count: int, columns: list[str] | None
 ) -> _Outcome:
-    found, value = _lookup(nb, name)
+    found, value = lookup(nb, name)
     if not found:
         return _not_found("preview_rows", name)
     if _secret(name, value):

@@ -1,0 +1,114 @@
+"""Which of the notebook's names the agent may see: one rule for the tools, the sandbox and
+the ``@`` offers.
+
+A name is hidden when it is private (``_x``), one of IPython's own (``In``, ``Out``,
+``exit``, ``quit``, ``get_ipython``), named by ``%chatkit hide`` (``NotebookContext.hidden``),
+or an IPython start-up name still holding its start-up value (as ``%who`` hides them).
+:func:`visible` applies the rule to a namespace, :func:`lookup` to one name (an unknown and
+a hidden name look the same), and :func:`offered_variables` is stricter still: it also
+leaves out modules, functions, classes and anything secret-looking, because offers are
+shown as suggestions.
+
+IPython is never imported: the running shell, if any, is found in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from ..context import NotebookContext
+from .foreign import is_secret_value, type_name
+from .redact import is_secret_name
+from .values import kind_of, shape_text
+
+__all__ = [
+    "IPYTHON_NAMES",
+    "is_hidden",
+    "lookup",
+    "offered_variables",
+    "snapshot",
+    "startup_names",
+    "visible",
+]
+
+IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+"""IPython's own names, never the user's variables."""
+
+_MISSING = object()
+
+
+def snapshot(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy taken in one C call, so the kernel thread cannot change it midway."""
+    for _ in range(3):
+        try:
+            return dict.copy(namespace) if isinstance(namespace, dict) else dict(namespace)
+        except RuntimeError:  # changed size during a non-dict copy: try again
+            continue
+    return {}
+
+
+def startup_names() -> Mapping[str, Any]:
+    """The running IPython shell's ``user_ns_hidden`` (its start-up names), if any."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        hidden = getattr(shell, "user_ns_hidden", None)
+    except Exception:  # an odd IPython state: fall back to the fixed names
+        return {}
+    return hidden if isinstance(hidden, dict) else {}
+
+
+def is_hidden(
+    name: object, value: object, hidden: Collection[str], startup: Mapping[str, Any]
+) -> bool:
+    """Whether the agent may not see ``name`` (bound to ``value``)."""
+    if not isinstance(name, str) or name.startswith("_") or name in IPYTHON_NAMES:
+        return True
+    if name in hidden:
+        return True
+    # As IPython's %who: a start-up name is hidden while it still holds its start-up value.
+    return name in startup and startup[name] is value
+
+
+def visible(namespace: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
+    """The names of ``namespace`` the agent may see, with their values, in namespace order."""
+    startup = startup_names()
+    return {
+        name: value
+        for name, value in snapshot(namespace).items()
+        if not is_hidden(name, value, hidden, startup)
+    }
+
+
+def lookup(nb: NotebookContext, name: str) -> tuple[bool, object]:
+    """``(True, value)`` for a name the agent may see, else ``(False, None)``."""
+    try:
+        value = nb.namespace.get(name, _MISSING) if isinstance(name, str) else _MISSING
+    except Exception:  # an unhashable or odd key
+        return (False, None)
+    if value is _MISSING or is_hidden(name, value, nb.hidden, startup_names()):
+        return (False, None)
+    return (True, value)
+
+
+def offered_variables(nb: NotebookContext, limit: int = 200) -> list[tuple[str, str]]:
+    """The variables a person may point the agent at, as ``(name, "type shape")`` pairs.
+
+    The visibility rule, and stricter: secret-looking names and values, modules, functions
+    and classes are never offered (suggestions, ``@`` names). Only types and shapes are
+    read, never a value's ``repr``. In namespace order, so the newest definitions come last.
+    """
+    offered: list[tuple[str, str]] = []
+    for name, value in visible(nb.namespace, nb.hidden).items():
+        if kind_of(value) in ("module", "class", "function"):
+            continue
+        if is_secret_name(name) or is_secret_value(value):
+            continue
+        shape = shape_text(value)
+        kind = type_name(value).rsplit(".", 1)[-1]
+        offered.append((name, f"{kind} {shape}" if shape else kind))
+        if len(offered) >= limit:
+            break
+    return offered
