@@ -44,13 +44,13 @@ from .._items import (
 from .._items import approval_card as _card
 from ..config import run_settings
 from ..context import NotebookContext
-from ..previews.foreign import exception_name, is_secret_value, type_name
+from ..previews.foreign import is_secret_value, type_name
 from ..previews.redact import REDACTED, is_secret_name, redact_text
 from ..previews.values import DEFAULT_CAPS, JSON, describe, shape_text
 from . import mainthread
 from .approvals import PendingRuns, TurnContext
 from .sandbox import Outcome, Stopper, execute, reaches, sandbox_namespace, scratch_after
-from .tools import UNTRUSTED_FIELD, _envelope, _error, _finish_task, _remember, _start_task
+from .tools import UNTRUSTED_FIELD, _envelope, _failure, _finish_task, _remember, _start_task
 
 __all__ = [
     "APPROVE",
@@ -94,12 +94,9 @@ async def _needs_approval(
     return run_settings().mode != "auto"
 
 
-def _tool_failure(ctx: RunContextWrapper[Any], error: Exception) -> str:
-    return _error(
-        "run_python",
-        f"The call failed before the code ran ({exception_name(error)}).",
-        'Pass the code as one string: {"code": "..."}.',
-    )
+_tool_failure = _failure(
+    "The call failed before the code ran", 'Pass the code as one string: {"code": "..."}.'
+)
 
 
 @function_tool(needs_approval=_needs_approval, failure_error_function=_tool_failure)

@@ -378,13 +378,20 @@ async def _preview_rows(
     return await _run(ctx, "preview_rows", arguments, compute)
 
 
-def _tool_failure(ctx: RunContextWrapper[Any], error: Exception) -> str:
-    """What the model sees when a call cannot even start (bad arguments, a timeout)."""
-    return _error(
-        str(getattr(ctx, "tool_name", "")),
-        f"The tool call failed ({exception_name(error)}).",
-        "Check the arguments against the tool's parameters and try again.",
-    )
+def _failure(what: str, hint: str) -> Callable[[RunContextWrapper[Any], Exception], str]:
+    """What the model sees when a call cannot even start (bad arguments, a timeout): a
+    structured error saying ``what`` failed, with the exception's name, and ``hint``."""
+
+    def explain(ctx: RunContextWrapper[Any], error: Exception) -> str:
+        tool = str(getattr(ctx, "tool_name", ""))
+        return _error(tool, f"{what} ({exception_name(error)}).", hint)
+
+    return explain
+
+
+_tool_failure = _failure(
+    "The tool call failed", "Check the arguments against the tool's parameters and try again."
+)
 
 
 _tool = function_tool(
