@@ -75,6 +75,9 @@ def load_ipython_extension(ipython: Any) -> None:
     from .agent import mainthread
 
     mainthread.bind(ipython)  # the agent's approved code runs where cells run
+    from .runtime import use_main_thread
+
+    use_main_thread(mainthread)  # and a %chat cell waiting for its turn runs it meanwhile
     ipython.register_magics(ChatMagics(ipython, _session))
     ipython.input_transformers_cleanup.append(keep_question_marks)
     _warm_up_while_idle(ipython)
@@ -121,7 +124,7 @@ def _warm_up() -> None:
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext chatkit_notebook``: remove the magics and stop the loop thread."""
     global _session
-    from .runtime import shutdown
+    from .runtime import shutdown, use_main_thread
 
     manager = ipython.magics_manager
     for kind, names in (("line", ("chat", "chatkit")), ("cell", ("chat",))):
@@ -138,6 +141,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .kernel.serving import stop_serving
 
     mainthread.unbind()
+    use_main_thread(None)
     stop_serving()  # frees the port; answers still streaming keep what arrived
     shutdown()
 
