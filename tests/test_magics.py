@@ -624,3 +624,23 @@ def test_chat_leaves_the_figure_in_the_cell_as_png(shell: InteractiveShell) -> N
     assert len(pngs) == 1
     assert base64.b64decode(pngs[0]).startswith(b"\x89PNG")  # a saved notebook keeps it
     assert markdown_outputs(captured)[0].endswith("Here it is.")
+
+
+def test_the_readme_documents_every_chatkit_command_and_no_other() -> None:
+    from chatkit_notebook.kernel.magics import COMMANDS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    documented = set()
+    for row in re.findall(r"^\| (`%chatkit [^|]*(?:\\\|[^|]*)*)\|", readme, re.MULTILINE):
+        for usage in row.split(" / "):
+            documented.add(usage.strip("` ").removeprefix("%chatkit ").split()[0])
+    assert documented == set(COMMANDS)
+
+
+def test_chatkit_help_shows_every_command(shell: InteractiveShell) -> None:
+    from chatkit_notebook.kernel.magics import COMMANDS
+
+    help_text = shell.magics_manager.magics["line"]["chatkit"].__doc__
+    for name, command in COMMANDS.items():
+        assert f"%chatkit {name}" in help_text
+        assert command.help in help_text

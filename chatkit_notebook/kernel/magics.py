@@ -567,20 +567,20 @@ COMMANDS: dict[str, Command] = {
 
 
 def _help() -> str:
-    """``%chatkit``'s help, from :data:`COMMANDS`."""
+    """``%chatkit``'s help, from :data:`COMMANDS`: each command's usage, then its help in a
+    column of its own."""
+    import textwrap
+
     width = 34
     lines = []
     for command in COMMANDS.values():
         usage = command.usage()
-        for form in usage[:-1]:
-            lines.append(f"    {form}")
-        last = usage[-1]
-        if len(last) < width:
-            lines.append(f"    {last:<{width}}{command.help}")
-        else:
-            lines.append(f"    {last}")
-            lines.append(f"    {'':<{width}}{command.help}")
-    return "Manage this notebook's chats.\n\nUsage::\n\n" + "\n".join(lines) + "\n"
+        said = textwrap.wrap(command.help, 88 - width)
+        if len(usage) == 1 and len(usage[0]) < width:  # the help beside the usage
+            usage[0] = f"{usage[0]:<{width}}{said.pop(0)}"
+        lines += [*usage, *(f"{'':<{width}}{line}" for line in said)]
+    body = "\n".join(f"    {line}" for line in lines)
+    return f"Manage this notebook's chats.\n\nUsage::\n\n{body}\n"
 
 
 class _ParseError(UsageError):
