@@ -99,7 +99,9 @@ def test_the_answer_says_what_the_agent_read(shell: InteractiveShell) -> None:
 def test_cell_magic_sends_the_cell_and_continues_the_thread(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:
-    session().server().model = ScriptedModel([[assistant_message("one")], [assistant_message("two")]])
+    session().server().model = ScriptedModel(
+        [[assistant_message("one")], [assistant_message("two")]]
+    )
     with capture_output():
         shell.run_line_magic("chat", "first")
     with capture_output() as captured:
@@ -640,7 +642,7 @@ def test_the_readme_documents_every_chatkit_command_and_no_other() -> None:
 def test_chatkit_help_shows_every_command(shell: InteractiveShell) -> None:
     from chatkit_notebook.kernel.magics import COMMANDS
 
-    help_text = shell.magics_manager.magics["line"]["chatkit"].__doc__
+    help_text = " ".join(shell.magics_manager.magics["line"]["chatkit"].__doc__.split())
     for name, command in COMMANDS.items():
         assert f"%chatkit {name}" in help_text
-        assert command.help in help_text
+        assert command.help in help_text  # wrapped to the help's column
