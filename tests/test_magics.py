@@ -259,6 +259,27 @@ def test_unload_removes_every_magic_and_the_loop_thread(shell: InteractiveShell)
         shell.run_line_magic("load_ext", "chatkit_notebook")  # the fixture unloads it again
 
 
+def test_unload_leaves_no_session_main_thread_hook_or_cell_listeners(
+    shell: InteractiveShell,
+) -> None:
+    from chatkit_notebook import runtime
+    from chatkit_notebook.kernel import session as sessions
+
+    assert runtime._main_thread is not None  # a %chat cell's wait runs the agent's code
+    callbacks = {event: list(shell.events.callbacks[event]) for event in ("pre_execute",)}
+    shell.run_line_magic("unload_ext", "chatkit_notebook")
+    try:
+        assert sessions.loaded() is None
+        assert runtime._main_thread is None
+        left = [
+            c for c in shell.events.callbacks["pre_execute"] if c not in callbacks["pre_execute"]
+        ]
+        assert left == []
+        assert len(shell.events.callbacks["pre_execute"]) < len(callbacks["pre_execute"])
+    finally:
+        shell.run_line_magic("load_ext", "chatkit_notebook")
+
+
 def run(shell: InteractiveShell, line: str) -> tuple[str, list[str]]:
     with capture_output() as captured:
         shell.run_line_magic("chatkit", line)
