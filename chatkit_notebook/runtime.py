@@ -28,7 +28,7 @@ from typing import Any, TypeVar, overload
 
 from .agent import mainthread
 
-__all__ = ["Runtime", "get_runtime", "shutdown"]
+__all__ = ["Runtime", "get_runtime", "shutdown", "wait_for_event"]
 
 _T = TypeVar("_T")
 
@@ -282,6 +282,15 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
                 return True
             if left <= 0:
                 return False
+
+
+def wait_for_event(event: threading.Event, timeout: float | None) -> bool:
+    """Wait for ``event`` as :meth:`Runtime.run` waits for its coroutine; return whether set.
+
+    An interrupt gets in promptly, and on the main thread the agent's approved code runs
+    meanwhile (a panel's ``wait()`` may wait for a turn that needs it).
+    """
+    return _wait(event.wait, timeout)
 
 
 def _future_done(future: concurrent.futures.Future[Any]) -> Callable[[float], bool]:

@@ -171,11 +171,18 @@ class ChatSession:
 
     def panel(self) -> ChatPanel:
         """A chat panel on this notebook's threads."""
+        from ..agent import mainthread
+        from ..agent.tools import offered_variables
         from ..panel.panel import ChatPanel
+        from . import serving
 
         return ChatPanel(
             self.server,
             self.context(),
+            status_note=self._serving_note,
+            status_changes=serving.listen,
+            code_running=mainthread.listen,
+            offer=offered_variables,
             thread_id=self.thread_id,
             on_thread=self.follow,
             changes=self._changes,
@@ -185,6 +192,13 @@ class ChatSession:
         """The store's change token (an awaitable), for a panel watching for others' work."""
         token = getattr(self.store, "change_token", None)
         return token(self.context(), thread_id) if callable(token) else None
+
+    def _serving_note(self) -> str:
+        """Where this kernel serves the chat, for the panel's status line ("" when it does not)."""
+        from . import serving
+
+        served = serving.current()
+        return f"Serving at {served.url}" if served is not None else ""
 
     # -- %chatkit ------------------------------------------------------------------------
 

@@ -49,10 +49,8 @@ from .._client import (
     message_request,
     variable_tags,
 )
-from ..agent import mainthread
 from ..context import NotebookContext
-from ..kernel import serving
-from ..runtime import Runtime, _wait, get_runtime
+from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
 from .threadbar import NEW, ThreadBar, button
 from .views import AssistantMessageView, ItemView, style_widget, view_for
@@ -63,8 +61,15 @@ logger = logging.getLogger("chatkit_notebook")
 
 HISTORY_PAGE = 50
 SUGGESTIONS = 3
+OFFERS = 200  # the most variables ``@`` offers
 
-"""The panel's styles (``panel.css`` beside this file)."""
+Listen = Callable[[Callable[[], object]], Callable[[], None]]
+"""Subscribe a callback to a change; returns the function that unsubscribes."""
+ListenRunning = Callable[[Callable[[bool], object]], Callable[[], None]]
+"""Subscribe a callback to code starting (``True``) and ending (``False``); returns the
+function that unsubscribes."""
+Offer = Callable[[NotebookContext, int], list[tuple[str, str]]]
+"""The variables a person may name, as ``(name, "type shape")`` pairs: at most ``limit``."""
 
 
 class ChatPanel(W.VBox):  # type: ignore[misc]
@@ -85,7 +90,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         runtime: The loop that runs server work; by default the package's, looked up at
             each use, so a panel from before ``%reload_ext`` runs on the new loop rather
             than restarting the old one.
-        status: A line for the status bar, e.g. the model and where threads are kept.
+        status: A line for the status bar (by default the model and where threads are
+            kept, as far as the server tells).
+        status_note: More for the status line, asked each time it is drawn: the kernel's
+            session says where the chat is served.
+        status_changes: Subscribes the panel to changes of ``status_note`` (the session
+            passes ``serving.listen``); the line is drawn again at each.
+        code_running: Subscribes the panel to the agent's code starting and ending on the
+            kernel's main thread, when Stop must interrupt the kernel too (the session
+            passes ``mainthread.listen``). The callback may come on any thread.
+        offer: The variables the empty chat suggests and ``@`` offers, given the context
+            and a limit; called in a worker thread (the session passes
+            ``tools.offered_variables``). By default none are offered, and none are tagged.
         thread_id: The thread to open (``None``: a new chat).
         on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
             opened, created, deleted, or ``None`` for a new chat. It may return an
@@ -104,6 +120,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         *,
         runtime: Runtime | None = None,
         status: str = "",
+        status_note: Callable[[], str] | None = None,
+        status_changes: Listen | None = None,
+        code_running: ListenRunning | None = None,
+        offer: Offer | None = None,
         thread_id: str | None = None,
         on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
         changes: Callable[[str | None], object] | None = None,
@@ -126,6 +146,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._earlier_cursor: str | None = None
         self._locked = False  # the thread is locked or closed: no new messages
         self._status_text = status
+        self._status_note = status_note
+        self._offer = offer
         self._changes = changes
         self._watcher: asyncio.Task[None] | None = None
 
@@ -157,8 +179,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._stop_button = StopWidget().add_class("ck-stop")
         self._stop_button.layout.display = "none"
         # While the agent's code runs on the kernel's main thread, Stop interrupts it too.
-        self._unlisten = mainthread.listen(self._code_running)
-        self._unserve = serving.listen(self._serving_changed)  # the status line says so
+        self._unlisten = code_running(self._code_running) if code_running else _nothing
+        # The status line says where the chat is served, and follows serve and stop.
+        self._unserve = status_changes(self._status_changed) if status_changes else _nothing
         self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
         composer = W.HBox(
@@ -232,7 +255,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             if not running:
                 return
             # Waits as %chat does: approved code the turn needs runs on this thread meanwhile.
-            if not _wait(running[0].wait, max(0.0, end - time.monotonic())):
+            if not wait_for_event(running[0], max(0.0, end - time.monotonic())):
                 msg = f"the chat panel was still busy after {timeout} s"
                 raise TimeoutError(msg)
 
@@ -425,7 +448,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def _set_interrupts(self, running: bool) -> None:
         self._stop_button.interrupts = running
 
-    def _serving_changed(self) -> None:
+    def _status_changed(self) -> None:
         self._post(self._show_status)
 
     def close(self) -> None:
@@ -437,19 +460,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         super().close()
 
     async def _send_text(self, text: str) -> None:
-        from ..agent.tools import offered_variables
-
         self._input.value = ""
         self._input.sent()
-        offered = await asyncio.to_thread(offered_variables, self._context)
+        offered = await self._offered(OFFERS)
         tags = variable_tags(text, {name for name, _ in offered})
         await self._run_turn(message_request(self.thread_id, text, tags=tags))
 
     async def _offer_variables(self) -> None:
         """What typing @ offers: the tools' visible, non-secret variables, with their shapes."""
-        from ..agent.tools import offered_variables
-
-        offered = await asyncio.to_thread(offered_variables, self._context)
+        offered = await self._offered(OFFERS)
         self._input.mentions = [[name, kind] for name, kind in offered]
 
     async def _retry(self) -> None:
@@ -745,9 +764,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _show_empty(self) -> None:
         """The empty chat: what to ask, with the notebook's own variables as suggestions."""
-        from ..agent.tools import offered_variables
-
-        offered = await asyncio.to_thread(offered_variables, self._context, SUGGESTIONS)
+        offered = await self._offered(SUGGESTIONS)
         prompts = [f"Describe {name}" for name, _ in offered] or ["What variables do I have?"]
         buttons = []
         for prompt, (_, kind) in zip(prompts, [*offered, (None, "")], strict=False):
@@ -764,12 +781,21 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._suggestions.children = tuple(buttons)
         self._empty.layout.display = "" if not self._state.items else "none"
 
+    async def _offered(self, limit: int) -> list[tuple[str, str]]:
+        """The variables to offer, read in a worker thread (user values, never on the loop)."""
+        if self._offer is None:
+            return []
+        return await asyncio.to_thread(self._offer, self._context, limit)
+
     async def _suggest(self, text: str) -> None:
         """A suggestion fills the composer; the person sends it (or edits it first)."""
         self._input.value = text
 
     def _show_status(self) -> None:
         status = self._status_text or _default_status(self._client.server)
+        note = self._note()
+        if note:
+            status = f"{status} · {note}" if status else note
         problem = _model_problem(self._client.server)
         parts = [f'<span class="ck-status-line">{html.escape(status)}</span>'] if status else []
         if problem:
@@ -777,6 +803,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 f'<span class="ck-status-line ck-status-problem">{html.escape(problem)}</span>'
             )
         self._status.value = "<br>".join(parts)
+
+    def _note(self) -> str:
+        if self._status_note is None:
+            return ""
+        try:
+            return self._status_note()
+        except Exception:  # a status line is no place to fail
+            logger.debug("the status note failed", exc_info=True)
+            return ""
 
     async def _show_rename(self) -> None:
         if self.thread_id is not None:
@@ -847,9 +882,6 @@ def _default_status(server: ChatKitServer[NotebookContext]) -> str:
         parts.append(f"Threads: {path}")
     elif callable(where):
         parts.append(f"Threads: {where()}")
-    served = serving.current()
-    if served is not None:
-        parts.append(f"Serving at {served.url}")
     return " · ".join(parts)
 
 
@@ -862,6 +894,10 @@ def _model_problem(server: ChatKitServer[NotebookContext]) -> str:
         return str(check() or "")
     except Exception:  # a status line is no place to fail
         return ""
+
+
+def _nothing() -> None:
+    """Unsubscribes from nothing (a panel given no ``status_changes`` or ``code_running``)."""
 
 
 def _describe(error: BaseException) -> str:
