@@ -52,8 +52,9 @@ from .._client import (
 from ..context import NotebookContext
 from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
+from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
-from .views import AssistantMessageView, ItemView, style_widget, view_for
+from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
 
@@ -132,8 +133,6 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._context = context
         self._given_runtime = runtime
         self._on_thread = on_thread
-        self._state = ThreadState()
-        self._views: dict[str, ItemView] = {}
         self.effects: dict[str, Callable[[dict[str, Any]], object]] = {}
         """Handlers for ``client_effect`` events, by effect name (run in a worker thread)."""
         self.client_tools: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -161,6 +160,14 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._empty_text = W.HTML().add_class("ck-empty")
         self._suggestions = W.VBox().add_class("ck-suggestions")
         self._empty = W.VBox([self._empty_text, self._suggestions])
+        self._thread = ThreadView(
+            self._messages,
+            lambda: self._runtime,
+            on_shown=self._hide_empty,
+            on_action=self.custom_action,
+            on_answer=self.answer,
+            on_vote=self.feedback,
+        )
         self._earlier = button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
@@ -229,6 +236,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<ChatPanel thread={self.thread_id!r}>"
+
+    @property
+    def _state(self) -> ThreadState:
+        """What the panel knows of its thread (the reducer's state)."""
+        return self._thread.state
+
+    @property
+    def _views(self) -> dict[str, ItemView]:
+        return self._thread.views
 
     # -- what a user (or a test) can do: each posts an operation ---------------------------
 
@@ -392,9 +408,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def _on_loop(self) -> None:
         """Fail loudly when panel state is about to change off the loop thread."""
-        if threading.current_thread() is not self._runtime.thread:
-            msg = "ChatPanel state changed off the loop thread; post an operation instead"
-            raise RuntimeError(msg)
+        self._thread.on_loop()
 
     # -- operations (loop thread) ----------------------------------------------------------
 
@@ -435,8 +449,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._show_notice("info", "This chat was deleted elsewhere.")
             return
         for item in page.data:
-            self._state.items[item.id] = item
-            self._draw(item.id)
+            self._thread.add(item)
         if page.has_more:  # more than a page arrived at once: show the thread as stored
             await self._load_thread(thread_id)
 
@@ -476,8 +489,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if self.thread_id is None or last is None:
             return
         for item_id in list(self._state.items)[list(self._state.items).index(last) + 1 :]:
-            self._state.items.pop(item_id)
-            self._remove(item_id)
+            self._thread.forget(item_id)
         params = ThreadRetryAfterItemParams(thread_id=self.thread_id, item_id=last)
         await self._run_turn(ThreadsRetryAfterItemReq(params=params))
 
@@ -511,8 +523,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         thread = await self._client.thread(thread_id)
         self._open(ThreadState.loaded(thread, reversed(page.data)))
         self._set_thread_status(thread)
-        for item in self._state.items.values():
-            self._draw(item.id)
+        for item_id in self._state.items:
+            self._thread.draw(item_id)
         self._set_earlier(page)
         self._bar.show(self.thread_id)
 
@@ -521,13 +533,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if thread_id is None or cursor is None:
             return
         page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc", after=cursor)
-        older = list(reversed(page.data))
-        self._state.prepend(older)
-        shown = self._messages.children
-        self._messages.children = ()
-        for item in older:
-            self._draw(item.id)
-        self._messages.children = (*self._messages.children, *shown)
+        self._thread.prepend(reversed(page.data))
         self._set_earlier(page)
 
     async def _feedback_on(self, item_id: str, kind: FeedbackKind) -> None:
@@ -566,10 +572,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     # -- applying events (loop thread) -----------------------------------------------------
 
     def _apply(self, event: ThreadStreamEvent) -> None:
-        changed = self._state.apply(event)
+        changed = self._thread.apply(event)
         if changed is not None:
             how, item_id = changed
-            self._draw(item_id)
             if how == "done":
                 self._progress.value = ""
                 self._answer_client_tool_soon(item_id)
@@ -596,41 +601,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._run_effect(effect.name, effect.data)
             self._state.effects.clear()
 
-    def _draw(self, item_id: str) -> None:
-        """Show the item as the state holds it: add, redraw or remove its view."""
-        self._on_loop()
-        item = self._state.items.get(item_id)
-        view = self._views.get(item_id)
-        if item is None:
-            self._remove(item_id)
-            return
-        final = item_id not in self._state.streaming
-        if view is not None:
-            view.draw(item, final=final)
-        else:
-            view = view_for(
-                item,
-                final=final,
-                allowed_image_domains=self._allowed_images(),
-                schedule=self._schedule,
-                on_action=self.custom_action,
-                on_answer=self.answer,
-                on_vote=self.feedback,
-            )
-            if view is None:
-                return
-            self._views[item_id] = view
-            self._messages.children = (*self._messages.children, view.widget)
-            self._empty.layout.display = "none"
-
     def _end_turn(self, *, stopped: bool) -> None:
-        for item_id in self._state.finish(stopped=stopped):
-            view = self._views.get(item_id)
-            item = self._state.items.get(item_id)
-            if view is not None and item is not None:
-                view.draw(item, final=True)
-                if stopped and isinstance(view, AssistantMessageView):
-                    view.mark_stopped()
+        self._thread.finish(stopped=stopped)
         self._progress.value = ""
         self._set_busy(False)
         if self._last_user_item() is not None:
@@ -669,30 +641,16 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             )
         )
 
-    def _remove(self, item_id: str) -> None:
-        view = self._views.pop(item_id, None)
-        if view is not None:
-            self._messages.children = tuple(
-                w for w in self._messages.children if w is not view.widget
-            )
-
-    def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
-        """Run ``callback`` on the loop thread in ``delay`` seconds (a view's late render)."""
-        loop = self._runtime.loop
-        loop.call_soon_threadsafe(lambda: loop.call_later(delay, callback))
-
     # -- small view helpers (loop thread) --------------------------------------------------
 
     def _open(self, state: ThreadState) -> None:
         self._on_loop()
         before = self.thread_id
-        self._state = state
-        self._views.clear()
+        self._thread.open(state)
         self._locked = False
         self._set_busy(self.busy)
         self._earlier_cursor = None
         self._earlier.layout.display = "none"
-        self._messages.children = ()
         self._retry_button.layout.display = "none"
         self._show_notice(None, "")
         self._bar.hide_rows()
@@ -722,9 +680,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         users = [i for i, item in self._state.items.items() if isinstance(item, UserMessageItem)]
         return users[-1] if users else None
 
-    def _allowed_images(self) -> list[str] | None:
-        thread = self._state.thread
-        return thread.allowed_image_domains if thread is not None else None
+    def _hide_empty(self) -> None:
+        """A message is shown: the empty chat's suggestions go."""
+        self._empty.layout.display = "none"
 
     def _set_earlier(self, page: Page[ThreadItem]) -> None:
         self._earlier_cursor = page.after if page.has_more else None
