@@ -578,6 +578,7 @@ def test_enter_sends_what_the_browser_had_and_keeps_a_question_that_cannot_go_ye
     assert not panel._input.accepting  # Enter in the browser now keeps the text in the box
     # An Enter that was on its way before the browser knew: the question comes back.
     panel._input._handle(None, {"event": "submit", "value": "And the least?"}, None)
+    runtime.run(asyncio.sleep(0))  # the loop puts it back, while the answer still streams
     assert panel._input.value == "And the least?"
     gate.release.set()
     panel.wait()

@@ -81,7 +81,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     Operations run one at a time, in the order they were posted, on the package's loop
     thread, and only they change the panel: its thread, its :class:`ThreadState`, its views
     and its widgets (``_on_loop`` checks this). So a click can never interleave with a
-    thread that is still loading. User Python (client tools, client effects) runs in a
+    thread that is still loading. Two small changes cannot wait for the answer streaming
+    meanwhile, and *touch* the panel on the loop thread between operations instead: Stop
+    learning that code runs on the kernel's main thread, and a question Enter could not
+    send going back into the box. User Python (client tools, client effects) runs in a
     worker thread, never on the loop, so a slow handler cannot stall any chat.
 
     Args:
@@ -286,7 +289,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         """Enter in the composer, whose box the browser emptied: a question that cannot go
         now (an answer is still streaming) goes back into the box."""
         if self.send(text) is None and text.strip():
-            self._input.value = text
+            self._touch(lambda: setattr(self._input, "value", text))
 
     def retry(self) -> concurrent.futures.Future[None] | None:
         """Ask again for the answer to the last message."""
@@ -395,6 +398,24 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._posted.add(settled)
         return future
 
+    def _touch(self, change: Callable[[], None]) -> None:
+        """Make a small change on the loop thread at once, not after the operations posted
+        before it (an answer streaming); ``wait()`` waits for it too."""
+        done = threading.Event()
+
+        def touch() -> None:
+            try:
+                self._on_loop()
+                change()
+            except Exception:  # as an operation's failure, never raised into the loop
+                logger.debug("chat panel change failed", exc_info=True)
+            finally:
+                done.set()
+
+        self._runtime.loop.call_soon_threadsafe(touch)
+        with self._posted_lock:
+            self._posted.add(done)
+
     def _post_turn(self, turn: Callable[[], Awaitable[None]]) -> concurrent.futures.Future[None]:
         future = self._post(turn)
         self._turn = future
@@ -455,11 +476,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def _code_running(self, running: bool) -> None:
         """The agent's code started or ended on the kernel's main thread (that thread)."""
-        loop = self._runtime.loop
-        loop.call_soon_threadsafe(self._set_interrupts, running)
-
-    def _set_interrupts(self, running: bool) -> None:
-        self._stop_button.interrupts = running
+        self._touch(lambda: setattr(self._stop_button, "interrupts", running))
 
     def _status_changed(self) -> None:
         self._post(self._show_status)
@@ -697,6 +714,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self.open_thread(value)
 
     def _set_busy(self, busy: bool) -> None:
+        self._on_loop()
         self._send_button.disabled = busy or self._locked
         self._input.disabled = self._locked  # typing the next question while one streams
         self._input.accepting = not (busy or self._locked)  # ...and Enter keeps it there
@@ -714,6 +732,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._input.accepting = False
 
     def _show_notice(self, level: str | None, message: str, title: str | None = None) -> None:
+        self._on_loop()
         if not message:
             self._notice.value = ""
             return
@@ -750,6 +769,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._input.value = text
 
     def _show_status(self) -> None:
+        self._on_loop()
         status = self._status_text or _default_status(self._client.server)
         note = self._note()
         if note:
