@@ -1,10 +1,12 @@
 """``ChatPanel``: a ChatKit client made of ipywidgets, shown under a notebook cell.
 
 The panel speaks only the ChatKit protocol, through the package's one client
-(``_client.ChatKitClient``), and draws the client's reducer state (``ThreadState``). All
+(``_client.ChatKitClient``), and draws the client's reducer state (a ``ThreadView``). All
 server work runs on the package's own event loop (``runtime.py``), so an answer keeps
 streaming while a cell blocks the kernel. The store is the source of truth: the thread
-list and a thread's items are always (re)loaded from it.
+list and a thread's items are always (re)loaded from it. What only the kernel knows (where
+the chat is served, when the agent's code runs, which variables to offer) comes in as
+callbacks from the kernel's session.
 """
 
 from __future__ import annotations
