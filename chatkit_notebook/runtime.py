@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar, overload
 
-__all__ = ["MainThread", "Runtime", "get_runtime", "shutdown", "use_main_thread"]
+__all__ = ["MainThread", "Runtime", "get_runtime", "shutdown", "use_main_thread", "wait_for_event"]
 
 _T = TypeVar("_T")
 
@@ -296,6 +296,15 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
                 return True
             if left <= 0:
                 return False
+
+
+def wait_for_event(event: threading.Event, timeout: float | None) -> bool:
+    """Wait for ``event`` as :meth:`Runtime.run` waits for its coroutine; return whether set.
+
+    An interrupt gets in promptly, and on the main thread the agent's approved code runs
+    meanwhile (a panel's ``wait()`` may wait for a turn that needs it).
+    """
+    return _wait(event.wait, timeout)
 
 
 def _future_done(future: concurrent.futures.Future[Any]) -> Callable[[float], bool]:

@@ -232,16 +232,6 @@ def stop_serving() -> bool:
     return session.stop_serving() if session is not None else False
 
 
-def listen(callback: Callable[[], object]) -> Callable[[], None]:
-    """Call ``callback()`` after the loaded session starts or stops serving (see
-    :meth:`~chatkit_notebook.kernel.session.ChatSession.on_serving_change`); without a
-    loaded session, never. Returns a function that stops listening."""
-    from .session import loaded
-
-    session = loaded()
-    return session.on_serving_change(callback) if session is not None else lambda: None
-
-
 def at_exit(stop: Callable[[], None]) -> None:
     """Call ``stop`` when the kernel exits, while worker threads can still be used.
 

@@ -260,11 +260,17 @@ class ChatSession:
 
     def panel(self) -> ChatPanel:
         """A chat panel on this notebook's threads."""
+        from ..agent import mainthread
+        from ..agent.tools import offered_variables
         from ..panel.panel import ChatPanel
 
         return ChatPanel(
             self.server(),
             self.context(),
+            status_note=self._serving_note,
+            status_changes=self.on_serving_change,
+            code_running=mainthread.listen,
+            offer=offered_variables,
             thread_id=self.current_thread(),
             on_thread=self.follow,
             changes=self._changes,
@@ -276,6 +282,11 @@ class ChatSession:
         if not isinstance(store, _Watchable):
             return None
         return store.change_token(self.context(), thread_id)
+
+    def _serving_note(self) -> str:
+        """Where this kernel serves the chat, for the panel's status line ("" when it does not)."""
+        served = self.serving()
+        return f"Serving at {served.url}" if served is not None else ""
 
     # -- serving over HTTP -----------------------------------------------------------------
 
