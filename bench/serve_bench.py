@@ -191,11 +191,12 @@ class _Bench:
 
         self.shell = InteractiveShell.instance()
         self.shell.run_line_magic("load_ext", "chatkit_notebook")
-        session = chatkit_notebook._session
+        session = chatkit_notebook.kernel.session.loaded()
+        assert session is not None
         self.session = session
         self.model = ScriptedModel()
-        session.server.model = self.model
-        session.server.agent = Agent(name="bench")
+        session.server().model = self.model
+        session.server().agent = Agent(name="bench")
         self.serving = chatkit_notebook.serve(port=0)
 
     def script(self, answer: Answer, times: int = 1) -> None:
@@ -206,7 +207,7 @@ class _Bench:
         """``clients`` concurrent ``threads.create`` turns through ``server.process``."""
         from chatkit.server import StreamingResult
 
-        server, context = self.session.server, self.session.context
+        server, context = self.session.server(), self.session.context
 
         async def one(n: int) -> dict[str, Any]:
             tally = _ChatKitTally()

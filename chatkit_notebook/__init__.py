@@ -61,23 +61,19 @@ __all__ = [
 ]
 
 
-_session: Any = None
-
-
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext chatkit_notebook``: add ``%chat`` and ``%%chat`` to this kernel."""
-    global _session
-    from .kernel.magics import ChatMagics, ChatSession, keep_question_marks
+    from .kernel import magics, session
 
-    if _session is not None:
-        unload_ipython_extension(ipython)
-    _session = ChatSession(ipython)
-    from .agent import mainthread
-
-    mainthread.bind(ipython)  # the agent's approved code runs where cells run
-    ipython.register_magics(ChatMagics(ipython, _session))
-    ipython.input_transformers_cleanup.append(keep_question_marks)
+    magics.register(ipython, session.load(ipython))  # closes a session loaded before
     _warm_up_while_idle(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext chatkit_notebook``: remove the magics, stop serving and the loop."""
+    from .kernel import session
+
+    session.unload()
 
 
 def _warm_up_while_idle(ipython: Any) -> None:
@@ -116,30 +112,6 @@ def _warm_up() -> None:
         from .panel import panel  # noqa: F401
     except Exception:  # reported properly when %chat imports them for real
         return
-
-
-def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext chatkit_notebook``: remove the magics and stop the loop thread."""
-    global _session
-    from .runtime import shutdown
-
-    manager = ipython.magics_manager
-    for kind, names in (("line", ("chat", "chatkit")), ("cell", ("chat",))):
-        for name in names:
-            manager.magics[kind].pop(name, None)
-    manager.registry.pop("ChatMagics", None)
-    ipython.input_transformers_cleanup[:] = [
-        t
-        for t in ipython.input_transformers_cleanup
-        if getattr(t, "__name__", None) != "keep_question_marks"
-    ]
-    _session = None
-    from .agent import mainthread
-    from .kernel.serving import stop_serving
-
-    mainthread.unbind()
-    stop_serving()  # frees the port; answers still streaming keep what arrived
-    shutdown()
 
 
 def __getattr__(name: str) -> object:

@@ -13,6 +13,11 @@ ipykernel 7. So the package owns one loop on a daemon thread, started on first u
 
 :func:`get_runtime` gives the process's runtime; :func:`shutdown` stops it (the extension's
 unload does), after which the next use starts a fresh one.
+
+A wait on the main thread can also run work queued for that thread: the kernel's session
+registers the agent's main-thread runner with :func:`use_main_thread` (and clears it when it
+closes), so a ``%chat`` cell waiting for its turn runs the approved code the turn needs. The
+runtime itself knows nothing of the agent.
 """
 
 from __future__ import annotations
@@ -24,11 +29,10 @@ import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
-from typing import Any, TypeVar, overload
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar, overload
 
-from .agent import mainthread
-
-__all__ = ["Runtime", "get_runtime", "shutdown"]
+__all__ = ["MainThread", "Runtime", "get_runtime", "shutdown", "use_main_thread", "wait_for_event"]
 
 _T = TypeVar("_T")
 
@@ -45,6 +49,16 @@ INTERRUPT_CHECK_SECONDS = 0.05
 
 
 _IDLE = object()  # what _get returns when nothing arrived in time
+
+
+class MainThread(Protocol):
+    """What a wait on the main thread runs meanwhile: the calls queued for that thread."""
+
+    def drain(self) -> None:
+        """Run the calls queued for the main thread (called on it)."""
+
+    def waiting(self) -> AbstractContextManager[None]:
+        """Mark the main thread as waiting for the loop (and draining) while it is entered."""
 
 
 class _End:
@@ -266,15 +280,15 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
 
     Waits in short slices so that a pending ``KeyboardInterrupt`` is raised promptly (see
     :data:`INTERRUPT_CHECK_SECONDS`); a second interrupt during a cleanup wait ends it. On
-    the main thread, each slice first runs the code calls queued for it (``_mainthread``):
+    the main thread, each slice first runs the calls queued for it (:func:`use_main_thread`):
     the turn a ``%chat`` cell waits for may need that thread to run approved code.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
-    main = threading.current_thread() is threading.main_thread()
-    with mainthread.waiting() if main else contextlib.nullcontext():
+    hook = _main_thread if threading.current_thread() is threading.main_thread() else None
+    with hook.waiting() if hook is not None else contextlib.nullcontext():
         while True:
-            if main:  # a cell waiting for a turn runs the agent's approved code meanwhile
-                mainthread.drain()
+            if hook is not None:  # a cell waiting for a turn runs the agent's code meanwhile
+                hook.drain()
             left = INTERRUPT_CHECK_SECONDS
             if deadline is not None:
                 left = min(left, deadline - time.monotonic())
@@ -282,6 +296,15 @@ def _wait(wait: Callable[[float], bool], timeout: float | None) -> bool:
                 return True
             if left <= 0:
                 return False
+
+
+def wait_for_event(event: threading.Event, timeout: float | None) -> bool:
+    """Wait for ``event`` as :meth:`Runtime.run` waits for its coroutine; return whether set.
+
+    An interrupt gets in promptly, and on the main thread the agent's approved code runs
+    meanwhile (a panel's ``wait()`` may wait for a turn that needs it).
+    """
+    return _wait(event.wait, timeout)
 
 
 def _future_done(future: concurrent.futures.Future[Any]) -> Callable[[float], bool]:
@@ -312,6 +335,17 @@ def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
 
 _runtime: Runtime | None = None
 _runtime_guard = threading.Lock()
+_main_thread: MainThread | None = None
+
+
+def use_main_thread(hook: MainThread | None) -> None:
+    """Let waits on the main thread run ``hook``'s queued calls (``None``: stop).
+
+    Process-wide, as the loop is: the kernel's session sets it when the extension loads
+    and clears it when it closes.
+    """
+    global _main_thread
+    _main_thread = hook
 
 
 def get_runtime() -> Runtime:

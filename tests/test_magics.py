@@ -17,6 +17,7 @@ from IPython.utils.capture import capture_output
 import chatkit_notebook
 from chatkit_notebook import NotebookContext
 from chatkit_notebook.agent.receipt import is_receipt
+from chatkit_notebook.kernel.session import ChatSession
 from chatkit_notebook.stores.file import NotebookStore
 
 
@@ -29,9 +30,10 @@ def shell_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[I
     ip.run_line_magic("unload_ext", "chatkit_notebook")
 
 
-def session() -> chatkit_notebook.kernel.magics.ChatSession:
-    assert chatkit_notebook._session is not None
-    return chatkit_notebook._session  # type: ignore[no-any-return]
+def session() -> ChatSession:
+    loaded = chatkit_notebook.kernel.session.loaded()
+    assert loaded is not None
+    return loaded
 
 
 def markdown_outputs(captured: object) -> list[str]:
@@ -59,7 +61,7 @@ def stored(tmp_path: Path) -> list[object]:
 def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:
-    session().server.model = ScriptedModel([[assistant_message("**North** sold most.")]])
+    session().server().model = ScriptedModel([[assistant_message("**North** sold most.")]])
     with capture_output() as captured:
         shell.run_line_magic("chat", "Which region sold most? Don't guess -- read `df`.")
     assert markdown_outputs(captured) == ["**North** sold most."]  # the final, plain output
@@ -79,7 +81,7 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
 
 def test_the_answer_says_what_the_agent_read(shell: InteractiveShell) -> None:
     shell.user_ns["sales"] = [120, 80, 95]
-    session().server.model = ScriptedModel(
+    session().server().model = ScriptedModel(
         [
             [function_call("describe_variable", {"name": "sales"}, call_id="c1")],
             [assistant_message("Three numbers.")],
@@ -97,7 +99,9 @@ def test_the_answer_says_what_the_agent_read(shell: InteractiveShell) -> None:
 def test_cell_magic_sends_the_cell_and_continues_the_thread(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:
-    session().server.model = ScriptedModel([[assistant_message("one")], [assistant_message("two")]])
+    session().server().model = ScriptedModel(
+        [[assistant_message("one")], [assistant_message("two")]]
+    )
     with capture_output():
         shell.run_line_magic("chat", "first")
     with capture_output() as captured:
@@ -150,7 +154,7 @@ def test_a_question_mark_at_the_end_asks_instead_of_asking_for_help(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:
     # Through run_cell, so IPython's input transformers run as in a notebook cell.
-    session().server.model = ScriptedModel([[assistant_message("August.")]])
+    session().server().model = ScriptedModel([[assistant_message("August.")]])
     with capture_output() as captured:
         shell.run_cell("%chat Which month is the driest?")
     assert markdown_outputs(captured) == ["August."]
@@ -185,7 +189,7 @@ def test_in_a_terminal_the_answer_is_written_once_as_it_streams(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A terminal IPython prints every display update anew, so %chat writes the text itself.
-    session().server.model = ScriptedModel([[assistant_message("The **answer** is 42.")]])
+    session().server().model = ScriptedModel([[assistant_message("The **answer** is 42.")]])
     shell.run_line_magic("chat", "What is it")
     out = capsys.readouterr().out
     assert out.count("The **answer** is 42.") == 1
@@ -211,11 +215,11 @@ def test_errors_are_one_line_not_a_traceback(shell: InteractiveShell) -> None:
 
 
 def test_reload_leaves_one_loop_thread(shell: InteractiveShell) -> None:
-    session().server.model = ScriptedModel([[assistant_message("a")], [assistant_message("b")]])
+    session().server().model = ScriptedModel([[assistant_message("a")], [assistant_message("b")]])
     with capture_output():
         shell.run_line_magic("chat", "warm up")  # starts the loop thread
     shell.run_line_magic("reload_ext", "chatkit_notebook")
-    session().server.model = ScriptedModel([[assistant_message("c")]])
+    session().server().model = ScriptedModel([[assistant_message("c")]])
     with capture_output():
         shell.run_line_magic("chat", "again")
     loops = [t for t in threading.enumerate() if t.name == "chatkit-notebook-loop" and t.is_alive()]
@@ -238,7 +242,7 @@ def test_a_panel_from_before_a_reload_runs_on_the_new_loop(shell: InteractiveShe
 
 
 def test_unload_removes_every_magic_and_the_loop_thread(shell: InteractiveShell) -> None:
-    session().server.model = ScriptedModel([[assistant_message("a")]])
+    session().server().model = ScriptedModel([[assistant_message("a")]])
     with capture_output():
         shell.run_line_magic("chat", "warm up")
     shell.run_line_magic("unload_ext", "chatkit_notebook")
@@ -255,6 +259,27 @@ def test_unload_removes_every_magic_and_the_loop_thread(shell: InteractiveShell)
         shell.run_line_magic("load_ext", "chatkit_notebook")  # the fixture unloads it again
 
 
+def test_unload_leaves_no_session_main_thread_hook_or_cell_listeners(
+    shell: InteractiveShell,
+) -> None:
+    from chatkit_notebook import runtime
+    from chatkit_notebook.kernel import session as sessions
+
+    assert runtime._main_thread is not None  # a %chat cell's wait runs the agent's code
+    callbacks = {event: list(shell.events.callbacks[event]) for event in ("pre_execute",)}
+    shell.run_line_magic("unload_ext", "chatkit_notebook")
+    try:
+        assert sessions.loaded() is None
+        assert runtime._main_thread is None
+        left = [
+            c for c in shell.events.callbacks["pre_execute"] if c not in callbacks["pre_execute"]
+        ]
+        assert left == []
+        assert len(shell.events.callbacks["pre_execute"]) < len(callbacks["pre_execute"])
+    finally:
+        shell.run_line_magic("load_ext", "chatkit_notebook")
+
+
 def run(shell: InteractiveShell, line: str) -> tuple[str, list[str]]:
     with capture_output() as captured:
         shell.run_line_magic("chatkit", line)
@@ -262,23 +287,23 @@ def run(shell: InteractiveShell, line: str) -> tuple[str, list[str]]:
 
 
 def test_chatkit_threads_new_use_rename_delete(shell: InteractiveShell) -> None:
-    session().server.model = ScriptedModel([[assistant_message(t)] for t in ("a", "b", "c")])
+    session().server().model = ScriptedModel([[assistant_message(t)] for t in ("a", "b", "c")])
     out, _ = run(shell, "threads")
     assert "No threads yet" in out
     with capture_output():
         shell.run_line_magic("chat", "first question")
-    first = session().thread_id
+    first = session().current_thread()
     out, _ = run(shell, "new Sales deep dive")
     assert "next question starts a new thread" in out
     with capture_output():
         shell.run_line_magic("chat", "second question")
-    second = session().thread_id
+    second = session().current_thread()
     assert second != first
     _, tables = run(shell, "threads")
     assert "Sales deep dive" in tables[0]  # the title given to `new`
     assert "| * | Sales deep dive" in tables[0]  # marks the current thread
     run(shell, f"use {first}")
-    assert session().thread_id == first
+    assert session().current_thread() == first
     out, _ = run(shell, "rename Regions 'Q3'")
     assert 'Renamed to "Regions Q3"' in out or "Renamed to 'Regions Q3'" in out
     out, _ = run(shell, f"delete {second}")
@@ -297,7 +322,7 @@ def test_chatkit_hide_and_show(shell: InteractiveShell) -> None:
 
 
 def test_chatkit_export_writes_markdown(shell: InteractiveShell, tmp_path: Path) -> None:
-    session().server.model = ScriptedModel([[assistant_message("North, by far.")]])
+    session().server().model = ScriptedModel([[assistant_message("North, by far.")]])
     with capture_output():
         shell.run_line_magic("chat", "Which region?")
     target = tmp_path / "chat.md"
@@ -315,7 +340,7 @@ def test_chatkit_model_and_store(shell: InteractiveShell, tmp_path: Path) -> Non
     other = tmp_path / "elsewhere.chatkit.json"
     out, _ = run(shell, f"store {other}")
     assert f"Threads are stored in {other}" in out
-    assert session().store.path == other
+    assert session().store().path == other
 
 
 @pytest.mark.parametrize(
@@ -372,7 +397,7 @@ def test_doctor_names_each_failure_and_its_fix(shell: InteractiveShell) -> None:
 def restart(shell: InteractiveShell, *answers: str) -> None:
     """A new session on the same store, as after a kernel restart: nothing kept in memory."""
     shell.run_line_magic("reload_ext", "chatkit_notebook")
-    session().server.model = ScriptedModel([[assistant_message(a)] for a in answers])
+    session().server().model = ScriptedModel([[assistant_message(a)] for a in answers])
 
 
 def thread_ids(tmp_path: Path) -> list[str]:
@@ -388,7 +413,7 @@ def thread_ids(tmp_path: Path) -> list[str]:
 def test_chat_after_a_restart_continues_the_last_thread(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:
-    session().server.model = ScriptedModel([[assistant_message("one")]])
+    session().server().model = ScriptedModel([[assistant_message("one")]])
     with capture_output():
         shell.run_line_magic("chat", "first question")
     (first,) = thread_ids(tmp_path)
@@ -400,16 +425,16 @@ def test_chat_after_a_restart_continues_the_last_thread(
     restart(shell, "three")
     run(shell, "new")  # a fresh thread, and that choice survives a restart too
     restart(shell, "three")
-    assert session().thread_id is None
+    assert session().current_thread() is None
     with capture_output():
         shell.run_line_magic("chat", "third question")
     assert len(thread_ids(tmp_path)) == 2
     restart(shell)
-    assert session().thread_id == thread_ids(tmp_path)[0]  # the newest, last used
+    assert session().current_thread() == thread_ids(tmp_path)[0]  # the newest, last used
 
 
 def test_a_new_panel_opens_the_thread_used_last(shell: InteractiveShell, tmp_path: Path) -> None:
-    session().server.model = ScriptedModel([[assistant_message("first answer")]])
+    session().server().model = ScriptedModel([[assistant_message("first answer")]])
     with capture_output():
         shell.run_line_magic("chat", "first question")
     restart(shell, "second answer")
@@ -419,14 +444,14 @@ def test_a_new_panel_opens_the_thread_used_last(shell: InteractiveShell, tmp_pat
     panel._bar.new_button.click()  # the panel's New is remembered as well
     panel.wait()
     restart(shell)
-    assert session().thread_id is None
+    assert session().current_thread() is None
     fresh = shell.run_line_magic("chat", "")
     fresh.wait()
     assert fresh.thread_id is None
     fresh._bar.threads.value = thread_ids(tmp_path)[0]  # picking a thread makes it current
     fresh.wait()
     restart(shell)
-    assert session().thread_id == thread_ids(tmp_path)[0]
+    assert session().current_thread() == thread_ids(tmp_path)[0]
 
 
 def test_a_panel_shows_what_chat_and_another_panel_add(
@@ -434,7 +459,7 @@ def test_a_panel_shows_what_chat_and_another_panel_add(
 ) -> None:
     from test_panel import html_of, wait_for_html
 
-    session().server.model = ScriptedModel(
+    session().server().model = ScriptedModel(
         [[assistant_message("from the cell")], [assistant_message("from panel one")]]
     )
     one = shell.run_line_magic("chat", "")
@@ -445,10 +470,10 @@ def test_a_panel_shows_what_chat_and_another_panel_add(
         shell.run_line_magic("chat", "asked in a cell")
     # Both panels pick up the new thread and its messages without a refresh.
     for panel in (one, two):
-        assert wait_for_options(panel, session().thread_id)
-    one.open_thread(session().thread_id or "")
+        assert wait_for_options(panel, session().current_thread())
+    one.open_thread(session().current_thread() or "")
     one.wait()
-    two.open_thread(session().thread_id or "")
+    two.open_thread(session().current_thread() or "")
     two.wait()
     assert "from the cell" in html_of(two)
     one.send("asked in panel one")
@@ -503,7 +528,7 @@ def test_chat_asks_at_a_terminal_before_running_code(
     # would make it a cell with no one to ask).
     ran: list[int] = []
     shell.user_ns["note"] = ran.append
-    session().server.model = ScriptedModel(
+    session().server().model = ScriptedModel(
         [
             [function_call("run_python", {"code": "note(1)\n6 * 7"}, call_id="c1")],
             [assistant_message("It is 42.")],
@@ -542,7 +567,7 @@ def test_nobody_to_ask_declines_and_says_how_to_allow_it(shell: InteractiveShell
             [assistant_message("I could not run it.")],
         ]
     )
-    session().server.model = model
+    session().server().model = model
     with capture_output() as captured:
         shell.run_line_magic("chat", "Count them")
     assert ran == []
@@ -582,7 +607,7 @@ def test_chatkit_insert_puts_the_code_the_agent_ran_into_the_cell(
     shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chatkit_notebook.configure(run_python="auto")
-    session().server.model = ScriptedModel(
+    session().server().model = ScriptedModel(
         [
             [function_call("run_python", {"code": "total = 6 * 7\ntotal"}, call_id="c1")],
             [assistant_message("42. Or by hand:\n\n```python\nprint(6 * 7)\n```")],
@@ -610,7 +635,7 @@ def test_chat_leaves_the_figure_in_the_cell_as_png(shell: InteractiveShell) -> N
     matplotlib.use("Agg")
     chatkit_notebook.configure(run_python="auto")
     plot = "import matplotlib.pyplot as plt\nplt.bar(['Jan', 'Feb'], [3.7, 3.7])"
-    session().server.model = ScriptedModel(
+    session().server().model = ScriptedModel(
         [
             [function_call("run_python", {"code": plot}, call_id="c1")],
             [assistant_message("Here it is.")],
@@ -622,3 +647,23 @@ def test_chat_leaves_the_figure_in_the_cell_as_png(shell: InteractiveShell) -> N
     assert len(pngs) == 1
     assert base64.b64decode(pngs[0]).startswith(b"\x89PNG")  # a saved notebook keeps it
     assert markdown_outputs(captured)[0].endswith("Here it is.")
+
+
+def test_the_readme_documents_every_chatkit_command_and_no_other() -> None:
+    from chatkit_notebook.kernel.magics import COMMANDS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    documented = set()
+    for row in re.findall(r"^\| (`%chatkit [^|]*(?:\\\|[^|]*)*)\|", readme, re.MULTILINE):
+        for usage in row.split(" / "):
+            documented.add(usage.strip("` ").removeprefix("%chatkit ").split()[0])
+    assert documented == set(COMMANDS)
+
+
+def test_chatkit_help_shows_every_command(shell: InteractiveShell) -> None:
+    from chatkit_notebook.kernel.magics import COMMANDS
+
+    help_text = " ".join(shell.magics_manager.magics["line"]["chatkit"].__doc__.split())
+    for name, command in COMMANDS.items():
+        assert f"%chatkit {name}" in help_text
+        assert command.help in help_text  # wrapped to the help's column

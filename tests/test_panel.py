@@ -12,7 +12,7 @@ import gc
 import html
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,10 @@ from scripted import Gate, streamed_text
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook._items import read_tool_result
+from chatkit_notebook.agent import mainthread
 from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.agent.tools import offered_variables
 from chatkit_notebook.panel.anywidgets import AnswerWidget
 from chatkit_notebook.panel.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
@@ -121,7 +123,7 @@ def test_empty_state_suggests_the_notebooks_variables(store_path: Path, runtime:
     server = NotebookChatServer(NotebookStore(store_path), model=ScriptedModel([]))
     namespace = {"sales": [1, 2], "openai_api_key": "sk-x", "payroll": [3], "region": "north"}
     context = NotebookContext(namespace=namespace, hidden={"payroll"})
-    panel = ChatPanel(server, context, runtime=runtime, status="scripted")
+    panel = ChatPanel(server, context, runtime=runtime, status="scripted", offer=offered_variables)
     panel.wait()
     offered = [b.description for b in panel._suggestions.children]
     assert offered == ["Describe sales", "Describe region"]  # no secret, no hidden name
@@ -374,6 +376,52 @@ def test_status_line_names_the_model_and_the_store(store_path: Path, runtime: Ru
     assert str(store_path) in panel._status.value
 
 
+def test_the_status_note_follows_the_session_and_stops_with_close(
+    store_path: Path, runtime: Runtime
+) -> None:
+    # What the kernel's session adds (where it serves the chat) comes as callbacks.
+    note = [""]
+    told: list[Callable[[], object]] = []
+
+    def listen(callback: Callable[[], object]) -> Callable[[], None]:
+        told.append(callback)
+        return lambda: told.remove(callback)
+
+    server = NotebookChatServer(NotebookStore(store_path), model=ScriptedModel([]))
+    panel = ChatPanel(
+        server,
+        NotebookContext(),
+        runtime=runtime,
+        status_note=lambda: note[0],
+        status_changes=listen,
+    )
+    panel.wait()
+    assert "Serving" not in panel._status.value
+    note[0] = "Serving at http://127.0.0.1:1"
+    told[0]()
+    panel.wait()
+    assert f"{store_path} · Serving at http://127.0.0.1:1" in panel._status.value
+    panel.close()
+    assert told == []
+
+
+def test_without_offers_the_empty_chat_asks_generally_and_nothing_is_tagged(
+    store_path: Path, runtime: Runtime
+) -> None:
+    server = NotebookChatServer(
+        NotebookStore(store_path), model=ScriptedModel([[assistant_message("ok")]])
+    )
+    panel = ChatPanel(server, NotebookContext(namespace={"sales": [1]}), runtime=runtime)
+    panel.wait()
+    assert [b.description for b in panel._suggestions.children] == ["What variables do I have?"]
+    panel._input._handle(None, {"event": "mentions"}, None)  # the person typed "@"
+    panel.wait()
+    assert panel._input.mentions == []
+    type_and_send(panel, "Sum @sales")
+    (user, *_) = stored_items(store_path, runtime, panel.thread_id or "")
+    assert [c.type for c in user.content] == ["input_text"]  # type: ignore[attr-defined]
+
+
 def test_retry_asks_again_for_the_last_answer(store_path: Path, runtime: Runtime) -> None:
     model = ScriptedModel([[assistant_message("first try")], [assistant_message("second try")]])
     panel = make_panel(store_path, runtime, model)
@@ -474,9 +522,8 @@ def test_at_offers_visible_variables_and_sending_tags_them(
         NotebookStore(store_path), model=ScriptedModel([[assistant_message("ok")]])
     )
     namespace = {"sales": [1, 2, 3], "openai_api_key": "sk-x", "payroll": [3], "_tmp": 1}
-    panel = ChatPanel(
-        server, NotebookContext(namespace=namespace, hidden={"payroll"}), runtime=runtime
-    )
+    context = NotebookContext(namespace=namespace, hidden={"payroll"})
+    panel = ChatPanel(server, context, runtime=runtime, offer=offered_variables)
     panel.wait()
     panel._input._handle(None, {"event": "mentions"}, None)  # the person typed "@"
     panel.wait()
@@ -532,6 +579,7 @@ def test_enter_sends_what_the_browser_had_and_keeps_a_question_that_cannot_go_ye
     assert not panel._input.accepting  # Enter in the browser now keeps the text in the box
     # An Enter that was on its way before the browser knew: the question comes back.
     panel._input._handle(None, {"event": "submit", "value": "And the least?"}, None)
+    runtime.run(asyncio.sleep(0))  # the loop puts it back, while the answer still streams
     assert panel._input.value == "And the least?"
     gate.release.set()
     panel.wait()
@@ -667,9 +715,9 @@ def test_stop_interrupts_the_kernel_while_code_runs_on_its_main_thread(
     store_path: Path, runtime: Runtime
 ) -> None:
     # The browser does the interrupting (stop.js); here: the panel tells it when to.
-    from chatkit_notebook.agent import mainthread
-
-    panel = make_panel(store_path, runtime, ScriptedModel([]))
+    server = NotebookChatServer(NotebookStore(store_path), model=ScriptedModel([]))
+    panel = ChatPanel(server, NotebookContext(), runtime=runtime, code_running=mainthread.listen)
+    panel.wait()
     assert panel._stop_button.interrupts is False
     mainthread._tell(True)
     runtime.run(asyncio.sleep(0))  # the loop applies what the main thread told it

@@ -98,7 +98,7 @@ class Kernel:
                     "from agents.testing import ScriptedModel, assistant_message, function_call",
                     *setup,
                     f"model = ScriptedModel({steps})",
-                    "chatkit_notebook._session.server.model = model",
+                    "chatkit_notebook.kernel.session.loaded().server().model = model",
                 ]
             )
         )
@@ -170,7 +170,7 @@ print([
 def show_panel_with_card(kernel: Kernel) -> str:
     """Open a panel, ask, and wait for the approval card; the comm id of its Run button."""
     kernel.run(
-        "panel = chatkit_notebook._session.panel()\n"
+        "panel = chatkit_notebook.kernel.session.loaded().panel()\n"
         "display(panel)\n"
         "panel.send('compute it')\n"
         "panel.wait()"

@@ -110,7 +110,7 @@ def port_is_free(port: int) -> bool:
 def test_a_thread_made_over_http_is_the_panels_and_the_other_way_round(
     shell: InteractiveShell,
 ) -> None:
-    session().server.model = ScriptedModel(
+    session().server().model = ScriptedModel(
         [[assistant_message("Over **HTTP**.")], [assistant_message("In the cell.")]]
     )
     serving, _ = start(shell)
@@ -128,7 +128,7 @@ def test_a_thread_made_over_http_is_the_panels_and_the_other_way_round(
     assert f"Serving at {serving.url}" in panel._status.value
     assert serving.token not in panel._status.value
 
-    session().thread_id = None
+    session().use_thread(None)
     with capture_output():
         shell.run_line_magic("chat", "Hello from the cell")
     listed = post(serving, {"type": "threads.list", "params": {"limit": 10}})
@@ -158,7 +158,7 @@ def test_the_magic_shows_the_url_the_token_once_and_a_curl_line(shell: Interacti
 
 
 def test_refusals_carry_a_one_line_reason_never_a_traceback(shell: InteractiveShell) -> None:
-    session().server.model = ScriptedModel([])
+    session().server().model = ScriptedModel([])
     serving, _ = start(shell)
     listing = {"type": "threads.list", "params": {}}
     refused = {
@@ -295,7 +295,7 @@ def test_the_token_stays_out_of_the_store_logs_and_doctor(
     shell: InteractiveShell, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    session().server.model = ScriptedModel([[assistant_message("Kept.")]])
+    session().server().model = ScriptedModel([[assistant_message("Kept.")]])
     serving, _ = start(shell)
     stream(serving, ask("Where does the token go?"))
     post(serving, b"{broken")
@@ -340,7 +340,7 @@ def test_stopping_ends_a_streaming_answer_and_keeps_what_arrived(
     recorded = fake_openai.wait_for(lambda r: r.outcome != "", timeout=HANG)
     assert recorded.disconnected
     assert recorded.deltas_sent == 2
-    client = session().client
+    client = session().client()
     items = session().runtime.run(client.items(thread_id, order="asc")).data
     kept = ["".join(c.text for c in i.content) for i in items if i.type == "assistant_message"]
     assert kept == ["It was "]

@@ -136,7 +136,7 @@ def test_a_thread_started_over_http_shows_in_the_kernels_panel(kernel: Kernel) -
         ("assistant_message", "Answer to: Hello kernel"),
     ]
     shown = kernel.run(
-        "panel = chatkit_notebook._session.panel()\n"
+        "panel = chatkit_notebook.kernel.session.loaded().panel()\n"
         "panel.wait()\n"
         "print([value for _, value in panel._bar.threads.options])\n"
         f"panel.open_thread({thread_id!r}).result(timeout=60)\n"

@@ -51,7 +51,7 @@ def magic(shell: InteractiveShell, line: str) -> str:
 
 
 def ask(shell: InteractiveShell, question: str, answer: str) -> None:
-    session().server.model = ScriptedModel([[assistant_message(answer)]])
+    session().server().model = ScriptedModel([[assistant_message(answer)]])
     with capture_output():
         shell.run_line_magic("chat", question)
 
@@ -101,7 +101,7 @@ def test_chatkit_store_url_keeps_the_threads_in_postgresql(
     panel.close()
     # Back to the default file, which the database's thread did not reach.
     assert "nb.chatkit.json" in magic(shell, "store --default")
-    assert session().thread_id is None
+    assert session().current_thread() is None
 
 
 def test_a_database_that_cannot_be_reached_is_not_taken(
@@ -125,7 +125,7 @@ def test_each_user_sees_their_own_threads_unless_the_notebook_is_shared(
 ) -> None:
     magic(shell, f"store {pg_dsn} --key {KEY}")
     ask(shell, "Alice's question", "For Alice.")
-    alices = session().thread_id
+    alices = session().current_thread()
     monkeypatch.setenv("JUPYTERHUB_USER", "bob")
     assert "No threads" in magic(shell, "threads")
     said = magic(shell, f"use {alices}")
@@ -144,7 +144,7 @@ def test_configure_moves_a_loaded_session_to_the_database(
 ) -> None:
     ask(shell, "In the file", "Filed.")
     configure(store=pg_dsn, store_key=KEY)
-    assert session().thread_id is None  # the database's own current thread: none yet
+    assert session().current_thread() is None  # the database's own current thread: none yet
     ask(shell, "In the database", "Stored.")
     assert list(texts(PostgresStore(pg_dsn, notebook_key=KEY)).values()) == [
         ["In the database", "Stored."]
@@ -213,7 +213,7 @@ def test_copy_to_moves_threads_between_a_file_and_the_database_and_back(
     assert texts(PostgresStore(pg_dsn, notebook_key=KEY)) == in_file
     # And back, from the database to a new file.
     magic(shell, f"store {pg_dsn} --key {KEY}")
-    assert session().thread_id in in_file  # the current thread travelled with its threads
+    assert session().current_thread() in in_file  # the current thread travelled with its threads
     said = magic(shell, f"store --copy-to {tmp_path / 'back.chatkit.json'}")
     assert said.startswith("Copied 2 new threads")
     assert texts(NotebookStore(tmp_path / "back.chatkit.json")) == in_file

@@ -85,7 +85,7 @@ def test_chat_accepts_at_names_in_the_question(tmp_path: Path, monkeypatch: obje
     try:
         shell.user_ns["sales"] = [120, 80, 95]
         model = ScriptedModel([[assistant_message("Three numbers.")]])
-        chatkit_notebook._session.server.model = model
+        chatkit_notebook.kernel.session.loaded().server().model = model
         with capture_output() as captured:
             shell.run_line_magic("chat", "What is in @sales")
         shown = [

@@ -14,122 +14,135 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from IPython.display import display
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .._client import ThreadState
-    from .magics import ChatSession
+    from .._client import ChatKitClient, ThreadState
+    from ..runtime import Runtime
 
-__all__ = ["PREVIEW_HZ", "ChatStopped", "ask", "markdown_output", "prints_updates"]
+__all__ = [
+    "PREVIEW_HZ",
+    "ChatStopped",
+    "TurnOutput",
+    "ask",
+    "markdown_output",
+    "output_for",
+    "prints_updates",
+]
 
 PREVIEW_HZ = 10
 
 
-def ask(session: ChatSession, text: str) -> str:
-    """Run one turn in the current thread, streaming into the cell; return the answer.
+def ask(
+    text: str,
+    *,
+    client: ChatKitClient,
+    runtime: Runtime,
+    thread_id: str | None,
+    offered: Collection[str],
+    on_created: Callable[[str], Coroutine[Any, Any, None]],
+    output: TurnOutput,
+) -> str:
+    """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
+    return the answer.
+
+    Args:
+        text: The question; ``@name`` of an ``offered`` variable points the agent at it.
+        client: The ChatKit client the turn is asked through.
+        runtime: The loop the client's requests run on.
+        thread_id: The thread to ask in, or ``None`` to start one.
+        offered: The variables a question may tag with ``@``.
+        on_created: Called with a new thread's id when the turn starts one; the coroutine
+            it returns runs on the loop.
+        output: Where the answer goes (:func:`output_for`), and who answers approval cards.
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
     """
-    from .._client import ThreadState, message_request, variable_tags
-    from ..agent.tools import offered_variables
+    from .._client import message_request, variable_tags
 
-    offered = {name for name, _ in offered_variables(session.context())}
-    tags = variable_tags(text, offered)  # `@df` points the agent at df
-    request = message_request(session.thread_id, text, tags=tags)
-    client = session.client
-    note = session.where()
-    if note:
-        print(note)
-    output = _TerminalOutput() if prints_updates(session.shell) else _CellOutput()
-    state = ThreadState()
-    failure = _stream_turn(session, request, state, output)
-    waiting = _open_cards(state)
-    while waiting and session.thread_id is not None:
-        decisions = _decide(session, waiting)
+    tags = variable_tags(text, set(offered))  # `@df` points the agent at df
+    turn = _Turn(client, runtime, thread_id, on_created, output)
+    failure = turn.stream(message_request(thread_id, text, tags=tags))
+    waiting = _open_cards(turn.state)
+    while waiting and turn.thread_id is not None:
+        decisions = output.decide(waiting)
         if decisions is None:
             break  # the cards stay in the cell, to be clicked
         for card, approve, unattended in decisions:
-            act = _decision_request(session.thread_id, card, approve, unattended)
-            failure = _stream_turn(session, act, state, output) or failure
-        waiting = _open_cards(state)
-    answer = _transcript(state, output.cards)
+            act = _decision_request(turn.thread_id, card, approve, unattended)
+            failure = turn.stream(act) or failure
+        waiting = _open_cards(turn.state)
+    answer = _transcript(turn.state, output.cards)
     output.finish(answer)
-    output.figures(state)
-    if waiting and session.thread_id is not None:
+    output.figures(turn.state)
+    if waiting and turn.thread_id is not None:
         from ..panel.cellcard import CellCard
 
-        display(CellCard(client, session.runtime, session.thread_id, waiting))
-    if session.pending_title and session.thread_id is not None:
-        title, session.pending_title = session.pending_title, None
-        session.set_title(title)
-    errors = [e.message or "Something went wrong while answering." for e in state.errors]
+        display(CellCard(client, runtime, turn.thread_id, waiting))
+    errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]
     for message in [*errors, *([failure] if failure else [])]:
         print(f"chat: {message}")
     return answer
 
 
-def _decide(session: ChatSession, cards: list[Any]) -> list[tuple[Any, bool, bool]] | None:
-    """Who answers the approval cards: a person at a terminal (``Run this code?``), a
-    person clicking in the notebook (``None``: the cards stay in the cell), or nobody
-    (nbclient, nbval, papermill: declined, saying how to allow code to run)."""
-    from .._items import card_code
-    from ..agent.sandbox import reaches
+class _Turn:
+    """One ``%chat`` turn's requests: the thread they are in, and the state they built."""
 
-    if prints_updates(session.shell):
-        decisions = []
-        for card in cards:
-            code = card_code(card) or ""
-            print(f"\nThe agent asks to run this Python:\n\n{code}\n")
-            for line in reaches(code, set(session.shell.user_ns)):
-                print(f"  ! {line.replace('`', '')}")
-            try:
-                reply = input("Run this code? [y/N] ")
-            except (EOFError, OSError):  # no one at the terminal after all
-                decisions.append((card, False, True))
-                continue
-            decisions.append((card, reply.strip().lower() in ("y", "yes"), False))
-        return decisions
-    if _has_front_end(session.shell):
-        return None
-    return [(card, False, True) for card in cards]
+    def __init__(
+        self,
+        client: ChatKitClient,
+        runtime: Runtime,
+        thread_id: str | None,
+        on_created: Callable[[str], Coroutine[Any, Any, None]],
+        output: TurnOutput,
+    ) -> None:
+        from .._client import ThreadState
 
+        self.client = client
+        self.runtime = runtime
+        self.thread_id = thread_id
+        self.on_created = on_created
+        self.output = output
+        self.state = ThreadState()
 
-def _stream_turn(session: ChatSession, request: Any, state: ThreadState, output: Any) -> str | None:
-    """Stream one request's events into ``state`` and ``output``; the failure, if any.
+    def stream(self, request: Any) -> str | None:
+        """Stream one request's events into the state and the output; the failure, if any.
 
-    Raises:
-        ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
-    """
-    client = session.client
-    failure: str | None = None
-    last = 0.0
-    # Held so it can be closed: an interrupt can land outside the bridge's own wait
-    # (while the preview updates), and a traceback kept by IPython would keep an
-    # unclosed generator, and so the model's stream, alive.
-    stream = session.runtime.iterate(lambda: client.stream(request), idle=1 / PREVIEW_HZ)
-    try:
-        for event in stream:
-            if event is not None:  # None: a pause, when the throttled preview catches up
-                state.apply(event)
-                if event.type == "thread.created":
-                    session.runtime.submit(session.follow(event.thread.id))
-            now = time.monotonic()
-            if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state, output.cards)):
-                last = now
-    except KeyboardInterrupt:
-        stream.close()
-        output.finish(_transcript(state, output.cards))
-        raise ChatStopped from None
-    except Exception as error:  # unknown thread and the like, raised before streaming
-        failure = str(error) or type(error).__name__
-    finally:
-        stream.close()  # cancels the turn if it is still running, and waits for it
-    return failure
+        Raises:
+            ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
+        """
+        client, output, state = self.client, self.output, self.state
+        failure: str | None = None
+        last = 0.0
+        # Held so it can be closed: an interrupt can land outside the bridge's own wait
+        # (while the preview updates), and a traceback kept by IPython would keep an
+        # unclosed generator, and so the model's stream, alive.
+        stream = self.runtime.iterate(lambda: client.stream(request), idle=1 / PREVIEW_HZ)
+        try:
+            for event in stream:
+                if event is not None:  # None: a pause, when the throttled preview catches up
+                    state.apply(event)
+                    if event.type == "thread.created":
+                        self.thread_id = event.thread.id
+                        self.runtime.submit(self.on_created(event.thread.id))
+                now = time.monotonic()
+                if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state, output.cards)):
+                    last = now
+        except KeyboardInterrupt:
+            stream.close()
+            output.finish(_transcript(state, output.cards))
+            raise ChatStopped from None
+        except Exception as error:  # unknown thread and the like, raised before streaming
+            failure = str(error) or type(error).__name__
+        finally:
+            stream.close()  # cancels the turn if it is still running, and waits for it
+        return failure
 
 
 class ChatStopped(KeyboardInterrupt):
@@ -174,6 +187,40 @@ def _transcript(state: ThreadState, cards: bool = True) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+Decision = tuple[Any, bool, bool]
+"""An approval card, whether it is approved, and whether nobody was there to decide."""
+
+
+class TurnOutput(Protocol):
+    """Where a ``%chat`` turn's answer goes, and who answers its approval cards."""
+
+    cards: bool
+    """Whether the answer shows the approval cards and what became of them."""
+
+    def show(self, text: str) -> bool:
+        """Show the answer so far; whether anything changed."""
+        ...
+
+    def finish(self, text: str) -> None:
+        """Leave the whole answer."""
+
+    def figures(self, state: ThreadState) -> None:
+        """Leave the turn's figures."""
+
+    def decide(self, cards: list[Any]) -> list[Decision] | None:
+        """Answer the approval cards (``None``: they stay in the cell, to be clicked)."""
+        ...
+
+
+def output_for(shell: InteractiveShell) -> TurnOutput:
+    """Where a ``%chat`` turn in ``shell`` goes: a terminal gets the text as it arrives and
+    is asked about approval cards; a notebook gets a preview, then Markdown, and keeps the
+    cards to be clicked, or with nobody there (nbclient, nbval, papermill) declines them."""
+    if prints_updates(shell):
+        return _TerminalOutput(shell.user_ns)
+    return _CellOutput(front_end=_has_front_end(shell))
+
+
 class _CellOutput:
     """%chat's answer in a notebook: a live preview, then the answer as its own output.
 
@@ -183,9 +230,17 @@ class _CellOutput:
 
     cards = True  # the approval cards show under the answer
 
-    def __init__(self) -> None:
+    def __init__(self, front_end: bool) -> None:
+        self._front_end = front_end
         self._preview = display(markdown_output(""), raw=True, display_id=True)
         self._shown = ""
+
+    def decide(self, cards: list[Any]) -> list[Decision] | None:
+        """A person clicks the cards in the notebook (``None``); with nobody there, they
+        are declined, saying how to allow code to run."""
+        if self._front_end:
+            return None
+        return [(card, False, True) for card in cards]
 
     def show(self, text: str) -> bool:
         """Update the preview to ``text``; return whether anything changed."""
@@ -214,8 +269,28 @@ class _TerminalOutput:
 
     cards = False  # approval is asked with input() instead
 
-    def __init__(self) -> None:
+    def __init__(self, namespace: Mapping[str, object]) -> None:
+        self._namespace = namespace
         self._shown = ""
+
+    def decide(self, cards: list[Any]) -> list[Decision]:
+        """Ask at the terminal: ``Run this code?``, with what the code reaches."""
+        from .._items import card_code
+        from ..agent.sandbox import reaches
+
+        decisions = []
+        for card in cards:
+            code = card_code(card) or ""
+            print(f"\nThe agent asks to run this Python:\n\n{code}\n")
+            for line in reaches(code, set(self._namespace)):
+                print(f"  ! {line.replace('`', '')}")
+            try:
+                reply = input("Run this code? [y/N] ")
+            except (EOFError, OSError):  # no one at the terminal after all
+                decisions.append((card, False, True))
+                continue
+            decisions.append((card, reply.strip().lower() in ("y", "yes"), False))
+        return decisions
 
     def show(self, text: str) -> bool:
         """Write what ``text`` adds to what was written; return whether anything was."""

@@ -6,6 +6,9 @@ answering ``/models``, the model answering, streaming and calling a tool, and th
 its folder being writable, or its database answering and accepting writes. While the chat
 is served over HTTP (``%chatkit serve``), a last check asks the endpoint without the token
 and expects it to refuse (the token is never shown).
+
+What a store can tell is read through small protocols (:class:`FileStore`,
+:class:`DescribedStore`, :class:`GuardedStore`), not by probing attribute names.
 """
 
 from __future__ import annotations
@@ -13,13 +16,43 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..config import ModelConfig
 from ..context import NotebookContext
 from ..errors import StoreError
 
-__all__ = ["Check", "run_checks"]
+if TYPE_CHECKING:
+    from .serving import Serving
+
+__all__ = ["Check", "DescribedStore", "FileStore", "GuardedStore", "run_checks"]
+
+
+@runtime_checkable
+class FileStore(Protocol):
+    """A store kept in a file (:class:`~chatkit_notebook.stores.file.NotebookStore`)."""
+
+    path: Path
+
+
+@runtime_checkable
+class DescribedStore(Protocol):
+    """A store that says where it is (:class:`~chatkit_notebook.stores.postgres.PostgresStore`)."""
+
+    def describe(self) -> str:
+        """Where the store is, the password masked."""
+        ...
+
+
+@runtime_checkable
+class GuardedStore(Protocol):
+    """A store that refuses writes it cannot make safely, and says why."""
+
+    @property
+    def read_only(self) -> StoreError | None:
+        """Why the store refuses writes (a newer schema, say), or ``None``."""
+        ...
 
 
 @dataclass
@@ -33,9 +66,13 @@ class Check:
 
 
 async def run_checks(
-    config: ModelConfig, store: Any, context: NotebookContext | None = None
+    config: ModelConfig,
+    store: Any,
+    context: NotebookContext | None = None,
+    serving: Serving | None = None,
 ) -> list[Check]:
-    """Run every check against the given settings and store (read with ``context``)."""
+    """Run every check against the given settings and store (read with ``context``), and
+    the HTTP endpoint the chat is ``serving`` at, if any."""
     checks: list[Check] = []
     key_ok = _check_key(config, checks)
     reachable = await _check_endpoint(config, checks) if key_ok else _skip(checks, "endpoint")
@@ -43,12 +80,12 @@ async def run_checks(
         await _check_model(config, checks)
     else:
         _skip(checks, "model answers, streams and calls tools")
-    path = getattr(store, "path", None)
-    if path is not None:
-        _check_store(path, checks)
+    if isinstance(store, FileStore):
+        _check_store(store.path, checks)
     else:
         await _check_database(store, context or NotebookContext(), checks)
-    await _check_serving(checks)
+    if serving is not None:
+        await _check_serving(serving, checks)
     return checks
 
 
@@ -167,7 +204,7 @@ async def _check_model(config: ModelConfig, checks: list[Check]) -> None:
         )
 
 
-def _check_store(path: Any, checks: list[Check]) -> None:
+def _check_store(path: Path, checks: list[Check]) -> None:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -191,15 +228,14 @@ def _check_store(path: Any, checks: list[Check]) -> None:
 async def _check_database(store: Any, context: NotebookContext, checks: list[Check]) -> None:
     """A database store: it answers, its schema is one this version writes, and whose
     threads it shows."""
-    describe = getattr(store, "describe", None)
-    where = describe() if callable(describe) else type(store).__name__
+    where = store.describe() if isinstance(store, DescribedStore) else type(store).__name__
     try:
         page = await store.load_threads(100, None, "desc", context)
     except StoreError as e:
         fix = "check the connection string and the server, then %chatkit store URL"
         checks.append(Check("store", False, str(e), fix))
         return
-    refused = getattr(store, "read_only", None)
+    refused = store.read_only if isinstance(store, GuardedStore) else None
     if refused is not None:
         checks.append(Check("store", False, str(refused), "pip install -U chatkit-notebook"))
         return
@@ -207,12 +243,7 @@ async def _check_database(store: Any, context: NotebookContext, checks: list[Che
     checks.append(Check("store", True, f"{where}: answers; {count}"))
 
 
-async def _check_serving(checks: list[Check]) -> None:
-    from .serving import current
-
-    serving = current()
-    if serving is None:
-        return
+async def _check_serving(serving: Serving, checks: list[Check]) -> None:
     import httpx
 
     fix = "%chatkit serve stop, then %chatkit serve again"

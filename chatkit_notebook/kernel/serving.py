@@ -12,29 +12,29 @@ needs the bearer token made for this ``serve``; no browser origin may call unles
 :func:`stop_serving` (also ``%unload_ext``, ``%reload_ext`` and the kernel's exit) stops
 the answers still streaming, keeping what arrived, and frees the port. The app itself is
 in ``_http.py``, which loads FastAPI only when serving starts.
+
+The endpoint being served belongs to the kernel's session
+(:meth:`~chatkit_notebook.kernel.session.ChatSession.start_serving`); this module keeps no
+state of its own.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import errno
-import inspect
 import ipaddress
 import os
 import re
 import socket
 import threading
 import warnings
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    import argparse
     import asyncio
 
     import uvicorn
@@ -44,7 +44,18 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
     from ._http import _Turn
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Serving", "current", "serve", "stop_serving"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "Serving",
+    "at_exit",
+    "check",
+    "current",
+    "listen",
+    "serve",
+    "start",
+    "stop_serving",
+]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -158,21 +169,21 @@ class _Endpoint:
         if self._task is not None:
             await asyncio.wait([self._task])
 
-    def close(self) -> None:
-        """Free the port when the loop is gone (it cancelled the server task already)."""
-        self._sock.close()
-
-
-_guard = threading.Lock()
-_endpoint: _Endpoint | None = None
-_listeners: list[Callable[[], Callable[[], object] | None]] = []
-_exit_hook = False
+    def shut_down(self) -> None:
+        """:meth:`stop` from synchronous code; or, when the loop is gone (it cancelled the
+        server task already), just free the port."""
+        if self.runtime.is_running:
+            self.runtime.run(self.stop(), timeout=STOP_SECONDS)
+        else:
+            self._sock.close()
 
 
 def current() -> Serving | None:
-    """Where the chat is being served, or ``None``."""
-    endpoint = _endpoint
-    return endpoint.serving if endpoint is not None else None
+    """Where the loaded session's chat is being served, or ``None``."""
+    from .session import loaded
+
+    session = loaded()
+    return session.serving() if session is not None else None
 
 
 def serve(
@@ -198,13 +209,13 @@ def serve(
         ConfigError: the extension is not loaded, the extra is not installed, the port is
             in use, an argument is unusable, or the chat is served already.
     """
-    import chatkit_notebook
+    from .session import loaded
 
-    session = chatkit_notebook._session
+    session = loaded()
     if session is None:
         msg = "serve() serves this kernel's chat: run %load_ext chatkit_notebook first"
         raise ConfigError(msg)
-    serving, warning = _start(session, host, port, tuple(allow_origins))
+    serving, warning = session.start_serving(host, port, tuple(allow_origins))
     if warning:
         warnings.warn(warning, UserWarning, stacklevel=2)
     return serving
@@ -215,20 +226,13 @@ def stop_serving() -> bool:
 
     Answers still streaming stop as with the panel's Stop: what had arrived is kept.
     """
-    global _endpoint
-    with _guard:
-        endpoint, _endpoint = _endpoint, None
-        if endpoint is None:
-            return False
-        if endpoint.runtime.is_running:
-            endpoint.runtime.run(endpoint.stop(), timeout=STOP_SECONDS)
-        else:
-            endpoint.close()
-    _tell()
-    return True
+    from .session import loaded
+
+    session = loaded()
+    return session.stop_serving() if session is not None else False
 
 
-def _at_exit(stop: Callable[[], None]) -> None:
+def at_exit(stop: Callable[[], None]) -> None:
     """Call ``stop`` when the kernel exits, while worker threads can still be used.
 
     ``atexit`` is too late: concurrent.futures shuts its workers down first, and the store
@@ -242,67 +246,13 @@ def _at_exit(stop: Callable[[], None]) -> None:
     register(stop)
 
 
-def _stop_at_exit() -> None:
-    with contextlib.suppress(Exception):  # the process ends anyway, and the port with it
-        stop_serving()
+def check(port: int | None, allow_origins: tuple[str, ...]) -> int:
+    """The port to serve on (``None``: the default), once the ``serve`` extra and the
+    arguments are known to be usable.
 
-
-def serve_command(session: Any, args: argparse.Namespace) -> None:
-    """``%chatkit serve [stop] [--port N] [--host H] [--allow-origin ORIGIN ...]``."""
-    if args.action == "stop":
-        serving = current()
-        if stop_serving() and serving is not None:
-            print(f"Stopped serving at {serving.url}; port {serving.port} is free.")
-        else:
-            print("Not serving; %chatkit serve starts it.")
-        return
-    serving, warning = _start(
-        session, args.host or DEFAULT_HOST, args.port, tuple(args.allow_origin)
-    )
-    if warning:
-        print(f"Warning: {warning}")
-    print(f"Serving this notebook's chat at {serving.url}")
-    print(f"Bearer token (shown only now): {serving.token}")
-    if serving.allow_origins:
-        print(f"Web pages from {', '.join(serving.allow_origins)} may call it.")
-    print("Try it (the answer streams as server-sent events):")
-    print(serving.curl())
-    print("%chatkit serve stop ends it.")
-
-
-def listen(callback: Callable[[], object]) -> Callable[[], None]:
-    """Call ``callback()`` (on the caller's thread) after serving starts or stops.
-
-    A bound method is held weakly: a panel that is gone stops listening by itself.
-    Returns a function that stops listening.
+    Raises:
+        ConfigError: FastAPI or uvicorn is missing, or the port or an origin is unusable.
     """
-    ref: Callable[[], Callable[[], object] | None]
-    ref = weakref.WeakMethod(callback) if inspect.ismethod(callback) else (lambda: callback)
-    _listeners.append(ref)
-
-    def forget() -> None:
-        if ref in _listeners:
-            _listeners.remove(ref)
-
-    return forget
-
-
-def _tell() -> None:
-    for ref in list(_listeners):
-        callback = ref()
-        if callback is None:
-            _listeners.remove(ref)
-        else:
-            callback()
-
-
-def _start(
-    session: Any, host: str, port: int | None, allow_origins: tuple[str, ...]
-) -> tuple[Serving, str | None]:
-    """Serve ``session``'s chat; what is served, and a warning for a non-loopback host."""
-    global _endpoint, _exit_hook
-    import secrets
-
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
@@ -322,23 +272,33 @@ def _start(
                 "calls, such as https://example.org or http://localhost:3000 (no path)"
             )
             raise ConfigError(msg)
-    with _guard:
-        if _endpoint is not None:
-            msg = f"already serving at {_endpoint.serving.url}; %chatkit serve stop first"
-            raise ConfigError(msg)
-        sock, loopback = _bind(host, port)
-        serving = Serving(host, sock.getsockname()[1], secrets.token_urlsafe(32), allow_origins)
-        endpoint = _Endpoint(serving, sock, session.runtime)
-        try:
-            endpoint.runtime.run(endpoint.start(session.server, session.context))
-        except BaseException:
-            sock.close()
-            raise
-        _endpoint = endpoint
-        if not _exit_hook:
-            _at_exit(_stop_at_exit)
-            _exit_hook = True
-    _tell()
+    return port
+
+
+def start(
+    runtime: Runtime,
+    server: ChatKitServer[NotebookContext],
+    context: Callable[[], NotebookContext],
+    host: str,
+    port: int,
+    allow_origins: tuple[str, ...],
+) -> tuple[_Endpoint, str | None]:
+    """Serve ``server`` on ``runtime``'s loop (arguments :func:`check`-ed); the endpoint,
+    and a warning for a host that is not a loopback address.
+
+    Raises:
+        ConfigError: the port is in use, or the host cannot be served on.
+    """
+    import secrets
+
+    sock, loopback = _bind(host, port)
+    serving = Serving(host, sock.getsockname()[1], secrets.token_urlsafe(32), allow_origins)
+    endpoint = _Endpoint(serving, sock, runtime)
+    try:
+        runtime.run(endpoint.start(server, context))
+    except BaseException:
+        sock.close()
+        raise
     warning = None
     if not loopback:
         warning = (
@@ -346,7 +306,7 @@ def _start(
             f"{serving.port} and has the token can chat with this kernel's data. Serve on "
             "127.0.0.1 unless you mean that."
         )
-    return serving, warning
+    return endpoint, warning
 
 
 def _bind(host: str, port: int) -> tuple[socket.socket, bool]:

@@ -1,9 +1,10 @@
 """What a person sees: the chat panel and the card a ``%chat`` cell leaves.
 
 Belongs here: :class:`ChatPanel` (``panel``), the views that draw one thread item each
-(``views``), ChatKit widget trees as ipywidgets (``chatkit_widgets``), the thread bar, the
-anywidgets with their ``.js`` files and ``panel.css``, sanitised Markdown (``markdown``) and
-the ``%chat`` cell's card (``cellcard``).
+(``views``) and the thread they make up (``thread_view``, shared by the panel and the card),
+ChatKit widget trees as ipywidgets (``chatkit_widgets``), the thread bar, the anywidgets
+with their ``.js`` files and ``panel.css``, sanitised Markdown (``markdown``) and the
+``%chat`` cell's card (``cellcard``).
 
 May import: ``_client`` (the one ChatKit client core), ``_items``, ``config``, ``runtime``,
 ``context``, ``errors``, ipywidgets and anywidget. Never ``stores`` or ``previews``, and never

@@ -1,11 +1,13 @@
-"""The panel's two anywidgets: the composer (keys) and a streamed answer (appends, Copy).
+"""The panel's three anywidgets: the composer (keys), a streamed answer (appends, Copy)
+and Stop (interrupts the kernel while the agent's code runs).
 
-Core ipywidgets cannot see keys, reach the clipboard or append to a value: every change
-re-sends the whole value. Their JavaScript is ``answer.js`` and ``composer.js`` beside this
-file, plain ESM that anywidget loads from the kernel (no build step, nothing from a CDN, so
-it works offline in JupyterLab 4 and Notebook 7; VS Code and Colab bring anywidget's front
-end themselves). anywidget sends a widget's module with every instance, so each widget
-carries only its own, read once with its comments and indentation left out.
+Core ipywidgets cannot see keys, reach the clipboard, append to a value (every change
+re-sends the whole value) or interrupt the kernel. Their JavaScript is ``composer.js``,
+``answer.js`` and ``stop.js`` beside this file, plain ESM that anywidget loads from the
+kernel (no build step, nothing from a CDN, so it works offline in JupyterLab 4 and
+Notebook 7; VS Code and Colab bring anywidget's front end themselves). anywidget sends a
+widget's module with every instance, so each widget carries only its own, read once with
+its comments and indentation left out.
 
 The answer's text travels as appends and is shown as text. When a Markdown block is
 finished, Python renders it (markdown-it-py, sanitised: the only renderer of model text)
@@ -25,7 +27,7 @@ import anywidget
 import traitlets
 from chatkit.types import FeedbackKind
 
-__all__ = ["AnswerWidget", "ComposerWidget", "Patch", "apply_patch", "make_patch"]
+__all__ = ["AnswerWidget", "ComposerWidget", "Patch", "StopWidget", "apply_patch", "make_patch"]
 
 
 def _module(name: str) -> str:

@@ -9,23 +9,33 @@ under the card. The code itself runs on the kernel's main thread between cells.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import concurrent.futures
+import html
+import logging
+import threading
+import time
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
-from chatkit.types import (
-    ThreadItem,
-)
+from chatkit.types import ThreadItem
 
 from .._client import ChatKitClient, ThreadState, action_request
-from ..runtime import Runtime
-from .views import ItemView, style_widget, view_for
+from ..runtime import Runtime, wait_for_event
+from .thread_view import ThreadView
+from .views import style_widget
 
 __all__ = ["CellCard"]
+
+logger = logging.getLogger("chatkit_notebook")
 
 
 class CellCard(W.VBox):  # type: ignore[misc]
     """Approval cards of a ``%chat`` turn, and the answer that follows a click on them.
+
+    **Threads**, as in the chat panel: a click (on the kernel's thread) only posts the
+    action to the package's loop, where the card changes. A click while an answer streams
+    is dropped, as the card it was on is being answered.
 
     Args:
         client: The session's ChatKit client.
@@ -43,57 +53,58 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self._client = client
         self._runtime = runtime
         self._thread_id = thread_id
-        self._state = ThreadState.loaded(None, items)
-        self._views: dict[str, ItemView] = {}
-        self._busy = False
-        for item in items:
-            self._draw(item.id)
+        self._busy = False  # an answer is streaming (read and written on the loop only)
+        self._posted: list[threading.Event] = []  # one per click, set once it is over
+        self._posted_lock = threading.Lock()
+        self._thread = ThreadView(
+            self, lambda: runtime, ThreadState.loaded(None, items), on_action=self._clicked
+        )
 
-    def _draw(self, item_id: str) -> None:
-        item = self._state.items.get(item_id)
-        view = self._views.get(item_id)
-        if item is None:
-            if view is not None:
-                kept = [c for c in self.children if c is not view.widget]  # type: ignore[has-type]
-                self.children = tuple(kept)
-            return
-        final = item_id not in self._state.streaming
-        if view is not None:
-            view.draw(item, final=final)
-            return
-        made = view_for(item, final=final, on_action=self._clicked, schedule=self._schedule)
-        if made is not None:
-            self._views[item_id] = made
-            self.children = (*self.children, made.widget)
+    def __repr__(self) -> str:
+        return f"<CellCard thread={self._thread_id!r}>"
 
-    def _schedule(self, delay: float, callback: Any) -> None:
-        loop = self._runtime.loop
-        loop.call_soon_threadsafe(lambda: loop.call_later(delay, callback))
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until every click's answer is over; for scripts and tests.
 
-    def _clicked(self, item_id: str, action: ActionConfig) -> None:
+        Raises:
+            TimeoutError: an answer was still streaming after ``timeout`` seconds.
+        """
+        end = time.monotonic() + timeout
+        with self._posted_lock:
+            posted = list(self._posted)
+        for settled in posted:
+            if not wait_for_event(settled, max(0.0, end - time.monotonic())):
+                msg = f"the card's answer was still streaming after {timeout} s"
+                raise TimeoutError(msg)
+
+    def _clicked(self, item_id: str, action: ActionConfig) -> concurrent.futures.Future[None]:
         """A click (kernel thread): the turn goes on, on the loop."""
+        future, settled = self._runtime.submit_tracked(self._act(item_id, action))
+        with self._posted_lock:
+            self._posted = [event for event in self._posted if not event.is_set()]
+            self._posted.append(settled)
+        return future
+
+    async def _act(self, item_id: str, action: ActionConfig) -> None:
+        """Send the action and stream the rest of the answer under the card (loop thread)."""
+        self._thread.on_loop()
         if self._busy:
             return
         self._busy = True
-        self._runtime.submit(self._act(item_id, action))
-
-    async def _act(self, item_id: str, action: ActionConfig) -> None:
         request = action_request(self._thread_id, item_id, action.type, action.payload)
         try:
             async for event in self._client.stream(request):
-                change = self._state.apply(event)
-                if change is not None:
-                    self._draw(change[1])
-                elif event.type in ("error", "notice"):
-                    note = W.HTML(f'<div class="ck-note">{_escape(event.message or "")}</div>')
-                    self.children = (*self.children, note)
+                if self._thread.apply(event) is None and event.type in ("error", "notice"):
+                    self._note(event.message or "")
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # shown in the card, never lost in a discarded future
+            logger.debug("the card's action failed", exc_info=True)
+            self._note(f"The action failed: {str(error) or type(error).__name__}")
         finally:
-            for unfinished in self._state.finish():
-                self._draw(unfinished)
+            self._thread.finish()
             self._busy = False
 
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+    def _note(self, message: str) -> None:
+        note = W.HTML(f'<div class="ck-note">{html.escape(message)}</div>')
+        self.children = (*self.children, note)  # type: ignore[has-type]

@@ -1,10 +1,12 @@
 """``ChatPanel``: a ChatKit client made of ipywidgets, shown under a notebook cell.
 
 The panel speaks only the ChatKit protocol, through the package's one client
-(``_client.ChatKitClient``), and draws the client's reducer state (``ThreadState``). All
+(``_client.ChatKitClient``), and draws the client's reducer state (a ``ThreadView``). All
 server work runs on the package's own event loop (``runtime.py``), so an answer keeps
 streaming while a cell blocks the kernel. The store is the source of truth: the thread
-list and a thread's items are always (re)loaded from it.
+list and a thread's items are always (re)loaded from it. What only the kernel knows (where
+the chat is served, when the agent's code runs, which variables to offer) comes in as
+callbacks from the kernel's session.
 """
 
 from __future__ import annotations
@@ -49,13 +51,12 @@ from .._client import (
     message_request,
     variable_tags,
 )
-from ..agent import mainthread
 from ..context import NotebookContext
-from ..kernel import serving
-from ..runtime import Runtime, _wait, get_runtime
+from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
+from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
-from .views import AssistantMessageView, ItemView, style_widget, view_for
+from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
 
@@ -63,8 +64,15 @@ logger = logging.getLogger("chatkit_notebook")
 
 HISTORY_PAGE = 50
 SUGGESTIONS = 3
+OFFERS = 200  # the most variables ``@`` offers
 
-"""The panel's styles (``panel.css`` beside this file)."""
+Listen = Callable[[Callable[[], object]], Callable[[], None]]
+"""Subscribe a callback to a change; returns the function that unsubscribes."""
+ListenRunning = Callable[[Callable[[bool], object]], Callable[[], None]]
+"""Subscribe a callback to code starting (``True``) and ending (``False``); returns the
+function that unsubscribes."""
+Offer = Callable[[NotebookContext, int], list[tuple[str, str]]]
+"""The variables a person may name, as ``(name, "type shape")`` pairs: at most ``limit``."""
 
 
 class ChatPanel(W.VBox):  # type: ignore[misc]
@@ -75,7 +83,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     Operations run one at a time, in the order they were posted, on the package's loop
     thread, and only they change the panel: its thread, its :class:`ThreadState`, its views
     and its widgets (``_on_loop`` checks this). So a click can never interleave with a
-    thread that is still loading. User Python (client tools, client effects) runs in a
+    thread that is still loading. Two small changes cannot wait for the answer streaming
+    meanwhile, and *touch* the panel on the loop thread between operations instead: Stop
+    learning that code runs on the kernel's main thread, and a question Enter could not
+    send going back into the box. User Python (client tools, client effects) runs in a
     worker thread, never on the loop, so a slow handler cannot stall any chat.
 
     Args:
@@ -85,7 +96,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         runtime: The loop that runs server work; by default the package's, looked up at
             each use, so a panel from before ``%reload_ext`` runs on the new loop rather
             than restarting the old one.
-        status: A line for the status bar, e.g. the model and where threads are kept.
+        status: A line for the status bar (by default the model and where threads are
+            kept, as far as the server tells).
+        status_note: More for the status line, asked each time it is drawn: the kernel's
+            session says where the chat is served.
+        status_changes: Subscribes the panel to changes of ``status_note`` (the session
+            passes its ``on_serving_change``); the line is drawn again at each.
+        code_running: Subscribes the panel to the agent's code starting and ending on the
+            kernel's main thread, when Stop must interrupt the kernel too (the session
+            passes ``mainthread.listen``). The callback may come on any thread.
+        offer: The variables the empty chat suggests and ``@`` offers, given the context
+            and a limit; called in a worker thread (the session passes
+            ``tools.offered_variables``). By default none are offered, and none are tagged.
         thread_id: The thread to open (``None``: a new chat).
         on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
             opened, created, deleted, or ``None`` for a new chat. It may return an
@@ -104,6 +126,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         *,
         runtime: Runtime | None = None,
         status: str = "",
+        status_note: Callable[[], str] | None = None,
+        status_changes: Listen | None = None,
+        code_running: ListenRunning | None = None,
+        offer: Offer | None = None,
         thread_id: str | None = None,
         on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
         changes: Callable[[str | None], object] | None = None,
@@ -112,8 +138,6 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._context = context
         self._given_runtime = runtime
         self._on_thread = on_thread
-        self._state = ThreadState()
-        self._views: dict[str, ItemView] = {}
         self.effects: dict[str, Callable[[dict[str, Any]], object]] = {}
         """Handlers for ``client_effect`` events, by effect name (run in a worker thread)."""
         self.client_tools: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -126,6 +150,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._earlier_cursor: str | None = None
         self._locked = False  # the thread is locked or closed: no new messages
         self._status_text = status
+        self._status_note = status_note
+        self._offer = offer
         self._changes = changes
         self._watcher: asyncio.Task[None] | None = None
 
@@ -139,6 +165,14 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._empty_text = W.HTML().add_class("ck-empty")
         self._suggestions = W.VBox().add_class("ck-suggestions")
         self._empty = W.VBox([self._empty_text, self._suggestions])
+        self._thread = ThreadView(
+            self._messages,
+            lambda: self._runtime,
+            on_shown=self._hide_empty,
+            on_action=self.custom_action,
+            on_answer=self.answer,
+            on_vote=self.feedback,
+        )
         self._earlier = button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
@@ -157,8 +191,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._stop_button = StopWidget().add_class("ck-stop")
         self._stop_button.layout.display = "none"
         # While the agent's code runs on the kernel's main thread, Stop interrupts it too.
-        self._unlisten = mainthread.listen(self._code_running)
-        self._unserve = serving.listen(self._serving_changed)  # the status line says so
+        self._unlisten = code_running(self._code_running) if code_running else _nothing
+        # The status line says where the chat is served, and follows serve and stop.
+        self._unserve = status_changes(self._status_changed) if status_changes else _nothing
         self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
         composer = W.HBox(
@@ -207,6 +242,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<ChatPanel thread={self.thread_id!r}>"
 
+    @property
+    def _state(self) -> ThreadState:
+        """What the panel knows of its thread (the reducer's state)."""
+        return self._thread.state
+
+    @property
+    def _views(self) -> dict[str, ItemView]:
+        return self._thread.views
+
     # -- what a user (or a test) can do: each posts an operation ---------------------------
 
     @property
@@ -232,7 +276,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             if not running:
                 return
             # Waits as %chat does: approved code the turn needs runs on this thread meanwhile.
-            if not _wait(running[0].wait, max(0.0, end - time.monotonic())):
+            if not wait_for_event(running[0], max(0.0, end - time.monotonic())):
                 msg = f"the chat panel was still busy after {timeout} s"
                 raise TimeoutError(msg)
 
@@ -247,7 +291,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         """Enter in the composer, whose box the browser emptied: a question that cannot go
         now (an answer is still streaming) goes back into the box."""
         if self.send(text) is None and text.strip():
-            self._input.value = text
+            self._touch(lambda: setattr(self._input, "value", text))
 
     def retry(self) -> concurrent.futures.Future[None] | None:
         """Ask again for the answer to the last message."""
@@ -356,6 +400,24 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._posted.add(settled)
         return future
 
+    def _touch(self, change: Callable[[], None]) -> None:
+        """Make a small change on the loop thread at once, not after the operations posted
+        before it (an answer streaming); ``wait()`` waits for it too."""
+        done = threading.Event()
+
+        def touch() -> None:
+            try:
+                self._on_loop()
+                change()
+            except Exception:  # as an operation's failure, never raised into the loop
+                logger.debug("chat panel change failed", exc_info=True)
+            finally:
+                done.set()
+
+        self._runtime.loop.call_soon_threadsafe(touch)
+        with self._posted_lock:
+            self._posted.add(done)
+
     def _post_turn(self, turn: Callable[[], Awaitable[None]]) -> concurrent.futures.Future[None]:
         future = self._post(turn)
         self._turn = future
@@ -369,9 +431,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def _on_loop(self) -> None:
         """Fail loudly when panel state is about to change off the loop thread."""
-        if threading.current_thread() is not self._runtime.thread:
-            msg = "ChatPanel state changed off the loop thread; post an operation instead"
-            raise RuntimeError(msg)
+        self._thread.on_loop()
 
     # -- operations (loop thread) ----------------------------------------------------------
 
@@ -412,20 +472,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._show_notice("info", "This chat was deleted elsewhere.")
             return
         for item in page.data:
-            self._state.items[item.id] = item
-            self._draw(item.id)
+            self._thread.add(item)
         if page.has_more:  # more than a page arrived at once: show the thread as stored
             await self._load_thread(thread_id)
 
     def _code_running(self, running: bool) -> None:
         """The agent's code started or ended on the kernel's main thread (that thread)."""
-        loop = self._runtime.loop
-        loop.call_soon_threadsafe(self._set_interrupts, running)
+        self._touch(lambda: setattr(self._stop_button, "interrupts", running))
 
-    def _set_interrupts(self, running: bool) -> None:
-        self._stop_button.interrupts = running
-
-    def _serving_changed(self) -> None:
+    def _status_changed(self) -> None:
         self._post(self._show_status)
 
     def close(self) -> None:
@@ -437,19 +492,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         super().close()
 
     async def _send_text(self, text: str) -> None:
-        from ..agent.tools import offered_variables
-
         self._input.value = ""
         self._input.sent()
-        offered = await asyncio.to_thread(offered_variables, self._context)
+        offered = await self._offered(OFFERS)
         tags = variable_tags(text, {name for name, _ in offered})
         await self._run_turn(message_request(self.thread_id, text, tags=tags))
 
     async def _offer_variables(self) -> None:
         """What typing @ offers: the tools' visible, non-secret variables, with their shapes."""
-        from ..agent.tools import offered_variables
-
-        offered = await asyncio.to_thread(offered_variables, self._context)
+        offered = await self._offered(OFFERS)
         self._input.mentions = [[name, kind] for name, kind in offered]
 
     async def _retry(self) -> None:
@@ -457,8 +508,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if self.thread_id is None or last is None:
             return
         for item_id in list(self._state.items)[list(self._state.items).index(last) + 1 :]:
-            self._state.items.pop(item_id)
-            self._remove(item_id)
+            self._thread.forget(item_id)
         params = ThreadRetryAfterItemParams(thread_id=self.thread_id, item_id=last)
         await self._run_turn(ThreadsRetryAfterItemReq(params=params))
 
@@ -492,8 +542,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         thread = await self._client.thread(thread_id)
         self._open(ThreadState.loaded(thread, reversed(page.data)))
         self._set_thread_status(thread)
-        for item in self._state.items.values():
-            self._draw(item.id)
+        for item_id in self._state.items:
+            self._thread.draw(item_id)
         self._set_earlier(page)
         self._bar.show(self.thread_id)
 
@@ -502,13 +552,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         if thread_id is None or cursor is None:
             return
         page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc", after=cursor)
-        older = list(reversed(page.data))
-        self._state.prepend(older)
-        shown = self._messages.children
-        self._messages.children = ()
-        for item in older:
-            self._draw(item.id)
-        self._messages.children = (*self._messages.children, *shown)
+        self._thread.prepend(reversed(page.data))
         self._set_earlier(page)
 
     async def _feedback_on(self, item_id: str, kind: FeedbackKind) -> None:
@@ -547,10 +591,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     # -- applying events (loop thread) -----------------------------------------------------
 
     def _apply(self, event: ThreadStreamEvent) -> None:
-        changed = self._state.apply(event)
+        changed = self._thread.apply(event)
         if changed is not None:
             how, item_id = changed
-            self._draw(item_id)
             if how == "done":
                 self._progress.value = ""
                 self._answer_client_tool_soon(item_id)
@@ -577,41 +620,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 self._run_effect(effect.name, effect.data)
             self._state.effects.clear()
 
-    def _draw(self, item_id: str) -> None:
-        """Show the item as the state holds it: add, redraw or remove its view."""
-        self._on_loop()
-        item = self._state.items.get(item_id)
-        view = self._views.get(item_id)
-        if item is None:
-            self._remove(item_id)
-            return
-        final = item_id not in self._state.streaming
-        if view is not None:
-            view.draw(item, final=final)
-        else:
-            view = view_for(
-                item,
-                final=final,
-                allowed_image_domains=self._allowed_images(),
-                schedule=self._schedule,
-                on_action=self.custom_action,
-                on_answer=self.answer,
-                on_vote=self.feedback,
-            )
-            if view is None:
-                return
-            self._views[item_id] = view
-            self._messages.children = (*self._messages.children, view.widget)
-            self._empty.layout.display = "none"
-
     def _end_turn(self, *, stopped: bool) -> None:
-        for item_id in self._state.finish(stopped=stopped):
-            view = self._views.get(item_id)
-            item = self._state.items.get(item_id)
-            if view is not None and item is not None:
-                view.draw(item, final=True)
-                if stopped and isinstance(view, AssistantMessageView):
-                    view.mark_stopped()
+        self._thread.finish(stopped=stopped)
         self._progress.value = ""
         self._set_busy(False)
         if self._last_user_item() is not None:
@@ -650,30 +660,16 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             )
         )
 
-    def _remove(self, item_id: str) -> None:
-        view = self._views.pop(item_id, None)
-        if view is not None:
-            self._messages.children = tuple(
-                w for w in self._messages.children if w is not view.widget
-            )
-
-    def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
-        """Run ``callback`` on the loop thread in ``delay`` seconds (a view's late render)."""
-        loop = self._runtime.loop
-        loop.call_soon_threadsafe(lambda: loop.call_later(delay, callback))
-
     # -- small view helpers (loop thread) --------------------------------------------------
 
     def _open(self, state: ThreadState) -> None:
         self._on_loop()
         before = self.thread_id
-        self._state = state
-        self._views.clear()
+        self._thread.open(state)
         self._locked = False
         self._set_busy(self.busy)
         self._earlier_cursor = None
         self._earlier.layout.display = "none"
-        self._messages.children = ()
         self._retry_button.layout.display = "none"
         self._show_notice(None, "")
         self._bar.hide_rows()
@@ -703,9 +699,9 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         users = [i for i, item in self._state.items.items() if isinstance(item, UserMessageItem)]
         return users[-1] if users else None
 
-    def _allowed_images(self) -> list[str] | None:
-        thread = self._state.thread
-        return thread.allowed_image_domains if thread is not None else None
+    def _hide_empty(self) -> None:
+        """A message is shown: the empty chat's suggestions go."""
+        self._empty.layout.display = "none"
 
     def _set_earlier(self, page: Page[ThreadItem]) -> None:
         self._earlier_cursor = page.after if page.has_more else None
@@ -720,6 +716,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self.open_thread(value)
 
     def _set_busy(self, busy: bool) -> None:
+        self._on_loop()
         self._send_button.disabled = busy or self._locked
         self._input.disabled = self._locked  # typing the next question while one streams
         self._input.accepting = not (busy or self._locked)  # ...and Enter keeps it there
@@ -737,6 +734,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._input.accepting = False
 
     def _show_notice(self, level: str | None, message: str, title: str | None = None) -> None:
+        self._on_loop()
         if not message:
             self._notice.value = ""
             return
@@ -745,9 +743,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _show_empty(self) -> None:
         """The empty chat: what to ask, with the notebook's own variables as suggestions."""
-        from ..agent.tools import offered_variables
-
-        offered = await asyncio.to_thread(offered_variables, self._context, SUGGESTIONS)
+        offered = await self._offered(SUGGESTIONS)
         prompts = [f"Describe {name}" for name, _ in offered] or ["What variables do I have?"]
         buttons = []
         for prompt, (_, kind) in zip(prompts, [*offered, (None, "")], strict=False):
@@ -764,12 +760,22 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._suggestions.children = tuple(buttons)
         self._empty.layout.display = "" if not self._state.items else "none"
 
+    async def _offered(self, limit: int) -> list[tuple[str, str]]:
+        """The variables to offer, read in a worker thread (user values, never on the loop)."""
+        if self._offer is None:
+            return []
+        return await asyncio.to_thread(self._offer, self._context, limit)
+
     async def _suggest(self, text: str) -> None:
         """A suggestion fills the composer; the person sends it (or edits it first)."""
         self._input.value = text
 
     def _show_status(self) -> None:
+        self._on_loop()
         status = self._status_text or _default_status(self._client.server)
+        note = self._note()
+        if note:
+            status = f"{status} · {note}" if status else note
         problem = _model_problem(self._client.server)
         parts = [f'<span class="ck-status-line">{html.escape(status)}</span>'] if status else []
         if problem:
@@ -777,6 +783,15 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 f'<span class="ck-status-line ck-status-problem">{html.escape(problem)}</span>'
             )
         self._status.value = "<br>".join(parts)
+
+    def _note(self) -> str:
+        if self._status_note is None:
+            return ""
+        try:
+            return self._status_note()
+        except Exception:  # a status line is no place to fail
+            logger.debug("the status note failed", exc_info=True)
+            return ""
 
     async def _show_rename(self) -> None:
         if self.thread_id is not None:
@@ -847,9 +862,6 @@ def _default_status(server: ChatKitServer[NotebookContext]) -> str:
         parts.append(f"Threads: {path}")
     elif callable(where):
         parts.append(f"Threads: {where()}")
-    served = serving.current()
-    if served is not None:
-        parts.append(f"Serving at {served.url}")
     return " · ".join(parts)
 
 
@@ -862,6 +874,10 @@ def _model_problem(server: ChatKitServer[NotebookContext]) -> str:
         return str(check() or "")
     except Exception:  # a status line is no place to fail
         return ""
+
+
+def _nothing() -> None:
+    """Unsubscribes from nothing (a panel given no ``status_changes`` or ``code_running``)."""
 
 
 def _describe(error: BaseException) -> str:

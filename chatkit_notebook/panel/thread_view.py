@@ -1,0 +1,158 @@
+"""``ThreadView``: one thread as the client knows it, drawn item by item into a box.
+
+The chat panel and the card a ``%chat`` cell leaves both show a thread the same way: the
+ChatKit events fold into the client's reducer (:class:`~chatkit_notebook._client.ThreadState`)
+and every item it changed is drawn again by its view (``views.view_for``). This module is
+that loop, written once. Who owns a ``ThreadView`` changes it only on the package's loop
+thread (the panel posts operations there; so does the cell card), except while building it,
+before anyone else can see it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ipywidgets as W
+from chatkit.types import ThreadItem, ThreadStreamEvent
+
+from .._client import ItemChange, ThreadState
+from ..runtime import Runtime
+from .views import AssistantMessageView, ItemView, view_for
+
+__all__ = ["ThreadView"]
+
+
+class ThreadView:
+    """The items of one thread, each drawn by its view, in ``box`` after what it holds.
+
+    Args:
+        box: Where the items' widgets go, appended after its other children.
+        runtime: The loop the owner changes this view on, looked up at each use (a
+            ``%reload_ext`` replaces it); a view's late render is scheduled there.
+        state: What is known of the thread; its items are drawn at once.
+        on_shown: Called when an item got a view (the panel hides its empty state).
+        **handlers: What a view calls back: ``on_action``, ``on_answer``, ``on_vote`` (see
+            ``views.view_for``).
+    """
+
+    def __init__(
+        self,
+        box: W.Box,
+        runtime: Callable[[], Runtime],
+        state: ThreadState | None = None,
+        *,
+        on_shown: Callable[[], None] | None = None,
+        **handlers: Callable[..., object],
+    ) -> None:
+        self._box = box
+        self._runtime = runtime
+        self._on_shown = on_shown
+        self._handlers = handlers
+        self.state = state if state is not None else ThreadState()
+        """The reducer's state: the thread, its items in order, what is still streaming."""
+        self.views: dict[str, ItemView] = {}
+        """The view of each item shown, by item id."""
+        for item_id in self.state.items:
+            self._draw(item_id)
+
+    # -- changing what is shown (on the loop thread) --------------------------------------
+
+    def open(self, state: ThreadState) -> None:
+        """Show ``state`` instead, from scratch; its items are drawn by the caller."""
+        self.on_loop()
+        self.state = state
+        self.views.clear()
+        self._box.children = ()
+
+    def apply(self, event: ThreadStreamEvent) -> tuple[ItemChange, str] | None:
+        """Fold a streamed event in and draw the item it changed (what ``apply`` returns)."""
+        changed = self.state.apply(event)
+        if changed is not None:
+            self.draw(changed[1])
+        return changed
+
+    def add(self, item: ThreadItem) -> None:
+        """Show a stored item (new at the end, or a newer version of one shown)."""
+        self.state.items[item.id] = item
+        self.draw(item.id)
+
+    def prepend(self, items: Iterable[ThreadItem]) -> None:
+        """Show older items (oldest first) before the ones shown."""
+        self.on_loop()
+        older = list(items)
+        self.state.prepend(older)
+        shown = self._box.children
+        self._box.children = ()
+        for item in older:
+            self._draw(item.id)
+        self._box.children = (*self._box.children, *shown)
+
+    def forget(self, item_id: str) -> None:
+        """Take an item out of the state and off the screen (Retry drops the old answer)."""
+        self.on_loop()
+        self.state.items.pop(item_id, None)
+        self.state.streaming.discard(item_id)
+        self._remove(item_id)
+
+    def draw(self, item_id: str) -> None:
+        """Show the item as the state holds it: add, redraw or remove its view."""
+        self.on_loop()
+        self._draw(item_id)
+
+    def finish(self, *, stopped: bool = False) -> None:
+        """End the turn: each item still streaming is drawn as it is, a stopped answer
+        says so."""
+        self.on_loop()
+        for item_id in self.state.finish(stopped=stopped):
+            view = self.views.get(item_id)
+            item = self.state.items.get(item_id)
+            if view is not None and item is not None:
+                view.draw(item, final=True)
+                if stopped and isinstance(view, AssistantMessageView):
+                    view.mark_stopped()
+
+    def schedule(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the loop thread in ``delay`` seconds (a view's late render)."""
+        loop = self._runtime().loop
+        loop.call_soon_threadsafe(lambda: loop.call_later(delay, callback))
+
+    def on_loop(self) -> None:
+        """Fail loudly when the view is about to change off the loop thread."""
+        if threading.current_thread() is not self._runtime().thread:
+            msg = "a chat view changed off the loop thread; post an operation instead"
+            raise RuntimeError(msg)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _draw(self, item_id: str) -> None:
+        item = self.state.items.get(item_id)
+        view = self.views.get(item_id)
+        if item is None:
+            self._remove(item_id)
+            return
+        final = item_id not in self.state.streaming
+        if view is not None:
+            view.draw(item, final=final)
+            return
+        thread = self.state.thread
+        options: dict[str, Any] = dict(self._handlers)
+        made = view_for(
+            item,
+            final=final,
+            allowed_image_domains=thread.allowed_image_domains if thread is not None else None,
+            schedule=self.schedule,
+            **options,
+        )
+        if made is None:
+            return
+        self.views[item_id] = made
+        self._box.children = (*self._box.children, made.widget)
+        if self._on_shown is not None:
+            self._on_shown()
+
+    def _remove(self, item_id: str) -> None:
+        view = self.views.pop(item_id, None)
+        if view is not None:
+            self._box.children = tuple(w for w in self._box.children if w is not view.widget)

@@ -1,0 +1,126 @@
+"""The card a ``%chat`` cell leaves: a click goes on with the turn, under the card, and a
+click whose request fails says so in the card (and in the log) instead of doing nothing."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+
+import ipywidgets as W
+import pytest
+from chatkit.actions import ActionConfig
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    StreamingReq,
+    ThreadItemDoneEvent,
+    ThreadStreamEvent,
+    WidgetItem,
+)
+
+from chatkit_notebook._client import ChatKitClient
+from chatkit_notebook.panel.anywidgets import AnswerWidget
+from chatkit_notebook.panel.cellcard import CellCard
+from chatkit_notebook.runtime import Runtime
+
+
+@pytest.fixture
+def runtime() -> Iterator[Runtime]:
+    rt = Runtime(name="cellcard-test-loop")
+    yield rt
+    rt.stop()
+
+
+def approval_card() -> WidgetItem:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from chatkit.widgets import Button, Card, Text
+
+        card = Card(
+            children=[
+                Text(value="Run this code?"),
+                Button(label="Run", onClickAction=ActionConfig(type="run", payload={"n": 1})),
+            ]
+        )
+    return WidgetItem(id="wid_1", thread_id="thr_1", created_at=datetime.now(), widget=card)
+
+
+class Client(ChatKitClient):
+    """A client that records what it was asked and answers each click with ``answer``."""
+
+    def __init__(self, answer: str | Exception) -> None:
+        super().__init__(server=None)  # type: ignore[arg-type]
+        self.answer = answer
+        self.requests: list[StreamingReq] = []
+
+    async def stream(self, request: StreamingReq) -> AsyncIterator[ThreadStreamEvent]:
+        self.requests.append(request)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        yield ThreadItemDoneEvent(
+            item=AssistantMessageItem(
+                id="msg_1",
+                thread_id="thr_1",
+                created_at=datetime.now(),
+                content=[AssistantMessageContent(text=self.answer)],
+            )
+        )
+
+
+def descendants(widget: Any) -> Iterator[Any]:
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from descendants(child)
+
+
+def click_run(card: CellCard) -> None:
+    (run,) = [
+        w for w in descendants(card) if isinstance(w, W.Button) and "ck-w-button" in w._dom_classes
+    ]
+    run.click()  # as the kernel's thread does, for a click in the browser
+    card.wait()
+
+
+def notes(card: CellCard) -> list[str]:
+    return [w.value for w in card.children if isinstance(w, W.HTML) and "ck-note" in w.value]
+
+
+def test_a_click_streams_the_rest_of_the_answer_under_the_card(runtime: Runtime) -> None:
+    client = Client("It ran: 3 rows.")
+    card = CellCard(client, runtime, "thr_1", [approval_card()])
+    assert len(card.children) == 2  # the styles and the card
+    click_run(card)
+    (request,) = client.requests
+    assert request.type == "threads.custom_action"
+    assert request.params.action.type == "run"  # type: ignore[union-attr]
+    assert len(card.children) == 3
+    (answer,) = [w for w in descendants(card) if isinstance(w, AnswerWidget)]
+    assert answer.html.strip() == "<p>It ran: 3 rows.</p>"
+    assert notes(card) == []
+
+
+def test_a_click_whose_request_fails_says_so_in_the_card_and_the_log(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="chatkit_notebook")
+    client = Client(ConnectionError("the kernel's server is gone"))
+    card = CellCard(client, runtime, "thr_1", [approval_card()])
+    click_run(card)
+    assert len(client.requests) == 1
+    assert notes(card) == [
+        '<div class="ck-note">The action failed: the kernel&#x27;s server is gone</div>'
+    ]
+    failed = [r for r in caplog.records if r.name == "chatkit_notebook" and r.exc_info]
+    assert len(failed) == 1
+    assert isinstance(failed[0].exc_info[1], ConnectionError)  # type: ignore[index]
+    click_run(card)  # the card is not left busy: a second click is sent
+    assert len(client.requests) == 2
+
+
+def test_the_card_changes_only_on_the_loop_thread(runtime: Runtime) -> None:
+    card = CellCard(Client("ok"), runtime, "thr_1", [approval_card()])
+    with pytest.raises(RuntimeError, match="off the loop thread"):
+        card._thread.draw("wid_1")  # from the test's (the kernel's) thread
