@@ -51,7 +51,6 @@ __all__ = [
     "at_exit",
     "check",
     "current",
-    "listen",
     "serve",
     "start",
     "stop_serving",
