@@ -9,6 +9,7 @@ Importing this package stays cheap: the agent runtime and the widgets load on fi
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -114,29 +115,18 @@ def _warm_up() -> None:
         return
 
 
+# Heavy classes, each exported lazily by its wing (chatkit's models, the Agents SDK, widgets,
+# psycopg): `import chatkit_notebook` stays cheap.
+_LAZY = {
+    "ChatPanel": "panel",
+    "NotebookChatServer": "agent",
+    "NotebookStore": "stores",
+    "PostgresStore": "stores",
+}
+
+
 def __getattr__(name: str) -> object:
-    # The store pulls in chatkit's pydantic models and the server the Agents SDK (about
-    # 1.5 s): load them when first asked for, so `import chatkit_notebook` stays cheap.
-    if name == "NotebookStore":
-        from .stores.file import NotebookStore
-
-        return NotebookStore
-    if name == "ChatPanel":
-        from .panel.panel import ChatPanel
-
-        return ChatPanel
-    if name == "NotebookChatServer":
-        from .agent.server import NotebookChatServer
-
-        return NotebookChatServer
-    if name == "PostgresStore":
-        try:
-            from .stores.postgres import PostgresStore
-        except ImportError as e:  # psycopg is an optional extra
-            msg = (
-                "PostgresStore needs psycopg 3 and psycopg_pool: "
-                "pip install 'chatkit-notebook[postgres]'"
-            )
-            raise ImportError(msg) from e
-        return PostgresStore
-    raise AttributeError(f"module 'chatkit_notebook' has no attribute {name!r}")
+    wing = _LAZY.get(name)
+    if wing is None:
+        raise AttributeError(f"module 'chatkit_notebook' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{wing}", __name__), name)
