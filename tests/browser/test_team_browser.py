@@ -25,7 +25,6 @@ import asyncio
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from postgres import pg_dsn_fixture, postgres_fixture  # noqa: F401
 
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook.stores.copy import copy_threads
@@ -48,12 +48,6 @@ from .test_long_conversation import (
     _check_layout,
     _open_thread,
 )
-
-_TESTS = Path(__file__).resolve().parents[1]
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
 
 pytestmark = pytest.mark.browser
 
