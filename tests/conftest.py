@@ -20,6 +20,7 @@ from fake_openai import fake_openai_fixture  # noqa: F401  (registers the `fake_
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook.config import reset_configuration
+from chatkit_notebook.runtime import Runtime
 
 # OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_AGENTS_*...;
 # CHATKIT_NOTEBOOK_MODEL and CHATKIT_NOTEBOOK_STORE.
@@ -79,6 +80,14 @@ def sigint_raises() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def runtime() -> Iterator[Runtime]:
+    """The package's background event loop, as the panel and the magics use it; stopped after."""
+    rt = Runtime(name="test-loop")
+    yield rt
+    rt.stop()
 
 
 @pytest.fixture
