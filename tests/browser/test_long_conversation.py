@@ -43,8 +43,6 @@ from ._page import (
 )
 from .conftest import Jupyter
 
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "long_conversation.ipynb"
 DOCS_SCREENSHOT = Path(__file__).parents[2] / "docs" / "panel.png"
 SHOT_NAMES = {"lab": "long-lab", "notebook7": "long-nb7"}

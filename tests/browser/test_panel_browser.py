@@ -19,8 +19,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ._page import (
     KERNEL_TIMEOUT_MS,
     TIMEOUT_MS,
@@ -31,8 +29,6 @@ from ._page import (
     wait_for_kernel,
 )
 from .conftest import Jupyter
-
-pytestmark = pytest.mark.browser
 
 NOTEBOOK = "panel_under_test.ipynb"
 

@@ -43,8 +43,6 @@ from . import habits_chat
 from ._page import FRONTENDS, KERNEL_TIMEOUT_MS, open_notebook, save_shot
 from .conftest import Jupyter
 
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "panel_habits.ipynb"
 SECOND_PANEL_MS = 5_000  # the panels look at the store twice a second: "within a few seconds"
 

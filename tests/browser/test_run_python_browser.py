@@ -41,8 +41,6 @@ from . import compute_chat
 from ._page import FRONTENDS, KERNEL_TIMEOUT_MS, open_notebook, save_shot
 from .conftest import Jupyter
 
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "run_python.ipynb"
 # Approved code runs on the kernel's main thread, imports matplotlib (the first time, in a
 # fresh kernel, on a loaded machine) and renders a PNG: longer than one page step.

@@ -56,8 +56,6 @@ from .test_long_conversation import (
     _open_thread,
 )
 
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "team_chat.ipynb"
 EXCHANGES = len(long_chat.TOPICS)  # seeded questions, and as many answers
 BOB_QUESTION = "Bob here: did the West stores reopen in time for the spring campaign?"
