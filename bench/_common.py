@@ -1,7 +1,10 @@
-"""What the benchmark scripts share: a description of the machine and a padded Markdown table.
+"""What the benchmark scripts share: their paths, a description of the machine and a table.
 
 The scripts run as ``python bench/<name>.py``, so this directory is first on ``sys.path`` and
-they import this module as ``_common``.
+they import this module as ``_common``, before anything from ``chatkit_notebook``. Importing
+it puts this checkout first after ``bench/`` (a script measures the package beside it, not
+another installed copy) and ``tests/`` last (``pg_bench`` starts PostgreSQL the way the tests
+do, with ``tests/postgres.py``): the one place the scripts' ``sys.path`` is set.
 """
 
 from __future__ import annotations
@@ -11,9 +14,19 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+TESTS_DIR = REPO_ROOT / "tests"
+
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(1, str(REPO_ROOT))
+if str(TESTS_DIR) not in sys.path:
+    sys.path.append(str(TESTS_DIR))
 
 
 def machine(

@@ -44,12 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-if str(BENCH_DIR) not in sys.path:
-    sys.path.insert(0, str(BENCH_DIR))
-
-from _common import machine, machine_line, markdown_table  # noqa: E402
+from _common import BENCH_DIR, REPO_ROOT, machine, machine_line, markdown_table
 
 PACKAGES = ("ipython", "openai-agents", "openai-chatkit", "ipywidgets", "pydantic")
 TARGETS = {"load_ms_max": 500.0, "loop_threads_max": 1}

@@ -58,16 +58,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-# These imports need the sys.path entry above.
-import comm  # noqa: E402
-import ipywidgets as W  # noqa: E402
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from chatkit.types import (  # noqa: E402
+import comm
+import ipywidgets as W
+from _common import machine, machine_line, markdown_table
+from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageContentPartDone,
     AssistantMessageContentPartTextDelta,
@@ -78,15 +72,15 @@ from chatkit.types import (  # noqa: E402
     ThreadItemUpdatedEvent,
     ThreadStreamEvent,
 )
-from comm.base_comm import BaseComm, BuffersType, MaybeDict  # noqa: E402
-from ipywidgets.widgets.widget_string import HTMLStyle  # noqa: E402
-from jupyter_client.session import Session, json_packer  # noqa: E402
-from markdown_it import MarkdownIt  # noqa: E402
+from comm.base_comm import BaseComm, BuffersType, MaybeDict
+from ipywidgets.widgets.widget_string import HTMLStyle
+from jupyter_client.session import Session, json_packer
+from markdown_it import MarkdownIt
 
-from chatkit_notebook._client import ThreadState  # noqa: E402
-from chatkit_notebook.panel import views  # noqa: E402
-from chatkit_notebook.panel.anywidgets import AnswerWidget, apply_patch  # noqa: E402
-from chatkit_notebook.panel.markdown import render_markdown  # noqa: E402
+from chatkit_notebook._client import ThreadState
+from chatkit_notebook.panel import views
+from chatkit_notebook.panel.anywidgets import AnswerWidget, apply_patch
+from chatkit_notebook.panel.markdown import render_markdown
 
 TARGETS = {
     "bytes_over_final_html_max": 1.5,

@@ -53,17 +53,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-# These imports need the sys.path entry above.
-import comm  # noqa: E402
-import ipywidgets as W  # noqa: E402
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from agents.testing import ScriptedModel  # noqa: E402
-from chatkit.types import (  # noqa: E402
+import comm
+import ipywidgets as W
+from _common import machine, machine_line, markdown_table
+from agents.testing import ScriptedModel
+from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     InferenceOptions,
@@ -71,15 +65,15 @@ from chatkit.types import (  # noqa: E402
     UserMessageItem,
     UserMessageTextContent,
 )
-from comm.base_comm import BaseComm, BuffersType, MaybeDict  # noqa: E402
-from jupyter_client.session import Session  # noqa: E402
+from comm.base_comm import BaseComm, BuffersType, MaybeDict
+from jupyter_client.session import Session
 
-from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook._client import ChatKitClient  # noqa: E402
-from chatkit_notebook.agent.server import NotebookChatServer  # noqa: E402
-from chatkit_notebook.panel.panel import HISTORY_PAGE, ChatPanel  # noqa: E402
-from chatkit_notebook.runtime import Runtime  # noqa: E402
-from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
+from chatkit_notebook import NotebookContext
+from chatkit_notebook._client import ChatKitClient
+from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.panel.panel import HISTORY_PAGE, ChatPanel
+from chatkit_notebook.runtime import Runtime
+from chatkit_notebook.stores.file import NotebookStore
 
 _T = TypeVar("_T")
 

@@ -51,31 +51,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-for _p in (BENCH_DIR, REPO_ROOT, REPO_ROOT / "tests"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-# These imports need the sys.path entries above. The private helpers are the ones the
-# file store and the SQLite baseline write their records with, so the fill matches them.
-import psycopg  # noqa: E402
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from chatkit.store import Store  # noqa: E402
-from chatkit.types import (  # noqa: E402
+import psycopg
+from _common import REPO_ROOT, machine, machine_line, markdown_table
+from chatkit.store import Store
+from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     ThreadItem,
     ThreadMetadata,
 )
-from pydantic import TypeAdapter  # noqa: E402
-from sqlite_store import SQLiteStore, _sort_key  # noqa: E402
-from store_bench import _TEXT, _close, _stats_ms  # noqa: E402
+from pydantic import TypeAdapter
 
-from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook.stores import _journal  # noqa: E402
-from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
-from chatkit_notebook.stores.postgres import PostgresStore  # noqa: E402
+# The private helpers are the ones the file store and the SQLite baseline write their records
+# with, so the fill matches them.
+from sqlite_store import SQLiteStore, _sort_key
+from store_bench import _TEXT, _close, _stats_ms
+
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.stores import _journal
+from chatkit_notebook.stores.file import NotebookStore
+from chatkit_notebook.stores.postgres import PostgresStore
 
 KINDS = ("notebook", "sqlite", "postgres")
 STORE_NAMES = {"notebook": "NotebookStore", "sqlite": "SQLiteStore", "postgres": "PostgresStore"}

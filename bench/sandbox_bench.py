@@ -23,12 +23,11 @@ import copy
 import json
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _common  # noqa: F401  (puts this checkout on sys.path)
 
 
 def _namespace(frames: int, rows: int, others: int) -> dict[str, Any]:

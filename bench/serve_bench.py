@@ -37,16 +37,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-for entry in (str(REPO_ROOT), str(BENCH_DIR)):
-    if entry not in sys.path:
-        sys.path.insert(0, entry)
+from _common import machine, machine_line, markdown_table
+from server_bench import Answer, _ChatKitTally, make_answer
 
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from server_bench import Answer, _ChatKitTally, make_answer  # noqa: E402
-
-from chatkit_notebook._client import decode_event, message_request  # noqa: E402
+from chatkit_notebook._client import decode_event, message_request
 
 TARGETS = {"http_ratio_max": 1.5}
 PACKAGES = ("openai-chatkit", "openai-agents", "fastapi", "uvicorn", "starlette", "h11", "httpx")

@@ -52,19 +52,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-# These imports need the sys.path entry above. NotebookStore and NotebookChatServer come from
-# their modules because the package exports them lazily.
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from agents import Agent, RunConfig, Runner  # noqa: E402
-from agents.testing import ModelStep, ScriptedModel  # noqa: E402
-from chatkit.agents import AgentContext, stream_agent_response  # noqa: E402
-from chatkit.server import StreamingResult  # noqa: E402
-from chatkit.types import (  # noqa: E402
+from _common import REPO_ROOT, machine, machine_line, markdown_table
+from agents import Agent, RunConfig, Runner
+from agents.testing import ModelStep, ScriptedModel
+from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.server import StreamingResult
+from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     ChatKitReq,
@@ -79,7 +72,7 @@ from chatkit.types import (  # noqa: E402
     UserMessageItem,
     UserMessageTextContent,
 )
-from openai.types.responses import (  # noqa: E402
+from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
     ResponseContentPartAddedEvent,
@@ -92,14 +85,16 @@ from openai.types.responses import (  # noqa: E402
     ResponseTextDeltaEvent,
     ResponseTextDoneEvent,
 )
-from pydantic import TypeAdapter  # noqa: E402
+from pydantic import TypeAdapter
 
-from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook._client import decode_event  # noqa: E402
-from chatkit_notebook.agent.receipt import is_receipt  # noqa: E402
-from chatkit_notebook.agent.server import DEFAULT_HISTORY_ITEMS, NotebookChatServer  # noqa: E402
-from chatkit_notebook.config import current_config  # noqa: E402
-from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
+from chatkit_notebook import NotebookContext
+from chatkit_notebook._client import decode_event
+from chatkit_notebook.agent.receipt import is_receipt
+
+# NotebookStore and NotebookChatServer come from their modules: the package exports them lazily.
+from chatkit_notebook.agent.server import DEFAULT_HISTORY_ITEMS, NotebookChatServer
+from chatkit_notebook.config import current_config
+from chatkit_notebook.stores.file import NotebookStore
 
 TARGETS = {"stream_ratio_max": 1.3}
 PACKAGES = ("openai-agents", "openai-chatkit", "openai", "pydantic", "pydantic-core")

@@ -35,25 +35,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-for _p in (BENCH_DIR, REPO_ROOT):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-# These imports need the sys.path entries above. NotebookStore comes from its module
-# because the package exports it lazily (a module __getattr__ that mypy cannot see through).
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from chatkit.store import Store  # noqa: E402
-from chatkit.types import (  # noqa: E402
+from _common import BENCH_DIR, REPO_ROOT, machine, machine_line, markdown_table
+from chatkit.store import Store
+from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     ThreadMetadata,
 )
-from sqlite_store import SQLiteStore  # noqa: E402
+from sqlite_store import SQLiteStore
 
-from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
+from chatkit_notebook import NotebookContext
+
+# From its module: the package exports it lazily (a module __getattr__ mypy cannot see through).
+from chatkit_notebook.stores.file import NotebookStore
 
 STORE_NAMES = {"notebook": "NotebookStore", "sqlite": "SQLiteStore"}
 STORE_FILES = {"notebook": "bench.chatkit.json", "sqlite": "threads.sqlite3"}

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import math
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -31,21 +30,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import numpy as np
+import pandas as pd
+from _common import BENCH_DIR, machine, machine_line, markdown_table
+from agents import RunContextWrapper
+from chatkit.agents import AgentContext
+from chatkit.types import ThreadMetadata
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from _common import machine, machine_line, markdown_table  # noqa: E402
-from agents import RunContextWrapper  # noqa: E402
-from chatkit.agents import AgentContext  # noqa: E402
-from chatkit.types import ThreadMetadata  # noqa: E402
-
-from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook.agent import tools as T  # noqa: E402
-from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
+from chatkit_notebook import NotebookContext
+from chatkit_notebook.agent import tools as T
+from chatkit_notebook.stores.file import NotebookStore
 
 
 def big_frame(rows: int) -> pd.DataFrame:

@@ -1,8 +1,12 @@
-"""Shared fixtures.
+"""Shared fixtures, and the groups the suite runs in.
 
 No test reaches the network: any connection off loopback fails. Every test starts from a
 clean slate: none of the environment variables the package or the OpenAI and Agents SDKs
 read, and no :func:`~chatkit_notebook.configure` settings left by an earlier test.
+
+Every test belongs to one group, a marker given here from its file (``GROUPS``), never by
+hand: ``./dev test`` runs the groups as parallel pytest processes, and ``pytest -m kernel``
+runs one (tests/README.md).
 """
 
 from __future__ import annotations
@@ -20,12 +24,47 @@ from fake_openai import fake_openai_fixture  # noqa: F401  (registers the `fake_
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook.config import reset_configuration
+from chatkit_notebook.runtime import Runtime
 
 # OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_AGENTS_*...;
 # CHATKIT_NOTEBOOK_MODEL and CHATKIT_NOTEBOOK_STORE.
 _ENV_PREFIXES = ("OPENAI_", "CHATKIT_NOTEBOOK_")
 # The notebook-path hints that location.find_notebook_path reads, and the hub user name.
 _ENV_NAMES = ("JPY_SESSION_NAME", "PAPERMILL_INPUT_PATH", "JUPYTERHUB_USER")
+
+
+# The groups, in the order a file is tested against them (the first that fits wins).
+GROUPS = {
+    "notebooks": "the example notebooks, run under nbval in real kernels",
+    "browser": "the panel in real JupyterLab / Notebook 7 and Chromium (tests/browser/)",
+    "pg": "needs PostgreSQL (a test in the file uses the `postgres` or `pg_dsn` fixture)",
+    "kernel": "starts real Jupyter kernels (tests/test_*kernel*.py)",
+    "unit": "everything else: in-process, or a child Python at most",
+}
+_PG_FIXTURES = {"postgres", "pg_dsn"}
+_HERE = Path(__file__).resolve().parent
+
+
+def _group_of(path: Path, fixtures: set[str]) -> str:
+    """The group of the test file at ``path``, whose tests use ``fixtures`` between them."""
+    if path.suffix == ".ipynb":
+        return "notebooks"
+    if _HERE / "browser" in path.parents:
+        return "browser"
+    if fixtures & _PG_FIXTURES:
+        return "pg"
+    if "kernel" in path.stem:
+        return "kernel"
+    return "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its file's group (see ``GROUPS``)."""
+    fixtures: dict[Path, set[str]] = {}
+    for item in items:
+        fixtures.setdefault(item.path, set()).update(getattr(item, "fixturenames", ()))
+    for item in items:
+        item.add_marker(_group_of(item.path, fixtures[item.path]))
 
 
 def _is_loopback(address: Any) -> bool:
@@ -79,6 +118,14 @@ def sigint_raises() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def runtime() -> Iterator[Runtime]:
+    """The package's background event loop, as the panel and the magics use it; stopped after."""
+    rt = Runtime(name="test-loop")
+    yield rt
+    rt.stop()
 
 
 @pytest.fixture

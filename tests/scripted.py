@@ -1,7 +1,8 @@
 """Helpers for driving NotebookChatServer with ``agents.testing.ScriptedModel``.
 
 ``streamed_text`` makes a model step that streams an answer in many deltas (ScriptedModel's
-plain steps stream one delta per part). ``Gate`` lets a test pause the model mid-answer and
+plain steps stream one delta per part); ``slowed`` spaces its deltas out in time, like a
+real model, for the browser tests' notebooks. ``Gate`` lets a test pause the model mid-answer and
 see whether it was cancelled. ``ChatClient`` is the package's own ChatKit client (the one the
 panel and ``%chat`` use) with shorthands for tests.
 """
@@ -9,6 +10,7 @@ panel and ``%chat`` use) with shorthands for tests.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,6 +168,21 @@ def streamed_text(
         )
 
     return ModelStep.stream(events, output=[final])
+
+
+def slowed(step: ModelStep, delay: float) -> ModelStep:
+    """``step`` with ``delay`` seconds before each text delta: a slow model, not a wait for
+    the test (the browser tests watch an answer stream in)."""
+    events = step.stream_events
+    assert callable(events), "slowed() takes a step with streamed events (streamed_text)"
+
+    async def slow(call: Any) -> AsyncIterator[Any]:
+        async for event in events(call):
+            if event.type == "response.output_text.delta":
+                await asyncio.sleep(delay)
+            yield event
+
+    return dataclasses.replace(step, stream_events=slow)
 
 
 def user_input(text: str, *, model: str | None = None, tool: str | None = None) -> UserMessageInput:

@@ -10,7 +10,6 @@ created_at), their items (ids, order, contents) and the attachment records.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,22 +24,10 @@ from chatkit.types import (
     ThreadMetadata,
     UserMessageItem,
 )
+from postgres import free_port, pg_dsn_fixture, postgres_fixture  # noqa: F401
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook.agent.server import NotebookChatServer
-from chatkit_notebook.errors import StoreError, StoreVersionError
-from chatkit_notebook.stores.copy import PAGE_SIZE, CopyReport, copy_threads
-from chatkit_notebook.stores.current import KEY, recall
-from chatkit_notebook.stores.postgres import PostgresStore
-
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import free_port, pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
-from scripted import ChatClient  # noqa: E402
-from store_contract import (  # noqa: E402
+from scripted import ChatClient
+from store_contract import (
     ITEM_KINDS,
     THREAD_VARIANTS,
     TIMESTAMPS,
@@ -51,6 +38,13 @@ from store_contract import (  # noqa: E402
     sample_item,
     user_message,
 )
+
+from chatkit_notebook import NotebookContext, NotebookStore
+from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.errors import StoreError, StoreVersionError
+from chatkit_notebook.stores.copy import PAGE_SIZE, CopyReport, copy_threads
+from chatkit_notebook.stores.current import KEY, recall
+from chatkit_notebook.stores.postgres import PostgresStore
 
 _R = TypeVar("_R")
 AnyStore = Store[NotebookContext]

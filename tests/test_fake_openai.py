@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 from agents import Agent, OpenAIChatCompletionsModel, RunConfig, Runner, function_tool
-from openai import AsyncOpenAI
-
-_TESTS = Path(__file__).parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from fake_openai import (  # noqa: E402
+from fake_openai import (
     FakeOpenAI,
     Gate,
     ToolCall,
@@ -32,6 +24,7 @@ from fake_openai import (  # noqa: E402
     fake_openai_fixture,  # noqa: F401 - the lead's conftest will import it for everyone
     unreachable_url,
 )
+from openai import AsyncOpenAI
 
 USER = [{"role": "user", "content": "hi"}]
 

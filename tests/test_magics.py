@@ -13,10 +13,10 @@ from chatkit.types import AssistantMessageItem, UserMessageItem
 from fake_openai import FakeOpenAI, Gate, Turn, unreachable_url
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from stored import stored_items
 
 import chatkit_notebook
 from chatkit_notebook import NotebookContext
-from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.kernel.session import ChatSession
 from chatkit_notebook.stores.file import NotebookStore
 
@@ -47,15 +47,8 @@ def markdown_outputs(captured: object) -> list[str]:
 
 
 def stored(tmp_path: Path) -> list[object]:
-    import asyncio
-
-    async def load() -> list[object]:
-        store = NotebookStore(tmp_path / "nb.chatkit.json")
-        (thread,) = (await store.load_threads(5, None, "desc", NotebookContext())).data
-        page = await store.load_thread_items(thread.id, None, 50, "asc", NotebookContext())
-        return [item for item in page.data if not is_receipt(item)]
-
-    return asyncio.run(load())
+    """The items of the one thread in the session's store file, but for the receipts."""
+    return list(stored_items(tmp_path / "nb.chatkit.json", receipts=False))
 
 
 def test_chat_question_answers_in_the_cell_and_stores_the_thread(

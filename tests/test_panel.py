@@ -20,24 +20,17 @@ import pytest
 from agents.testing import ModelStep, ScriptedModel, assistant_message
 from chatkit.types import AssistantMessageItem, HiddenContextItem, WorkflowItem
 from scripted import Gate, streamed_text
+from stored import read_items
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook._items import read_tool_result
 from chatkit_notebook.agent import mainthread
-from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.agent.tools import offered_variables
 from chatkit_notebook.panel.anywidgets import AnswerWidget
 from chatkit_notebook.panel.panel import ChatPanel
 from chatkit_notebook.runtime import Runtime
 from chatkit_notebook.stores.file import NotebookStore
-
-
-@pytest.fixture
-def runtime() -> Iterator[Runtime]:
-    rt = Runtime(name="panel-test-loop")
-    yield rt
-    rt.stop()
 
 
 def make_panel(
@@ -68,14 +61,7 @@ def html_of(panel: ChatPanel) -> str:
 
 def stored_items(store_path: Path, runtime: Runtime, thread_id: str) -> list[object]:
     """The thread's items as stored, but for the turns' receipts."""
-
-    async def load() -> list[object]:
-        page = await NotebookStore(store_path).load_thread_items(
-            thread_id, None, 100, "asc", NotebookContext()
-        )
-        return [item for item in page.data if not is_receipt(item)]
-
-    return runtime.run(load())
+    return list(runtime.run(read_items(store_path, thread_id, receipts=False)))
 
 
 def logging_of(name: str) -> list[str]:

@@ -211,13 +211,6 @@ class ProtocolServer(ChatKitServer[NotebookContext]):
 
 
 @pytest.fixture
-def runtime() -> Iterator[Runtime]:
-    rt = Runtime(name="protocol-test-loop")
-    yield rt
-    rt.stop()
-
-
-@pytest.fixture
 def setup(store_path: Path, runtime: Runtime) -> tuple[ChatPanel, ProtocolServer]:
     server = ProtocolServer(NotebookStore(store_path))
     panel = ChatPanel(server, NotebookContext(), runtime=runtime)

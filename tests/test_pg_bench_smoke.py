@@ -13,13 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
+from postgres import PostgresServer, pg_dsn_fixture, postgres_fixture  # noqa: F401
 
-from postgres import PostgresServer, pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
-
-BENCH = _TESTS.parent / "bench" / "pg_bench.py"
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "pg_bench.py"
 STORES = {"notebook": "NotebookStore", "sqlite": "SQLiteStore", "postgres": "PostgresStore"}
 
 

@@ -22,7 +22,6 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,19 +40,14 @@ from chatkit.types import (
     ThreadsRetryAfterItemReq,
     UserMessageItem,
 )
+from postgres import PostgresServer, free_port, pg_dsn_fixture, postgres_fixture  # noqa: F401
+from scripted import ChatClient, Gate, answer_text, create_request, streamed_text
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.errors import ConfigError, StoreError, StoreVersionError
 from chatkit_notebook.stores._pgsql import statements as compose_statements
 from chatkit_notebook.stores.postgres import SCHEMA_VERSION, PostgresStore, masked
-
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import PostgresServer, free_port, pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
-from scripted import ChatClient, Gate, answer_text, create_request, streamed_text  # noqa: E402
 
 KEY = "work/analysis.ipynb"
 HANG = 60  # seconds: a hang detector, never pacing

@@ -7,22 +7,16 @@ database, so what is read back is what reached PostgreSQL.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from chatkit.store import Store
+from postgres import PostgresServer, postgres_fixture  # noqa: F401  (the fixture)
+from store_contract import StoreContract
 
 from chatkit_notebook.stores.postgres import PostgresStore
-
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import PostgresServer, postgres_fixture  # noqa: E402, F401  (the fixture)
-from store_contract import StoreContract  # noqa: E402
 
 
 class TestPostgresStore(StoreContract):

@@ -10,7 +10,6 @@ for time to pass.
 from __future__ import annotations
 
 import ast
-import asyncio
 import json
 import os
 import queue
@@ -22,9 +21,7 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
-
-from chatkit_notebook import NotebookContext
-from chatkit_notebook.stores.file import NotebookStore
+from stored import stored_items
 
 HANG = 120.0
 """How long anything may take before the test calls it a hang (a loaded 2-core machine)."""
@@ -198,19 +195,6 @@ def _iopub_text_until(kernel: Kernel, text: str) -> bool:
         if text in json.dumps(message["content"]):
             return True
     return False
-
-
-def stored_items(store_path: Path) -> list[Any]:
-    """The items of the one thread in the store file, oldest first."""
-
-    async def read() -> list[Any]:
-        store = NotebookStore(store_path)
-        context = NotebookContext()
-        (thread,) = (await store.load_threads(5, None, "desc", context)).data
-        page = await store.load_thread_items(thread.id, None, 200, "asc", context)
-        return list(page.data)
-
-    return asyncio.run(read())
 
 
 def card_texts(items: list[Any]) -> list[str]:

@@ -6,19 +6,12 @@ import _thread
 import asyncio
 import signal
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from chatkit_notebook.runtime import Runtime, get_runtime, shutdown
-
-
-@pytest.fixture
-def runtime() -> Iterator[Runtime]:
-    rt = Runtime(name="test-loop")
-    yield rt
-    rt.stop()
 
 
 def test_starts_lazily_and_runs_coroutines_on_its_own_thread(runtime: Runtime) -> None:

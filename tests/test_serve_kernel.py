@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,18 +19,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_openai import FakeOpenAI, Gate, RecordedRequest, Turn
+from test_run_python_kernel import HANG, Kernel
+from test_serve import answer_of, ask, port_is_free, read_until
 
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from fake_openai import FakeOpenAI, Gate, RecordedRequest, Turn  # noqa: E402
-from test_run_python_kernel import HANG, Kernel  # noqa: E402
-from test_serve import answer_of, ask, port_is_free, read_until  # noqa: E402
-
-from chatkit_notebook import NotebookContext  # noqa: E402
-from chatkit_notebook._client import decode_event  # noqa: E402
-from chatkit_notebook.stores.file import NotebookStore  # noqa: E402
+from chatkit_notebook import NotebookContext
+from chatkit_notebook._client import decode_event
+from chatkit_notebook.stores.file import NotebookStore
 
 pytestmark = pytest.mark.slow
 

@@ -24,6 +24,7 @@ from chatkit.types import (
     WorkflowItem,
 )
 from scripted import ChatClient, Gate, Pacer, answer_text, create_request, deltas, streamed_text
+from stored import read_items
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook._items import read_tool_result
@@ -44,13 +45,6 @@ def namespace() -> dict[str, object]:
 
 def client_for(server: NotebookChatServer, namespace: dict[str, object]) -> ChatClient:
     return ChatClient(server, NotebookContext(namespace=namespace))
-
-
-async def stored(store_path: Path, thread_id: str) -> list[ThreadItem]:
-    page = await NotebookStore(store_path).load_thread_items(
-        thread_id, None, 1000, "asc", NotebookContext()
-    )
-    return page.data
 
 
 def kept_text(item: object) -> str:
@@ -102,7 +96,7 @@ async def test_tool_call_then_streamed_answer_is_streamed_and_stored(
     assert "sales" in workflows[0].workflow.tasks[0].title  # the user sees what was read
     assert "120" not in workflows[0].workflow.tasks[0].title  # ...but no values
 
-    items = await stored(store_path, thread_id)
+    items = await read_items(store_path, thread_id)
     kinds = [type(i).__name__ for i in items]
     # The workflow started when the tool did; the tool's result was kept when it finished.
     assert kinds == [
@@ -158,7 +152,7 @@ async def test_every_answer_gets_its_own_id(store: NotebookStore, store_path: Pa
     thread_id, first = await client.create("Hi")
     second = await client.send(thread_id, "Again")
     answers = [
-        i for i in await stored(store_path, thread_id) if isinstance(i, AssistantMessageItem)
+        i for i in await read_items(store_path, thread_id) if isinstance(i, AssistantMessageItem)
     ]
     assert [a.content[0].text for a in answers] == ["one", "two"]
     assert len({a.id for a in answers}) == 2
@@ -212,7 +206,7 @@ async def test_cancel_stops_the_model_and_keeps_the_partial_answer(
     assert gate.sent == 3  # and produced nothing after the cancel
 
     threads = await NotebookStore(store_path).load_threads(10, None, "desc", NotebookContext())
-    items = await stored(store_path, threads.data[0].id)
+    items = await read_items(store_path, threads.data[0].id)
     partial = [i for i in items if isinstance(i, AssistantMessageItem)]
     assert [p.content[0].text for p in partial] == ["Once upon a "]
     assert any(isinstance(i, SDKHiddenContextItem) and "cancelled" in i.content for i in items)
@@ -392,7 +386,9 @@ async def test_results_of_a_custom_agents_tools_are_kept_redacted(
     client = client_for(NotebookChatServer(store, model=model, agent=agent), {})  # type: ignore[arg-type]
     thread_id, _ = await client.create("What is configured?")
     await client.send(thread_id, "How many rows?")
-    (hidden,) = [i for i in await stored(store_path, thread_id) if isinstance(i, HiddenContextItem)]
+    (hidden,) = [
+        i for i in await read_items(store_path, thread_id) if isinstance(i, HiddenContextItem)
+    ]
     assert "lookup_config" in kept_text(hidden)
     assert "rows=12" in kept_text(hidden)  # the next turn still knows what the tool said
     assert "hunter2" not in kept_text(hidden)
@@ -527,7 +523,7 @@ async def test_deltas_waiting_behind_a_slow_reader_are_merged(
     assert "".join(deltas(events)) == "".join(chunks)
     assert len(deltas(events)) < 50  # far fewer events than deltas
     (answer,) = [
-        i for i in await stored(store_path, thread_id) if isinstance(i, AssistantMessageItem)
+        i for i in await read_items(store_path, thread_id) if isinstance(i, AssistantMessageItem)
     ]
     assert answer.content[0].text == "".join(chunks)
 

@@ -63,6 +63,7 @@ from chatkit.types import (
     UserMessageTextContent,
 )
 from pydantic import BaseModel, TypeAdapter
+from stored import read_items
 
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook._client import decode_event
@@ -206,15 +207,6 @@ def text_of(item: ThreadItem) -> str:
 # -- reading the file back ----------------------------------------------------------------
 
 
-async def stored_items(path: Path, thread_id: str) -> list[ThreadItem]:
-    """Every item of a thread, read by a new store on the same file."""
-    page = await NotebookStore(path).load_thread_items(
-        thread_id, None, 1000, "asc", NotebookContext()
-    )
-    assert not page.has_more
-    return page.data
-
-
 async def stored_thread(path: Path, thread_id: str) -> ThreadMetadata:
     thread = await NotebookStore(path).load_thread(thread_id, NotebookContext())
     assert type(thread) is ThreadMetadata
@@ -274,7 +266,7 @@ async def test_threads_create_streams_the_answer_and_persists_the_turn(
     thread = await stored_thread(path, thread_id)
     assert (thread.id, thread.title) == (thread_id, "About What is df?")
     assert thread.created_at == created.thread.created_at
-    items = await stored_items(path, thread_id)
+    items = await read_items(path, thread_id)
     assert [wire(item) for item in items] == [wire(item) for item in done_items(events)]
     user, answer = items
     assert isinstance(user, UserMessageItem)
@@ -297,7 +289,7 @@ async def test_add_user_message_appends_a_turn_and_keeps_the_title(
 
     assert not any(isinstance(e, (ThreadCreatedEvent, ThreadUpdatedEvent)) for e in events)
     assert streamed_text(events) == "".join(answer_deltas(2, "second"))
-    items = await stored_items(path, thread_id)
+    items = await read_items(path, thread_id)
     assert [(item.type, text_of(item)) for item in items] == [
         ("user_message", "first"),
         ("assistant_message", "".join(answer_deltas(1, "first"))),
@@ -340,7 +332,7 @@ async def test_items_list_pages_through_the_stored_items(
 ) -> None:
     thread_id = await start_thread(server, context, "first")
     await stream(server, add_message(thread_id, "second"), context)
-    stored = await stored_items(path, thread_id)
+    stored = await read_items(path, thread_id)
     assert len(stored) == 4
 
     orders: list[tuple[Literal["asc", "desc"], list[ThreadItem]]] = [
@@ -390,7 +382,7 @@ async def test_get_by_id_returns_the_stored_thread_and_items(
         metadata.status,
     )
     assert [wire(item) for item in thread.items.data] == [
-        wire(item) for item in await stored_items(path, thread_id)
+        wire(item) for item in await read_items(path, thread_id)
     ]
     assert thread.items.has_more is False
 
@@ -401,7 +393,7 @@ async def test_update_renames_the_thread_on_disk(
     thread_id = await start_thread(server, context, "first")
     other_id = await start_thread(server, context, "other")
     before = await stored_thread(path, thread_id)
-    items_before = await stored_items(path, thread_id)
+    items_before = await read_items(path, thread_id)
 
     renamed = THREAD.validate_json(
         await call(
@@ -413,7 +405,7 @@ async def test_update_renames_the_thread_on_disk(
 
     assert (renamed.id, renamed.title) == (thread_id, "Outliers")
     assert await stored_thread(path, thread_id) == before.model_copy(update={"title": "Outliers"})
-    assert await stored_items(path, thread_id) == items_before
+    assert await read_items(path, thread_id) == items_before
     listed = await NotebookStore(path).load_threads(10, None, "asc", context)
     assert [t.id for t in listed.data] == [thread_id, other_id]
 
@@ -435,7 +427,7 @@ async def test_delete_removes_the_thread_and_unlinks_its_attachments(
     assert json.loads(body) == {}
     with pytest.raises(NotFoundError):
         await stored_thread(path, thread_id)
-    assert await stored_items(path, thread_id) == []
+    assert await read_items(path, thread_id) == []
     assert await NotebookStore(path).load_attachment("atc_csv", context) == attachment
     fresh = ScriptedServer(NotebookStore(path))
     with pytest.raises(NotFoundError):
@@ -446,7 +438,7 @@ async def test_delete_removes_the_thread_and_unlinks_its_attachments(
         await call(fresh, ThreadsListReq(params=ThreadListParams()), context)
     )
     assert [t.id for t in listed.data] == [kept_id]
-    assert len(await stored_items(path, kept_id)) == 2
+    assert len(await read_items(path, kept_id)) == 2
 
 
 async def test_attachments_delete_removes_it_when_the_store_is_also_the_attachment_store(
@@ -471,7 +463,7 @@ async def test_retry_after_item_replaces_everything_after_the_user_message(
 ) -> None:
     thread_id = await start_thread(server, context, "first")
     await stream(server, add_message(thread_id, "second"), context)
-    first_user, first_answer, second_user, second_answer = await stored_items(path, thread_id)
+    first_user, first_answer, second_user, second_answer = await read_items(path, thread_id)
 
     events = await stream(
         server,
@@ -482,7 +474,7 @@ async def test_retry_after_item_replaces_everything_after_the_user_message(
     )
 
     assert streamed_text(events) == "".join(answer_deltas(3, "first"))
-    items = await stored_items(path, thread_id)
+    items = await read_items(path, thread_id)
     assert items[0] == first_user
     assert [wire(item) for item in items[1:]] == [wire(item) for item in done_items(events)]
     assert [(item.type, text_of(item)) for item in items[1:]] == [
@@ -519,7 +511,7 @@ async def test_cancelled_stream_persists_exactly_the_streamed_part_of_the_answer
     thread_id = created.thread.id
     added = next(e.item for e in received if isinstance(e, ThreadItemAddedEvent))
 
-    items = await stored_items(path, thread_id)
+    items = await read_items(path, thread_id)
     assert [item.type for item in items] == [
         "user_message",
         "assistant_message",

@@ -6,28 +6,22 @@ and ``%chatkit store --copy-to``. The database is a real PostgreSQL (``tests/pos
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 from agents.testing import ScriptedModel, assistant_message
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from postgres import free_port, pg_dsn_fixture, postgres_fixture  # noqa: F401
+from scripted import ChatClient
+from test_magics import session, shell_fixture, wait_for_options  # noqa: F401
+from test_panel import html_of, wait_for_html
 
 from chatkit_notebook import NotebookContext, configure
 from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.stores.file import NotebookStore
 from chatkit_notebook.stores.postgres import PostgresStore
-
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import free_port, pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
-from scripted import ChatClient  # noqa: E402
-from test_magics import session, shell_fixture, wait_for_options  # noqa: E402, F401
-from test_panel import html_of, wait_for_html  # noqa: E402
 
 KEY = "team/sales.ipynb"
 

@@ -6,21 +6,13 @@ benchmark baseline, held to the same contract so the benchmark compares like wit
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from chatkit.store import Store
+from store_contract import StoreContract
 
 from chatkit_notebook import NotebookStore
-
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from store_contract import StoreContract  # noqa: E402
-
-_BENCH = _TESTS.parent / "bench"
 
 
 class TestNotebookStore(StoreContract):
@@ -37,8 +29,6 @@ class TestSQLiteBaselineStore(StoreContract):
     """The benchmark baseline ``bench/sqlite_store.py:SQLiteStore`` on a database file."""
 
     def make_store(self, tmp_path: Path) -> Store[Any]:
-        if str(_BENCH) not in sys.path:
-            sys.path.insert(0, str(_BENCH))
         from sqlite_store import SQLiteStore  # type: ignore[import-not-found]
 
         store: Store[Any] = SQLiteStore(tmp_path / "threads.sqlite3")

@@ -10,18 +10,12 @@ spawner sets up a user's server: ``CHATKIT_NOTEBOOK_STORE`` names the team's dat
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
-from test_run_python_kernel import Kernel  # noqa: E402
+from postgres import pg_dsn_fixture, postgres_fixture  # noqa: F401
+from test_run_python_kernel import Kernel
 
 pytestmark = pytest.mark.slow
 

@@ -216,6 +216,16 @@ def frontend() -> str:
 
 
 @pytest.fixture
+def artifacts(tmp_path: Path, frontend: str, request: pytest.FixtureRequest) -> Path:
+    """Where a test leaves its screenshots, and what explains a failure: the test's
+    ``tmp_path/artifacts``, or ``$CHATKIT_BROWSER_ARTIFACTS/<frontend>/<test>``, so that one
+    run keeps every test's artifacts, in both frontends."""
+    if shared := os.environ.get("CHATKIT_BROWSER_ARTIFACTS"):
+        return Path(shared) / frontend / str(request.node.originalname)
+    return tmp_path / "artifacts"
+
+
+@pytest.fixture
 def jupyter(tmp_path: Path, frontend: str) -> Iterator[Jupyter]:
     """A Jupyter server with the ``frontend`` of the test, over scratch copies of the notebooks."""
     with serve(tmp_path, frontend) as server:

@@ -11,8 +11,6 @@ The test process imports this module as ``browser.habits_chat``; the kernel, whi
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import re
 from typing import Any
 
@@ -34,18 +32,7 @@ DELTA_DELAY = 0.03  # seconds between two deltas: the answer streams for about h
 def scripted_model(delay: float = DELTA_DELAY) -> Any:
     """A model whose every answer is ``ANSWER``, one word per delta, ``delay`` s apart."""
     from agents.testing import ScriptedModel
-    from scripted import streamed_text  # tests/scripted.py
+    from scripted import slowed, streamed_text  # tests/scripted.py
 
-    def step() -> Any:
-        made = streamed_text(re.findall(r"\s*\S+", ANSWER))
-        events = made.stream_events
-
-        async def slow(call: Any) -> Any:
-            async for event in events(call):
-                if event.type == "response.output_text.delta":
-                    await asyncio.sleep(delay)  # a slow model, not a wait for the test
-                yield event
-
-        return dataclasses.replace(made, stream_events=slow)
-
-    return ScriptedModel([step() for _ in range(TURNS)])
+    words = re.findall(r"\s*\S+", ANSWER)
+    return ScriptedModel([slowed(streamed_text(words), delay) for _ in range(TURNS)])

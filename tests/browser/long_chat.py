@@ -13,7 +13,6 @@ The test process imports this module as ``browser.long_chat``; the kernel, which
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -205,17 +204,8 @@ async def _seed(path: Path) -> str:
 def scripted_model(delay: float = DELTA_DELAY) -> Any:
     """The notebook's model: ``STREAMED_ANSWER`` one word per delta, then spare answers."""
     from agents.testing import ScriptedModel
-    from scripted import streamed_text  # tests/scripted.py
-
-    step = streamed_text(STREAMED_CHUNKS)
-    events = step.stream_events
-
-    async def slow(call: Any) -> Any:
-        async for event in events(call):
-            if event.type == "response.output_text.delta":
-                await asyncio.sleep(delay)  # a slow model, not a wait for the test
-            yield event
+    from scripted import slowed, streamed_text  # tests/scripted.py
 
     # A scripted model raises when it runs out of steps.
     spares = [streamed_text(["A spare answer."]) for _ in range(3)]
-    return ScriptedModel([dataclasses.replace(step, stream_events=slow), *spares])
+    return ScriptedModel([slowed(streamed_text(STREAMED_CHUNKS), delay), *spares])

@@ -30,10 +30,18 @@ from typing import Any
 import pytest
 
 from . import long_chat
-from ._page import KERNEL_TIMEOUT_MS, TIMEOUT_MS, Watch, run_all, save_artifacts, wait_for_kernel
+from ._page import (
+    FRONTENDS,
+    KERNEL_TIMEOUT_MS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    Watch,
+    run_all,
+    save_artifacts,
+    save_shot,
+    wait_for_kernel,
+)
 from .conftest import Jupyter
-
-pytestmark = pytest.mark.browser
 
 NOTEBOOK = "long_conversation.ipynb"
 DOCS_SCREENSHOT = Path(__file__).parents[2] / "docs" / "panel.png"
@@ -180,7 +188,7 @@ THREAD_SHOWN_JS = """([answers, first]) => {
 }"""
 
 
-@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+@pytest.mark.parametrize("frontend", FRONTENDS)
 def test_long_conversation_scrolls_instead_of_squeezing(
     chromium: Any, jupyter: Jupyter, frontend: str, tmp_path: Path
 ) -> None:
@@ -189,7 +197,7 @@ def test_long_conversation_scrolls_instead_of_squeezing(
         artifacts = artifacts / frontend  # one run writes both frontends' artifacts
     long_chat.seed(jupyter.store)
     first_question = long_chat.TOPICS[0][0]
-    page = chromium.new_page(viewport={"width": 1100, "height": 1300}, device_scale_factor=2)
+    page = chromium.new_page(viewport=VIEWPORT, device_scale_factor=2)
     page.set_default_timeout(TIMEOUT_MS)
     watch = Watch()
     watch.attach(page)
@@ -314,12 +322,7 @@ def _check_words(shown: list[str], expected: list[str]) -> None:
 
 def _save_screenshot(page: Any, artifacts: Path, frontend: str, suffix: str) -> None:
     """The panel as ``long-<frontend><suffix>.png``; the final Lab one may go to the docs."""
-    artifacts.mkdir(parents=True, exist_ok=True)
-    path = artifacts / f"{SHOT_NAMES[frontend]}{suffix}.png"
-    page.locator(".ck-panel").screenshot(path=path)
-    if shots := os.environ.get("CHATKIT_SHOTS_DIR"):
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(shots) / path.name)
+    path = save_shot(page.locator(".ck-panel"), artifacts, f"{SHOT_NAMES[frontend]}{suffix}.png")
     if frontend == "lab" and suffix == "-loaded" and os.environ.get("CHATKIT_DOCS_SCREENSHOT"):
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copy(path, DOCS_SCREENSHOT)

@@ -19,12 +19,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from ._page import KERNEL_TIMEOUT_MS, TIMEOUT_MS, Watch, run_all, save_artifacts, wait_for_kernel
+from ._page import (
+    KERNEL_TIMEOUT_MS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    Watch,
+    run_all,
+    save_artifacts,
+    wait_for_kernel,
+)
 from .conftest import Jupyter
-
-pytestmark = pytest.mark.browser
 
 NOTEBOOK = "panel_under_test.ipynb"
 
@@ -69,7 +73,7 @@ def test_panel_streams_switches_threads_and_survives_a_reload(
     chromium: Any, jupyter_lab: Jupyter, tmp_path: Path
 ) -> None:
     artifacts = Path(os.environ.get("CHATKIT_BROWSER_ARTIFACTS") or tmp_path / "artifacts")
-    page = chromium.new_page(viewport={"width": 1100, "height": 1300}, device_scale_factor=2)
+    page = chromium.new_page(viewport=VIEWPORT, device_scale_factor=2)
     page.set_default_timeout(TIMEOUT_MS)
     watch = Watch()
     watch.attach(page)

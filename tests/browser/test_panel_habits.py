@@ -30,9 +30,7 @@ log there.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,14 +40,10 @@ from typing import Any
 import pytest
 
 from . import habits_chat
-from ._page import KERNEL_TIMEOUT_MS, TIMEOUT_MS, Watch, run_all, save_artifacts, wait_for_kernel
+from ._page import FRONTENDS, KERNEL_TIMEOUT_MS, open_notebook, save_shot
 from .conftest import Jupyter
 
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "panel_habits.ipynb"
-FRONTENDS = ["lab", "notebook7"]
-VIEWPORT = {"width": 1100, "height": 1300}
 SECOND_PANEL_MS = 5_000  # the panels look at the store twice a second: "within a few seconds"
 
 TIMES = " \u00d7 "  # as shapes are written: 3 x 3 with a multiplication sign
@@ -149,15 +143,6 @@ NEW_PANELS_JS = """() => {
 }"""
 
 
-@pytest.fixture
-def artifacts(tmp_path: Path, frontend: str, request: pytest.FixtureRequest) -> Path:
-    """Where a test leaves its screenshot, and what explains a failure."""
-    if shared := os.environ.get("CHATKIT_BROWSER_ARTIFACTS"):
-        # One run writes every test's artifacts, in both frontends.
-        return Path(shared) / frontend / request.node.originalname
-    return tmp_path / "artifacts"
-
-
 @contextmanager
 def _notebook(
     chromium: Any, jupyter: Jupyter, artifacts: Path, *, clipboard: bool = False
@@ -166,26 +151,10 @@ def _notebook(
 
     On a failure, save what explains it. ``clipboard`` grants the page the clipboard.
     """
-    context = chromium.new_context(viewport=VIEWPORT, device_scale_factor=2)
-    if clipboard:
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=jupyter.url)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    watch = Watch()
-    watch.attach(page)
-    try:
-        page.goto(jupyter.notebook_url(NOTEBOOK))
-        wait_for_kernel(page, jupyter.frontend)
-        run_all(page)
+    with open_notebook(chromium, jupyter, NOTEBOOK, artifacts, clipboard=clipboard) as page:
         page.locator(".ck-panel").nth(SECOND).wait_for(timeout=KERNEL_TIMEOUT_MS)
         page.wait_for_function(READY_JS, arg=FIRST)
         yield page
-        assert watch.off_loopback == [], f"the page reached beyond 127.0.0.1: {watch.off_loopback}"
-    except BaseException:
-        save_artifacts(page, artifacts, watch, jupyter)
-        raise
-    finally:
-        context.close()
 
 
 def _composer(page: Any, panel: int = FIRST) -> Any:
@@ -390,9 +359,4 @@ def test_a_thread_reaches_the_second_panel_and_the_restarted_kernel(
 
 def _save_screenshot(page: Any, artifacts: Path, frontend: str) -> None:
     """The first panel as ``habits-<frontend>.png``, copied to ``$CHATKIT_SHOTS_DIR`` too."""
-    artifacts.mkdir(parents=True, exist_ok=True)
-    path = artifacts / f"habits-{frontend}.png"
-    page.locator(".ck-panel").nth(FIRST).screenshot(path=path)
-    if shots := os.environ.get("CHATKIT_SHOTS_DIR"):
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(shots) / path.name)
+    save_shot(page.locator(".ck-panel").nth(FIRST), artifacts, f"habits-{frontend}.png")

@@ -29,9 +29,7 @@ page's console and the server log there.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,14 +38,10 @@ from typing import Any
 import pytest
 
 from . import compute_chat
-from ._page import KERNEL_TIMEOUT_MS, TIMEOUT_MS, Watch, run_all, save_artifacts, wait_for_kernel
+from ._page import FRONTENDS, KERNEL_TIMEOUT_MS, open_notebook, save_shot
 from .conftest import Jupyter
 
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "run_python.ipynb"
-FRONTENDS = ["lab", "notebook7"]
-VIEWPORT = {"width": 1100, "height": 1300}
 # Approved code runs on the kernel's main thread, imports matplotlib (the first time, in a
 # fresh kernel, on a loaded machine) and renders a PNG: longer than one page step.
 RUN_TIMEOUT_MS = KERNEL_TIMEOUT_MS
@@ -110,38 +104,15 @@ ANSWERS_JS = f"""([root, count, end]) => {{
 }}"""
 
 
-@pytest.fixture
-def artifacts(tmp_path: Path, frontend: str, request: pytest.FixtureRequest) -> Path:
-    """Where a test leaves its screenshots, and what explains a failure."""
-    if shared := os.environ.get("CHATKIT_BROWSER_ARTIFACTS"):
-        # One run writes every test's artifacts, in both frontends.
-        return Path(shared) / frontend / request.node.originalname
-    return tmp_path / "artifacts"
-
-
 @contextmanager
 def _notebook(chromium: Any, jupyter: Jupyter, artifacts: Path) -> Iterator[Any]:
     """The notebook run (Run All) in a new browser context: the panel ready, and the last
     cell over, its card waiting. On a failure, save what explains it."""
-    context = chromium.new_context(viewport=VIEWPORT, device_scale_factor=2)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    watch = Watch()
-    watch.attach(page)
-    try:
-        page.goto(jupyter.notebook_url(NOTEBOOK))
-        wait_for_kernel(page, jupyter.frontend)
-        run_all(page)
+    with open_notebook(chromium, jupyter, NOTEBOOK, artifacts) as page:
         page.locator(f"{CELL_CARD} {RUN}").wait_for(timeout=KERNEL_TIMEOUT_MS)
         page.wait_for_function(RAN_ALL_JS, timeout=KERNEL_TIMEOUT_MS)
         page.wait_for_function(READY_JS)
         yield page
-        assert watch.off_loopback == [], f"the page reached beyond 127.0.0.1: {watch.off_loopback}"
-    except BaseException:
-        save_artifacts(page, artifacts, watch, jupyter)
-        raise
-    finally:
-        context.close()
 
 
 def _ask(page: Any, text: str) -> None:
@@ -224,8 +195,8 @@ def test_panel_card_run_shows_the_figure_and_the_answer(
         assert panel_box is not None
         assert 200 < box["width"] <= min(width, panel_box["width"]) + 1, (box, width, panel_box)
 
-        _save_screenshot(page.locator(PANEL), artifacts, f"run-python-{frontend}.png")
-        _save_screenshot(card, artifacts, f"run-python-card-{frontend}.png")
+        save_shot(page.locator(PANEL), artifacts, f"run-python-{frontend}.png")
+        save_shot(card, artifacts, f"run-python-card-{frontend}.png")
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
@@ -281,7 +252,7 @@ def test_panel_stop_interrupts_code_the_kernel_runs(
         # The answer ends long before the code's 600 s: without the browser's interrupt the
         # click itself would wait for the code (the kernel is busy running it).
         page.wait_for_function(IDLE_JS, timeout=RUN_TIMEOUT_MS)
-        _save_screenshot(panel, artifacts, f"run-python-stop-{jupyter.frontend}.png")
+        save_shot(panel, artifacts, f"run-python-stop-{jupyter.frontend}.png")
         # The kernel is fine: the next question's code runs and plots.
         shown = _approve_in_panel(page, "Plot the rainfall by month.")
         assert len(shown["decoded"]) == 1, shown
@@ -318,7 +289,7 @@ def test_chat_cell_card_run_streams_the_figure_and_answer_into_the_cell(
         # Nothing of it leaked into the panel.
         assert _shown(page, PANEL)["images"] == 0
 
-        _save_screenshot(cell, artifacts, f"run-python-cell-{frontend}.png")
+        save_shot(cell, artifacts, f"run-python-cell-{frontend}.png")
 
         # The notebook stays the record: the last cell, `%chatkit insert`, run again (Run
         # All ran it before any code had run: it said so), becomes the code that ran.
@@ -333,13 +304,3 @@ def test_chat_cell_card_run_streams_the_figure_and_answer_into_the_cell(
             }""",
             arg=[last.element_handle(), compute_chat.CODE_MARK],
         )
-
-
-def _save_screenshot(element: Any, artifacts: Path, name: str) -> None:
-    """``element`` as ``name`` in the artifacts, copied to ``$CHATKIT_SHOTS_DIR`` too."""
-    artifacts.mkdir(parents=True, exist_ok=True)
-    path = artifacts / name
-    element.screenshot(path=path)
-    if shots := os.environ.get("CHATKIT_SHOTS_DIR"):
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(shots) / path.name)

@@ -22,10 +22,7 @@ page's console and the server log there.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,13 +30,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from postgres import pg_dsn_fixture, postgres_fixture  # noqa: F401
 
 from chatkit_notebook import NotebookContext, NotebookStore
 from chatkit_notebook.stores.copy import copy_threads
 from chatkit_notebook.stores.location import notebook_key_for
 
 from . import long_chat
-from ._page import KERNEL_TIMEOUT_MS, TIMEOUT_MS, Watch, run_all, save_artifacts, wait_for_kernel
+from ._page import (
+    KERNEL_TIMEOUT_MS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    Watch,
+    run_all,
+    save_artifacts,
+    save_shot,
+    wait_for_kernel,
+)
 from .conftest import Jupyter, serve
 from .test_long_conversation import (
     GEOMETRY_JS,
@@ -49,16 +56,7 @@ from .test_long_conversation import (
     _open_thread,
 )
 
-_TESTS = Path(__file__).resolve().parents[1]
-if str(_TESTS) not in sys.path:  # so this works under any pytest import mode
-    sys.path.insert(0, str(_TESTS))
-
-from postgres import pg_dsn_fixture, postgres_fixture  # noqa: E402, F401
-
-pytestmark = pytest.mark.browser
-
 NOTEBOOK = "team_chat.ipynb"
-VIEWPORT = {"width": 1100, "height": 1300}
 EXCHANGES = len(long_chat.TOPICS)  # seeded questions, and as many answers
 BOB_QUESTION = "Bob here: did the West stores reopen in time for the spring campaign?"
 BOB_ANSWER = "Yes: both West stores reopened in March, two weeks before the campaign started."
@@ -109,14 +107,6 @@ def team_lab(tmp_path: Path, pg_dsn: str) -> Iterator[Jupyter]:
     }
     with serve(tmp_path, "lab", environ) as server:
         yield server
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """Where the test leaves its screenshot, and what explains a failure."""
-    if shared := os.environ.get("CHATKIT_BROWSER_ARTIFACTS"):
-        return Path(shared) / "lab" / str(request.node.originalname)
-    return tmp_path / "artifacts"
 
 
 def test_a_teammates_turn_reaches_the_open_panel_of_a_shared_notebook(
@@ -255,9 +245,4 @@ def _check_no_password(page: Any, password: str) -> None:
 
 def _save_screenshot(page: Any, artifacts: Path) -> None:
     """The panel as ``team-lab.png``, copied to ``$CHATKIT_SHOTS_DIR`` too."""
-    artifacts.mkdir(parents=True, exist_ok=True)
-    path = artifacts / "team-lab.png"
-    page.locator(".ck-panel").screenshot(path=path)
-    if shots := os.environ.get("CHATKIT_SHOTS_DIR"):
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(shots) / path.name)
+    save_shot(page.locator(".ck-panel"), artifacts, "team-lab.png")
