@@ -15,7 +15,7 @@ import math
 import sys
 from typing import Any
 
-from .foreign import module_of
+from .foreign import has_plain_str, module_of
 from .redact import REDACTED, is_secret_name
 from .values import JSON, Preview, PreviewError, Walker, label_text, window
 
@@ -73,10 +73,18 @@ def _select(labels: list[object], columns: list[str] | None, limit: int) -> list
     texts = [label_text(label) for label in labels]
     wanted: list[int] = []
     for name in columns[:limit]:
-        if name not in texts:
+        found = texts.count(name)
+        if found == 0:
             raise PreviewError(
                 f"No column named {label_text(name)!r}.",
                 "Call describe_variable to see the column names, then pass them exactly.",
+            )
+        if found > 1:  # labels that read alike: never guess which one was meant
+            raise PreviewError(
+                f"{found} columns read {label_text(name)!r}; their labels differ only in "
+                "ways the preview cannot show.",
+                "Ask the user to rename the columns, or select them by position with "
+                "run_python (df.iloc[:, i]).",
             )
         wanted.append(texts.index(name))
     return wanted
@@ -98,10 +106,7 @@ def _plain(value: object) -> bool:
     cls = type(value)
     if any(cls is plain for plain in _PLAIN_TYPES):
         return True
-    module = module_of(cls)
-    return module.partition(".")[0] in ("datetime", "decimal", "numpy") or module.startswith(
-        "pandas._libs"
-    )
+    return module_of(cls).partition(".")[0] == "numpy" or has_plain_str(value)
 
 
 def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:

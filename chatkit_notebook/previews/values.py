@@ -31,11 +31,11 @@ from .foreign import (
     exception_name,
     foreign_text,
     has_own_repr,
+    has_plain_str,
     instance_dict,
     is_instance,
     is_secret_value,
     isa,
-    module_of,
     mro,
     public_names,
     safe_tail,
@@ -130,8 +130,6 @@ _FUNCTION_TYPES = (
     types.MethodType,
     types.BuiltinMethodType,
 )
-# Modules whose scalar types have a cheap, bounded str().
-_PLAIN_STR_MODULES = ("datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress")
 
 
 def kind_of(obj: object) -> str:
@@ -214,8 +212,7 @@ class Walker:
             return self._container(obj, kind, depth, chars, path | {id(obj)})
         if kind != "object":
             return f"<{type_name(obj)}: {summary(obj)}>"
-        module = module_of(type(obj))
-        if module.partition(".")[0] in _PLAIN_STR_MODULES or module.startswith("pandas._libs"):
+        if has_plain_str(obj):
             return safe_text(str(obj), chars)  # Timestamp, NaT, Decimal, UUID, Path, ...
         if has_own_repr(obj):
             return foreign_text(obj, method="repr", max_chars=chars, budget=self.budget)
@@ -312,8 +309,7 @@ def _key_text(key: Any, chars: int) -> str:
         inner = ", ".join(_key_text(k, chars) for k in itertools.islice(tuple.__iter__(key), 5))
         more = ", …" if tuple.__len__(key) > 5 else ""
         return safe_text(f"({inner}{more})", chars)
-    module = module_of(type(key))
-    if module.partition(".")[0] in _PLAIN_STR_MODULES or module.startswith("pandas._libs"):
+    if has_plain_str(key):
         return safe_text(str(key), chars)
     if is_instance(key, "numpy", "generic"):
         return _key_text(key.item(), chars)
@@ -368,9 +364,8 @@ def _summary(obj: Any) -> str:
         return "lazy frame (not collected)"
     if kind in ("scalar", "int", "float", "complex", "numpy.scalar"):
         return str(Walker(DEFAULT_CAPS, Budget(0)).value(obj, 0, 40))
-    units = {"str": "characters", "bytes": "bytes", "dict": "keys"}
     if shape:
-        return f"{shape[0]:,} {units.get(kind, 'items')}"
+        return _count(shape[0], _UNITS.get(kind, "item"))
     return kind if kind in ("module", "class", "function") else ""
 
 
@@ -404,9 +399,15 @@ def shape_text(obj: object) -> str:
         return ""
     if kind in ("pandas.DataFrame", "polars.DataFrame", "numpy.ndarray"):
         return " \u00d7 ".join(f"{n:,}" for n in shape)
-    units = {"str": "characters", "bytes": "bytes", "dict": "keys"}
-    unit = units.get(kind, "values" if kind.endswith("Series") else "items")
-    return f"{shape[0]:,} {unit}"
+    return _count(shape[0], _UNITS.get(kind, "value" if kind.endswith("Series") else "item"))
+
+
+_UNITS = {"str": "character", "bytes": "byte", "dict": "key"}
+
+
+def _count(n: int, unit: str) -> str:
+    """``1 key``, ``2 keys``, ``1,000 items``."""
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
 
 
 # -- describe --------------------------------------------------------------------------------
