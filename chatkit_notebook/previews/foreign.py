@@ -51,6 +51,7 @@ __all__ = [
     "safe_tail",
     "safe_text",
     "type_name",
+    "type_qualname",
 ]
 
 
@@ -236,6 +237,11 @@ _PYDANTIC_SECRETS = frozenset({"SecretStr", "SecretBytes", "Secret"})
 def _qualname(cls: type) -> str:
     name = _TYPE_QUALNAME.__get__(cls, type)
     return name if type(name) is str else "object"
+
+
+def type_qualname(cls: type) -> str:
+    """A class's qualified name, read without running its metaclass."""
+    return _qualname(cls)
 
 
 def module_of(cls: type) -> str:

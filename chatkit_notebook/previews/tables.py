@@ -2,9 +2,11 @@
 
 The table half of ``_preview.py``: the same contract (redacted, capped, never raising into
 the kernel, never mutating), for objects whose library is already imported. Statistics
-come from an evenly spaced sample of at most ``Caps.sample_rows`` rows, so a ten-million
-row frame costs milliseconds; null counts are exact where that is vectorised (numbers,
-dates, categoricals) and estimated from the sample for long text columns. Columns whose
+come from all rows of a column up to ``Caps.exact_count_rows`` long (while the preview
+has spent under ``Caps.exact_seconds`` on them), else from an evenly spaced sample of
+``Caps.sample_rows`` rows, whose unique/top/freq are named ``*_in_sample``; null counts
+are exact where that is vectorised (numbers, dates, categoricals) and estimated from the
+sample for long text columns. Columns whose
 names look secret show ``[REDACTED]`` in place of their values.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from typing import Any
 
 from .foreign import has_plain_str, module_of
@@ -46,9 +49,12 @@ def _basis(shown: int, total: int, what: str) -> str:
 
 
 def _number(value: object, w: Walker) -> JSON:
-    """A statistic: floats to 6 significant digits, anything else as a cell."""
+    """A statistic: a whole number as an int, other floats to 12 significant digits (epoch
+    seconds and nanoseconds keep their quartiles apart), anything else as a cell."""
     if type(value) is float and math.isfinite(value):
-        return float(f"{value:.6g}")
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return float(f"{value:.12g}")
     return w.value(value, w.caps.depth - 1, w.caps.cell_chars)
 
 
@@ -109,6 +115,17 @@ def _plain(value: object) -> bool:
     return module_of(cls).partition(".")[0] == "numpy" or has_plain_str(value)
 
 
+def _all_plain(column: Any) -> bool:
+    """Whether every cell of an object column is plain, judged once per distinct type (a
+    C-speed pass, so a long column costs milliseconds)."""
+    kinds: dict[type, object] = {}
+    for value in column.to_numpy():
+        kinds.setdefault(type(value), value)
+        if len(kinds) > 50:
+            return False
+    return all(_plain(example) for example in kinds.values())
+
+
 def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:
     pd = sys.modules["pandas"]
     vectorised = column.dtype.kind in "biufcmM" or isinstance(column.dtype, pd.CategoricalDtype)
@@ -119,20 +136,53 @@ def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:
     return f"~{estimate:,} (estimated from the sample)"
 
 
-def _pandas_stats(sample: Any, w: Walker) -> JSON:
+# Counts that describe a sample only: never shown as the column's own.
+_SAMPLE_ONLY = {"unique": "unique_in_sample", "top": "top_in_sample", "freq": "freq_in_sample"}
+
+
+class _Exact:
+    """Whether a column's statistics come from all its rows: when it is not too long, and
+    while the preview has spent less than ``caps.exact_seconds`` on them."""
+
+    def __init__(self, w: Walker) -> None:
+        self.rows = w.caps.exact_count_rows
+        self.deadline = time.monotonic() + w.caps.exact_seconds
+
+    def allows(self, total: int) -> bool:
+        return total <= self.rows and time.monotonic() < self.deadline
+
+
+def _pandas_stats(
+    column: Any, sample: Any, total: int, exact: _Exact, w: Walker
+) -> tuple[JSON, bool]:
+    """Statistics of all of ``column`` when :class:`_Exact` allows, else of its sample,
+    with the sample's unique/top/freq named as the sample's; and whether it was sampled."""
     pd = sys.modules["pandas"]
-    if sample.dtype == object and not all(map(_plain, sample.tolist())):
+    whole = len(sample) >= total or exact.allows(total)
+    data = column if whole else sample
+    if data.dtype == object and not _all_plain(data):
         # describe() hashes and compares cells: foreign code that could hang the kernel.
-        return "skipped: the column holds objects of user-defined types"
+        return "skipped: the column holds objects of user-defined types", False
     try:
-        stats = sample.describe()
+        stats = data.describe()
         return {
-            str(k): _number(v, w)
+            (str(k) if whole else _SAMPLE_ONLY.get(str(k), str(k))): _number(v, w)
             for k, v in zip(stats.index.tolist(), stats.tolist(), strict=True)
             if k not in _STATS_DROPPED and not pd.isna(v)
-        }
+        }, not whole
     except BaseException:  # unhashable cells, odd extension types
-        return "unavailable"
+        return "unavailable", False
+
+
+def _frame_stats_note(p: Preview, sampled_rows: int, total: int, sampled: int) -> None:
+    if sampled == 0:
+        p.notes.append(f"stats come from all {total:,} rows")
+        return
+    p.notes.append(
+        f"stats of {sampled} column(s) come from {_basis(sampled_rows, total, 'rows')}: "
+        "theirs say unique_in_sample/top_in_sample/freq_in_sample, and their mean, std "
+        "and quartiles are estimates; the other columns' stats come from all rows"
+    )
 
 
 def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
@@ -143,8 +193,9 @@ def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
     shown = min(width, w.caps.columns)
     _column_note(p, shown, width)
     sample = df.iloc[_sample_rows(total, w.caps.sample_rows), :shown]
-    p.notes.append(f"stats come from {_basis(len(sample), total, 'rows')}")
+    exact = _Exact(w)
     columns: list[JSON] = []
+    sampled = 0
     for j in range(shown):
         label, column = df.columns[j], df.iloc[:, j]
         entry: dict[str, JSON] = {"name": label_text(label), "dtype": str(column.dtype)}
@@ -152,8 +203,10 @@ def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
             entry["values"] = REDACTED
         else:
             entry["nulls"] = _pandas_nulls(column, sample.iloc[:, j], total, w)
-            entry["stats"] = _pandas_stats(sample.iloc[:, j], w)
+            entry["stats"], from_sample = _pandas_stats(column, sample.iloc[:, j], total, exact, w)
+            sampled += from_sample
         columns.append(entry)
+    _frame_stats_note(p, len(sample), total, sampled)
     p.data["columns"] = columns
     p.data["head"] = _pandas_rows(df, 0, w.caps.head_rows, list(range(shown)), w)
 
@@ -184,9 +237,12 @@ def _describe_pandas_series(s: Any, w: Walker, p: Preview) -> None:
         p.data["values"] = REDACTED
         return
     sample = s.iloc[_sample_rows(total, w.caps.sample_rows)]
-    p.notes.append(f"stats come from {_basis(len(sample), total, 'values')}")
     p.data["nulls"] = _pandas_nulls(s, sample, total, w)
-    p.data["stats"] = _pandas_stats(sample, w)
+    p.data["stats"], from_sample = _pandas_stats(s, sample, total, _Exact(w), w)
+    if from_sample:
+        p.notes.append(f"stats come from {_basis(len(sample), total, 'values')}")
+    else:
+        p.notes.append(f"stats come from all {total:,} values")
     p.data["head"] = _series_rows(s, 0, w.caps.head_rows, w)
 
 
@@ -249,7 +305,8 @@ def _describe_ndarray(a: Any, w: Walker, p: Preview) -> None:
 def _array_head(a: Any, start: int, stop: int, w: Walker) -> JSON:
     index = (slice(start, stop), *(slice(0, w.caps.columns) for _ in range(1, min(a.ndim, 2))))
     index += tuple(slice(0, w.caps.nested_items) for _ in range(2, a.ndim))
-    return _cells(a[index].tolist(), w)
+    # Every value of the sliced window: the slice already bounds it.
+    return [w.plain(row, w.caps.cell_chars) for row in a[index].tolist()]
 
 
 def _rows_ndarray(
@@ -294,7 +351,8 @@ def _describe_polars_frame(df: Any, w: Walker, p: Preview) -> None:
     _column_note(p, shown, width)
     names = df.columns[:shown]
     safe = [n for n in names if not _secret_label(n)]
-    sample = df.select(safe)[_sample_rows(total, w.caps.sample_rows)]
+    whole = _Exact(w).allows(total)  # polars describes millions of rows in milliseconds
+    sample = df.select(safe) if whole else df.select(safe)[_sample_rows(total, w.caps.sample_rows)]
     p.notes.append(f"stats come from {_basis(sample.height, total, 'rows')}")
     nulls = df.select(safe).null_count().row(0) if safe else ()
     stats = _polars_stats(sample, w)
@@ -338,7 +396,7 @@ def _describe_polars_series(s: Any, w: Walker, p: Preview) -> None:
     if _secret_label(s.name):
         p.data["values"] = REDACTED
         return
-    sample = s[_sample_rows(total, w.caps.sample_rows)]
+    sample = s if _Exact(w).allows(total) else s[_sample_rows(total, w.caps.sample_rows)]
     p.notes.append(f"stats come from {_basis(sample.len(), total, 'values')}")
     p.data["nulls"] = int(s.null_count())
     p.data["stats"] = _polars_stats(sample.to_frame(), w).get(s.name, "unavailable")
