@@ -41,6 +41,7 @@ __all__ = [
     "foreign_text",
     "has_own_repr",
     "has_plain_str",
+    "has_plain_str_type",
     "instance_dict",
     "is_instance",
     "is_secret_value",
@@ -357,8 +358,12 @@ def has_plain_str(obj: object) -> bool:
 
     Decided from the object's exact type, read without running its metaclass.
     """
+    return has_plain_str_type(type(obj))
+
+
+def has_plain_str_type(cls: type) -> bool:
+    """:func:`has_plain_str` for every object of exactly this type."""
     try:
-        cls = type(obj)
         module = module_of(cls)
         qual = _qualname(cls)
     except BaseException:  # a hostile metaclass

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from .foreign import has_plain_str, module_of
+from .foreign import has_plain_str_type, module_of
 from .redact import REDACTED, is_secret_name
 from .values import JSON, Preview, PreviewError, Walker, label_text, window
 
@@ -107,23 +107,19 @@ def _column_note(p: Preview, shown: int, total: int) -> None:
 _PLAIN_TYPES = (str, int, float, bool, bytes, type(None))
 
 
-def _plain(value: object) -> bool:
-    """Whether a cell is a builtin or library scalar, whose hashing runs no user code."""
-    cls = type(value)
+def _plain_type(cls: type) -> bool:
+    """Whether cells of this exact type are builtin or library scalars, whose hashing and
+    comparison run no user code."""
     if any(cls is plain for plain in _PLAIN_TYPES):
         return True
-    return module_of(cls).partition(".")[0] == "numpy" or has_plain_str(value)
+    return module_of(cls).partition(".")[0] == "numpy" or has_plain_str_type(cls)
 
 
 def _all_plain(column: Any) -> bool:
     """Whether every cell of an object column is plain, judged once per distinct type (a
     C-speed pass, so a long column costs milliseconds)."""
-    kinds: dict[type, object] = {}
-    for value in column.to_numpy():
-        kinds.setdefault(type(value), value)
-        if len(kinds) > 50:
-            return False
-    return all(_plain(example) for example in kinds.values())
+    kinds = set(map(type, column.to_numpy()))
+    return len(kinds) <= 50 and all(_plain_type(kind) for kind in kinds)
 
 
 def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:
@@ -141,15 +137,23 @@ _SAMPLE_ONLY = {"unique": "unique_in_sample", "top": "top_in_sample", "freq": "f
 
 
 class _Exact:
-    """Whether a column's statistics come from all its rows: when it is not too long, and
-    while the preview has spent less than ``caps.exact_seconds`` on them."""
+    """Whether a column's statistics may come from all its rows: when it is not too long,
+    and when the time they are projected to take (from the sample's, scaled by the rows,
+    with a margin) fits in what is left of ``caps.exact_seconds`` for the preview. The
+    projection keeps a call bounded on a slow or busy machine, where the sample is slow
+    too."""
+
+    _MARGIN = 1.5
 
     def __init__(self, w: Walker) -> None:
         self.rows = w.caps.exact_count_rows
         self.deadline = time.monotonic() + w.caps.exact_seconds
 
-    def allows(self, total: int) -> bool:
-        return total <= self.rows and time.monotonic() < self.deadline
+    def allows(self, total: int, sampled: int, sample_seconds: float) -> bool:
+        if total > self.rows or sampled <= 0:
+            return False
+        projected = sample_seconds * self._MARGIN * total / sampled
+        return time.monotonic() + projected < self.deadline
 
 
 def _pandas_stats(
@@ -157,21 +161,31 @@ def _pandas_stats(
 ) -> tuple[JSON, bool]:
     """Statistics of all of ``column`` when :class:`_Exact` allows, else of its sample,
     with the sample's unique/top/freq named as the sample's; and whether it was sampled."""
+    started = time.monotonic()
+    from_sample = _describe_column(sample, w)
+    if len(sample) >= total or not isinstance(from_sample, dict):
+        return from_sample, False
+    if exact.allows(total, len(sample), time.monotonic() - started):
+        whole = _describe_column(column, w)
+        if isinstance(whole, dict):
+            return whole, False
+    return {_SAMPLE_ONLY.get(k, k): v for k, v in from_sample.items()}, True
+
+
+def _describe_column(data: Any, w: Walker) -> JSON:
     pd = sys.modules["pandas"]
-    whole = len(sample) >= total or exact.allows(total)
-    data = column if whole else sample
     if data.dtype == object and not _all_plain(data):
         # describe() hashes and compares cells: foreign code that could hang the kernel.
-        return "skipped: the column holds objects of user-defined types", False
+        return "skipped: the column holds objects of user-defined types"
     try:
         stats = data.describe()
         return {
-            (str(k) if whole else _SAMPLE_ONLY.get(str(k), str(k))): _number(v, w)
+            str(k): _number(v, w)
             for k, v in zip(stats.index.tolist(), stats.tolist(), strict=True)
             if k not in _STATS_DROPPED and not pd.isna(v)
-        }, not whole
+        }
     except BaseException:  # unhashable cells, odd extension types
-        return "unavailable", False
+        return "unavailable"
 
 
 def _frame_stats_note(p: Preview, sampled_rows: int, total: int, sampled: int) -> None:
@@ -351,11 +365,14 @@ def _describe_polars_frame(df: Any, w: Walker, p: Preview) -> None:
     _column_note(p, shown, width)
     names = df.columns[:shown]
     safe = [n for n in names if not _secret_label(n)]
-    whole = _Exact(w).allows(total)  # polars describes millions of rows in milliseconds
-    sample = df.select(safe) if whole else df.select(safe)[_sample_rows(total, w.caps.sample_rows)]
+    sample = df.select(safe)[_sample_rows(total, w.caps.sample_rows)]
+    started = time.monotonic()
+    stats = _polars_stats(sample, w)
+    if sample.height < total and _Exact(w).allows(total, sample.height, time.monotonic() - started):
+        sample = df.select(safe)
+        stats = _polars_stats(sample, w)
     p.notes.append(f"stats come from {_basis(sample.height, total, 'rows')}")
     nulls = df.select(safe).null_count().row(0) if safe else ()
-    stats = _polars_stats(sample, w)
     null_by_name = dict(zip(safe, nulls, strict=True))
     columns: list[JSON] = []
     for name, dtype in zip(names, df.dtypes[:shown], strict=True):
@@ -396,10 +413,15 @@ def _describe_polars_series(s: Any, w: Walker, p: Preview) -> None:
     if _secret_label(s.name):
         p.data["values"] = REDACTED
         return
-    sample = s if _Exact(w).allows(total) else s[_sample_rows(total, w.caps.sample_rows)]
+    sample = s[_sample_rows(total, w.caps.sample_rows)]
+    started = time.monotonic()
+    stats = _polars_stats(sample.to_frame(), w)
+    if sample.len() < total and _Exact(w).allows(total, sample.len(), time.monotonic() - started):
+        sample = s
+        stats = _polars_stats(s.to_frame(), w)
     p.notes.append(f"stats come from {_basis(sample.len(), total, 'values')}")
     p.data["nulls"] = int(s.null_count())
-    p.data["stats"] = _polars_stats(sample.to_frame(), w).get(s.name, "unavailable")
+    p.data["stats"] = stats.get(s.name, "unavailable")
     p.data["head"] = _cells(s.slice(0, w.caps.head_rows).to_list(), w)
 
 
