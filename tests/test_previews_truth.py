@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 import warnings
 from typing import Any
 
@@ -408,3 +409,64 @@ def test_sizes_of_one_are_singular() -> None:
     assert summary("x") == "1 character"
     nb = NotebookContext(namespace={"d": {"a": 1}})
     assert T._compute_describe(nb, "d").title == "Read `d` (1 key)"
+
+
+# -- bounds: the new previews stay within the tools' limits on large values -----------------
+
+
+def test_large_values_of_the_new_kinds_stay_within_the_limits() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    import scipy.sparse
+    import xarray as xr
+
+    graph = nx.gnm_random_graph(2000, 5000, seed=0)
+    for node in graph.nodes:
+        graph.nodes[node]["label"] = "x" * 500
+    figure, axes = plt.subplots(5, 5)
+    for ax in axes.flat:
+        for i in range(25):
+            ax.plot([0, 1], [i, i], label="y" * 300)
+        ax.legend()
+    wide_records = [{f"key{k}": "v" * 200 for k in range(300)} for _ in range(50)]
+    rng = np.random.default_rng(0)
+    values = {
+        "graph": graph,
+        "figure": figure,
+        "sparse": scipy.sparse.coo_matrix(
+            (np.ones(500_000), (rng.integers(0, 100_000, 500_000), rng.integers(0, 5000, 500_000))),
+            shape=(100_000, 5000),
+        ),
+        "multi": pd.MultiIndex.from_product([range(300), range(300), ["a" * 150]]),
+        "dataset": xr.Dataset({f"v{i}": ("t", np.arange(1000.0)) for i in range(100)}),
+        "grouped": pd.DataFrame({"k": np.arange(100_000) % 977}).groupby("k"),
+        "records": wide_records,
+        "big_range": range(10**12),
+    }
+    nb = NotebookContext(namespace=values)
+    try:
+        for name in values:
+            calls = [functools.partial(T._compute_describe, nb, name)]
+            if name != "figure":  # a figure has no rows: describe says what it plots
+                calls.append(functools.partial(T._compute_rows, nb, name, 0, 20, None))
+            for call in calls:
+                started = time.monotonic()
+                parsed = data_of(call().result)
+                assert time.monotonic() - started < 8.0, name  # a hang detector, not a target
+                assert "error" not in parsed, (name, parsed)
+    finally:
+        plt.close(figure)
+    read = data_of(T._compute_rows(nb, "records", 0, 20, ["key299", "key0"]).result)
+    assert list(read[UNTRUSTED]["items"][0]) == ["key299", "key0"]
+
+
+def test_paths_obey_the_visibility_rule() -> None:
+    nb = NotebookContext(namespace={"d": {"a": 1}, "_p": {"a": 1}}, hidden={"d"})
+    for path in ('d["a"]', '_p["a"]', "missing.x"):
+        error = data_of(T._compute_describe(nb, path).result)
+        assert error["error"].startswith("No variable named"), (path, error)
+    bad = data_of(T._compute_describe(nb, "d[1:2]").result)
+    assert "not a variable name or a path" in bad["error"]
