@@ -470,3 +470,24 @@ def test_paths_obey_the_visibility_rule() -> None:
         assert error["error"].startswith("No variable named"), (path, error)
     bad = data_of(T._compute_describe(nb, "d[1:2]").result)
     assert "not a variable name or a path" in bad["error"]
+
+
+def test_a_real_shell_history_puts_the_cells_names_first() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    before = dict(shell.user_ns)
+    shell.run_cell("import matplotlib\nmatplotlib.use('Agg')", store_history=True)
+    shell.run_cell("from pylab import *", store_history=True)
+    shell.run_cell("zz_t = linspace(0, 1, 5)\nzz_signal = sin(zz_t)", store_history=True)
+    try:
+        nb = NotebookContext(namespace=shell.user_ns)
+        listed = data_of(T._compute_list(nb, include_callables=False).result)
+        names = list(listed[UNTRUSTED]["variables"])
+        assert names.index("zz_signal") < names.index("pi")  # pylab's pi came in with *
+        assert "linspace" not in names
+        offered = [name for name, _ in offered_variables(nb)]
+        assert offered.index("zz_t") < offered.index("pi")
+    finally:  # the shell is shared: leave its namespace as it was
+        shell.user_ns.clear()
+        shell.user_ns.update(before)
