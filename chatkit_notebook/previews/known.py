@@ -46,7 +46,7 @@ def _index_names(idx: Any, p: Preview) -> None:
     if int(idx.nlevels) > 1:
         p.data["names"] = [label_text(n) for n in idx.names]
     else:
-        p.data["name"] = label_text(idx.name)
+        p.data["name"] = None if idx.name is None else label_text(idx.name)
 
 
 def _describe_index(idx: Any, w: Walker, p: Preview) -> None:

@@ -44,7 +44,7 @@ def _sample_rows(total: int, limit: int) -> list[int] | slice:
 
 def _basis(shown: int, total: int, what: str) -> str:
     if shown >= total:
-        return f"all {total:,} {what}"
+        return f"all {total:,} {what}" if total != 1 else f"the one {what.rstrip('s')}"
     return f"an evenly spaced sample of {shown:,} of {total:,} {what}"
 
 
@@ -190,7 +190,7 @@ def _describe_column(data: Any, w: Walker) -> JSON:
 
 def _frame_stats_note(p: Preview, sampled_rows: int, total: int, sampled: int) -> None:
     if sampled == 0:
-        p.notes.append(f"stats come from all {total:,} rows")
+        p.notes.append(f"stats come from {_basis(total, total, 'rows')}")
         return
     p.notes.append(
         f"stats of {sampled} column(s) come from {_basis(sampled_rows, total, 'rows')}: "
@@ -256,7 +256,7 @@ def _describe_pandas_series(s: Any, w: Walker, p: Preview) -> None:
     if from_sample:
         p.notes.append(f"stats come from {_basis(len(sample), total, 'values')}")
     else:
-        p.notes.append(f"stats come from all {total:,} values")
+        p.notes.append(f"stats come from {_basis(total, total, 'values')}")
     p.data["head"] = _series_rows(s, 0, w.caps.head_rows, w)
 
 

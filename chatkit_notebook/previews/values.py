@@ -306,7 +306,7 @@ class Walker:
             out[label] = REDACTED if is_secret_name(key) else self.value(item, 2, chars, path)
         size = builtin_len(obj)
         if keys is None and size > self.caps.record_keys:
-            out["…"] = f"… {size - self.caps.record_keys:,} more keys"
+            out["…"] = "… " + _count(size - self.caps.record_keys, "more key")
         return out
 
     def _container(self, obj: Any, kind: str, depth: int, chars: int, path: frozenset[int]) -> JSON:
@@ -321,14 +321,14 @@ class Walker:
                 hidden = is_secret_name(key)
                 out[label] = REDACTED if hidden else self.value(item, depth + 1, chars, path)
             if size > limit:
-                out["…"] = f"… {size - limit:,} more keys"
+                out["…"] = "… " + _count(size - limit, "more key")
             return out
         shown: list[JSON] = [
             self.value(item, depth + 1, chars, path)
             for item in itertools.islice(_iterate(obj), limit)
         ]
         if size > limit:
-            shown.append(f"… {size - limit:,} more items")
+            shown.append("… " + _count(size - limit, "more item"))
         return shown
 
 
