@@ -491,3 +491,19 @@ def test_a_real_shell_history_puts_the_cells_names_first() -> None:
     finally:  # the shell is shared: leave its namespace as it was
         shell.user_ns.clear()
         shell.user_ns.update(before)
+
+
+def test_a_path_key_lookup_never_hangs_on_a_users_eq() -> None:
+    class Collides:
+        def __hash__(self) -> int:
+            return hash("a")
+
+        def __eq__(self, other: object) -> bool:
+            time.sleep(10)  # a hostile comparison: the lookup must not wait for it
+            return False
+
+    nb = NotebookContext(namespace={"d": {Collides(): 1}})
+    started = time.monotonic()
+    error = data_of(T._compute_describe(nb, 'd["a"]').result)
+    assert time.monotonic() - started < 5.0
+    assert "no key" in error["error"]

@@ -233,8 +233,10 @@ def _item(obj: object, step: Step, budget: Budget) -> object:
     if isa(obj, dict):
         if not _plain_key(key):
             raise missing
-        found = dict.get(obj, key, _MISSING)  # type: ignore[call-overload]
-        if found is _MISSING:
+        # The key is a literal, but on a hash collision the dict compares it with a stored
+        # key, whose __eq__ may be a user's: the lookup is timed like any foreign call.
+        status, found = call_foreign(lambda: dict.get(obj, key, _MISSING), budget)  # type: ignore[call-overload]
+        if status != "ok" or found is _MISSING:
             raise missing
         return found
     if isa(obj, (list, tuple, range)):
