@@ -4,9 +4,9 @@ Belongs here: bounded, JSON-able previews of values (``values``), of tables (``t
 pandas, polars, numpy), of values an analyst asks particular things of (``known``: pandas
 indexes and groups, xarray, scipy.sparse, sympy matrices, networkx graphs, matplotlib
 figures, statsmodels results), which of them a value is (``kinds``), attribute and key
-paths into a value (``paths``), the
-timed and guarded calls into foreign objects (``foreign``), secret redaction (``redact``)
-and the one rule for which names the agent may see, and in which order (``namespace``).
+paths into a value (``paths``), the timed and guarded calls into foreign objects
+(``foreign``), secret redaction (``redact``) and the one rule for which names the agent
+may see, and in which order (``namespace``).
 Previews are pure functions with their caps in the signature; they never raise out of
 foreign code and never call an unbounded ``__repr__``.
 
