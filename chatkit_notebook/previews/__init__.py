@@ -1,10 +1,14 @@
 """What the agent may read from the notebook's namespace, and how it is shown.
 
 Belongs here: bounded, JSON-able previews of values (``values``), of tables (``tables``:
-pandas, polars, numpy), the timed and guarded calls into foreign objects (``foreign``),
-secret redaction (``redact``) and the one rule for which names the agent may see
-(``namespace``). Previews are pure functions with their caps in the signature;
-they never raise out of foreign code and never call an unbounded ``__repr__``.
+pandas, polars, numpy), of values an analyst asks particular things of (``known``: pandas
+indexes and groups, xarray, scipy.sparse, sympy matrices, networkx graphs, matplotlib
+figures, statsmodels results), which of them a value is (``kinds``), attribute and key
+paths into a value (``paths``), the timed and guarded calls into foreign objects
+(``foreign``), secret redaction (``redact``) and the one rule for which names the agent
+may see, and in which order (``namespace``).
+Previews are pure functions with their caps in the signature; they never raise out of
+foreign code and never call an unbounded ``__repr__``.
 
 May import: ``_items``, ``config``, ``context``, ``errors`` and the data libraries it
 describes (lazily). Never the agent, the panel, the stores, the kernel faces or IPython.

@@ -40,6 +40,8 @@ __all__ = [
     "exception_name",
     "foreign_text",
     "has_own_repr",
+    "has_plain_str",
+    "has_plain_str_type",
     "instance_dict",
     "is_instance",
     "is_secret_value",
@@ -50,6 +52,7 @@ __all__ = [
     "safe_tail",
     "safe_text",
     "type_name",
+    "type_qualname",
 ]
 
 
@@ -237,6 +240,11 @@ def _qualname(cls: type) -> str:
     return name if type(name) is str else "object"
 
 
+def type_qualname(cls: type) -> str:
+    """A class's qualified name, read without running its metaclass."""
+    return _qualname(cls)
+
+
 def module_of(cls: type) -> str:
     """The module a class was defined in, read without running its metaclass."""
     module = _TYPE_MODULE.__get__(cls, type)
@@ -334,6 +342,35 @@ def has_own_repr(obj: object) -> bool:
         if "__repr__" in class_dict(klass):
             return klass is not object
     return False
+
+
+# Scalar types whose str() is cheap, bounded and runs no user code: dates, decimals, paths.
+_PLAIN_STR_MODULES = ("datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress")
+# pandas 3 reports its scalars as ``pandas.Timestamp`` (and ``pandas.api.typing.NaTType``),
+# pandas 2 as ``pandas._libs...``: both are recognised, by the exact class, never a subclass
+# a user could have given its own ``__str__``.
+_PANDAS_SCALARS = frozenset({"Timestamp", "Timedelta", "Period", "Interval", "NaTType"})
+
+
+def has_plain_str(obj: object) -> bool:
+    """Whether ``str(obj)`` is a cheap library call: a date, time, decimal, UUID, path or a
+    pandas ``Timestamp``/``Timedelta``/``Period``/``Interval``/``NaT``.
+
+    Decided from the object's exact type, read without running its metaclass.
+    """
+    return has_plain_str_type(type(obj))
+
+
+def has_plain_str_type(cls: type) -> bool:
+    """:func:`has_plain_str` for every object of exactly this type."""
+    try:
+        module = module_of(cls)
+        qual = _qualname(cls)
+    except BaseException:  # a hostile metaclass
+        return False
+    if module.partition(".")[0] in _PLAIN_STR_MODULES or module.startswith("pandas._libs"):
+        return True
+    return module in ("pandas", "pandas.api.typing") and qual in _PANDAS_SCALARS
 
 
 def instance_dict(obj: object) -> dict[str, object] | None:

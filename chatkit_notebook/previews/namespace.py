@@ -9,13 +9,20 @@ a hidden name look the same), and :func:`offered_variables` is stricter still: i
 leaves out modules, functions, classes and anything secret-looking, because offers are
 shown as suggestions.
 
+The notebook's own names come first wherever names are listed or offered
+(:func:`user_first`): a name the notebook's cells mention (IPython's ``In`` history) is
+the user's; one they never mention came from a star import (``from pylab import *``
+binds 900 names) or a start-up script. Without a history, namespace order is kept.
+
 IPython is never imported: the running shell, if any, is found in ``sys.modules``.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ..context import NotebookContext
@@ -30,6 +37,8 @@ __all__ = [
     "offered_variables",
     "snapshot",
     "startup_names",
+    "user_first",
+    "user_names",
     "visible",
 ]
 
@@ -93,15 +102,58 @@ def lookup(nb: NotebookContext, name: str) -> tuple[bool, object]:
     return (True, value)
 
 
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_MAX_CELLS = 5000  # the newest cells of a longer history are read
+
+
+@lru_cache(maxsize=4096)
+def _cell_names(source: str) -> frozenset[str]:
+    """The identifiers a cell's source mentions (a cache: cells do not change)."""
+    return frozenset(_IDENTIFIER.findall(source))
+
+
+def user_names(namespace: Mapping[str, Any]) -> frozenset[str] | None:
+    """Names the notebook's cells mention, from IPython's ``In`` history in ``namespace``.
+
+    Returns:
+        The identifiers of every cell run so far (assigned, used, or in a comment: a name
+        the user typed is theirs), or ``None`` when the namespace keeps no history.
+    """
+    try:
+        cells = namespace.get("In")
+        if not isinstance(cells, list):
+            return None
+        names: set[str] = set()
+        for cell in list.__iter__(cells[-_MAX_CELLS:]):
+            if type(cell) is str:
+                names |= _cell_names(cell)
+    except Exception:  # an odd history: keep namespace order
+        return None
+    return frozenset(names)
+
+
+def user_first(names: Iterable[str], namespace: Mapping[str, Any]) -> list[str]:
+    """``names`` with the ones the notebook's cells mention first, each part in its order."""
+    ordered = list(names)
+    mentioned = user_names(namespace)
+    if mentioned is None:
+        return ordered
+    return [n for n in ordered if n in mentioned] + [n for n in ordered if n not in mentioned]
+
+
 def offered_variables(nb: NotebookContext, limit: int = 200) -> list[tuple[str, str]]:
     """The variables a person may point the agent at, as ``(name, "type shape")`` pairs.
 
     The visibility rule, and stricter: secret-looking names and values, modules, functions
     and classes are never offered (suggestions, ``@`` names). Only types and shapes are
-    read, never a value's ``repr``. In namespace order, so the newest definitions come last.
+    read, never a value's ``repr``. The names the notebook's cells mention come first
+    (:func:`user_first`), then the rest; each in namespace order, so the newest definitions
+    come last.
     """
     offered: list[tuple[str, str]] = []
-    for name, value in visible(nb.namespace, nb.hidden).items():
+    variables = visible(nb.namespace, nb.hidden)
+    for name in user_first(variables, nb.namespace):
+        value = variables[name]
         if kind_of(value) in ("module", "class", "function"):
             continue
         if is_secret_name(name) or is_secret_value(value):

@@ -145,6 +145,10 @@ _SOFT_BENIGN_AFTER = frozenset(
         "method",
         "mode",
         "num",
+        "pattern",  # sklearn's token_pattern: a regex, not a key
+        "patterns",
+        "regex",
+        "separator",
         "provider",
         "required",
         "scheme",

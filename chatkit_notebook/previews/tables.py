@@ -2,9 +2,11 @@
 
 The table half of ``_preview.py``: the same contract (redacted, capped, never raising into
 the kernel, never mutating), for objects whose library is already imported. Statistics
-come from an evenly spaced sample of at most ``Caps.sample_rows`` rows, so a ten-million
-row frame costs milliseconds; null counts are exact where that is vectorised (numbers,
-dates, categoricals) and estimated from the sample for long text columns. Columns whose
+come from all rows of a column up to ``Caps.exact_count_rows`` long (while the preview
+has spent under ``Caps.exact_seconds`` on them), else from an evenly spaced sample of
+``Caps.sample_rows`` rows, whose unique/top/freq are named ``*_in_sample``; null counts
+are exact where that is vectorised (numbers, dates, categoricals) and estimated from the
+sample for long text columns. Columns whose
 names look secret show ``[REDACTED]`` in place of their values.
 """
 
@@ -13,9 +15,10 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from typing import Any
 
-from .foreign import module_of
+from .foreign import has_plain_str_type, module_of
 from .redact import REDACTED, is_secret_name
 from .values import JSON, Preview, PreviewError, Walker, label_text, window
 
@@ -41,14 +44,17 @@ def _sample_rows(total: int, limit: int) -> list[int] | slice:
 
 def _basis(shown: int, total: int, what: str) -> str:
     if shown >= total:
-        return f"all {total:,} {what}"
+        return f"all {total:,} {what}" if total != 1 else f"the one {what.rstrip('s')}"
     return f"an evenly spaced sample of {shown:,} of {total:,} {what}"
 
 
 def _number(value: object, w: Walker) -> JSON:
-    """A statistic: floats to 6 significant digits, anything else as a cell."""
+    """A statistic: a whole number as an int, other floats to 12 significant digits (epoch
+    seconds and nanoseconds keep their quartiles apart), anything else as a cell."""
     if type(value) is float and math.isfinite(value):
-        return float(f"{value:.6g}")
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return float(f"{value:.12g}")
     return w.value(value, w.caps.depth - 1, w.caps.cell_chars)
 
 
@@ -73,10 +79,18 @@ def _select(labels: list[object], columns: list[str] | None, limit: int) -> list
     texts = [label_text(label) for label in labels]
     wanted: list[int] = []
     for name in columns[:limit]:
-        if name not in texts:
+        found = texts.count(name)
+        if found == 0:
             raise PreviewError(
                 f"No column named {label_text(name)!r}.",
                 "Call describe_variable to see the column names, then pass them exactly.",
+            )
+        if found > 1:  # labels that read alike: never guess which one was meant
+            raise PreviewError(
+                f"{found} columns read {label_text(name)!r}; their labels differ only in "
+                "ways the preview cannot show.",
+                "Ask the user to rename the columns, or select them by position with "
+                "run_python (df.iloc[:, i]).",
             )
         wanted.append(texts.index(name))
     return wanted
@@ -93,15 +107,19 @@ def _column_note(p: Preview, shown: int, total: int) -> None:
 _PLAIN_TYPES = (str, int, float, bool, bytes, type(None))
 
 
-def _plain(value: object) -> bool:
-    """Whether a cell is a builtin or library scalar, whose hashing runs no user code."""
-    cls = type(value)
+def _plain_type(cls: type) -> bool:
+    """Whether cells of this exact type are builtin or library scalars, whose hashing and
+    comparison run no user code."""
     if any(cls is plain for plain in _PLAIN_TYPES):
         return True
-    module = module_of(cls)
-    return module.partition(".")[0] in ("datetime", "decimal", "numpy") or module.startswith(
-        "pandas._libs"
-    )
+    return module_of(cls).partition(".")[0] == "numpy" or has_plain_str_type(cls)
+
+
+def _all_plain(column: Any) -> bool:
+    """Whether every cell of an object column is plain, judged once per distinct type (a
+    C-speed pass, so a long column costs milliseconds)."""
+    kinds = set(map(type, column.to_numpy()))
+    return len(kinds) <= 50 and all(_plain_type(kind) for kind in kinds)
 
 
 def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:
@@ -114,13 +132,53 @@ def _pandas_nulls(column: Any, sample: Any, total: int, w: Walker) -> JSON:
     return f"~{estimate:,} (estimated from the sample)"
 
 
-def _pandas_stats(sample: Any, w: Walker) -> JSON:
+# Counts that describe a sample only: never shown as the column's own.
+_SAMPLE_ONLY = {"unique": "unique_in_sample", "top": "top_in_sample", "freq": "freq_in_sample"}
+
+
+class _Exact:
+    """Whether a column's statistics may come from all its rows: when it is not too long,
+    and when the time they are projected to take (from the sample's, scaled by the rows,
+    with a margin) fits in what is left of ``caps.exact_seconds`` for the preview. The
+    projection keeps a call bounded on a slow or busy machine, where the sample is slow
+    too."""
+
+    _MARGIN = 1.5
+
+    def __init__(self, w: Walker) -> None:
+        self.rows = w.caps.exact_count_rows
+        self.deadline = time.monotonic() + w.caps.exact_seconds
+
+    def allows(self, total: int, sampled: int, sample_seconds: float) -> bool:
+        if total > self.rows or sampled <= 0:
+            return False
+        projected = sample_seconds * self._MARGIN * total / sampled
+        return time.monotonic() + projected < self.deadline
+
+
+def _pandas_stats(
+    column: Any, sample: Any, total: int, exact: _Exact, w: Walker
+) -> tuple[JSON, bool]:
+    """Statistics of all of ``column`` when :class:`_Exact` allows, else of its sample,
+    with the sample's unique/top/freq named as the sample's; and whether it was sampled."""
+    started = time.monotonic()
+    from_sample = _describe_column(sample, w)
+    if len(sample) >= total or not isinstance(from_sample, dict):
+        return from_sample, False
+    if exact.allows(total, len(sample), time.monotonic() - started):
+        whole = _describe_column(column, w)
+        if isinstance(whole, dict):
+            return whole, False
+    return {_SAMPLE_ONLY.get(k, k): v for k, v in from_sample.items()}, True
+
+
+def _describe_column(data: Any, w: Walker) -> JSON:
     pd = sys.modules["pandas"]
-    if sample.dtype == object and not all(map(_plain, sample.tolist())):
+    if data.dtype == object and not _all_plain(data):
         # describe() hashes and compares cells: foreign code that could hang the kernel.
         return "skipped: the column holds objects of user-defined types"
     try:
-        stats = sample.describe()
+        stats = data.describe()
         return {
             str(k): _number(v, w)
             for k, v in zip(stats.index.tolist(), stats.tolist(), strict=True)
@@ -128,6 +186,17 @@ def _pandas_stats(sample: Any, w: Walker) -> JSON:
         }
     except BaseException:  # unhashable cells, odd extension types
         return "unavailable"
+
+
+def _frame_stats_note(p: Preview, sampled_rows: int, total: int, sampled: int) -> None:
+    if sampled == 0:
+        p.notes.append(f"stats come from {_basis(total, total, 'rows')}")
+        return
+    p.notes.append(
+        f"stats of {sampled} column(s) come from {_basis(sampled_rows, total, 'rows')}: "
+        "theirs say unique_in_sample/top_in_sample/freq_in_sample, and their mean, std "
+        "and quartiles are estimates; the other columns' stats come from all rows"
+    )
 
 
 def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
@@ -138,8 +207,9 @@ def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
     shown = min(width, w.caps.columns)
     _column_note(p, shown, width)
     sample = df.iloc[_sample_rows(total, w.caps.sample_rows), :shown]
-    p.notes.append(f"stats come from {_basis(len(sample), total, 'rows')}")
+    exact = _Exact(w)
     columns: list[JSON] = []
+    sampled = 0
     for j in range(shown):
         label, column = df.columns[j], df.iloc[:, j]
         entry: dict[str, JSON] = {"name": label_text(label), "dtype": str(column.dtype)}
@@ -147,8 +217,10 @@ def _describe_pandas_frame(df: Any, w: Walker, p: Preview) -> None:
             entry["values"] = REDACTED
         else:
             entry["nulls"] = _pandas_nulls(column, sample.iloc[:, j], total, w)
-            entry["stats"] = _pandas_stats(sample.iloc[:, j], w)
+            entry["stats"], from_sample = _pandas_stats(column, sample.iloc[:, j], total, exact, w)
+            sampled += from_sample
         columns.append(entry)
+    _frame_stats_note(p, len(sample), total, sampled)
     p.data["columns"] = columns
     p.data["head"] = _pandas_rows(df, 0, w.caps.head_rows, list(range(shown)), w)
 
@@ -179,9 +251,12 @@ def _describe_pandas_series(s: Any, w: Walker, p: Preview) -> None:
         p.data["values"] = REDACTED
         return
     sample = s.iloc[_sample_rows(total, w.caps.sample_rows)]
-    p.notes.append(f"stats come from {_basis(len(sample), total, 'values')}")
     p.data["nulls"] = _pandas_nulls(s, sample, total, w)
-    p.data["stats"] = _pandas_stats(sample, w)
+    p.data["stats"], from_sample = _pandas_stats(s, sample, total, _Exact(w), w)
+    if from_sample:
+        p.notes.append(f"stats come from {_basis(len(sample), total, 'values')}")
+    else:
+        p.notes.append(f"stats come from {_basis(total, total, 'values')}")
     p.data["head"] = _series_rows(s, 0, w.caps.head_rows, w)
 
 
@@ -244,7 +319,8 @@ def _describe_ndarray(a: Any, w: Walker, p: Preview) -> None:
 def _array_head(a: Any, start: int, stop: int, w: Walker) -> JSON:
     index = (slice(start, stop), *(slice(0, w.caps.columns) for _ in range(1, min(a.ndim, 2))))
     index += tuple(slice(0, w.caps.nested_items) for _ in range(2, a.ndim))
-    return _cells(a[index].tolist(), w)
+    # Every value of the sliced window: the slice already bounds it.
+    return [w.plain(row, w.caps.cell_chars) for row in a[index].tolist()]
 
 
 def _rows_ndarray(
@@ -290,9 +366,13 @@ def _describe_polars_frame(df: Any, w: Walker, p: Preview) -> None:
     names = df.columns[:shown]
     safe = [n for n in names if not _secret_label(n)]
     sample = df.select(safe)[_sample_rows(total, w.caps.sample_rows)]
+    started = time.monotonic()
+    stats = _polars_stats(sample, w)
+    if sample.height < total and _Exact(w).allows(total, sample.height, time.monotonic() - started):
+        sample = df.select(safe)
+        stats = _polars_stats(sample, w)
     p.notes.append(f"stats come from {_basis(sample.height, total, 'rows')}")
     nulls = df.select(safe).null_count().row(0) if safe else ()
-    stats = _polars_stats(sample, w)
     null_by_name = dict(zip(safe, nulls, strict=True))
     columns: list[JSON] = []
     for name, dtype in zip(names, df.dtypes[:shown], strict=True):
@@ -334,9 +414,14 @@ def _describe_polars_series(s: Any, w: Walker, p: Preview) -> None:
         p.data["values"] = REDACTED
         return
     sample = s[_sample_rows(total, w.caps.sample_rows)]
+    started = time.monotonic()
+    stats = _polars_stats(sample.to_frame(), w)
+    if sample.len() < total and _Exact(w).allows(total, sample.len(), time.monotonic() - started):
+        sample = s
+        stats = _polars_stats(s.to_frame(), w)
     p.notes.append(f"stats come from {_basis(sample.len(), total, 'values')}")
     p.data["nulls"] = int(s.null_count())
-    p.data["stats"] = _polars_stats(sample.to_frame(), w).get(s.name, "unavailable")
+    p.data["stats"] = stats.get(s.name, "unavailable")
     p.data["head"] = _cells(s.slice(0, w.caps.head_rows).to_list(), w)
 
 

@@ -18,8 +18,8 @@ here raises into the kernel or mutates what it reads.
 from __future__ import annotations
 
 import itertools
+import json
 import math
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,17 +31,17 @@ from .foreign import (
     exception_name,
     foreign_text,
     has_own_repr,
+    has_plain_str,
     instance_dict,
     is_instance,
-    is_secret_value,
     isa,
-    module_of,
     mro,
     public_names,
     safe_tail,
     safe_text,
     type_name,
 )
+from .kinds import kind_of
 from .redact import REDACTED, in_private_key, is_secret_name
 
 __all__ = [
@@ -80,7 +80,13 @@ class Caps:
     head_rows: int = 5  # table rows shown by describe
     sample_rows: int = 10_000  # rows or values that statistics are computed on
     exact_null_rows: int = 1_000_000  # longer text columns get estimated null counts
+    exact_count_rows: int = 5_000_000  # columns up to this long get exact statistics...
+    exact_seconds: float = 0.4  # ...while one preview has spent less than this on them
     leaves: int = 500  # values shown in one preview, all levels together
+    record_keys: int = 50  # keys shown of each record in a list of records (dicts)
+    record_chars: int = 8000  # JSON characters of records shown by one describe or rows
+    small_array: int = 20  # arrays nested in objects, dicts and lists up to this many
+    # values are shown in full; larger ones by shape and dtype
 
 
 DEFAULT_CAPS = Caps()
@@ -101,68 +107,6 @@ class PreviewError(Exception):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
-
-
-# -- kinds ---------------------------------------------------------------------------------
-
-_BUILTIN_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (bool, "scalar"),
-    (int, "int"),
-    (float, "float"),
-    (complex, "complex"),
-    (str, "str"),
-    ((bytes, bytearray, memoryview), "bytes"),
-    (dict, "dict"),
-    ((list, tuple), "sequence"),
-    ((set, frozenset), "set"),
-)
-_LIBRARY_KINDS = (
-    ("pandas", "DataFrame"),
-    ("pandas", "Series"),
-    ("numpy", "ndarray"),
-    ("polars", "DataFrame"),
-    ("polars", "Series"),
-    ("polars", "LazyFrame"),
-)
-_FUNCTION_TYPES = (
-    types.FunctionType,
-    types.BuiltinFunctionType,
-    types.MethodType,
-    types.BuiltinMethodType,
-)
-# Modules whose scalar types have a cheap, bounded str().
-_PLAIN_STR_MODULES = ("datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress")
-
-
-def kind_of(obj: object) -> str:
-    """Which preview applies, decided from the type alone (nothing of ``obj`` runs).
-
-    Returns:
-        ``"secret"``, ``"scalar"`` (None and bool), ``"int"``, ``"float"``, ``"complex"``,
-        ``"str"``, ``"bytes"``, ``"dict"``, ``"sequence"``, ``"set"``, a library kind such as
-        ``"pandas.DataFrame"`` or ``"numpy.scalar"``, ``"module"``, ``"class"``,
-        ``"function"`` or ``"object"``.
-    """
-    cls = type(obj)
-    if is_secret_value(obj):
-        return "secret"
-    if obj is None:
-        return "scalar"
-    for base, tag in _BUILTIN_KINDS:
-        if issubclass(cls, base):
-            return tag
-    for module, name in _LIBRARY_KINDS:
-        if is_instance(obj, module, name):
-            return f"{module}.{name}"
-    if is_instance(obj, "numpy", "generic"):
-        return "numpy.scalar"
-    if issubclass(cls, types.ModuleType):
-        return "module"
-    if issubclass(cls, type):
-        return "class"
-    if issubclass(cls, (*_FUNCTION_TYPES, types.MethodWrapperType)):
-        return "function"
-    return "object"
 
 
 # -- values --------------------------------------------------------------------------------
@@ -212,14 +156,43 @@ class Walker:
             if depth >= self.caps.depth:
                 return f"<{type_name(obj)}: {summary(obj)}>"
             return self._container(obj, kind, depth, chars, path | {id(obj)})
+        if kind == "numpy.ndarray" and 0 < obj.size <= self.caps.small_array and obj.ndim <= 2:
+            return self.plain(obj.tolist(), chars)
         if kind != "object":
             return f"<{type_name(obj)}: {summary(obj)}>"
-        module = module_of(type(obj))
-        if module.partition(".")[0] in _PLAIN_STR_MODULES or module.startswith("pandas._libs"):
+        if has_plain_str(obj):
             return safe_text(str(obj), chars)  # Timestamp, NaT, Decimal, UUID, Path, ...
         if has_own_repr(obj):
             return foreign_text(obj, method="repr", max_chars=chars, budget=self.budget)
         return f"<{type_name(obj)} object>"
+
+    def plain(self, value: object, chars: int) -> JSON:
+        """An array window's ``tolist()``: nested lists of scalars, every value shown."""
+        if isa(value, list):
+            items: list[object] = list.copy(value)  # type: ignore[arg-type]
+            return [self.plain(v, chars) for v in items]
+        return self.value(value, self.caps.depth, chars)
+
+    def record(self, obj: Any, chars: int, keys: list[str] | None = None) -> JSON:
+        """A dict that is one record of a list: every key (up to ``caps.record_keys``), or
+        the ``keys`` asked for."""
+        path = frozenset({id(obj)})
+        out: dict[str, JSON] = {}
+        pairs: Iterable[tuple[Any, Any]]
+        if keys is None:
+            pairs = itertools.islice(dict.items(obj), self.caps.record_keys)
+        else:
+            labels = {label_text(k): k for k in itertools.islice(dict.keys(obj), 10_000)}
+            pairs = ((labels[k], dict.__getitem__(obj, labels[k])) for k in keys if k in labels)
+        for key, item in pairs:
+            label = _key_text(key, self.caps.cell_chars)
+            while label in out:
+                label += "'"
+            out[label] = REDACTED if is_secret_name(key) else self.value(item, 2, chars, path)
+        size = builtin_len(obj)
+        if keys is None and size > self.caps.record_keys:
+            out["…"] = "… " + _count(size - self.caps.record_keys, "more key")
+        return out
 
     def _container(self, obj: Any, kind: str, depth: int, chars: int, path: frozenset[int]) -> JSON:
         limit = self.caps.items if depth == 0 else self.caps.nested_items
@@ -233,14 +206,14 @@ class Walker:
                 hidden = is_secret_name(key)
                 out[label] = REDACTED if hidden else self.value(item, depth + 1, chars, path)
             if size > limit:
-                out["…"] = f"… {size - limit:,} more keys"
+                out["…"] = "… " + _count(size - limit, "more key")
             return out
         shown: list[JSON] = [
             self.value(item, depth + 1, chars, path)
             for item in itertools.islice(_iterate(obj), limit)
         ]
         if size > limit:
-            shown.append(f"… {size - limit:,} more items")
+            shown.append("… " + _count(size - limit, "more item"))
         return shown
 
 
@@ -312,8 +285,7 @@ def _key_text(key: Any, chars: int) -> str:
         inner = ", ".join(_key_text(k, chars) for k in itertools.islice(tuple.__iter__(key), 5))
         more = ", …" if tuple.__len__(key) > 5 else ""
         return safe_text(f"({inner}{more})", chars)
-    module = module_of(type(key))
-    if module.partition(".")[0] in _PLAIN_STR_MODULES or module.startswith("pandas._libs"):
+    if has_plain_str(key):
         return safe_text(str(key), chars)
     if is_instance(key, "numpy", "generic"):
         return _key_text(key.item(), chars)
@@ -366,11 +338,15 @@ def _summary(obj: Any) -> str:
         return f"shape {tuple(shape)}, {safe_text(str(obj.dtype), 40)}"
     if kind == "polars.LazyFrame":
         return "lazy frame (not collected)"
+    if kind in ("pandas.Index", "xarray.DataArray", "scipy.sparse"):
+        dims = " \u00d7 ".join(f"{n:,}" for n in shape)
+        return f"{dims} values, {safe_text(str(obj.dtype), 40)}"
+    if kind == "sympy.Matrix":
+        return f"{shape[0]:,} \u00d7 {shape[1]:,} matrix"
     if kind in ("scalar", "int", "float", "complex", "numpy.scalar"):
         return str(Walker(DEFAULT_CAPS, Budget(0)).value(obj, 0, 40))
-    units = {"str": "characters", "bytes": "bytes", "dict": "keys"}
     if shape:
-        return f"{shape[0]:,} {units.get(kind, 'items')}"
+        return _count(shape[0], _UNITS.get(kind, "item"))
     return kind if kind in ("module", "class", "function") else ""
 
 
@@ -381,6 +357,10 @@ def _shape(obj: Any, kind: str) -> tuple[int, ...]:
         return (int(obj.len()),)
     if kind in ("str", "bytes", "dict", "sequence", "set"):
         return (builtin_len(obj),)
+    if kind == "range":
+        return (range.__len__(obj),)
+    if kind in ("pandas.Index", "xarray.DataArray", "scipy.sparse", "sympy.Matrix"):
+        return tuple(int(n) for n in obj.shape)
     return ()
 
 
@@ -402,11 +382,17 @@ def shape_text(obj: object) -> str:
         return ""
     if not shape:
         return ""
-    if kind in ("pandas.DataFrame", "polars.DataFrame", "numpy.ndarray"):
+    if len(shape) > 1 or kind in ("pandas.DataFrame", "polars.DataFrame", "numpy.ndarray"):
         return " \u00d7 ".join(f"{n:,}" for n in shape)
-    units = {"str": "characters", "bytes": "bytes", "dict": "keys"}
-    unit = units.get(kind, "values" if kind.endswith("Series") else "items")
-    return f"{shape[0]:,} {unit}"
+    return _count(shape[0], _UNITS.get(kind, "value" if kind.endswith("Series") else "item"))
+
+
+_UNITS = {"str": "character", "bytes": "byte", "dict": "key"}
+
+
+def _count(n: int, unit: str) -> str:
+    """``1 key``, ``2 keys``, ``1,000 items``."""
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
 
 
 # -- describe --------------------------------------------------------------------------------
@@ -423,13 +409,18 @@ def describe(obj: object, *, caps: Caps = DEFAULT_CAPS, budget: Budget | None = 
     Returns:
         The preview. It never raises: a part that fails becomes a note.
     """
+    from .known import KNOWN_DESCRIBERS
     from .tables import DESCRIBERS
 
     walker = Walker(caps, budget or Budget())
     kind = kind_of(obj)
     preview = Preview(meta={"type": type_name(obj)})
     try:
-        handler = DESCRIBERS.get(kind) or _DESCRIBERS.get(kind, _describe_object)
+        handler = (
+            DESCRIBERS.get(kind)
+            or KNOWN_DESCRIBERS.get(kind)
+            or _DESCRIBERS.get(kind, _describe_object)
+        )
         handler(obj, walker, preview)
     except BaseException as e:  # foreign code raises anything
         preview.notes.append(f"the preview stopped early: {exception_name(e)}")
@@ -462,15 +453,75 @@ def _describe_text(obj: Any, w: Walker, p: Preview) -> None:
     p.notes.append(f"showing about the first {head:,} and last {tail:,} of {n:,} {what}")
 
 
+# What an analyst asks of scipy.optimize's result first; the rest follow in their order.
+_OPTIMIZE_FIRST = ("x", "fun", "success", "status", "message", "nit", "nfev")
+
+
 def _describe_container(obj: Any, w: Walker, p: Preview) -> None:
     n = builtin_len(obj)
     p.meta["length"] = n
-    p.data["items"] = w.value(obj, 0, w.caps.cell_chars)
+    if _records(obj):
+        _describe_records(obj, w, p)
+        return
+    shown = obj
+    if is_instance(obj, "scipy.optimize", "OptimizeResult"):
+        first = [k for k in _OPTIMIZE_FIRST if dict.__contains__(obj, k)]
+        rest = [k for k in itertools.islice(dict.keys(obj), 1000) if k not in first]
+        shown = {k: dict.__getitem__(obj, k) for k in first + rest}
+    p.data["items"] = w.value(shown, 0, w.caps.cell_chars)
     if n > w.caps.items:
         p.notes.append(f"showing the first {w.caps.items} of {n:,} items; preview_rows reads more")
     p.notes.append(
         f"nested containers show {w.caps.nested_items} items and stop at depth {w.caps.depth}"
     )
+
+
+def _records(obj: Any) -> bool:
+    """A list or tuple of records: its first item is a dict (parsed JSON, API results)."""
+    if not isa(obj, (list, tuple)) or builtin_len(obj) == 0:
+        return False
+    return isa(next(iter(_iterate(obj))), dict)
+
+
+def _record_window(obj: Any, first: int, end: int, w: Walker, keys: list[str] | None) -> JSON:
+    """Records ``first`` to ``end``, each with every key, until ``caps.record_chars``."""
+    shown: list[JSON] = []
+    used = 0
+    path = frozenset({id(obj)})
+    for item in itertools.islice(_iterate(obj), first, end):
+        if isa(item, dict):
+            one = w.record(item, w.caps.cell_chars, keys)
+        else:
+            one = w.value(item, 1, w.caps.cell_chars, path)
+        size = len(json.dumps(one, ensure_ascii=False, default=str))
+        if shown and used + size > w.caps.record_chars:
+            break
+        shown.append(one)
+        used += size
+    return shown
+
+
+def _describe_records(obj: Any, w: Walker, p: Preview) -> None:
+    n = builtin_len(obj)
+    counts: dict[str, int] = {}
+    item: Any
+    for item in itertools.islice(_iterate(obj), 1000):
+        if isa(item, dict):
+            for key in itertools.islice(dict.keys(item), 200):
+                label = label_text(key)
+                counts[label] = counts.get(label, 0) + 1
+    checked = min(n, 1000)
+    p.data["record_keys"] = dict(itertools.islice(counts.items(), 200))
+    p.notes.append(
+        f"record_keys: each key of the first {checked:,} records and how many of them have it"
+    )
+    items = _record_window(obj, 0, w.caps.items, w, None)
+    p.data["items"] = items
+    if n > len(items):
+        p.notes.append(
+            f"showing the first {len(items)} of {n:,} records, every key of each (up to "
+            f"{w.caps.record_keys}); preview_rows reads more, and columns=[...] picks keys"
+        )
 
 
 def _describe_callable(obj: Any, w: Walker, p: Preview) -> None:
@@ -508,6 +559,9 @@ def _describe_object(obj: Any, w: Walker, p: Preview) -> None:
             for k in itertools.islice(dict.keys(attributes), 1000)
             if type(k) is str and not k.startswith("_")
         ]
+        # A fitted estimator's results (scikit-learn's convention: a trailing "_") come
+        # before the parameters it was built with.
+        public.sort(key=lambda k: not k.endswith("_"))
         p.data["attributes"] = {
             safe_text(k, w.caps.cell_chars): REDACTED
             if is_secret_name(k)
@@ -515,7 +569,10 @@ def _describe_object(obj: Any, w: Walker, p: Preview) -> None:
             for k in public[: w.caps.items]
         }
         if len(public) > w.caps.items:
-            p.notes.append(f"showing {w.caps.items} of {len(public)} attributes")
+            p.notes.append(
+                f"showing {w.caps.items} of {len(public)} attributes, fitted ones (ending "
+                'in "_") first; describe_variable("name.attribute") reads any of them'
+            )
     names, total = public_names(obj, 40)
     p.data["public_names"] = names
     if total > len(names):
@@ -569,17 +626,19 @@ def rows(
     Raises:
         PreviewError: The object has no rows, or a requested column does not exist.
     """
+    from .known import KNOWN_ROW_READERS
     from .tables import ROW_READERS
 
     walker = Walker(caps, budget or Budget())
     kind = kind_of(obj)
     preview = Preview(meta={"type": type_name(obj)})
-    reader = ROW_READERS.get(kind) or _ROW_READERS.get(kind)
+    reader = ROW_READERS.get(kind) or KNOWN_ROW_READERS.get(kind) or _ROW_READERS.get(kind)
     if reader is None:
         raise PreviewError(
             f"This variable is a {type_name(obj)}, which has no rows to preview.",
-            "preview_rows reads tables, arrays, lists, tuples, sets, dicts and text; "
-            "use describe_variable for anything else.",
+            "preview_rows reads tables, arrays, indexes, lists, tuples, sets, dicts, "
+            "ranges, text, xarray data, sparse and sympy matrices, GroupBy objects and "
+            "networkx graphs; use describe_variable for anything else.",
         )
     if count > caps.rows:
         preview.notes.append(f"count was capped at {caps.rows}")
@@ -590,8 +649,8 @@ def rows(
         raise
     except BaseException as e:  # foreign code raises anything
         preview.notes.append(f"the preview stopped early: {exception_name(e)}")
-    if columns is not None and kind not in ROW_READERS:
-        preview.notes.append("columns was ignored: only tables have columns")
+    if columns is not None and kind not in ROW_READERS and "columns" not in preview.meta:
+        preview.notes.append("columns was ignored: only tables and records have columns")
     return preview
 
 
@@ -609,7 +668,20 @@ def _rows_items(obj: Any, start: int, count: int, columns: object, w: Walker, p:
     p.meta.update(length=total, rows=[first, end])
     path = frozenset({id(obj)})
     chars = w.caps.cell_chars
-    if isa(obj, dict):
+    if _records(obj):
+        keys = [label_text(c) for c in columns] if isinstance(columns, list) else None
+        if keys is not None:
+            p.meta["columns"] = keys
+        items = _record_window(obj, first, end, w, keys)
+        assert isinstance(items, list)
+        p.data["items"] = items
+        p.meta["rows"] = [first, first + len(items)]
+        if first + len(items) < end:
+            p.notes.append(
+                f"showing {len(items)} of the {end - first} records asked for, to stay within "
+                f"the size limit; continue with start={first + len(items)}"
+            )
+    elif isa(obj, dict):
         p.data["items"] = [
             [label_text(k), REDACTED if is_secret_name(k) else w.value(v, 1, chars, path)]
             for k, v in itertools.islice(dict.items(obj), first, end)
