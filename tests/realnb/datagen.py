@@ -150,6 +150,8 @@ def babynames(root: Path) -> None:
     rng = np.random.default_rng(15)
     pool = np.array([f"{a}{b}{c}" for a in _SYLLABLES for b in _SYLLABLES for c in _ENDS])
     rng.shuffle(pool)
+    # The names the chapter asks about by name come first, so every year has them.
+    pool = np.concatenate([_NAMED, pool[~np.isin(pool, _NAMED)]])
     directory = root / "datasets" / "babynames"
     directory.mkdir(parents=True, exist_ok=True)
     years = range(1880, 2011)
@@ -167,6 +169,9 @@ def babynames(root: Path) -> None:
         pd.concat(frames).to_csv(directory / f"yob{year}.txt", header=False, index=False)
 
 
+_NAMED = np.array(
+    ["Mary", "John", "Harry", "Marilyn", "Leslie", "Lesley", "Leslee", "Lesli", "Lesly"]
+)
 _SYLLABLES = [
     "Al", "Be", "Ca", "Da", "El", "Fa", "Ga", "Ha", "Is", "Ja", "Ka", "La", "Ma", "Na", "Ol",
     "Pa", "Qu", "Ra", "Sa", "Ta", "Ul", "Va", "Wa", "Xa", "Ya", "Za", "Bri", "Cha", "Del",
@@ -223,6 +228,7 @@ def usda_food(root: Path) -> None:
         ("Iron, Fe", "mg", "Elements"),
         ("Vitamin C, total ascorbic acid", "mg", "Vitamins"),
         ("Glycine", "g", "Amino Acids"),
+        ("Zinc, Zn", "mg", "Elements"),
     ]
     foods = []
     for i in range(6636):
@@ -273,7 +279,8 @@ def fec(root: Path) -> None:
     the original's 16 columns (it has 1,001,731 rows)."""
     rng = np.random.default_rng(18)
     n = 150_000
-    which = rng.choice(len(_CANDIDATES), n, p=[0.02, 0.3, 0.45, 0.1] + [0.013] * 9)
+    weights = np.array([2, 30, 45, 10] + [1.3] * 9)
+    which = rng.choice(len(_CANDIDATES), n, p=weights / weights.sum())
     occupations = ["RETIRED", "ATTORNEY", "INFORMATION REQUESTED", "HOMEMAKER", "PHYSICIAN"]
     employers = ["RETIRED", "SELF-EMPLOYED", "NOT EMPLOYED", "INFORMATION REQUESTED", "IBM"]
     states = ["CA", "NY", "TX", "FL", "AL", "MA", "IL"]

@@ -627,10 +627,12 @@ def check_titles(c: Checks, titles: list[str]) -> None:
 # -- the sweep --------------------------------------------------------------------------------
 
 
-def sweep(tools: Tools, names: list[str], namespace: dict[str, Any]) -> None:
-    """Every tool on every name, with preview_rows' argument variants."""
+def sweep(tools: Tools, names: list[str], namespace: dict[str, Any]) -> list[str]:
+    """Every tool on every name, with preview_rows' argument variants; the tables whose
+    description shows a date as ``Timestamp('…')`` (finding 1)."""
     import pandas as pd
 
+    dated: list[str] = []
     tools.call("list_variables")
     tools.call("list_variables", include_callables=True)
     for name in names:
@@ -638,9 +640,7 @@ def sweep(tools: Tools, names: list[str], namespace: dict[str, Any]) -> None:
         _, text = tools.call("describe_variable", name=name)
         table = isinstance(value, (pd.DataFrame, pd.Series))
         if table and "Timestamp('" in text:
-            tools.records[-1]["problem"] = (
-                tools.records[-1]["problem"] or "a date shown as Timestamp('…')"
-            )
+            dated.append(name)
         parsed, text = tools.call("preview_rows", name=name)
         if parsed is None or "error" in parsed:
             continue
@@ -649,6 +649,7 @@ def sweep(tools: Tools, names: list[str], namespace: dict[str, Any]) -> None:
         shown = (_data(parsed) or {}).get("columns") if isinstance(_data(parsed), dict) else None
         if isinstance(shown, list) and shown:
             tools.call("preview_rows", name=name, count=5, columns=[shown[-1]])
+    return dated
 
 
 def through_server(
@@ -748,8 +749,11 @@ def _probe(namespace: dict[str, Any], cells: list[str], server: bool) -> dict[st
         tools = Tools(namespace, workdir)
         started = time.perf_counter()
         try:
-            sweep(tools, names, namespace)
+            dated = sweep(tools, names, namespace)
             checks = Checks(tools, namespace)
+            for name in dated:
+                checks.count("dates")
+                checks.problem("dates", name, "a date in the table is shown as Timestamp('…')")
             tools.phase = "check"
             for name in names:
                 value = namespace.get(name)
