@@ -104,7 +104,9 @@ def test_previews_tell_the_truth(run: harness.Run) -> None:
     ran = run.report["checks_ran"]
     missing = EXERCISES[run.notebook.id] - set(ran)
     assert not missing, f"checks that found nothing to check: {sorted(missing)} (ran {ran})"
-    assert run.report["problems"] == []
+    problems = run.report["problems"]
+    listed = "\n".join(f"  {p['check']}: {p['name']}: {p['problem']}" for p in problems[:40])
+    assert problems == [], f"{len(problems)} problems:\n{listed}"
 
 
 @pytest.mark.realnb_ci
