@@ -37,6 +37,7 @@ _ENV_NAMES = ("JPY_SESSION_NAME", "PAPERMILL_INPUT_PATH", "JUPYTERHUB_USER")
 GROUPS = {
     "notebooks": "the example notebooks, run under nbval in real kernels",
     "browser": "the panel in real JupyterLab / Notebook 7 and Chromium (tests/browser/)",
+    "realnb": "public notebooks run in real kernels, every tool on every name (tests/realnb/)",
     "pg": "needs PostgreSQL (a test in the file uses the `postgres` or `pg_dsn` fixture)",
     "kernel": "starts real Jupyter kernels (tests/test_*kernel*.py)",
     "unit": "everything else: in-process, or a child Python at most",
@@ -51,6 +52,8 @@ def _group_of(path: Path, fixtures: set[str]) -> str:
         return "notebooks"
     if _HERE / "browser" in path.parents:
         return "browser"
+    if _HERE / "realnb" in path.parents:
+        return "realnb"  # deselected by default (addopts); its CI subset is `-m realnb_ci`
     if fixtures & _PG_FIXTURES:
         return "pg"
     if "kernel" in path.stem:
