@@ -125,6 +125,76 @@ function thumb(kind, title, model) {
   return button;
 }
 
+// How long the kernel waits at most between two messages while text arrives (views.py's
+// MAX_WAIT): the first guess of when the next text comes.
+const EXPECTED_GAP_MS = 250;
+const SLACK_MS = 60;
+
+// Text arrives a few messages a second (each message costs bytes); it is shown a little
+// every frame, spread over the time until the next message is due, so a person sees it
+// grow smoothly, as it is written, instead of in jumps. Only text the browser already has
+// is paced: no message is added. Text that is there when the view is drawn (a finished
+// answer, a reloaded page) shows at once.
+function pacedText(node, isDone, onIdle) {
+  let target = "";
+  let shown = 0;
+  let arrived = 0;
+  let gap = EXPECTED_GAP_MS;
+  let carry = 0;
+  let frame = 0;
+  let last = 0;
+  const paint = () => {
+    const text = target.slice(0, shown);
+    if (text.startsWith(node.data)) node.appendData(text.slice(node.data.length));
+    else node.data = text;
+  };
+  const tick = (now) => {
+    frame = 0;
+    const waiting = target.length - shown;
+    if (waiting <= 0) return onIdle();
+    const step = Math.min(Math.max(now - last, 0), 100);
+    last = now;
+    // Spread what waits until the next message is due, with a little left for then.
+    const due = isDone() ? SLACK_MS : Math.max(arrived + gap - now, 0) + SLACK_MS;
+    carry += (waiting * step) / due;
+    const more = Math.min(Math.floor(carry), waiting);
+    if (more > 0) {
+      carry -= more;
+      shown += more;
+      paint();
+    }
+    frame = requestAnimationFrame(tick);
+  };
+  return {
+    // The open text is now `text`; `all` shows it at once.
+    set(text, all) {
+      const kept = target.slice(0, shown);
+      let skip = 0; // a finished block took the start of the text shown: it is HTML now
+      while (skip < kept.length && !text.startsWith(kept.slice(skip))) skip += 1;
+      const now = performance.now();
+      if (arrived && text.length > target.length - skip) {
+        gap = Math.min(Math.max(0.7 * gap + 0.3 * (now - arrived), 40), 600);
+      }
+      if (text.length > target.length - skip) arrived = now;
+      target = text;
+      shown = all ? text.length : Math.min(kept.length - skip, text.length);
+      paint();
+      if (shown < target.length && !frame) {
+        last = now;
+        frame = requestAnimationFrame(tick);
+      }
+      if (shown >= target.length) onIdle();
+    },
+    get revealing() {
+      return shown < target.length;
+    },
+    stop() {
+      if (frame) cancelAnimationFrame(frame);
+      frame = 0;
+    },
+  };
+}
+
 function renderAnswer({ model, el }) {
   el.classList.add("ck-answer");
   const html = document.createElement("div");
@@ -156,6 +226,19 @@ function renderAnswer({ model, el }) {
   tools.append(stopped, up, down, copyButton("Copy this answer's Markdown", markdown));
   el.append(html, live, tools);
 
+  const liveText = document.createTextNode("");
+  live.append(liveText);
+  let drawn = false;
+  const paced = pacedText(
+    liveText,
+    () => model.get("done"),
+    () => showTools(),
+  );
+  function showTools() {
+    // Thumbs and Copy come once the answer is done and all of it shows.
+    tools.hidden = !model.get("done") || paced.revealing;
+  }
+
   let shownHtml = "";
   function draw() {
     const now = model.get("html");
@@ -170,14 +253,16 @@ function renderAnswer({ model, el }) {
       shownHtml = now;
       addCodeCopyButtons(html);
     }
-    if (live.textContent !== model.get("live")) live.textContent = model.get("live");
-    tools.hidden = !model.get("done");
+    paced.set(model.get("live"), !drawn);
+    drawn = true;
+    showTools();
     stopped.hidden = !model.get("stopped");
     up.classList.toggle("ck-chosen", model.get("vote") === "positive");
     down.classList.toggle("ck-chosen", model.get("vote") === "negative");
   }
   draw();
   for (const name of ["html", "live", "done", "stopped", "vote"]) model.on(`change:${name}`, draw);
+  return () => paced.stop();
 }
 
 export default {
