@@ -6,8 +6,8 @@ answers of real length (``long_chat.answer``), then a question naming ``@sales``
 that read it ("Read `sales` (6 x 4)", with a multiplication sign; collapsed after 0 s, as
 the Agents SDK leaves it), a decided approval card, an answer with code and a table, the
 turn's receipt, and an open approval card: 64 items, so the panel shows the newest 50 and
-offers "Load earlier messages". The test process imports this module as ``browser.look_chat``; the kernel, which
-has ``$CHATKIT_TESTS_DIR/browser`` on its path, does not need it.
+offers "Load earlier messages". The test process imports this module as
+``browser.look_chat``; the kernel does not need it.
 """
 
 from __future__ import annotations
