@@ -141,40 +141,40 @@ def _fenced(code: str) -> str:
     return f"{fence}python\n{code.rstrip()}\n{fence}"
 
 
+CARD_TITLE = "Run this Python?"
+"""The open card's question (a decided card drops it: its status says what happened)."""
+
+_COPIES = (
+    "uses copies of your DataFrames and read-only arrays; lists, dicts and other objects "
+    "it changes in place are your own"
+)
+
+
 def approval_card(
-    code: str, call_id: str, *, reaches: Iterable[str] = (), cell_running: bool = False
+    code: str,
+    call_id: str,
+    *,
+    reaches: Iterable[str] = (),
+    sandbox: Iterable[str] = (),
+    cell_running: bool = False,
 ) -> DynamicWidgetRoot:
-    """The card that asks before ``code`` runs: the code, what it ``reaches`` beyond the
-    sandbox (one line each), and Run / Don't run actions carrying ``call_id``.
+    """The card that asks before ``code`` runs: the code, one short list of what running
+    it does (what it ``reaches`` beyond the sandbox, marked ⚠; the user's names it
+    changes in the ``sandbox`` only; what the sandbox copies), and Run / Don't run
+    actions carrying ``call_id``.
 
     The call id and the code are also kept in a hidden field of the card, so readers never
     re-parse them from what the card shows.
     """
-    found = list(reaches)
+    beyond = [f"- \u26a0 {line}" for line in reaches]
+    if not beyond:
+        beyond = ["- reaches no files, programs, network or database"]
+    lines = [*beyond, *(f"- {line}" for line in sandbox), f"- {_COPIES}"]
     children: list[dict[str, Any]] = [
-        {"type": "Title", "value": "Run this Python?"},
+        {"type": "Title", "value": CARD_TITLE},
         {"type": "Markdown", "value": _fenced(code)},
+        {"type": "Markdown", "key": "what", "value": "**If it runs, it:**\n\n" + "\n".join(lines)},
     ]
-    if found:
-        lines = "\n".join(f"- \u26a0 {line}" for line in found)
-        children.append(
-            {"type": "Markdown", "value": f"**It reaches beyond the sandbox:**\n\n{lines}"}
-        )
-    else:
-        children.append(
-            {
-                "type": "Caption",
-                "value": "Nothing in it reaches files, programs, the network or your "
-                "variables' names.",
-            }
-        )
-    children.append(
-        {
-            "type": "Caption",
-            "value": "It runs on copies of your DataFrames and read-only arrays; lists, dicts "
-            "and other objects it changes in place are your own.",
-        }
-    )
     if cell_running:
         children.append(
             {
@@ -208,7 +208,12 @@ def decided_card(card: Any, status: str, *, ran: bool) -> DynamicWidgetRoot:
     data.pop("confirm", None)
     data.pop("cancel", None)
     data["status"] = {"text": status}
-    children = [c for c in data.get("children", []) if c.get("key") not in ("keep", "cell-running")]
+    children = [
+        c
+        for c in data.get("children", [])
+        if c.get("key") not in ("keep", "cell-running")
+        and not (c.get("type") == "Title" and c.get("value") == CARD_TITLE)
+    ]
     if ran:
         children.append(
             {

@@ -57,7 +57,9 @@ async def append(args: argparse.Namespace) -> None:
 
 
 def hold_lock(path: str) -> None:
-    lock = FileLock(path + ".lock")
+    from chatkit_notebook import NotebookStore
+
+    lock = FileLock(NotebookStore(path).lock_path)
     with lock:
         print("locked", flush=True)
         sys.stdin.read()

@@ -85,7 +85,11 @@ def click_run(card: CellCard) -> None:
 
 
 def notes(card: CellCard) -> list[str]:
-    return [w.value for w in card.children if isinstance(w, W.HTML) and "ck-note" in w.value]
+    return [
+        w.value
+        for w in card.children
+        if isinstance(w, W.HTML) and "ck-note" in w.value and "ck-style" not in w._dom_classes
+    ]
 
 
 def test_a_click_streams_the_rest_of_the_answer_under_the_card(runtime: Runtime) -> None:

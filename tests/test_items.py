@@ -196,3 +196,37 @@ def test_new_item_gives_a_store_made_id() -> None:
     assert item.id.startswith("msg_")
     step = I.new_item(WorkflowItem, store, thread, None, workflow=Workflow(type="custom", tasks=[]))
     assert not step.id.startswith("msg_")
+
+
+def _card_text(card: Any) -> str:
+    return "\n".join(str(I.widget_field(c, "value")) for c in I.widget_field(card, "children"))
+
+
+def test_a_card_says_what_is_true_in_one_short_list() -> None:
+    # Issue 19: "It reaches beyond the sandbox:" followed by "rebinds your totals (in the
+    # sandbox only)" contradicted itself. One list: what reaches beyond (marked), what
+    # changes in the sandbox only (not marked), what the sandbox copies.
+    from chatkit_notebook.agent.run_python import approval_card
+
+    code = "import os\ntotals = os.listdir('.')"
+    text = _card_text(approval_card(code, "call_1", {"totals"}))
+    assert "reaches beyond the sandbox" not in text
+    assert "(in the sandbox only)" not in text
+    (what,) = [c for c in text.split("\n\n") if c.startswith("- ")]
+    lines = what.splitlines()
+    assert lines[0].startswith("- \u26a0 imports `os`")
+    assert lines[1] == "- changes `totals` in the sandbox only (yours stays)"
+    assert "\u26a0" not in "".join(lines[1:])  # only what goes beyond is a warning
+    assert lines[2].startswith("- uses copies of your DataFrames")
+    quiet = _card_text(approval_card("x = 1", "call_2", set()))
+    assert "- reaches no files, programs, network or database" in quiet
+
+
+def test_a_decided_card_no_longer_asks_its_question() -> None:
+    # Issue 19: "Approved at ..." above "Run this Python?" asked a question already answered.
+    card = I.approval_card("print(1)", "call_1")
+    assert I.CARD_TITLE in _card_text(card)
+    decided = I.decided_card(card, "Approved at 10:42: it ran", ran=True)
+    assert I.CARD_TITLE not in _card_text(decided)
+    assert I.widget_field(I.widget_field(decided, "status"), "text").startswith("Approved")
+    assert "print(1)" in _card_text(decided)  # the code stays

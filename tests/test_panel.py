@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from agents.testing import ModelStep, ScriptedModel, assistant_message
 from chatkit.types import AssistantMessageItem, HiddenContextItem, WorkflowItem
@@ -107,17 +109,28 @@ def type_and_send(panel: ChatPanel, text: str) -> None:
 
 def test_empty_state_suggests_the_notebooks_variables(store_path: Path, runtime: Runtime) -> None:
     server = NotebookChatServer(NotebookStore(store_path), model=ScriptedModel([]))
-    namespace = {"sales": [1, 2], "openai_api_key": "sk-x", "payroll": [3], "region": "north"}
+    namespace = {
+        "url": "https://example.com/sales.csv",  # a helper, not data (issue 19)
+        "srv": object(),  # a server object, say
+        "rows": [1, 2],
+        "openai_api_key": "sk-x",
+        "payroll": [3],
+        "region": "north",
+        "none_yet": [],
+        "sales": pd.DataFrame({"units": [1, 2]}),
+        "prices": np.arange(3.0),
+    }
     context = NotebookContext(namespace=namespace, hidden={"payroll"})
     panel = ChatPanel(server, context, runtime=runtime, status="scripted", offer=offered_variables)
     panel.wait()
     offered = [b.description for b in panel._suggestions.children]
-    assert offered == ["Describe sales", "Describe region"]  # no secret, no hidden name
+    # Data first (frames, arrays), then a list; no secret, no hidden name, no helper.
+    assert offered == ["Describe sales", "Describe prices", "Describe rows"]
     assert panel._empty.layout.display == ""
     assert "scripted" in panel._status.value
     panel._suggestions.children[1].click()  # a suggestion fills the composer
     panel.wait()
-    assert panel._input.value == "Describe region"
+    assert panel._input.value == "Describe prices"
 
 
 def test_send_streams_the_answer_and_stores_the_thread(store_path: Path, runtime: Runtime) -> None:
@@ -311,11 +324,16 @@ def test_long_threads_load_earlier_messages_on_request(
     assert "question 0" not in html_of(panel)
     assert "answer 2" in html_of(panel)
     assert panel._earlier.layout.display == ""
+    before = panel._messages.children
     panel._earlier.click()
     panel.wait()
     shown = html_of(panel)
     assert shown.index("question 0") < shown.index("answer 0") < shown.index("answer 2")
     assert panel._earlier.layout.display == "none"
+    # Issue 19: the messages shown stay where they were. ipywidgets draws a box's children
+    # again from the first one that changed (which resets the reader's scroll to the
+    # newest message), so older ones must not be put in front of them.
+    assert panel._messages.children == before
 
 
 def test_thumbs_send_feedback_for_an_answer(store_path: Path, runtime: Runtime) -> None:

@@ -313,7 +313,10 @@ def test_workflows_tasks_removals_end_of_turn_and_locking(
     panel, _ = setup
     send(panel, "misc")
     shown = html.unescape(all_html(panel._messages))
-    assert "Worked for 3s" in shown  # the finished workflow's summary
+    # The finished workflow's summary says what it did, not only "Worked for 3s" (issue 19).
+    summary = shown[shown.index("<summary>") : shown.index("</summary>")]
+    assert "Read <code>df</code> (3 x 2)" in summary, summary
+    assert summary.endswith(" · 3s"), summary
     assert "Read <code>df</code> (3 x 2)" in shown  # a step's `code` shows as code
     assert "ck-task-complete" in shown
     assert "Checked the nulls" in shown

@@ -49,7 +49,15 @@ from ..previews.redact import REDACTED, is_secret_name, redact_text
 from ..previews.values import DEFAULT_CAPS, JSON, describe, shape_text
 from . import mainthread
 from .approvals import PendingRuns, TurnContext
-from .sandbox import Outcome, Stopper, execute, reaches, sandbox_namespace, scratch_after
+from .sandbox import (
+    Outcome,
+    Stopper,
+    execute,
+    reaches,
+    sandbox_changes,
+    sandbox_namespace,
+    scratch_after,
+)
 from .tools import UNTRUSTED_FIELD, _envelope, _failure, _finish_task, _remember, _start_task
 
 __all__ = [
@@ -322,8 +330,14 @@ def approval_card(
     """The card that asks before ``code`` runs: the code, what it reaches beyond the
     sandbox (``user_names`` are the names it might rebind), and Run / Don't run actions
     carrying ``call_id``."""
-    found = reaches(code, set(user_names))
-    return _card(code, call_id, reaches=found, cell_running=cell_running)
+    names = set(user_names)
+    return _card(
+        code,
+        call_id,
+        reaches=reaches(code, names),
+        sandbox=sandbox_changes(code, names),
+        cell_running=cell_running,
+    )
 
 
 def call_code(arguments: str) -> str:

@@ -9,9 +9,9 @@ size. Lists, dicts and other objects are the user's own: code that mutates them 
 changes them, which is why the approval card says what the code touches.
 
 :func:`reaches` reads the code's syntax tree for what goes beyond the sandbox (imports of
-``os``, ``subprocess``, network and database modules, file writes, ``del`` or rebinding of
-the user's names, ``exec``/``eval``), so a person sees at a glance when "summarise this
-column" comes back as code that writes files.
+``os``, ``subprocess``, network and database modules, file writes, ``exec``/``eval``), so a
+person sees at a glance when "summarise this column" comes back as code that writes files;
+:func:`sandbox_changes` the user's names it deletes or rebinds (in the sandbox only).
 
 :func:`execute` runs the code on the calling thread with its output captured: stdout and
 stderr (head and tail kept), the value of a trailing expression, the error with the last
@@ -50,6 +50,7 @@ __all__ = [
     "Stopper",
     "execute",
     "reaches",
+    "sandbox_changes",
     "sandbox_namespace",
     "scratch_after",
 ]
@@ -219,22 +220,36 @@ def reaches(code: str, user_names: Collection[str] = ()) -> list[str]:
 
     Read from the syntax tree, never by running anything: imports of modules that reach
     the system, files, programs, the network or a database; file writes (``open`` for
-    writing, ``df.to_csv(...)``, ``savefig`` and the like); ``del`` or rebinding of the
-    user's names (which changes only the sandbox's copy, but is worth seeing);
-    ``exec``/``eval`` and other dynamic code. Code that does not parse says so.
+    writing, ``df.to_csv(...)``, ``savefig`` and the like); ``exec``/``eval`` and other
+    dynamic code. Code that does not parse says so. What it changes only in the sandbox
+    (``del`` or rebinding of the user's names) is :func:`sandbox_changes`.
     """
+    return _read(code, user_names)[0]
+
+
+def sandbox_changes(code: str, user_names: Collection[str] = ()) -> list[str]:
+    """The user's names ``code`` deletes or rebinds, one line of Markdown each, in code
+    order: it changes only the sandbox's copy, which is worth seeing all the same."""
+    return _read(code, user_names)[1]
+
+
+def _read(code: str, user_names: Collection[str]) -> tuple[list[str], list[str]]:
     try:
         tree = ast.parse(code)
     except SyntaxError as e:
-        return [f"does not parse as Python (line {e.lineno}: {e.msg}): it will fail"]
+        return [f"does not parse as Python (line {e.lineno}: {e.msg}): it will fail"], []
     found: dict[str, tuple[int, int]] = {}  # line -> where it first occurs
+    changed: dict[str, tuple[int, int]] = {}
     users = set(user_names)
     node: ast.AST
 
-    def add(line: str) -> None:
+    def note(into: dict[str, tuple[int, int]], line: str) -> None:
         where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
-        if line not in found or where < found[line]:
-            found[line] = where
+        if line not in into or where < into[line]:
+            into[line] = where
+
+    def add(line: str) -> None:
+        note(found, line)
 
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -250,16 +265,16 @@ def reaches(code: str, user_names: Collection[str] = ()) -> list[str]:
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id in users:
-                    add(f"deletes your `{target.id}` (in the sandbox only)")
+                    note(changed, f"deletes `{target.id}` in the sandbox only (yours stays)")
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 for name in _bound(target):
                     if name in users:
-                        add(f"rebinds your `{name}` (in the sandbox only)")
+                        note(changed, f"changes `{name}` in the sandbox only (yours stays)")
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             add("declares `global` names")
-    return sorted(found, key=found.__getitem__)
+    return sorted(found, key=found.__getitem__), sorted(changed, key=changed.__getitem__)
 
 
 def _call(node: ast.Call, add: Any) -> None:

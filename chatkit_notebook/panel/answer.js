@@ -125,6 +125,144 @@ function thumb(kind, title, model) {
   return button;
 }
 
+// How long the kernel waits at most between two messages while text arrives (views.py's
+// MAX_WAIT): the first guess of when the next text comes.
+const EXPECTED_GAP_MS = 250;
+// Text kept back for when the next message is late (a busy kernel, a slow network)...
+const SLACK_MS = 300;
+// ...and shown at least this fast meanwhile, a character at a time.
+const MIN_STEP_MS = 50;
+// A new answer's first word may come alone, long before the next message: its reveal waits
+// this long for more (or for FIRST_CHARS), so the next words follow it without a pause.
+const FIRST_HOLD_MS = 150;
+const FIRST_CHARS = 16;
+
+// Text arrives a few messages a second (each message costs bytes); it is shown a little
+// every frame, spread over the time until the next message is due, so a person sees it
+// grow smoothly, as it is written, instead of in jumps. Only text the browser already has
+// is paced: no message is added. A finished block's HTML replaces its text once the
+// reveal has reached the block's end, so it never jumps ahead of it either.
+//
+// `text` is the open text being revealed (after the HTML shown), `shown` how much of it
+// shows; `swaps` are finished HTML waiting for the reveal to reach `at`, a position in
+// `text`; the model's own open text starts where the last swap is.
+function pacedAnswer({ model, htmlEl, textNode, onChange }) {
+  let htmlShown = "";
+  let modelHtml = "";
+  let text = "";
+  let shown = 0;
+  let swaps = [];
+  let arrived = 0;
+  let gap = EXPECTED_GAP_MS;
+  let carry = 0;
+  let frame = 0;
+  let last = 0;
+  let startAt = -1; // when the reveal may begin (-1: no text has come yet)
+  const openStart = () => (swaps.length ? swaps[swaps.length - 1].at : 0);
+
+  function putHtml(now) {
+    if (now === htmlShown) return;
+    if (htmlShown && now.startsWith(htmlShown)) {
+      // Finished blocks were added: put in only those, keeping what is shown (and a
+      // selection in it) as it is.
+      htmlEl.insertAdjacentHTML("beforeend", now.slice(htmlShown.length));
+    } else {
+      htmlEl.innerHTML = now;
+    }
+    htmlShown = now;
+    addCodeCopyButtons(htmlEl);
+  }
+  function paint() {
+    while (swaps.length && shown >= swaps[0].at) {
+      const { at, html } = swaps.shift();
+      putHtml(html);
+      text = text.slice(at);
+      shown -= at;
+      for (const swap of swaps) swap.at -= at;
+      textNode.data = "";
+    }
+    const now = text.slice(0, shown);
+    if (now.startsWith(textNode.data)) textNode.appendData(now.slice(textNode.data.length));
+    else textNode.data = now;
+    onChange();
+  }
+  function tick(now) {
+    frame = 0;
+    const waiting = text.length - shown;
+    if (waiting <= 0) return paint();
+    const step = Math.min(Math.max(now - last, 0), 100);
+    last = now;
+    if (now < startAt && text.length < FIRST_CHARS && !model.get("done")) {
+      frame = requestAnimationFrame(tick);
+      return;
+    }
+    // Spread what waits until the next message is due, with some kept back for then.
+    const due = model.get("done") ? SLACK_MS / 2 : Math.max(arrived + gap - now, 0) + SLACK_MS;
+    carry += Math.max((waiting * step) / due, step / MIN_STEP_MS);
+    const more = Math.min(Math.floor(carry), waiting);
+    if (more > 0) {
+      carry -= more;
+      shown += more;
+      paint();
+    }
+    frame = requestAnimationFrame(tick);
+  }
+  function showAll(html, live) {
+    startAt = 0;
+    swaps = [];
+    putHtml(html);
+    text = live;
+    shown = live.length;
+    paint();
+  }
+  return {
+    // The model's html and open text changed (`first`: the view's first draw).
+    update(first) {
+      const html = model.get("html");
+      const live = model.get("live");
+      const q = openStart();
+      const open = text.slice(q);
+      // Drawn for the first time: a finished answer, or one a reloaded page joins
+      // midway, shows at once; the first words of a new answer are paced like the rest.
+      if (first && (model.get("done") || model.get("seq") > 1)) {
+        modelHtml = html;
+        return showAll(html, live);
+      }
+      if (html === modelHtml && live.startsWith(open)) {
+        text = text.slice(0, q) + live;
+      } else if (html.startsWith(modelHtml)) {
+        // A finished block: its HTML took `used` characters of the open text.
+        let used = 0;
+        while (used < open.length && !live.startsWith(open.slice(used))) used += 1;
+        swaps.push({ at: q + used, html });
+        text = text.slice(0, q + used) + live;
+      } else {
+        modelHtml = html; // the whole state, sent again (a missed message)
+        return showAll(html, live);
+      }
+      modelHtml = html;
+      const now = performance.now();
+      if (startAt < 0 && text.length > 0) startAt = now + FIRST_HOLD_MS;
+      if (text.length > shown) {
+        if (arrived) gap = Math.min(Math.max(0.7 * gap + 0.3 * (now - arrived), 40), 600);
+        arrived = now;
+      }
+      if (!frame && text.length > shown) {
+        last = now;
+        frame = requestAnimationFrame(tick);
+      }
+      paint();
+    },
+    get revealing() {
+      return shown < text.length || swaps.length > 0;
+    },
+    stop() {
+      if (frame) cancelAnimationFrame(frame);
+      frame = 0;
+    },
+  };
+}
+
 function renderAnswer({ model, el }) {
   el.classList.add("ck-answer");
   const html = document.createElement("div");
@@ -154,30 +292,26 @@ function renderAnswer({ model, el }) {
     }
   });
   tools.append(stopped, up, down, copyButton("Copy this answer's Markdown", markdown));
+  const liveText = document.createTextNode("");
+  live.append(liveText);
   el.append(html, live, tools);
 
-  let shownHtml = "";
-  function draw() {
-    const now = model.get("html");
-    if (now !== shownHtml) {
-      if (shownHtml && now.startsWith(shownHtml)) {
-        // Finished blocks were added: put in only those, keeping what is shown (and a
-        // selection in it) as it is.
-        html.insertAdjacentHTML("beforeend", now.slice(shownHtml.length));
-      } else {
-        html.innerHTML = now;
-      }
-      shownHtml = now;
-      addCodeCopyButtons(html);
-    }
-    if (live.textContent !== model.get("live")) live.textContent = model.get("live");
-    tools.hidden = !model.get("done");
+  // Thumbs and Copy come once the answer is done and all of it shows.
+  const showTools = () => (tools.hidden = !model.get("done") || paced.revealing);
+  const paced = pacedAnswer({ model, htmlEl: html, textNode: liveText, onChange: showTools });
+  function mark() {
+    showTools();
     stopped.hidden = !model.get("stopped");
     up.classList.toggle("ck-chosen", model.get("vote") === "positive");
     down.classList.toggle("ck-chosen", model.get("vote") === "negative");
   }
-  draw();
-  for (const name of ["html", "live", "done", "stopped", "vote"]) model.on(`change:${name}`, draw);
+  paced.update(true);
+  mark();
+  // html and live change together (one set): draw once, on the one that changes last.
+  model.on("change:html", () => paced.update(false));
+  model.on("change:live", () => paced.update(false));
+  for (const name of ["done", "stopped", "vote"]) model.on(`change:${name}`, mark);
+  return () => paced.stop();
 }
 
 export default {

@@ -22,11 +22,16 @@ function renderComposer({ model, el }) {
   const box = document.createElement(multiline ? "textarea" : "input");
   box.className = "ck-composer-input";
   if (multiline) box.rows = model.get("rows");
+  // The @ menu floats over the page, a child of <body> placed beside the box: inside the
+  // panel, the scrolling boxes around it (the notebook's, an output's) would clip it.
   const menu = document.createElement("div");
   menu.className = "ck-mentions";
+  menu.id = `ck-mentions-${Math.random().toString(36).slice(2)}`;
   menu.hidden = true;
   menu.setAttribute("role", "listbox");
-  el.append(menu, box);
+  box.setAttribute("aria-controls", menu.id);
+  box.setAttribute("aria-autocomplete", "list");
+  el.append(box);
 
   function draw() {
     if (box.value !== model.get("value")) box.value = model.get("value");
@@ -45,12 +50,38 @@ function renderComposer({ model, el }) {
     const match = MENTION.exec(box.value.slice(0, box.selectionStart));
     return match ? match[2] || "" : null;
   }
+  function hideMenu() {
+    menu.hidden = true;
+    box.setAttribute("aria-expanded", "false");
+  }
+  // Below the box if the rows fit there, else on whichever side has more room, never past
+  // the window's edge; it follows the box when the page scrolls.
+  function place() {
+    if (menu.hidden) return;
+    const r = box.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return hideMenu(); // the box is gone from view
+    const margin = 4;
+    const below = window.innerHeight - r.bottom - margin;
+    const above = r.top - margin;
+    menu.style.maxHeight = "";
+    const wanted = Math.min(menu.scrollHeight, 240);
+    const down = below >= wanted || below >= above;
+    const room = Math.max(Math.min(240, down ? below : above), 40);
+    menu.style.maxHeight = `${room}px`;
+    const height = Math.min(menu.scrollHeight, room);
+    menu.style.top = `${down ? r.bottom + 2 : Math.max(margin, r.top - 2 - height)}px`;
+    const left = Math.min(r.left, window.innerWidth - menu.offsetWidth - margin);
+    menu.style.left = `${Math.max(margin, left)}px`;
+  }
   function showMenu() {
     const typed = typedName();
     const offered = model.get("mentions");
     choices = typed === null ? [] : offered.filter(([name]) => name.startsWith(typed));
     menu.replaceChildren();
-    menu.hidden = choices.length === 0;
+    if (choices.length === 0) return hideMenu();
+    if (!menu.isConnected) document.body.append(menu);
+    menu.hidden = false;
+    box.setAttribute("aria-expanded", "true");
     chosen = Math.min(chosen, Math.max(choices.length - 1, 0));
     choices.forEach(([name, kind], index) => {
       const row = document.createElement("div");
@@ -68,14 +99,19 @@ function renderComposer({ model, el }) {
       });
       menu.append(row);
     });
+    place();
+    menu.children[chosen]?.scrollIntoView({ block: "nearest" });
   }
+  const follow = () => place();
+  window.addEventListener("scroll", follow, true);
+  window.addEventListener("resize", follow);
   function pick(index) {
     const [name] = choices[index];
     const caret = box.selectionStart;
     const before = box.value.slice(0, caret).replace(/@([A-Za-z_]\w*)?$/, `@${name} `);
     box.value = before + box.value.slice(caret);
     box.selectionStart = box.selectionEnd = before.length;
-    menu.hidden = true;
+    hideMenu();
     choices = [];
     save();
   }
@@ -89,10 +125,10 @@ function renderComposer({ model, el }) {
     save();
     const typed = typedName();
     if (typed === "") model.send({ event: "mentions" }); // "@" just typed: ask afresh
-    if (typed === null) menu.hidden = true;
+    if (typed === null) hideMenu();
     else showMenu();
   });
-  box.addEventListener("blur", () => (menu.hidden = true));
+  box.addEventListener("blur", hideMenu);
   box.addEventListener("keydown", (event) => {
     if (event.isComposing) return;
     if (!menu.hidden && choices.length > 0) {
@@ -113,7 +149,7 @@ function renderComposer({ model, el }) {
       if (event.key === "Escape") {
         event.preventDefault();
         event.stopPropagation();
-        menu.hidden = true;
+        hideMenu();
         return;
       }
     }
@@ -143,6 +179,11 @@ function renderComposer({ model, el }) {
       box.focus();
     }
   });
+  return () => {
+    window.removeEventListener("scroll", follow, true);
+    window.removeEventListener("resize", follow);
+    menu.remove();
+  };
 }
 
 export default { render: renderComposer };

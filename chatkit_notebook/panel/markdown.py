@@ -329,7 +329,14 @@ def _token_rule(short: str) -> str | None:
         name = STANDARD_TYPES.get(token)
         if name in _TOKEN_COLOURS:
             variable, fallback, extra = _TOKEN_COLOURS[name]
-            colour = f"color: var(--jp-mirror-editor-{variable}-color, {fallback});"
+            if fallback == "inherit":
+                return f"color: inherit; {extra}".strip()
+            # The editor's colour pulled a third of the way to the text's: JupyterLab's
+            # own token colours (its dark theme's comments, say) fall short of 4.5:1.
+            colour = (
+                f"color: color-mix(in srgb, var(--jp-mirror-editor-{variable}-color, {fallback})"
+                " 65%, var(--jp-content-font-color1, #1a1a1a));"
+            )
             return f"{colour} {extra}".strip()
         token = token.parent
     return None

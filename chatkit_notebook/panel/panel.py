@@ -196,9 +196,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._unserve = status_changes(self._status_changed) if status_changes else _nothing
         self._retry_button = button("Retry", "redo", "Ask again for the last answer", "ck-retry")
         self._retry_button.layout.display = "none"
-        composer = W.HBox(
-            [self._input, W.VBox([self._send_button, self._stop_button, self._retry_button])]
-        )
+        # One row: Stop takes Send's place while an answer streams, Retry sits beside it,
+        # so the panel (and the notebook under it) keeps its height.
+        buttons = W.HBox([self._send_button, self._stop_button, self._retry_button])
+        composer = W.HBox([self._input, buttons.add_class("ck-composer-buttons")])
         composer.add_class("ck-composer")
         self._status = W.HTML().add_class("ck-status")
 
@@ -605,7 +606,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             else:
                 self._set_thread_status(event.thread)
         elif event.type == "stream_options":
-            self._stop_button.layout.display = "" if self._state.allow_cancel else "none"
+            self._show_stop(self._state.allow_cancel)
         elif event.type == "progress_update":
             text = html.escape(self._state.progress)
             self._progress.value = f'<div class="ck-progress-line">{text}</div>'
@@ -722,7 +723,12 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._input.accepting = not (busy or self._locked)  # ...and Enter keeps it there
         self._bar.set_busy(busy)
         if not busy:
-            self._stop_button.layout.display = "none"
+            self._show_stop(False)
+
+    def _show_stop(self, shown: bool) -> None:
+        """Stop in Send's place (while an answer that may be stopped streams), or Send."""
+        self._stop_button.layout.display = "" if shown else "none"
+        self._send_button.layout.display = "none" if shown else ""
 
     def _set_thread_status(self, thread: ThreadMetadata) -> None:
         status = thread.status
@@ -743,7 +749,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _show_empty(self) -> None:
         """The empty chat: what to ask, with the notebook's own variables as suggestions."""
-        offered = await self._offered(SUGGESTIONS)
+        offered = data_first(await self._offered(OFFERS))[:SUGGESTIONS]
         prompts = [f"Describe {name}" for name, _ in offered] or ["What variables do I have?"]
         buttons = []
         for prompt, (_, kind) in zip(prompts, [*offered, (None, "")], strict=False):
@@ -800,6 +806,38 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
     async def _show_confirm(self) -> None:
         if self.thread_id is not None:
             self._bar.show_confirm(self.thread_id)
+
+
+DATA_KINDS = frozenset(
+    {
+        "DataFrame",
+        "Series",
+        "LazyFrame",
+        "ndarray",
+        "MaskedArray",
+        "Table",
+        "RecordBatch",
+        "DuckDBPyRelation",
+        "Dataset",
+        "DataArray",
+        "Tensor",
+    }
+)
+"""Types of the data an empty chat suggests asking about (``offer``'s kind names)."""
+
+
+def data_first(offered: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The variables worth suggesting, data first: frames, arrays and tables, then lists,
+    dicts and tuples with a size; never a string, a number or some other object (a
+    server, a URL), which are helpers, not what a person came to ask about."""
+    data, collections = [], []
+    for name, kind in offered:
+        type_name = kind.split(" ", 1)[0]
+        if type_name in DATA_KINDS:
+            data.append((name, kind))
+        elif type_name in ("list", "dict", "tuple", "set") and kind.split(" ")[1:2] != ["0"]:
+            collections.append((name, kind))
+    return [*data, *collections]
 
 
 WATCH_SECONDS = 0.5

@@ -54,6 +54,7 @@ class ThreadView:
         """The reducer's state: the thread, its items in order, what is still streaming."""
         self.views: dict[str, ItemView] = {}
         """The view of each item shown, by item id."""
+        self._pages = W.VBox().add_class("ck-earlier-pages")  # see prepend
         for item_id in self.state.items:
             self._draw(item_id)
 
@@ -64,7 +65,8 @@ class ThreadView:
         self.on_loop()
         self.state = state
         self.views.clear()
-        self._box.children = ()
+        self._pages.children = ()
+        self._box.children = (self._pages,)  # first, so items are added after it
 
     def apply(self, event: ThreadStreamEvent) -> tuple[ItemChange, str] | None:
         """Fold a streamed event in and draw the item it changed (what ``apply`` returns)."""
@@ -79,15 +81,26 @@ class ThreadView:
         self.draw(item.id)
 
     def prepend(self, items: Iterable[ThreadItem]) -> None:
-        """Show older items (oldest first) before the ones shown."""
+        """Show older items (oldest first) before the ones shown.
+
+        They go in a page of their own, added at the *end* of the box's first child (a
+        box that shows its last child on top): the widgets already shown stay as they
+        are, in the browser too (ipywidgets draws a box's children again from the first
+        one that changed), so the reader keeps their place in the conversation.
+        """
         self.on_loop()
         older = list(items)
         self.state.prepend(older)
-        shown = self._box.children
-        self._box.children = ()
+        pages = self._pages
+        if not any(w is pages for w in self._box.children):  # a box never opened here
+            self._box.children = (pages, *self._box.children)
+        widgets = []
         for item in older:
-            self._draw(item.id)
-        self._box.children = (*self._box.children, *shown)
+            made = self._make(item.id)
+            if made is not None:
+                widgets.append(made.widget)
+        page = W.VBox(widgets).add_class("ck-page")
+        pages.children = (*pages.children, page)
 
     def forget(self, item_id: str) -> None:
         """Take an item out of the state and off the screen (Retry drops the old answer)."""
@@ -136,6 +149,16 @@ class ThreadView:
         if view is not None:
             view.draw(item, final=final)
             return
+        made = self._make(item_id)
+        if made is not None:
+            self._box.children = (*self._box.children, made.widget)
+            if self._on_shown is not None:
+                self._on_shown()
+
+    def _make(self, item_id: str) -> ItemView | None:
+        """A view for the item, kept in ``views`` but not yet in any box."""
+        item = self.state.items[item_id]
+        final = item_id not in self.state.streaming
         thread = self.state.thread
         options: dict[str, Any] = dict(self._handlers)
         made = view_for(
@@ -145,14 +168,14 @@ class ThreadView:
             schedule=self.schedule,
             **options,
         )
-        if made is None:
-            return
-        self.views[item_id] = made
-        self._box.children = (*self._box.children, made.widget)
-        if self._on_shown is not None:
-            self._on_shown()
+        if made is not None:
+            self.views[item_id] = made
+        return made
 
     def _remove(self, item_id: str) -> None:
         view = self.views.pop(item_id, None)
-        if view is not None:
-            self._box.children = tuple(w for w in self._box.children if w is not view.widget)
+        if view is None:
+            return
+        for box in (self._box, *self._pages.children):
+            if any(w is view.widget for w in box.children):
+                box.children = tuple(w for w in box.children if w is not view.widget)

@@ -2,7 +2,7 @@
 
 Each view owns a core ipywidget and draws its item as the client's reducer
 (``_client.ThreadState``) holds it: views never interpret protocol updates themselves.
-Assistant text is re-rendered at most ``FLUSH_HZ`` times a second while it streams:
+Assistant text is sent at most ``FLUSH_HZ`` times a second while it streams:
 ipywidgets re-sends a trait's whole value on every change, so rendering per delta would
 cost bytes quadratic in the answer's length. Views are only touched on the panel's loop
 thread (see ``panel.ChatPanel``).
@@ -50,8 +50,8 @@ from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_
 
 __all__ = ["FLUSH_HZ", "ItemView", "view_for"]
 
-FLUSH_HZ = 20
-"""How many times a second a streaming answer is re-rendered, at most."""
+FLUSH_HZ = 10
+"""How many messages a second a streaming answer sends, at most."""
 
 
 class ItemView:
@@ -288,8 +288,11 @@ def _smallest_patch(known: str, block: str, html: str) -> Patch:
 
 MIN_SEND_CHARS = 128
 """Streamed text is sent once this many characters wait (a message costs ~40 bytes)..."""
-MAX_WAIT = 0.5
-"""...or when this many seconds passed since the last send, so text keeps moving."""
+MAX_WAIT = 0.25
+"""...or when this many seconds passed since the last send, so text keeps moving. The
+browser spreads what each message brings over the time until the next is due
+(``answer.js``), so text grows every frame while it arrives: the wait costs no smoothness,
+only a quarter of a second of delay."""
 
 _BLOCKS = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
@@ -329,17 +332,28 @@ class WorkflowView(ItemView):
             for t in workflow.tasks
         )
         summary = workflow.summary
-        if isinstance(summary, DurationSummary):
-            label = f"Worked for {summary.duration}s"
-        elif isinstance(summary, CustomSummary):
-            label = summary.title
-        else:
-            label = "Working…"
         opened = " open" if workflow.expanded or summary is None else ""
         self.widget.value = (
-            f'<details class="ck-workflow-box"{opened}><summary>{html.escape(label)}</summary>'
+            f'<details class="ck-workflow-box"{opened}><summary>{step_label(workflow)}</summary>'
             f"<ul>{rows}</ul></details>"
         )
+
+
+def step_label(workflow: Any) -> str:
+    """A step's summary line, as HTML: what it did ("Read `sales` (6 x 4)"), not only how
+    long it took; the list under it says the rest."""
+    summary = workflow.summary
+    if isinstance(summary, CustomSummary):
+        return html.escape(summary.title)
+    if not isinstance(summary, DurationSummary):
+        return "Working…"
+    titles = [t.title for t in workflow.tasks if getattr(t, "title", None)]
+    took = f" · {summary.duration}s" if summary.duration >= 1 else ""
+    if not titles:
+        return f"Worked for {summary.duration}s"
+    shown = " · ".join(render_inline_code(title) for title in titles[:2])
+    more = f" · {len(titles) - 2} more" if len(titles) > 2 else ""
+    return f"{shown}{more}{took}"
 
 
 class TaskView(ItemView):

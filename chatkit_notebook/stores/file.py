@@ -6,7 +6,7 @@ journal format in ``_journal.py``. What it promises:
 * Every mutation is fsynced before its coroutine returns, at a cost that does not grow
   with the file (an append), and no crash leaves a file that cannot be opened.
 * Two kernels on one notebook do not lose each other's writes: every call takes the
-  ``<file>.lock`` file lock (across processes), and before it an asyncio lock (per event
+  ``.<file>.lock`` file lock (across processes), and before it an asyncio lock (per event
   loop) and a thread lock shared by every store on that path in this process (filelock is
   re-entrant, so it alone cannot keep two coroutines of one kernel apart). It then catches
   up with what others appended before it reads or writes: nothing is written back from a
@@ -88,7 +88,7 @@ _ATTACHMENT_RECORD = TypeAdapter(_AttachmentRecord)
 #   each tying up a worker thread while they wait;
 # - a threading.Lock per path, shared by every store object on it in this process (other
 #   loops and threads included), because the file lock is re-entrant within a process;
-# - the <file>.lock file lock, between processes.
+# - the .<file>.lock file lock (hidden), between processes.
 _PROCESS_LOCKS: dict[Path, threading.Lock] = {}
 _LOOP_LOCKS: dict[Path, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -159,7 +159,8 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 10.0) -> None:
         self.path = Path(path).expanduser().resolve()
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        # A dot-name: Jupyter's file browser (and ls) leave hidden files out.
+        self.lock_path = self.path.with_name(f".{self.path.name}.lock")
         self._lock_timeout = lock_timeout
         self._mutex = _process_lock(self.path)
         self._file_lock = FileLock(

@@ -63,6 +63,11 @@ LAB_SETTINGS = {
     },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
+# The theme a person picks in Settings > Theme, as the settings file that keeps it.
+THEMES = {
+    theme: {"@jupyterlab/apputils-extension/themes.jupyterlab-settings": {"theme": name}}
+    for theme, name in (("light", "JupyterLab Light"), ("dark", "JupyterLab Dark"))
+}
 SERVER_CONFIG = {
     "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"}
 }
@@ -139,7 +144,10 @@ def _shutdown_kernels(server: Jupyter) -> None:
 
 @contextmanager
 def serve(
-    tmp_path: Path, frontend: str, environ: Mapping[str, str] | None = None
+    tmp_path: Path,
+    frontend: str,
+    environ: Mapping[str, str] | None = None,
+    settings: Mapping[str, object] | None = None,
 ) -> Iterator[Jupyter]:
     """Run ``frontend`` ("lab" or "notebook7") over a scratch copy of this directory's notebooks.
 
@@ -147,6 +155,8 @@ def serve(
     exist yet: a test may seed it before it opens a page. ``environ`` adds to the server's
     environment, which its kernels inherit, and overrides what is set here: a database for
     ``CHATKIT_NOTEBOOK_STORE``, say, or the ``JUPYTERHUB_USER`` that JupyterHub would set.
+    ``settings`` adds to the front end's settings by file name (``THEMES["dark"]``, say:
+    both front ends read them).
     """
     module = FRONTENDS[frontend][0]
     root = tmp_path / "root"
@@ -154,8 +164,8 @@ def serve(
     for notebook in HERE.glob("*.ipynb"):
         shutil.copy(notebook, root / notebook.name)
     scratch = tmp_path / "jupyter"
-    for name, settings in LAB_SETTINGS.items():
-        _write_json(scratch / "settings" / name, settings)
+    for name, values in {**LAB_SETTINGS, **(settings or {})}.items():
+        _write_json(scratch / "settings" / name, values)
     _write_json(scratch / "config" / "jupyter_server_config.json", SERVER_CONFIG)
 
     port = _free_port()

@@ -118,8 +118,10 @@ RECORD_LABELS_JS = """(button) => {
 # The @ menu is open; its rows as [name, "type shape", chosen].
 MENTIONS_JS = f"""(i) => {{
   {PANEL_JS}
-  const menu = panel.querySelector('.ck-input .ck-mentions');
-  if (menu === null || menu.hidden) return null;
+  // The menu floats over the page (a child of <body>); the box names it.
+  const box = panel.querySelector('.ck-input textarea');
+  const menu = document.getElementById(box.getAttribute('aria-controls') || '');
+  if (menu === null || menu.hidden || !menu.isConnected) return null;
   return [...menu.querySelectorAll('.ck-mention')].map((row) => [
     row.querySelector('code').textContent,
     row.querySelector('.ck-mention-kind').textContent,
