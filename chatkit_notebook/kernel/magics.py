@@ -93,6 +93,8 @@ def ask(session: ChatSession, text: str) -> str:
         output=cellturn.output_for(session.shell),
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
+    if thread_id is not None:
+        session.use_thread(thread_id)  # used now: the current thread after a restart too
     if thread_id is not None and (title := session.take_pending_title()):
         _rename(session, thread_id, title)
     return answer

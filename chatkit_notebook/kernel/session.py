@@ -21,6 +21,7 @@ import inspect
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..config import store_choice
@@ -274,7 +275,14 @@ class ChatSession:
             thread_id=self.current_thread(),
             on_thread=self.follow,
             changes=self._changes,
+            used=self._last_used,
         )
+
+    async def _last_used(self) -> dict[str, datetime]:
+        """When this person last used each thread from the panel or ``%chat``."""
+        from ..stores.current import last_used
+
+        return await last_used(self.store(), self.context())
 
     def _changes(self, thread_id: str | None) -> Any:
         """The store's change token (an awaitable), for a panel watching for others' work."""

@@ -19,7 +19,8 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import ipywidgets as W
@@ -109,14 +110,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             and a limit; called in a worker thread (the session passes
             ``tools.offered_variables``). By default none are offered, and none are tagged.
         thread_id: The thread to open (``None``: a new chat).
-        on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
-            opened, created, deleted, or ``None`` for a new chat. It may return an
-            awaitable, which runs on the loop.
+        on_thread: Called (on the loop thread) with the panel's thread whenever it changes
+            (opened, created, deleted, or ``None`` for a new chat) and after each turn in
+            it (it was used). It may return an awaitable, which runs on the loop.
         changes: A cheap function of the open thread's id (or ``None``) whose result, or
             awaited result, changes whenever the thread list or that thread does: the
             stores' ``change_token``. When given, the panel looks twice a second and shows
             threads and messages that another panel, ``%chat`` or another kernel added,
             without a refresh.
+        used: When each thread was last used here, by id (an awaitable mapping, asked
+            each time the thread list is loaded; the session reads the stamps the
+            ``on_thread`` calls left). The list is sorted and aged by it; without it, by
+            creation.
     """
 
     def __init__(
@@ -133,6 +138,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         thread_id: str | None = None,
         on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
         changes: Callable[[str | None], object] | None = None,
+        used: Callable[[], Awaitable[Mapping[str, datetime]]] | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -153,6 +159,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._status_note = status_note
         self._offer = offer
         self._changes = changes
+        self._used = used
         self._watcher: asyncio.Task[None] | None = None
 
         self._bar = ThreadBar()
@@ -535,7 +542,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _load_threads(self) -> None:
         page = await self._client.threads(limit=100, order="desc")
-        self._bar.show(self.thread_id, list(page.data))
+        used = await self._used() if self._used is not None else None
+        self._bar.show(self.thread_id, list(page.data), used)
 
     async def _load_thread(self, thread_id: str) -> None:
         page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc")
@@ -583,6 +591,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             await asyncio.shield(self._after_turn())
 
     async def _after_turn(self) -> None:
+        # The thread was used: the kernel's session keeps it as the current one (a save
+        # the turn made meanwhile must not have lost that).
+        if self.thread_id is not None:
+            self._thread_changed()
         try:
             await self._load_threads()
         except Exception:  # the turn's outcome is shown; a stale list is no reason to fail
