@@ -23,6 +23,7 @@ from chatkit.types import ThreadItem
 from .._client import ChatKitClient, ThreadState, action_request
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
+from .transcript import show_with_transcript, transcript_bundle, update_transcripts
 from .views import style_widget
 
 __all__ = ["CellCard"]
@@ -50,6 +51,8 @@ class CellCard(W.VBox):  # type: ignore[misc]
         super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
+        self.add_class("ck-live")
+        self._transcripts: list[str] = []  # display ids of the transcripts shown
         self._client = client
         self._runtime = runtime
         self._thread_id = thread_id
@@ -62,6 +65,19 @@ class CellCard(W.VBox):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<CellCard thread={self._thread_id!r}>"
+
+    def _ipython_display_(self) -> None:
+        """Show the live card, then its transcript for the saved notebook (hidden while
+        the card lives, brought up to date after a click: see ``transcript``)."""
+        show_with_transcript(self, self._transcripts, self._transcript_bundle())
+
+    def _transcript_bundle(self) -> dict[str, str]:
+        return transcript_bundle(
+            list(self._thread.state.items.values()),
+            title=None,
+            what="approval card",
+            then="Run this cell to ask again.",
+        )
 
     def wait(self, timeout: float = 60.0) -> None:
         """Block until every click's answer is over; for scripts and tests.
@@ -104,6 +120,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
         finally:
             self._thread.finish()
             self._busy = False
+            update_transcripts(self._transcripts, self._transcript_bundle())
 
     def _note(self, message: str) -> None:
         note = W.HTML(f'<div class="ck-note">{html.escape(message)}</div>')

@@ -57,6 +57,7 @@ from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
 from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
+from .transcript import show_with_transcript, thread_items, transcript_bundle, update_transcripts
 from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
@@ -161,6 +162,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._changes = changes
         self._used = used
         self._watcher: asyncio.Task[None] | None = None
+        self._transcripts: list[str] = []  # display ids of the transcripts shown
 
         self._bar = ThreadBar()
         self._messages = W.VBox().add_class("ck-messages")
@@ -224,6 +226,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             ]
         )
         self.add_class("ck-panel")
+        self.add_class("ck-live")
 
         bar = self._bar
         bar.on_pick(self._on_pick)
@@ -248,6 +251,32 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<ChatPanel thread={self.thread_id!r}>"
+
+    def _ipython_display_(self) -> None:
+        """Show the live panel, then its transcript for the saved notebook (hidden while
+        the panel lives, kept up to date after each turn: see ``transcript``)."""
+        show_with_transcript(self, self._transcripts, self._transcript_bundle([]))
+
+    def _transcript_bundle(self, items: list[ThreadItem]) -> dict[str, str]:
+        thread = self._state.thread
+        return transcript_bundle(
+            items,
+            title=thread.title if thread is not None else None,
+            what="chat panel",
+            then="Run this cell to continue the chat.",
+        )
+
+    async def _refresh_transcript(self) -> None:
+        """Bring the saved transcript up to date with the whole thread (loop thread)."""
+        if not self._transcripts:
+            return
+        thread_id = self.thread_id
+        try:
+            items = await thread_items(self._client, thread_id) if thread_id else []
+        except Exception:  # a copy for the saved notebook: never a failure of the chat
+            logger.debug("could not read the thread for its transcript", exc_info=True)
+            return
+        update_transcripts(self._transcripts, self._transcript_bundle(items))
 
     @property
     def _state(self) -> ThreadState:
@@ -690,6 +719,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._thread_changed()
 
     def _thread_changed(self) -> None:
+        self._track(asyncio.ensure_future(self._refresh_transcript()))
         if self._on_thread is None:
             return
         try:
