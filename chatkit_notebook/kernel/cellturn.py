@@ -83,8 +83,9 @@ def ask(
     output.figures(turn.state)
     if waiting and turn.thread_id is not None:
         from ..panel.cellcard import CellCard
+        from ..previews.redact import redact_text
 
-        display(CellCard(client, runtime, turn.thread_id, waiting))
+        display(CellCard(client, runtime, turn.thread_id, waiting, redact=redact_text))
     errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]
     for message in [*errors, *([failure] if failure else [])]:
         print(f"chat: {message}")

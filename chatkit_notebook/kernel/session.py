@@ -264,6 +264,7 @@ class ChatSession:
         from ..agent import mainthread
         from ..agent.tools import offered_variables
         from ..panel.panel import ChatPanel
+        from ..previews.redact import redact_text
 
         return ChatPanel(
             self.server(),
@@ -276,6 +277,7 @@ class ChatSession:
             on_thread=self.follow,
             changes=self._changes,
             used=self._last_used,
+            redact=redact_text,
         )
 
     async def _last_used(self) -> dict[str, datetime]:

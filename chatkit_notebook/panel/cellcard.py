@@ -15,6 +15,7 @@ import html
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
@@ -43,16 +44,24 @@ class CellCard(W.VBox):  # type: ignore[misc]
         runtime: The package's loop, where the continuation streams.
         thread_id: The thread the cards are in.
         items: The open cards (and nothing else).
+        redact: Redacts secrets from the transcript a saved notebook keeps.
     """
 
     def __init__(
-        self, client: ChatKitClient, runtime: Runtime, thread_id: str, items: list[ThreadItem]
+        self,
+        client: ChatKitClient,
+        runtime: Runtime,
+        thread_id: str,
+        items: list[ThreadItem],
+        *,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
         self.add_class("ck-live")
         self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._redact = redact
         self._client = client
         self._runtime = runtime
         self._thread_id = thread_id
@@ -77,6 +86,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
             title=None,
             what="approval card",
             then="Run this cell to ask again.",
+            redact=self._redact,
         )
 
     def wait(self, timeout: float = 60.0) -> None:

@@ -123,6 +123,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             each time the thread list is loaded; the session reads the stamps the
             ``on_thread`` calls left). The list is sorted and aged by it; without it, by
             creation.
+        redact: Redacts secrets from the transcript a saved notebook keeps (the session
+            passes the agent's redactor: an approval card holds code as the model wrote it).
     """
 
     def __init__(
@@ -140,6 +142,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
         changes: Callable[[str | None], object] | None = None,
         used: Callable[[], Awaitable[Mapping[str, datetime]]] | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -161,6 +164,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._offer = offer
         self._changes = changes
         self._used = used
+        self._redact = redact
         self._watcher: asyncio.Task[None] | None = None
         self._transcripts: list[str] = []  # display ids of the transcripts shown
 
@@ -264,6 +268,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             title=thread.title if thread is not None else None,
             what="chat panel",
             then="Run this cell to continue the chat.",
+            redact=self._redact,
         )
 
     async def _refresh_transcript(self) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from chatkit.types import (
@@ -114,6 +114,7 @@ def thread_markdown(
     code: Code = "fence",
     figures: int | None = 0,
     questions: bool = True,
+    redact: Callable[[str], str] | None = None,
 ) -> str:
     """Thread items as Markdown, oldest first.
 
@@ -124,23 +125,26 @@ def thread_markdown(
         figures: How many base64 characters of figures to embed as images (``None``: no
             limit; ``0``: a figure is only named).
         questions: Whether the person's questions are shown (``**You:** ...``).
+        redact: Applied to every part but the figures: the kernel passes its redactor, as
+            a card holds the code it asks about as the model wrote it, secrets and all.
     """
     parts: list[str] = []
+    clean = redact or (lambda text: text)
     budget = figures
     for item in items:
         if isinstance(item, UserMessageItem):
             if questions:
-                parts.append("**You:** " + _user_text(item))
+                parts.append(clean("**You:** " + _user_text(item)))
         elif isinstance(item, AssistantMessageItem):
-            parts.append("".join(part.text for part in item.content))
+            parts.append(clean("".join(part.text for part in item.content)))
         elif is_stopped_mark(item):
             parts.append("*Stopped: the answer above is cut short.*")
         elif isinstance(item, WorkflowItem) and is_receipt(item):
             parts.append(receipt_line(item))
         elif isinstance(item, WorkflowItem):
-            parts.append(step_markdown(item, code=code))
+            parts.append(clean(step_markdown(item, code=code)))
         elif is_approval_card(item):
-            parts.append(_card_markdown(item, code))
+            parts.append(clean(_card_markdown(item, code)))
         elif (png := figure_png(item)) is not None and isinstance(item, GeneratedImageItem):
             if budget is None or (len(png) <= budget and _BASE64.fullmatch(png)):
                 parts.append(f"![A figure the agent's code made](data:image/png;base64,{png})")
@@ -150,13 +154,25 @@ def thread_markdown(
     return "\n\n".join(part for part in parts if part)
 
 
+# Where no kernel draws the widget the transcript stands for, JupyterLab and Notebook 7 show
+# "Error displaying widget: model not found" in its place (a trusted notebook's output: its
+# Markdown keeps this style; elsewhere the widget's plain text shows, and this is dropped).
+# A live widget's output holds the widget's elements, so the rule never hides one.
+_HIDE_DEAD_WIDGET = (
+    "<style>.jp-OutputArea-child:has(+ .jp-OutputArea-child .ck-transcript)"
+    " > .jp-OutputArea-output.jupyter-widgets:not(:has(*)) { display: none; }</style>\n\n"
+)
+
+
 def _card_markdown(item: Any, code: Code) -> str:
     ran = card_code(item)
-    shown = _shown_code(ran, code) if ran else ""
+    status = card_status(item)
+    # An approved card's code is in the step that ran it, just below.
+    shown = _shown_code(ran, code) if ran and not (status or "").startswith("Approved") else ""
     if card_call_id(item) is not None:
         head = "*The agent asks to run Python (not decided):*"
     else:
-        head = f"*Python: {card_status(item) or 'decided'}*"
+        head = f"*Python: {status or 'decided'}*"
     return "\n\n".join(part for part in (head, shown) if part)
 
 
@@ -167,6 +183,7 @@ def transcript_bundle(
     what: str,
     then: str = "Run this cell to continue.",
     figures: int | None = FIGURE_BUDGET,
+    redact: Callable[[str], str] | None = None,
 ) -> dict[str, str]:
     """The saved notebook's copy of a live view: Markdown, and one line of plain text.
 
@@ -176,15 +193,16 @@ def transcript_bundle(
         what: What the live view is ("chat panel", "approval card").
         then: How to continue.
         figures: The figures' budget (see :func:`thread_markdown`).
+        redact: The kernel's redactor (see :func:`thread_markdown`).
     """
     listed = list(items)
-    body = thread_markdown(listed, code="details", figures=figures)
+    body = thread_markdown(listed, code="details", figures=figures, redact=redact)
     name = f" “{title}”" if title else ""
     head = f"**Chat{name}** — a saved transcript of the {what}. {then}"
     count = sum(isinstance(i, (UserMessageItem, AssistantMessageItem)) for i in listed)
-    markdown = f'<div class="{TRANSCRIPT_CLASS}">\n\n{head}\n\n{body}\n\n</div>'
     if not body:
-        markdown = f'<div class="{TRANSCRIPT_CLASS}">\n\n{head} (no messages yet)\n\n</div>'
+        head += " (no messages yet)"
+    markdown = f'{_HIDE_DEAD_WIDGET}<div class="{TRANSCRIPT_CLASS}">\n\n{head}\n\n{body}\n\n</div>'
     plain = f"Chat{name}: {count} messages, a saved transcript of the {what}. {then}"
     return {"text/markdown": markdown, "text/plain": plain}
 

@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,22 @@ READY_JS = """([first, answers]) => {
 # What a person sees of the transcripts and of the widget outputs.
 SEEN_JS = """() => ({
   transcripts: [...document.querySelectorAll('.ck-transcript')]
-    .filter((t) => t.checkVisibility()).map((t) => t.innerText),
+    .filter((t) => t.checkVisibility()).map((t) => t.textContent),
   errors: [...document.querySelectorAll('.jp-OutputArea-output')]
-    .filter((o) => o.checkVisibility() && o.innerText.includes('Error displaying widget'))
-    .map((o) => o.innerText),
+    .filter((o) => o.checkVisibility() && o.textContent.includes('Error displaying widget'))
+    .map((o) => o.textContent),
   live: document.querySelectorAll('.ck-live').length,
 })"""
+
+
+# Reopened: both transcripts drawn, and every widget output settled (no "Loading widget...").
+REOPENED_JS = """() => {
+  const transcripts = [...document.querySelectorAll('.ck-transcript')];
+  const loading = [...document.querySelectorAll('.jp-OutputArea-output')]
+    .some((o) => o.textContent.includes('Loading widget'));
+  return transcripts.length === 2 && !loading
+    && transcripts[1].textContent.includes('It is 42');
+}"""
 
 
 @pytest.mark.parametrize("frontend", ["lab", "notebook7"])
@@ -91,16 +102,12 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
         assert live["transcripts"] == [], "a live view shows its transcript too"
         _shot(page, artifacts, f"transcript-{frontend}.png")
 
-        page.keyboard.press("Control+s")
-        saved = _wait_saved(page, path)
+        saved = _save(page, path)
         outputs = [o for cell in saved["cells"] for o in cell.get("outputs", [])]
         texts = [json.dumps(o) for o in outputs]
         assert not any(SECRET in t for t in texts), "the secret reached a saved output"
-        transcripts = [
-            o["data"]["text/markdown"]
-            for o in outputs
-            if "ck-transcript" in o.get("data", {}).get("text/markdown", "")
-        ]
+        markdowns = [_text(o.get("data", {}).get("text/markdown", "")) for o in outputs]
+        transcripts = [md for md in markdowns if "ck-transcript" in md]
         assert len(transcripts) == 2, transcripts  # the panel's and the card's
         panel_md, card_md = transcripts
         for question in questions:
@@ -127,7 +134,7 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
             jupyter.api("DELETE", f"/api/sessions/{session['id']}")
         page.reload()
         wait_for_kernel(page, frontend)
-        page.locator(".ck-transcript").first.wait_for(state="visible")
+        page.wait_for_function(REOPENED_JS)
         seen = page.evaluate(SEEN_JS)
         assert seen["live"] == 0
         assert seen["errors"] == [], seen["errors"]
@@ -140,12 +147,22 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
         raise
 
 
-def _wait_saved(page: Any, path: Path) -> dict[str, Any]:
-    """The notebook as saved, once the page says it is saved (no unsaved changes)."""
-    page.wait_for_function(
-        "() => !document.querySelector('.jp-mod-dirty') && !document.title.startsWith('*')"
-    )
+def _save(page: Any, path: Path) -> dict[str, Any]:
+    """File > Save (the same command in both frontends); the notebook as written to disk."""
+    written = path.stat().st_mtime_ns
+    page.click(".lm-MenuBar-itemLabel:text-is('File')")
+    page.click("li.lm-Menu-item[data-command='docmanager:save']")
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while path.stat().st_mtime_ns == written:  # a hang detector; the file tells when it is saved
+        assert time.monotonic() < deadline, "the notebook was not saved"
+        time.sleep(0.05)
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')")
     return dict(json.loads(path.read_text()))
+
+
+def _text(value: str | list[str]) -> str:
+    """A saved output's text (nbformat keeps multi-line strings as lists of lines)."""
+    return value if isinstance(value, str) else "".join(value)
 
 
 def _nbconvert(path: Path, to: str, tmp_path: Path) -> str:
