@@ -4,19 +4,30 @@ its step and in the export, and the transcript a saved notebook carries."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from agents.testing import ScriptedModel, assistant_message, function_call
-from chatkit.types import WorkflowItem
+from chatkit.actions import ActionConfig
+from chatkit.types import AssistantMessageItem, ThreadItem, WorkflowItem
 from scripted import ChatClient, Gate, streamed_text
 from test_panel import html_of, make_panel, stored_items, wait_for_html
 
 import chatkit_notebook
 from chatkit_notebook import NotebookContext, NotebookStore
-from chatkit_notebook._items import is_stopped_mark, task_code
+from chatkit_notebook._client import ChatKitClient, ThreadState, message_request
+from chatkit_notebook._items import (
+    card_call_id,
+    card_status,
+    is_stopped_mark,
+    task_code,
+    widget_field,
+)
 from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.panel.cellcard import CellCard
+from chatkit_notebook.panel.panel import ChatPanel
 from chatkit_notebook.panel.transcript import thread_markdown
 from chatkit_notebook.panel.views import AssistantMessageView
 from chatkit_notebook.runtime import Runtime
@@ -115,3 +126,90 @@ async def test_the_code_that_ran_in_auto_mode_is_in_its_step_and_in_the_export(
     exported = thread_markdown(page.data)
     assert f"```python\n{code}\n```" in exported
     assert exported.index("Add them up") < exported.index(code) < exported.index("total is 6")
+
+
+def _two_views(
+    store_path: Path, runtime: Runtime
+) -> tuple[NotebookChatServer, ChatPanel, CellCard, str]:
+    """A run_python card shown in a panel and in a %chat cell's card, on one server."""
+    model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "6 * 7"}, call_id="call_1")],
+            [assistant_message("It is 42.")],
+        ]
+    )
+    store = NotebookStore(store_path)
+    server = NotebookChatServer(store, model=model)
+    context = NotebookContext(namespace={})
+
+    def changes(thread_id: str | None) -> object:
+        return store.change_token(context, thread_id)
+
+    client = ChatKitClient(server, context)
+
+    async def ask() -> tuple[str, list[ThreadItem]]:
+        state = ThreadState()
+        async for event in client.stream(message_request(None, "What is six times seven?")):
+            state.apply(event)
+        open_cards = [i for i in state.items.values() if card_call_id(i) is not None]
+        assert state.thread_id is not None
+        return state.thread_id, open_cards
+
+    thread_id, open_cards = runtime.run(ask())
+    card = CellCard(client, runtime, thread_id, open_cards, changes=changes)
+    panel = ChatPanel(server, context, runtime=runtime, thread_id=thread_id, changes=changes)
+    panel.wait()
+    return server, panel, card, thread_id
+
+
+def _until(condition: Callable[[], bool], runtime: Runtime, timeout: float = 30) -> bool:
+    """Whether ``condition`` came true within ``timeout`` (a hang detector: each look
+    waits one turn of the views' loop, where their changes happen)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        runtime.run(asyncio.sleep(0.05))
+    return True
+
+
+def _decided(items: Iterable[object]) -> list[str]:
+    return [status for item in items if (status := card_status(item)) is not None]
+
+
+def test_a_card_decided_in_the_panel_shows_decided_in_the_cell_with_its_result(
+    store_path: Path, runtime: Runtime
+) -> None:
+    _, panel, card, _ = _two_views(store_path, runtime)
+    (shown,) = [i for i in panel._state.items.values() if card_call_id(i) is not None]
+    panel.custom_action(shown.id, _run_action(shown)).result(timeout=30)
+    panel.wait()
+    assert _until(lambda: bool(_decided(card._thread.state.items.values())), runtime)
+    (status,) = _decided(card._thread.state.items.values())
+    assert status.startswith("Approved")
+    # The result is reachable here too: the step that ran and the answer.
+    assert _until(lambda: "It is 42." in _answers(card._thread.state.items.values()), runtime)
+
+
+def test_a_card_decided_in_the_cell_shows_decided_in_the_panel(
+    store_path: Path, runtime: Runtime
+) -> None:
+    _, panel, card, _ = _two_views(store_path, runtime)
+    (shown,) = [i for i in card._thread.state.items.values() if card_call_id(i) is not None]
+    card._clicked(shown.id, _run_action(shown)).result(timeout=30)
+    card.wait()
+    assert _until(lambda: bool(_decided(panel._state.items.values())), runtime)
+    assert _until(lambda: "It is 42." in _answers(panel._state.items.values()), runtime)
+    assert not [i for i in panel._state.items.values() if card_call_id(i) is not None]
+
+
+def _run_action(card: object) -> ActionConfig:
+    """The card's Run, as a click sends it."""
+    confirm = widget_field(card.widget, "confirm")  # type: ignore[attr-defined]
+    return ActionConfig.model_validate(widget_field(confirm, "action"))
+
+
+def _answers(items: Iterable[object]) -> str:
+    return " ".join(
+        part.text for i in items if isinstance(i, AssistantMessageItem) for part in i.content
+    )

@@ -58,3 +58,32 @@ def test_a_thread_used_seconds_ago_is_first_and_says_just_now(shell: Interactive
     labels = [(label, value) for label, value in panel._bar.threads.options]
     assert [value for _, value in labels] == [NEW, first, second]
     assert labels[1][0] == "First question · just now"
+
+
+def test_a_note_about_another_views_card_stays_out_of_this_cell(shell: InteractiveShell) -> None:
+    from agents.testing import function_call
+
+    from chatkit_notebook._items import card_call_id, card_status
+
+    session().server().model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "6 * 7"}, call_id="call_1")],
+            [assistant_message("Something else.")],
+        ]
+    )
+    panel = session().panel()
+    panel.send("Compute it").result(timeout=HANG)  # the card waits in the panel
+    panel.wait(HANG)
+    assert [i for i in panel._state.items.values() if card_call_id(i) is not None]
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "Never mind: something else?")
+    shown = "\n".join(o.data.get("text/markdown", "") for o in captured.outputs)
+    assert "Something else." in shown
+    assert "newer message came first" not in shown  # about the panel's card: not here
+    # The panel's card says it (its view follows the store).
+    stored = session().runtime.run(
+        session()
+        .store()
+        .load_thread_items(session().current_thread() or "", None, 50, "asc", session().context())
+    )
+    assert any("newer message came first" in (card_status(i) or "") for i in stored.data)

@@ -47,6 +47,7 @@ def ask(
     offered: Collection[str],
     on_created: Callable[[str], Coroutine[Any, Any, None]],
     output: TurnOutput,
+    changes: Callable[[str | None], object] | None = None,
 ) -> str:
     """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
     return the answer.
@@ -60,6 +61,8 @@ def ask(
         on_created: Called with a new thread's id when the turn starts one; the coroutine
             it returns runs on the loop.
         output: Where the answer goes (:func:`output_for`), and who answers approval cards.
+        changes: The store's change token, so a card left in the cell follows a decision
+            taken in the panel.
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
@@ -85,7 +88,10 @@ def ask(
         from ..panel.cellcard import CellCard
         from ..previews.redact import redact_text
 
-        display(CellCard(client, runtime, turn.thread_id, waiting, redact=redact_text))
+        card = CellCard(
+            client, runtime, turn.thread_id, waiting, redact=redact_text, changes=changes
+        )
+        display(card)
     errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]
     for message in [*errors, *([failure] if failure else [])]:
         print(f"chat: {message}")
@@ -127,7 +133,14 @@ class _Turn:
         stream = self.runtime.iterate(lambda: client.stream(request), idle=1 / PREVIEW_HZ)
         try:
             for event in stream:
-                if event is not None:  # None: a pause, when the throttled preview catches up
+                # A card of another turn, closed by this one (a newer message came), is news
+                # for the view that shows it, not for this cell.
+                foreign = (
+                    event is not None
+                    and event.type == "thread.item.replaced"
+                    and event.item.id not in state.items
+                )
+                if event is not None and not foreign:  # None: a pause, for the preview
                     state.apply(event)
                     if event.type == "thread.created":
                         self.thread_id = event.thread.id

@@ -91,6 +91,7 @@ def ask(session: ChatSession, text: str) -> str:
         offered=offered,
         on_created=session.follow,
         output=cellturn.output_for(session.shell),
+        changes=session.changes,
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
     if thread_id is not None:

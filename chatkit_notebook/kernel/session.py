@@ -275,7 +275,7 @@ class ChatSession:
             offer=offered_variables,
             thread_id=self.current_thread(),
             on_thread=self.follow,
-            changes=self._changes,
+            changes=self.changes,
             used=self._last_used,
             redact=redact_text,
         )
@@ -286,8 +286,8 @@ class ChatSession:
 
         return await last_used(self.store(), self.context())
 
-    def _changes(self, thread_id: str | None) -> Any:
-        """The store's change token (an awaitable), for a panel watching for others' work."""
+    def changes(self, thread_id: str | None) -> Any:
+        """The store's change token (an awaitable), for a view watching for others' work."""
         store = self.store()
         if not isinstance(store, _Watchable):
             return None

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
+import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 import ipywidgets as W
@@ -22,6 +24,7 @@ from chatkit.actions import ActionConfig
 from chatkit.types import ThreadItem
 
 from .._client import ChatKitClient, ThreadState, action_request
+from .._items import card_call_id
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
 from .transcript import show_with_transcript, transcript_bundle, update_transcripts
@@ -45,6 +48,9 @@ class CellCard(W.VBox):  # type: ignore[misc]
         thread_id: The thread the cards are in.
         items: The open cards (and nothing else).
         redact: Redacts secrets from the transcript a saved notebook keeps.
+        changes: The store's change token for the thread (as the panel's ``changes``):
+            when given, the card follows a decision taken in another view (the panel),
+            showing it decided, and what followed, within a moment.
     """
 
     def __init__(
@@ -55,6 +61,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
         items: list[ThreadItem],
         *,
         redact: Callable[[str], str] | None = None,
+        changes: Callable[[str | None], object] | None = None,
     ) -> None:
         super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
@@ -71,6 +78,29 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self._thread = ThreadView(
             self, lambda: runtime, ThreadState.loaded(None, items), on_action=self._clicked
         )
+        self._first = items[0].id if items else None
+        if changes is not None and self._first is not None:
+            runtime.submit(_follow(weakref.ref(self), changes, thread_id))
+
+    async def _sync(self) -> None:
+        """Show the card as stored, and what followed it (loop thread): a decision taken
+        in another view shows here too, with its result."""
+        if self._open_busy() or self._first is None:
+            return
+        page = await self._client.items(self._thread_id, limit=200, order="desc")
+        if self._open_busy():  # clicked meanwhile: its own answer streams here
+            return
+        ids = [item.id for item in page.data]
+        if self._first not in ids:
+            return  # the thread moved on too far, or the card was deleted: keep what is shown
+        ours = list(reversed(page.data[: ids.index(self._first) + 1]))
+        changed = False
+        for item in ours:
+            if self._thread.state.items.get(item.id) != item:
+                self._thread.add(item)
+                changed = True
+        if changed:
+            update_transcripts(self._transcripts, self._transcript_bundle())
 
     def __repr__(self) -> str:
         return f"<CellCard thread={self._thread_id!r}>"
@@ -132,6 +162,44 @@ class CellCard(W.VBox):  # type: ignore[misc]
             self._busy = False
             update_transcripts(self._transcripts, self._transcript_bundle())
 
+    def _open_busy(self) -> bool:
+        """Whether a click's answer streams here now."""
+        return self._busy
+
+    def _open(self) -> bool:
+        """Whether a card here still waits for a decision, or its answer streams."""
+        return self._busy or any(
+            card_call_id(item) is not None for item in self._thread.state.items.values()
+        )
+
     def _note(self, message: str) -> None:
         note = W.HTML(f'<div class="ck-note">{html.escape(message)}</div>')
         self.children = (*self.children, note)  # type: ignore[has-type]
+
+
+FOLLOW_SECONDS = 0.5  # as the panel's watch: neither store sends change events
+
+
+async def _follow(
+    card: weakref.ref[CellCard], changes: Callable[[str | None], object], thread_id: str
+) -> None:
+    """Sync the card whenever the store changed, while the card is alive and open."""
+
+    async def token() -> object:
+        now = changes(thread_id)
+        return await now if inspect.isawaitable(now) else now
+
+    last = await token()
+    while True:
+        await asyncio.sleep(FOLLOW_SECONDS)
+        shown = card()
+        if shown is None or not shown._open():
+            return
+        try:
+            now = await token()
+            if now != last:
+                last = now
+                await shown._sync()
+        except Exception:  # reported by the next click, if it matters
+            logger.debug("following the card's thread failed", exc_info=True)
+        del shown

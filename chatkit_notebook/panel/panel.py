@@ -52,6 +52,7 @@ from .._client import (
     message_request,
     variable_tags,
 )
+from .._items import card_call_id
 from ..context import NotebookContext
 from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
@@ -497,6 +498,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         await self._load_threads()
         thread_id = self.thread_id
         if thread_id is None or self.busy:
+            return
+        if any(card_call_id(item) is not None for item in self._state.items.values()):
+            # A card shown open may have been decided in another view (a %chat cell):
+            # show the thread as stored, the card decided and what followed.
+            await self._load_thread(thread_id)
             return
         known = list(self._state.items)
         try:
