@@ -325,7 +325,8 @@ class WorkflowView(ItemView):
         workflow = self.item.workflow
         rows = "".join(
             f'<li class="ck-task ck-task-{getattr(t, "status_indicator", "none")}">'
-            f"{render_inline_code(getattr(t, 'title', None) or t.type)}{_task_code_html(t)}</li>"
+            f'<span class="ck-task-title">{render_inline_code(getattr(t, "title", None) or t.type)}'
+            f"</span>{_task_code_html(t)}</li>"
             for t in workflow.tasks
         )
         summary = workflow.summary
