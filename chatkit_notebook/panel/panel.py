@@ -501,9 +501,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             return
         if any(card_call_id(item) is not None for item in self._state.items.values()):
             # A card shown open may have been decided in another view (a %chat cell):
-            # show the thread as stored, the card decided and what followed.
-            await self._load_thread(thread_id)
-            return
+            # redraw, in place, what changed of the items shown; what followed is new.
+            recent = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc")
+            for item in reversed(recent.data):
+                if item.id in self._state.items and self._state.items[item.id] != item:
+                    self._thread.add(item)
         known = list(self._state.items)
         try:
             page = await self._client.items(
