@@ -55,6 +55,15 @@ READY_JS = """([first, answers]) => {
     && transcripts.some((t) => t.includes('It is 42'));
 }"""
 
+# The panel shows the card the cell decided as decided: its Run is gone, and the answer
+# that followed is there too.
+PANEL_DECIDED_JS = """() => {
+  const panel = document.querySelector('.ck-panel:not(.ck-cell-card)');
+  return panel !== null && panel.querySelector('.ck-w-card') !== null
+    && panel.querySelector('.ck-w-card-confirm') === null
+    && panel.textContent.includes('It is 42');
+}"""
+
 # What a person sees of the transcripts and of the widget outputs.
 SEEN_JS = """() => ({
   transcripts: [...document.querySelectorAll('.ck-transcript')]
@@ -100,6 +109,16 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
         page.wait_for_function(READY_JS, arg=[questions[0], len(questions)])
         live = page.evaluate(SEEN_JS)
         assert live["transcripts"] == [], "a live view shows its transcript too"
+        # One decision, shown decided in the panel too (items 6), at once: no Run left.
+        page.wait_for_function(PANEL_DECIDED_JS)
+        # The code that ran is one click away: open the step (item 7).
+        step = card.locator("details.ck-workflow-box").filter(has_not_text="Sent to").first
+        step.locator("summary").click()
+        code = step.locator(".ck-task-code")
+        code.wait_for(state="visible")
+        assert "print(len(" in code.inner_text()
+        card.scroll_into_view_if_needed()
+        card.screenshot(path=_shot_path(artifacts, f"transcript-card-{frontend}.png"))
         _shot(page, artifacts, f"transcript-{frontend}.png")
 
         saved = _save(page, path)
@@ -174,6 +193,11 @@ def _nbconvert(path: Path, to: str, tmp_path: Path) -> str:
     )
     (converted,) = out.glob(f"{path.stem}.*")
     return converted.read_text()
+
+
+def _shot_path(artifacts: Path, name: str) -> Path:
+    artifacts.mkdir(parents=True, exist_ok=True)
+    return artifacts / name
 
 
 def _shot(page: Any, artifacts: Path, name: str) -> None:
