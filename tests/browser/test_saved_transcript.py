@@ -138,6 +138,12 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
         growth = path.stat().st_size - before
         copied = sum(len(json.dumps(t)) for t in transcripts)
         assert growth <= copied + GROWTH_SLACK, (growth, copied)
+        artifacts.mkdir(parents=True, exist_ok=True)
+        (artifacts / f"transcript-size-{frontend}.txt").write_text(
+            f"notebook {before:,} -> {path.stat().st_size:,} bytes (+{growth:,}); "
+            f"transcripts {copied:,} bytes as saved JSON "
+            f"({', '.join(f'{len(t):,}' for t in transcripts)} characters of Markdown)\n"
+        )
 
         markdown = _nbconvert(path, "markdown", tmp_path)
         html = _nbconvert(path, "html", tmp_path)
