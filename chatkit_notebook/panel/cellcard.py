@@ -24,7 +24,7 @@ from chatkit.actions import ActionConfig
 from chatkit.types import ThreadItem
 
 from .._client import ChatKitClient, ThreadState, action_request
-from .._items import card_call_id
+from .._items import card_call_id, is_receipt
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
 from .transcript import show_with_transcript, transcript_bundle, update_transcripts
@@ -167,9 +167,13 @@ class CellCard(W.VBox):  # type: ignore[misc]
         return self._busy
 
     def _open(self) -> bool:
-        """Whether a card here still waits for a decision, or its answer streams."""
-        return self._busy or any(
-            card_call_id(item) is not None for item in self._thread.state.items.values()
+        """Whether a card here still waits for a decision, or the turn it continues has not
+        ended yet (no receipt after it: a decision taken elsewhere is still answering)."""
+        items = list(self._thread.state.items.values())
+        return (
+            self._busy
+            or any(card_call_id(item) is not None for item in items)
+            or not any(is_receipt(item) for item in items)
         )
 
     def _note(self, message: str) -> None:
