@@ -14,6 +14,8 @@ receipt            :func:`receipt_item`                :func:`is_receipt`, :func
 kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
                                                        :func:`ran_code`
 stopped step       :func:`stopped_step`                :func:`is_stopped_step`
+stopped answer     :func:`stopped_mark`                :func:`is_stopped_mark`
+a step's code      :func:`code_task`                   :func:`task_code`
 figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
 =================  ==================================  ====================================
@@ -63,11 +65,13 @@ __all__ = [
     "card_call_id",
     "card_code",
     "card_status",
+    "code_task",
     "decided_card",
     "figure_item",
     "figure_png",
     "is_approval_card",
     "is_receipt",
+    "is_stopped_mark",
     "is_stopped_step",
     "is_variable_tag",
     "mentions",
@@ -76,8 +80,10 @@ __all__ = [
     "read_tool_result",
     "receipt_item",
     "receipt_line",
+    "stopped_mark",
     "stopped_step",
     "tagged_names",
+    "task_code",
     "tool_result_item",
     "variable_tag",
     "widget_field",
@@ -461,6 +467,55 @@ def is_stopped_step(item: object) -> bool:
         and (task.title or "").endswith(_STOPPED)
         for task in item.workflow.tasks
     )
+
+
+_STOPPED_ICON = "vendor:chatkit-notebook-stopped"  # the stopped mark's marker, on its summary
+
+
+def stopped_mark(*, thread_id: str, item_id: str) -> WorkflowItem:
+    """What a stopped turn leaves after its partial answer: a step titled "Stopped", so a
+    reload, another panel, a restart and the export still say the answer is not whole (any
+    ChatKit client shows it as a step; the model never sees it)."""
+    return WorkflowItem(
+        id=item_id,
+        thread_id=thread_id,
+        created_at=datetime.now(),
+        workflow=Workflow(
+            type="custom",
+            tasks=[],
+            summary=CustomSummary(title="Stopped", icon=_STOPPED_ICON),
+            expanded=False,
+        ),
+    )
+
+
+def is_stopped_mark(item: object) -> bool:
+    """Whether ``item`` says that its turn's answer was stopped."""
+    if not isinstance(item, WorkflowItem):
+        return False
+    summary = item.workflow.summary
+    return isinstance(summary, CustomSummary) and summary.icon == _STOPPED_ICON
+
+
+# -- a step's code -----------------------------------------------------------------------
+
+
+def code_task(title: str, code: str, *, done: bool) -> CustomTask:
+    """A step's task that ran (or runs) ``code``: its content is the code, fenced, so the
+    step shows it one click away (the caller redacts it first)."""
+    return CustomTask(
+        title=title, content=_fenced(code), status_indicator="complete" if done else "loading"
+    )
+
+
+def task_code(task: object) -> str | None:
+    """The code a step's task ran (``None`` for a task without code)."""
+    content = getattr(task, "content", None) if isinstance(task, CustomTask) else None
+    found = _FENCED.fullmatch(content) if isinstance(content, str) else None
+    return found.group(2) if found else None
+
+
+_FENCED = re.compile(r"(`{3,})python\n(.*)\n\1", re.DOTALL)
 
 
 # -- figures -----------------------------------------------------------------------------

@@ -41,3 +41,17 @@ async def test_stamps_kept_for_no_user_count_for_everyone_without_their_own(
     await remember(store, "thr_new", None, ALICE)
     assert await recall(store, ALICE) == "thr_new"
     assert await recall(store, BOB) == "thr_old"
+
+
+async def test_a_thread_nobody_opened_here_never_takes_over_one_that_was(tmp_path: Path) -> None:
+    store = NotebookStore(tmp_path / "nb.chatkit.json")
+    await store.save_thread(ThreadMetadata(id="thr_mine", created_at=datetime.now()), ALICE)
+    await remember(store, "thr_mine", None, ALICE)
+    # Created later by a ChatKit client over HTTP: no stamp.
+    await store.save_thread(ThreadMetadata(id="thr_http", created_at=datetime.now()), ALICE)
+    assert await recall(store, ALICE) == "thr_mine"
+    # A store nobody stamped (written before stamps) still continues its newest thread.
+    other = NotebookStore(tmp_path / "old.chatkit.json")
+    for thread_id in ("thr_1", "thr_2"):
+        await other.save_thread(ThreadMetadata(id=thread_id, created_at=datetime.now()), ALICE)
+    assert await recall(other, ALICE) == "thr_2"

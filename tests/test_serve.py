@@ -344,3 +344,44 @@ def test_stopping_ends_a_streaming_answer_and_keeps_what_arrived(
     items = session().runtime.run(client.items(thread_id, order="asc")).data
     kept = ["".join(c.text for c in i.content) for i in items if i.type == "assistant_message"]
     assert kept == ["It was "]
+
+
+def test_a_thread_made_over_http_never_becomes_this_persons_current_thread(
+    shell: InteractiveShell,
+) -> None:
+    session().server().model = ScriptedModel(
+        [
+            [assistant_message("In the panel.")],
+            [assistant_message("Over HTTP.")],
+            [assistant_message("Back in the cell.")],
+        ]
+    )
+    panel = session().panel()
+    panel.send("Hello from the panel").result(timeout=HANG)
+    panel.wait()
+    mine = panel.thread_id
+    assert mine is not None
+    serving, _ = start(shell)
+    events = stream(serving, ask("Hello over HTTP"))  # the printed curl line's request
+    assert events[0].type == "thread.created"
+    assert events[0].thread.id != mine
+
+    # Restart: a new session reads the current thread from the store.
+    model = session().server().model
+    shell.run_line_magic("unload_ext", "chatkit_notebook")
+    shell.run_line_magic("load_ext", "chatkit_notebook")
+    assert session().current_thread() == mine
+    session().server().model = model
+    reopened = session().panel()
+    reopened.wait()
+    assert reopened.thread_id == mine
+    with capture_output():
+        shell.run_line_magic("chat", "Hello from the cell")
+    assert session().current_thread() == mine
+    params = {"thread_id": mine, "order": "asc"}
+    store = session().store()
+    page = session().runtime.run(
+        store.load_thread_items(mine, None, 50, "asc", session().context())
+    )
+    questions = [c.text for i in page.data if i.type == "user_message" for c in i.content]
+    assert questions == ["Hello from the panel", "Hello from the cell"], params

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from agents.items import ToolApprovalItem
 
     from .plan import TurnPlan
+    from .receipt import Receipt
 
 __all__ = [
     "DECLINED_MESSAGE",
@@ -121,6 +122,7 @@ class Resume:
 
     plan: TurnPlan
     state: RunState[AgentContext[NotebookContext]]
+    receipt: tuple[Receipt, str] | None = None  # the turn's receipt so far, and its item id
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class _Paused:
     state: RunState[AgentContext[NotebookContext]]
     calls: dict[str, tuple[ToolApprovalItem, str]] = field(default_factory=dict)
     decided: set[str] = field(default_factory=set)
+    receipt: tuple[Receipt, str] | None = None
 
 
 class PendingRuns:
@@ -166,10 +169,12 @@ class PendingRuns:
         plan: TurnPlan,
         result: RunResultStreaming,
         card_for: Callable[[str, str], WidgetItem],
+        receipt: tuple[Receipt, str] | None = None,
     ) -> list[WidgetItem]:
         """Keep a run that waits for approval; ``card_for(call_id, arguments)`` makes the
-        card for each call it waits on. Returns the cards, to show."""
-        paused = _Paused(plan=plan, state=result.to_state())
+        card for each call it waits on. Returns the cards, to show. The turn's ``receipt``
+        (and its item's id) goes on with the run when it resumes."""
+        paused = _Paused(plan=plan, state=result.to_state(), receipt=receipt)
         cards = []
         for interruption in result.interruptions:
             call_id = interruption.call_id
@@ -233,7 +238,7 @@ class PendingRuns:
         resume = None
         if not set(paused.calls) - paused.decided:  # nothing else of this run waits
             del self._paused[thread_id]
-            resume = Resume(paused.plan, paused.state)
+            resume = Resume(paused.plan, paused.state, paused.receipt)
         return Decided(Close(card_id, status, ran=approved, card=card), note, resume)
 
     def _not_open(self, call_id: str, sender: WidgetItem | None) -> Notice | Replace:

@@ -2,9 +2,13 @@
 
 Each turn the server counts what it sent to the model: the variables the tools (and the
 person's ``@`` tags) read, with their shapes and sizes, how many secrets were redacted in
-them, and the characters of every model call's input. At the end of the turn it becomes a
-collapsed workflow item, "Sent to <model>", kept with the thread (so ``%chatkit export``
-and any ChatKit client show it) and never given back to the model.
+them, and the characters of every model call's input, split into what they are made of:
+the agent's instructions, the conversation (earlier turns and the question) and what the
+tools read. At the end of the turn it becomes a collapsed workflow item ("Sent to <model>
+· 27,103 characters: instructions 25,400 · conversation 1,600 · what was read 103"), kept
+with the thread (so ``%chatkit export`` and any ChatKit client show it) and never given
+back to the model. A turn that paused for approval gets one receipt: the run after the
+click counts on into the same receipt, which then replaces the one shown at the pause.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class Receipt:
     reads: list[Read] = field(default_factory=list)
     calls: int = 0
     sent_chars: int = 0
+    instructions_chars: int = 0  # the system prompt, once per model call
+    read_chars: int = 0  # tool results in the calls' input (each time it is sent)
 
     def read(self, tool: str, result: str) -> None:
         """Count a tool result the model will see."""
@@ -51,8 +57,19 @@ class Receipt:
     def sent(self, system_prompt: str | None, input_items: list[Any]) -> None:
         """Count one model call's input: its instructions and every input item."""
         self.calls += 1
+        self.instructions_chars += len(system_prompt or "")
         self.sent_chars += len(system_prompt or "")
         self.sent_chars += len(json.dumps(input_items, default=str, ensure_ascii=False))
+        self.read_chars += sum(
+            len(json.dumps(item, default=str, ensure_ascii=False))
+            for item in input_items
+            if _is_tool_output(item)
+        )
+
+    @property
+    def conversation_chars(self) -> int:
+        """The earlier turns and the question: what was sent that is neither."""
+        return max(0, self.sent_chars - self.instructions_chars - self.read_chars)
 
     @property
     def redacted(self) -> int:
@@ -61,11 +78,28 @@ class Receipt:
     def item(self, thread_id: str, item_id: str) -> WorkflowItem:
         """The receipt as a collapsed workflow item."""
         lines = [f"{_verb(read.what)} · {read.chars:,} characters" for read in self.reads]
-        lines.append(f"{self.redacted} secret{'s' if self.redacted != 1 else ''} redacted")
+        if self.reads:  # nothing read, nothing to redact: no "0 secrets redacted"
+            lines.append(f"{self.redacted} secret{'s' if self.redacted != 1 else ''} redacted")
         calls = f"{self.calls} model call{'s' if self.calls != 1 else ''}"
         lines.append(f"{self.sent_chars:,} characters sent in {calls}")
-        summary = f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters"
+        made_of = [
+            f"instructions {self.instructions_chars:,}",
+            f"conversation {self.conversation_chars:,}",
+        ]
+        if self.read_chars:
+            made_of.append(f"what was read {self.read_chars:,}")
+        summary = (
+            f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters: {' · '.join(made_of)}"
+        )
         return receipt_item(thread_id=thread_id, item_id=item_id, summary=summary, lines=lines)
+
+
+def _is_tool_output(item: Any) -> bool:
+    """Whether a model input item is a tool's result (Responses' ``function_call_output``,
+    Chat Completions' ``tool`` message)."""
+    kind = item.get("type") if isinstance(item, dict) else getattr(item, "type", None)
+    role = item.get("role") if isinstance(item, dict) else getattr(item, "role", None)
+    return kind == "function_call_output" or role == "tool"
 
 
 _RAN = "ran Python"

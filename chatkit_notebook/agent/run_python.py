@@ -139,7 +139,7 @@ async def _run_python(ctx: RunContextWrapper[AgentContext[NotebookContext]], cod
         pending = "Running Python: the kernel's interrupt button (\u25a0) stops it"
     else:
         pending = "Running Python"
-    task = await _start_task(chat, pending)
+    task = await _start_task(chat, pending, code=code)
     # If the answer is stopped while the code runs, this tool keeps the step itself
     # (_keep_stopped), knowing how it ended; the server must not keep an older copy.
     runs = _pending(chat)
@@ -217,7 +217,8 @@ def _end_task(chat: AgentContext[NotebookContext], task: CustomTask | None, titl
     tasks = workflow.workflow.tasks if workflow is not None else []
     index = next((i for i, t in enumerate(tasks) if t is task), None)
     if index is not None:
-        tasks[index] = CustomTask(title=title, status_indicator="complete")
+        content = task.content if task is not None else None
+        tasks[index] = CustomTask(title=title, status_indicator="complete", content=content)
 
 
 async def _keep_step(chat: AgentContext[NotebookContext]) -> None:

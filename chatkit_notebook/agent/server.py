@@ -44,6 +44,7 @@ from chatkit.types import (
     ThreadItem,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
+    ThreadItemRemovedEvent,
     ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
@@ -62,10 +63,12 @@ from pydantic import TypeAdapter
 from .._items import (
     is_approval_card,
     is_receipt,
+    is_stopped_mark,
     is_variable_tag,
     mentions,
     new_item,
     read_tool_result,
+    stopped_mark,
     stopped_step,
     tagged_names,
 )
@@ -131,8 +134,8 @@ class NotebookConverter(ThreadItemConverter):
     async def workflow_to_input(
         self, item: WorkflowItem
     ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        if is_receipt(item):
-            return None  # for the person: the model never sees what it was sent
+        if is_receipt(item) or is_stopped_mark(item):
+            return None  # for the person (the model learns of a stop from ChatKit's own item)
         return await super().workflow_to_input(item)
 
     async def widget_to_input(
@@ -257,7 +260,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         pending_items: list[ThreadItem],
         context: NotebookContext,
     ) -> None:
-        """Keep the partial answer (ChatKit's default), and the steps that were showing.
+        """Keep the partial answer (ChatKit's default), the steps that were showing, and
+        a mark that the answer was stopped.
 
         ChatKit drops a step that was running when the answer was stopped, so a reload
         would not show that the agent had read data or run code. It is kept, marked as
@@ -271,6 +275,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if self.pending.keeps_itself(item.id):
                 continue  # run_python keeps it once its code has stopped
             await self.store.add_thread_item(thread.id, stopped_step(item), context)
+        # Kept, so a reload, a restart and the export still say the answer is not whole.
+        item_id = self.store.generate_item_id("workflow", thread, context)
+        mark = stopped_mark(thread_id=thread.id, item_id=item_id)
+        await self.store.add_thread_item(thread.id, mark, context)
 
     async def respond(
         self,
@@ -303,8 +311,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         thread: ThreadMetadata,
         context: NotebookContext,
         receipt: Receipt,
+        replaces: str | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """Run (or, from a ``RunState``, resume) the turn's agent, streaming its events."""
+        """Run (or, from a ``RunState``, resume) the turn's agent, streaming its events;
+        its receipt replaces the receipt item ``replaces`` (the pause's), if given."""
         agent_context = TurnContext(
             thread=thread, store=self.store, request_context=context, pending=self.pending
         )
@@ -316,7 +326,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             hooks=_TurnHooks(receipt),
             run_config=plan.run_config,
         )
-        async for event in self._stream_run(result, agent_context, plan, receipt):
+        async for event in self._stream_run(result, agent_context, plan, receipt, replaces):
             yield event
 
     async def _stream_run(
@@ -325,9 +335,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         agent_context: AgentContext[NotebookContext],
         run: TurnPlan,
         receipt: Receipt,
+        replaces: str | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Stream a run (new or resumed) as ChatKit events, then its approval cards (if it
-        paused for approval) and its receipt."""
+        paused for approval) and its receipt (one per turn: a resumed run's receipt takes
+        the place of the one its pause showed, ``replaces``)."""
         thread, context = agent_context.thread, agent_context.request_context
         receipt_id = self.store.generate_item_id("workflow", thread, context)
         shown = False
@@ -336,9 +348,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             async for event in self._with_unique_ids(events, thread, context):
                 yield event
             if result.interruptions:
-                async for event in self._pause(result, run, thread, context):
+                async for event in self._pause(result, run, thread, context, receipt, receipt_id):
                     yield event
             shown = True
+            if replaces is not None:  # the turn's receipt so far, shown at its pause
+                yield ThreadItemRemovedEvent(item_id=replaces)
             yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
         except Exception as e:
             explained = explain_failure(e, run.config, run.label)
@@ -351,7 +365,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                 result.cancel()
             _cancel_orphans(agent_context)
             if not shown and receipt.calls:  # stopped or failed: still say what was sent
-                await asyncio.shield(self._keep_receipt(receipt, receipt_id, thread, context))
+                keep = self._keep_receipt(receipt, receipt_id, thread, context, replaces)
+                await asyncio.shield(keep)
 
     # -- approvals -----------------------------------------------------------------------
 
@@ -361,8 +376,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         plan: TurnPlan,
         thread: ThreadMetadata,
         context: NotebookContext,
+        receipt: Receipt,
+        receipt_id: str,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """Keep a run that waits for approval, and show a card for each call it waits on."""
+        """Keep a run that waits for approval (with its receipt, counted on after the
+        click), and show a card for each call it waits on."""
         names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
         running = mainthread.cell_running()
 
@@ -371,7 +389,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             widget = approval_card(code, call_id, names, cell_running=running)
             return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=code)
 
-        for card in self.pending.pause(thread.id, plan, result, card_for):
+        kept = self.pending.pause(thread.id, plan, result, card_for, (receipt, receipt_id))
+        for card in kept:
             yield ThreadItemDoneEvent(item=card)
 
     async def _closed(
@@ -417,15 +436,23 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         note = new_item(HiddenContextItem, self.store, thread, context, content=decision.note)
         await self.store.add_thread_item(thread.id, note, context)
         if decision.resume is not None:
-            receipt = Receipt(model=decision.resume.plan.label)
             resume = decision.resume
-            async for event in self._run(resume.plan, resume.state, thread, context, receipt):
+            receipt, replaces = resume.receipt or (Receipt(model=resume.plan.label), None)
+            run = self._run(resume.plan, resume.state, thread, context, receipt, replaces)
+            async for event in run:
                 yield event
 
     async def _keep_receipt(
-        self, receipt: Receipt, item_id: str, thread: ThreadMetadata, context: NotebookContext
+        self,
+        receipt: Receipt,
+        item_id: str,
+        thread: ThreadMetadata,
+        context: NotebookContext,
+        replaces: str | None = None,
     ) -> None:
         try:
+            if replaces is not None:
+                await self.store.delete_thread_item(thread.id, replaces, context)
             await self.store.add_thread_item(thread.id, receipt.item(thread.id, item_id), context)
         except Exception:  # the turn's own outcome matters more than its receipt
             logger.warning("could not keep the turn's receipt", exc_info=True)

@@ -32,7 +32,7 @@ from agents import RunContextWrapper, function_tool
 from chatkit.agents import AgentContext
 from chatkit.types import CustomTask, HiddenContextItem
 
-from .._items import tool_result_item
+from .._items import code_task, tool_result_item
 from ..context import NotebookContext
 from ..previews.foreign import Budget, exception_name, is_secret_value, safe_text, type_name
 from ..previews.namespace import lookup, offered_variables, user_first, visible
@@ -309,8 +309,16 @@ async def _run(
     return outcome.result
 
 
-async def _start_task(chat: AgentContext[NotebookContext], title: str) -> CustomTask | None:
-    task = CustomTask(title=title, status_indicator="loading")
+async def _start_task(
+    chat: AgentContext[NotebookContext], title: str, *, code: str | None = None
+) -> CustomTask | None:
+    """Show a running task in the turn's step; with ``code`` (redacted here), the task
+    shows the code it runs."""
+    task = (
+        CustomTask(title=title, status_indicator="loading")
+        if code is None
+        else code_task(title, redact_text(code), done=False)
+    )
     try:
         await chat.add_workflow_task(task)
     except Exception:  # showing progress must never fail the tool
@@ -323,6 +331,8 @@ async def _finish_task(
     chat: AgentContext[NotebookContext], task: CustomTask | None, title: str
 ) -> None:
     done = CustomTask(title=title, status_indicator="complete")
+    if task is not None and task.content is not None:  # the code it ran stays shown
+        done = done.model_copy(update={"content": task.content})
     tasks = chat.workflow_item.workflow.tasks if chat.workflow_item is not None else []
     index = next((i for i, t in enumerate(tasks) if t is task), None)
     try:

@@ -47,6 +47,7 @@ def ask(
     offered: Collection[str],
     on_created: Callable[[str], Coroutine[Any, Any, None]],
     output: TurnOutput,
+    changes: Callable[[str | None], object] | None = None,
 ) -> str:
     """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
     return the answer.
@@ -60,6 +61,8 @@ def ask(
         on_created: Called with a new thread's id when the turn starts one; the coroutine
             it returns runs on the loop.
         output: Where the answer goes (:func:`output_for`), and who answers approval cards.
+        changes: The store's change token, so a card left in the cell follows a decision
+            taken in the panel.
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
@@ -83,8 +86,12 @@ def ask(
     output.figures(turn.state)
     if waiting and turn.thread_id is not None:
         from ..panel.cellcard import CellCard
+        from ..previews.redact import redact_text
 
-        display(CellCard(client, runtime, turn.thread_id, waiting))
+        card = CellCard(
+            client, runtime, turn.thread_id, waiting, redact=redact_text, changes=changes
+        )
+        display(card)
     errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]
     for message in [*errors, *([failure] if failure else [])]:
         print(f"chat: {message}")
@@ -126,13 +133,24 @@ class _Turn:
         stream = self.runtime.iterate(lambda: client.stream(request), idle=1 / PREVIEW_HZ)
         try:
             for event in stream:
-                if event is not None:  # None: a pause, when the throttled preview catches up
+                # A card of another turn, closed by this one (a newer message came), is news
+                # for the view that shows it, not for this cell.
+                foreign = (
+                    event is not None
+                    and event.type == "thread.item.replaced"
+                    and event.item.id not in state.items
+                )
+                if event is not None and not foreign:  # None: a pause, for the preview
                     state.apply(event)
                     if event.type == "thread.created":
                         self.thread_id = event.thread.id
                         self.runtime.submit(self.on_created(event.thread.id))
                 now = time.monotonic()
-                if now - last >= 1 / PREVIEW_HZ and output.show(_transcript(state, output.cards)):
+                # A terminal cannot take back what it wrote: the receipt (which a resumed
+                # run replaces) waits for the end there.
+                if now - last >= 1 / PREVIEW_HZ and output.show(
+                    _transcript(state, output.cards, receipts=output.cards)
+                ):
                     last = now
         except KeyboardInterrupt:
             stream.close()
@@ -158,7 +176,7 @@ class ChatStopped(KeyboardInterrupt):
         return [f"Stopped: {self}."]
 
 
-def _transcript(state: ThreadState, cards: bool = True) -> str:
+def _transcript(state: ThreadState, cards: bool = True, *, receipts: bool = True) -> str:
     """A turn's answer as Markdown: its messages and, before each, what the agent read.
 
     The steps are the panel's (``*Read `df` (1,000 by 12)*``): names and shapes, never
@@ -168,22 +186,25 @@ def _transcript(state: ThreadState, cards: bool = True) -> str:
     """
     from chatkit.types import AssistantMessageItem, WorkflowItem
 
-    from .._items import card_call_id, card_status, is_receipt, receipt_line
+    from .._items import card_call_id, card_status, is_receipt, is_stopped_mark, receipt_line
+    from ..panel.transcript import step_markdown
 
     parts = []
     for item in state.items.values():
         if isinstance(item, AssistantMessageItem):
             parts.append("".join(part.text for part in item.content))
         elif isinstance(item, WorkflowItem) and is_receipt(item):
-            parts.append(receipt_line(item))  # what left the kernel, in one line
+            if receipts:
+                parts.append(receipt_line(item))  # what left the kernel, in one line
         elif cards and card_call_id(item) is not None:
             parts.append("*The agent asks to run Python: Run or Don't run, below.*")
         elif cards and (status := card_status(item)) is not None:
             parts.append(f"*Python: {status}*")  # what became of it, and how to allow it
+        elif is_stopped_mark(item):
+            parts.append("*Stopped: the answer above is cut short.*")
         elif isinstance(item, WorkflowItem) and item.id not in state.streaming:
-            titles = [getattr(task, "title", None) for task in item.workflow.tasks]
-            if shown := [title for title in titles if title]:
-                parts.append("*" + " · ".join(shown) + "*")
+            # The code one click away (a terminal showed it when it asked, or ran it unasked).
+            parts.append(step_markdown(item, code="details" if cards else "none"))
     return "\n\n".join(part for part in parts if part)
 
 

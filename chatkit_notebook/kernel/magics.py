@@ -91,39 +91,23 @@ def ask(session: ChatSession, text: str) -> str:
         offered=offered,
         on_created=session.follow,
         output=cellturn.output_for(session.shell),
+        changes=session.changes,
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
+    if thread_id is not None:
+        session.use_thread(thread_id)  # used now: the current thread after a restart too
     if thread_id is not None and (title := session.take_pending_title()):
         _rename(session, thread_id, title)
     return answer
 
 
 def export_markdown(session: ChatSession, thread_id: str) -> str:
-    """A thread as Markdown: the user's questions and the answers, oldest first."""
-    from .._items import is_receipt, receipt_line
+    """A thread as Markdown, oldest first: the questions and answers, each step with the
+    code it ran, the approval cards and what became of them, "Stopped", the receipts."""
+    from ..panel.transcript import thread_items, thread_markdown
 
-    client = session.client()
-
-    async def items() -> list[Any]:
-        found: list[Any] = []
-        after = None
-        while True:
-            page = await client.items(thread_id, limit=200, order="asc", after=after)
-            found.extend(page.data)
-            if not page.has_more:
-                return found
-            after = page.after
-
-    parts = []
-    for item in session.runtime.run(items()):
-        if item.type == "user_message":
-            text = " ".join(getattr(c, "text", "") for c in item.content)
-            parts.append("**You:** " + text)
-        elif item.type == "assistant_message":
-            parts.append("".join(c.text for c in item.content))
-        elif is_receipt(item):
-            parts.append(receipt_line(item))
-    return "\n\n".join(parts) + "\n"
+    items = session.runtime.run(thread_items(session.client(), thread_id))
+    return thread_markdown(items, code="fence", figures=0) + "\n"
 
 
 # -- %chatkit's commands, each (session, parsed arguments) -------------------------------

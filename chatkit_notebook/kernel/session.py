@@ -21,6 +21,7 @@ import inspect
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..config import store_choice
@@ -263,6 +264,7 @@ class ChatSession:
         from ..agent import mainthread
         from ..agent.tools import offered_variables
         from ..panel.panel import ChatPanel
+        from ..previews.redact import redact_text
 
         return ChatPanel(
             self.server(),
@@ -273,11 +275,19 @@ class ChatSession:
             offer=offered_variables,
             thread_id=self.current_thread(),
             on_thread=self.follow,
-            changes=self._changes,
+            changes=self.changes,
+            used=self._last_used,
+            redact=redact_text,
         )
 
-    def _changes(self, thread_id: str | None) -> Any:
-        """The store's change token (an awaitable), for a panel watching for others' work."""
+    async def _last_used(self) -> dict[str, datetime]:
+        """When this person last used each thread from the panel or ``%chat``."""
+        from ..stores.current import last_used
+
+        return await last_used(self.store(), self.context())
+
+    def changes(self, thread_id: str | None) -> Any:
+        """The store's change token (an awaitable), for a view watching for others' work."""
         store = self.store()
         if not isinstance(store, _Watchable):
             return None

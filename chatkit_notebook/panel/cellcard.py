@@ -12,17 +12,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import html
+import inspect
 import logging
 import threading
 import time
+import weakref
+from collections.abc import Callable
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
 from chatkit.types import ThreadItem
 
 from .._client import ChatKitClient, ThreadState, action_request
+from .._items import card_call_id, is_receipt
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
+from .transcript import show_with_transcript, transcript_bundle, update_transcripts
 from .views import style_widget
 
 __all__ = ["CellCard"]
@@ -42,14 +47,28 @@ class CellCard(W.VBox):  # type: ignore[misc]
         runtime: The package's loop, where the continuation streams.
         thread_id: The thread the cards are in.
         items: The open cards (and nothing else).
+        redact: Redacts secrets from the transcript a saved notebook keeps.
+        changes: The store's change token for the thread (as the panel's ``changes``):
+            when given, the card follows a decision taken in another view (the panel),
+            showing it decided, and what followed, within a moment.
     """
 
     def __init__(
-        self, client: ChatKitClient, runtime: Runtime, thread_id: str, items: list[ThreadItem]
+        self,
+        client: ChatKitClient,
+        runtime: Runtime,
+        thread_id: str,
+        items: list[ThreadItem],
+        *,
+        redact: Callable[[str], str] | None = None,
+        changes: Callable[[str | None], object] | None = None,
     ) -> None:
         super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
+        self.add_class("ck-live")
+        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._redact = redact
         self._client = client
         self._runtime = runtime
         self._thread_id = thread_id
@@ -59,9 +78,46 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self._thread = ThreadView(
             self, lambda: runtime, ThreadState.loaded(None, items), on_action=self._clicked
         )
+        self._first = items[0].id if items else None
+        if changes is not None and self._first is not None:
+            runtime.submit(_follow(weakref.ref(self), changes, thread_id))
+
+    async def _sync(self) -> None:
+        """Show the card as stored, and what followed it (loop thread): a decision taken
+        in another view shows here too, with its result."""
+        if self._open_busy() or self._first is None:
+            return
+        page = await self._client.items(self._thread_id, limit=200, order="desc")
+        if self._open_busy():  # clicked meanwhile: its own answer streams here
+            return
+        ids = [item.id for item in page.data]
+        if self._first not in ids:
+            return  # the thread moved on too far, or the card was deleted: keep what is shown
+        ours = list(reversed(page.data[: ids.index(self._first) + 1]))
+        changed = False
+        for item in ours:
+            if self._thread.state.items.get(item.id) != item:
+                self._thread.add(item)
+                changed = True
+        if changed:
+            update_transcripts(self._transcripts, self._transcript_bundle())
 
     def __repr__(self) -> str:
         return f"<CellCard thread={self._thread_id!r}>"
+
+    def _ipython_display_(self) -> None:
+        """Show the live card, then its transcript for the saved notebook (hidden while
+        the card lives, brought up to date after a click: see ``transcript``)."""
+        show_with_transcript(self, self._transcripts, self._transcript_bundle())
+
+    def _transcript_bundle(self) -> dict[str, str]:
+        return transcript_bundle(
+            list(self._thread.state.items.values()),
+            title=None,
+            what="approval card",
+            then="Run this cell to ask again.",
+            redact=self._redact,
+        )
 
     def wait(self, timeout: float = 60.0) -> None:
         """Block until every click's answer is over; for scripts and tests.
@@ -104,7 +160,50 @@ class CellCard(W.VBox):  # type: ignore[misc]
         finally:
             self._thread.finish()
             self._busy = False
+            update_transcripts(self._transcripts, self._transcript_bundle())
+
+    def _open_busy(self) -> bool:
+        """Whether a click's answer streams here now."""
+        return self._busy
+
+    def _open(self) -> bool:
+        """Whether a card here still waits for a decision, or the turn it continues has not
+        ended yet (no receipt after it: a decision taken elsewhere is still answering)."""
+        items = list(self._thread.state.items.values())
+        return (
+            self._busy
+            or any(card_call_id(item) is not None for item in items)
+            or not any(is_receipt(item) for item in items)
+        )
 
     def _note(self, message: str) -> None:
         note = W.HTML(f'<div class="ck-note">{html.escape(message)}</div>')
         self.children = (*self.children, note)  # type: ignore[has-type]
+
+
+FOLLOW_SECONDS = 0.5  # as the panel's watch: neither store sends change events
+
+
+async def _follow(
+    card: weakref.ref[CellCard], changes: Callable[[str | None], object], thread_id: str
+) -> None:
+    """Sync the card whenever the store changed, while the card is alive and open."""
+
+    async def token() -> object:
+        now = changes(thread_id)
+        return await now if inspect.isawaitable(now) else now
+
+    last = await token()
+    while True:
+        await asyncio.sleep(FOLLOW_SECONDS)
+        shown = card()
+        if shown is None or not shown._open():
+            return
+        try:
+            now = await token()
+            if now != last:
+                last = now
+                await shown._sync()
+        except Exception:  # reported by the next click, if it matters
+            logger.debug("following the card's thread failed", exc_info=True)
+        del shown

@@ -19,7 +19,8 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import ipywidgets as W
@@ -51,11 +52,13 @@ from .._client import (
     message_request,
     variable_tags,
 )
+from .._items import card_call_id
 from ..context import NotebookContext
 from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
 from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
+from .transcript import show_with_transcript, thread_items, transcript_bundle, update_transcripts
 from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
@@ -109,14 +112,20 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             and a limit; called in a worker thread (the session passes
             ``tools.offered_variables``). By default none are offered, and none are tagged.
         thread_id: The thread to open (``None``: a new chat).
-        on_thread: Called (on the loop thread) with the panel's thread whenever it changes:
-            opened, created, deleted, or ``None`` for a new chat. It may return an
-            awaitable, which runs on the loop.
+        on_thread: Called (on the loop thread) with the panel's thread whenever it changes
+            (opened, created, deleted, or ``None`` for a new chat) and after each turn in
+            it (it was used). It may return an awaitable, which runs on the loop.
         changes: A cheap function of the open thread's id (or ``None``) whose result, or
             awaited result, changes whenever the thread list or that thread does: the
             stores' ``change_token``. When given, the panel looks twice a second and shows
             threads and messages that another panel, ``%chat`` or another kernel added,
             without a refresh.
+        used: When each thread was last used here, by id (an awaitable mapping, asked
+            each time the thread list is loaded; the session reads the stamps the
+            ``on_thread`` calls left). The list is sorted and aged by it; without it, by
+            creation.
+        redact: Redacts secrets from the transcript a saved notebook keeps (the session
+            passes the agent's redactor: an approval card holds code as the model wrote it).
     """
 
     def __init__(
@@ -133,6 +142,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         thread_id: str | None = None,
         on_thread: Callable[[str | None], Awaitable[None] | None] | None = None,
         changes: Callable[[str | None], object] | None = None,
+        used: Callable[[], Awaitable[Mapping[str, datetime]]] | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -153,7 +164,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._status_note = status_note
         self._offer = offer
         self._changes = changes
+        self._used = used
+        self._redact = redact
         self._watcher: asyncio.Task[None] | None = None
+        self._transcripts: list[str] = []  # display ids of the transcripts shown
 
         self._bar = ThreadBar()
         self._messages = W.VBox().add_class("ck-messages")
@@ -218,6 +232,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             ]
         )
         self.add_class("ck-panel")
+        self.add_class("ck-live")
 
         bar = self._bar
         bar.on_pick(self._on_pick)
@@ -242,6 +257,33 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<ChatPanel thread={self.thread_id!r}>"
+
+    def _ipython_display_(self) -> None:
+        """Show the live panel, then its transcript for the saved notebook (hidden while
+        the panel lives, kept up to date after each turn: see ``transcript``)."""
+        show_with_transcript(self, self._transcripts, self._transcript_bundle([]))
+
+    def _transcript_bundle(self, items: list[ThreadItem]) -> dict[str, str]:
+        thread = self._state.thread
+        return transcript_bundle(
+            items,
+            title=thread.title if thread is not None else None,
+            what="chat panel",
+            then="Run this cell to continue the chat.",
+            redact=self._redact,
+        )
+
+    async def _refresh_transcript(self) -> None:
+        """Bring the saved transcript up to date with the whole thread (loop thread)."""
+        if not self._transcripts:
+            return
+        thread_id = self.thread_id
+        try:
+            items = await thread_items(self._client, thread_id) if thread_id else []
+        except Exception:  # a copy for the saved notebook: never a failure of the chat
+            logger.debug("could not read the thread for its transcript", exc_info=True)
+            return
+        update_transcripts(self._transcripts, self._transcript_bundle(items))
 
     @property
     def _state(self) -> ThreadState:
@@ -458,6 +500,13 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         thread_id = self.thread_id
         if thread_id is None or self.busy:
             return
+        if any(card_call_id(item) is not None for item in self._state.items.values()):
+            # A card shown open may have been decided in another view (a %chat cell):
+            # redraw, in place, what changed of the items shown; what followed is new.
+            recent = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc")
+            for item in reversed(recent.data):
+                if item.id in self._state.items and self._state.items[item.id] != item:
+                    self._thread.add(item)
         known = list(self._state.items)
         try:
             page = await self._client.items(
@@ -536,7 +585,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
 
     async def _load_threads(self) -> None:
         page = await self._client.threads(limit=100, order="desc")
-        self._bar.show(self.thread_id, list(page.data))
+        used = await self._used() if self._used is not None else None
+        self._bar.show(self.thread_id, list(page.data), used)
 
     async def _load_thread(self, thread_id: str) -> None:
         page = await self._client.items(thread_id, limit=HISTORY_PAGE, order="desc")
@@ -584,6 +634,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             await asyncio.shield(self._after_turn())
 
     async def _after_turn(self) -> None:
+        # The thread was used: the kernel's session keeps it as the current one (a save
+        # the turn made meanwhile must not have lost that).
+        if self.thread_id is not None:
+            self._thread_changed()
         try:
             await self._load_threads()
         except Exception:  # the turn's outcome is shown; a stale list is no reason to fail
@@ -679,6 +733,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._thread_changed()
 
     def _thread_changed(self) -> None:
+        self._track(asyncio.ensure_future(self._refresh_transcript()))
         if self._on_thread is None:
             return
         try:

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import ipywidgets as W
-from chatkit.types import ThreadItem, ThreadStreamEvent
+from chatkit.types import ThreadItem, ThreadStreamEvent, UserMessageItem
 
 from .._client import ItemChange, ThreadState
+from .._items import is_stopped_mark
 from ..runtime import Runtime
 from .views import AssistantMessageView, ItemView, view_for
 
@@ -156,8 +157,12 @@ class ThreadView:
                 self._on_shown()
 
     def _make(self, item_id: str) -> ItemView | None:
-        """A view for the item, kept in ``views`` but not yet in any box."""
+        """A view for the item, kept in ``views`` but not yet in any box (``None``: nothing
+        to show, or a "Stopped" mark, which marks the answer it follows instead)."""
         item = self.state.items[item_id]
+        if is_stopped_mark(item) and (answer := self._answer_before(item_id)) is not None:
+            answer.mark_stopped()  # "Stopped" under the answer, as when Stop was clicked
+            return None
         final = item_id not in self.state.streaming
         thread = self.state.thread
         options: dict[str, Any] = dict(self._handlers)
@@ -171,6 +176,18 @@ class ThreadView:
         if made is not None:
             self.views[item_id] = made
         return made
+
+    def _answer_before(self, item_id: str) -> AssistantMessageView | None:
+        """The view of the last answer of the turn that ``item_id`` ends, if shown."""
+        ids = list(self.state.items)
+        for earlier in reversed(ids[: ids.index(item_id)]):
+            item = self.state.items[earlier]
+            if isinstance(item, UserMessageItem):
+                return None
+            view = self.views.get(earlier)
+            if isinstance(view, AssistantMessageView):
+                return view
+        return None
 
     def _remove(self, item_id: str) -> None:
         view = self.views.pop(item_id, None)

@@ -7,7 +7,7 @@ rule) and calls these methods from its operations, on the loop thread.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import ipywidgets as W
@@ -47,6 +47,7 @@ class ThreadBar:
             [self.threads, self.new_button, self.rename_button, self.delete_button]
         ).add_class("ck-bar")
         self.syncing = False  # the picker is being set by the panel, not picked
+        self.used: dict[str, datetime] = {}  # when each listed thread was last used
 
     @property
     def widgets(self) -> tuple[W.Widget, ...]:
@@ -62,21 +63,28 @@ class ThreadBar:
 
         self.threads.observe(picked, names="value")
 
-    def show(self, current: str | None, threads: list[ThreadMetadata] | None = None) -> None:
-        """Show ``current`` as picked, after replacing the list with ``threads`` if given."""
+    def show(
+        self,
+        current: str | None,
+        threads: list[ThreadMetadata] | None = None,
+        used: Mapping[str, datetime] | None = None,
+    ) -> None:
+        """Show ``current`` as picked, after replacing the list with ``threads`` if given,
+        most recently used first and aged by last use (``used``; else by creation)."""
         options = None
         if threads is not None:
-            options = [("New chat", NEW)] + [(thread_label(t), t.id) for t in threads]
+            self.used = {t.id: (used or {}).get(t.id, t.created_at) for t in threads}
+            ordered = sorted(threads, key=lambda t: _moment(self.used[t.id]), reverse=True)
+            options = [("New chat", NEW)]
+            options += [(thread_label(t, self.used[t.id]), t.id) for t in ordered]
         self._select(current, options)
 
     def upsert(self, current: str | None, thread: ThreadMetadata) -> None:
-        """Name a thread created or renamed during a turn at once."""
-        options = list(self.threads.options)
-        ids = [value for _, value in options]
-        if thread.id in ids:
-            options[ids.index(thread.id)] = (thread_label(thread), thread.id)
-        else:
-            options.insert(1, (thread_label(thread), thread.id))
+        """Name a thread created or renamed during a turn at once: it is in use, so it
+        goes to the top of the list, "just now"."""
+        self.used[thread.id] = datetime.now()
+        options = [o for o in self.threads.options if o[1] != thread.id]
+        options.insert(1, (thread_label(thread, self.used[thread.id]), thread.id))
         self._select(current, options)
 
     def _select(self, current: str | None, options: list[tuple[str, str]] | None) -> None:
@@ -120,10 +128,16 @@ def button(description: str, icon: str, tooltip: str, css: str) -> W.Button:
     return made
 
 
-def thread_label(thread: ThreadMetadata) -> str:
-    """A thread as the list shows it: its title and age."""
+def thread_label(thread: ThreadMetadata, used: datetime | None = None) -> str:
+    """A thread as the list shows it: its title and when it was last ``used`` (by default
+    when it was created)."""
     title = thread.title or "Untitled chat"
-    return f"{title} · {_age(thread.created_at)}"
+    return f"{title} · {_age(used or thread.created_at)}"
+
+
+def _moment(when: datetime) -> float:
+    """A time as a number, naive (local) and aware alike, to sort by."""
+    return when.timestamp()
 
 
 def _age(moment: datetime) -> str:

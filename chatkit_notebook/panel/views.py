@@ -44,7 +44,7 @@ from chatkit.types import (
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from .._items import mentions
+from .._items import mentions, task_code
 from .anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 
@@ -328,7 +328,8 @@ class WorkflowView(ItemView):
         workflow = self.item.workflow
         rows = "".join(
             f'<li class="ck-task ck-task-{getattr(t, "status_indicator", "none")}">'
-            f"{render_inline_code(getattr(t, 'title', None) or t.type)}</li>"
+            f'<span class="ck-task-title">{render_inline_code(getattr(t, "title", None) or t.type)}'
+            f"</span>{_task_code_html(t)}</li>"
             for t in workflow.tasks
         )
         summary = workflow.summary
@@ -354,6 +355,17 @@ def step_label(workflow: Any) -> str:
     shown = " · ".join(render_inline_code(title) for title in titles[:2])
     more = f" · {len(titles) - 2} more" if len(titles) > 2 else ""
     return f"{shown}{more}{took}"
+
+
+def _task_code_html(task: object) -> str:
+    """The code a task ran, highlighted, under its title: one click (opening the step)
+    away, in every mode (auto too)."""
+    code = task_code(task)
+    if code is None:
+        return ""
+    fenced = render_markdown(f"```python\n{code}\n```") if "```" not in code else None
+    body = fenced or f"<pre><code>{html.escape(code)}</code></pre>"
+    return f'<div class="ck-task-code">{body}</div>'
 
 
 class TaskView(ItemView):

@@ -8,6 +8,11 @@ continued, ``left_at`` when the person moved on to a new chat from it. So any Ch
 store keeps it with no schema of its own, and a store written before this existed falls
 back to its newest thread.
 
+Only the person's own clients stamp (the panel and ``%chat``, through the kernel's
+session): a thread a ChatKit client created over HTTP (``%chatkit serve``) carries no
+stamp, and a thread without one is never preferred to a thread that has one, so it cannot
+take over the panel and ``%chat`` after a restart.
+
 A request context that names its user keeps the stamps per user (under ``users``), so on a
 shared notebook each person continues their own current thread, not the one a teammate
 opened last. Stamps from before, kept for no user, count for everyone who has none.
@@ -23,7 +28,7 @@ from chatkit.types import ThreadMetadata
 
 from ..context import NotebookContext
 
-__all__ = ["KEY", "recall", "remember"]
+__all__ = ["KEY", "last_used", "recall", "remember"]
 
 KEY = "chatkit_notebook"
 
@@ -56,23 +61,49 @@ async def remember(
 
 
 async def recall(store: Store[NotebookContext], context: NotebookContext) -> str | None:
-    """The current thread: the one opened last, unless a new chat was started after it."""
-    best: tuple[str, ThreadMetadata] | None = None
+    """The current thread: the one opened last, unless a new chat was started after it.
+
+    Threads this person opened (stamped) come first; only a store with no stamp for them
+    falls back to its newest thread.
+    """
+    best: tuple[bool, str, ThreadMetadata] | None = None
     after = None
     while True:
         page = await store.load_threads(200, after, "desc", context)
         for thread in page.data:
-            opened = _stamp(thread, "opened_at", context) or thread.created_at.isoformat()
-            if best is None or opened > best[0]:
-                best = (opened, thread)
+            stamp = _stamp(thread, "opened_at", context)
+            rank = (stamp is not None, stamp or thread.created_at.isoformat())
+            if best is None or rank > best[:2]:
+                best = (*rank, thread)
         if not page.has_more:
             break
         after = page.after
     if best is None:
         return None
-    opened, thread = best
+    _, opened, thread = best
     left = _stamp(thread, "left_at", context)
     return None if left is not None and left >= opened else thread.id
+
+
+async def last_used(store: Store[NotebookContext], context: NotebookContext) -> dict[str, datetime]:
+    """When this person last opened or asked in each thread they used here (the thread
+    list sorts and ages threads by it; a thread missing here was never used from the panel
+    or ``%chat``: its creation counts)."""
+    used: dict[str, datetime] = {}
+    after = None
+    while True:
+        page = await store.load_threads(200, after, "desc", context)
+        for thread in page.data:
+            stamp = _stamp(thread, "opened_at", context)
+            if stamp is None:
+                continue
+            try:
+                used[thread.id] = datetime.fromisoformat(stamp)
+            except ValueError:  # written by hand or by something else: the creation counts
+                continue
+        if not page.has_more:
+            return used
+        after = page.after
 
 
 def _stamp(thread: ThreadMetadata, field: str, context: NotebookContext) -> str | None:

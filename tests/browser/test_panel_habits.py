@@ -308,7 +308,13 @@ def test_at_names_a_variable_and_the_receipt_says_it_was_read(
         receipt = panel.locator("details.ck-workflow-box:has(> summary:text-matches('^Sent to '))")
         assert receipt.evaluate("(d) => d.open") is False, "the receipt is not collapsed"
         summary = receipt.locator("summary")
-        assert re.fullmatch(r"Sent to ScriptedModel · [\d,]+ characters", summary.inner_text())
+        # What the characters are made of (issue 19): a tagged variable is part of the
+        # conversation (the question carries its preview), not a tool's result.
+        assert re.fullmatch(
+            r"Sent to ScriptedModel · [\d,]+ characters: instructions [\d,]+ · "
+            r"conversation [\d,]+( · what was read [\d,]+)?",
+            summary.inner_text(),
+        ), summary.inner_text()
         summary.click()
         page.wait_for_function("(d) => d.open", arg=receipt.element_handle())
         lines = receipt.locator("li")

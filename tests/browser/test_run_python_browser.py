@@ -183,7 +183,10 @@ def test_panel_card_run_shows_the_figure_and_the_answer(
         assert compute_chat.CODE_MARK in card.inner_text()
         # The step that ran it: a finished task (in the collapsed "Worked for" box) naming
         # the one figure.
-        tasks = panel.locator("li.ck-task-complete").all_text_contents()
+        tasks = panel.locator("li.ck-task-complete .ck-task-title").all_text_contents()
+        # The code that ran is one click away: in the step, under its task (issue 19).
+        ran_code = panel.locator("li.ck-task-complete .ck-task-code").all_text_contents()
+        assert any(compute_chat.CODE_MARK in code for code in ran_code), ran_code
         assert any(RAN.fullmatch(t) and t.endswith(" · 1 figure") for t in tasks), tasks
 
         # The figure is shown at a sensible size: as wide as its PNG at most, and no wider
@@ -218,7 +221,7 @@ def test_panel_card_dont_run_runs_nothing(chromium: Any, jupyter: Jupyter, artif
         assert after["images"] == 1, f"a figure appeared for declined code: {after}"
         answers = [a["text"] for a in after["answers"]]
         assert answers == [compute_chat.ANSWER_SHOWN, compute_chat.DECLINED_ANSWER], after
-        tasks = page.locator(PANEL).locator("li.ck-task").all_text_contents()
+        tasks = page.locator(PANEL).locator("li.ck-task .ck-task-title").all_text_contents()
         ran = [task for task in tasks if RAN.fullmatch(task)]
         assert len(ran) == 1, f"the declined code ran: {tasks}"
 
