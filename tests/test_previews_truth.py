@@ -132,6 +132,28 @@ def test_the_user_variables_come_first_after_a_star_import() -> None:
     assert offered[:3] == ["t", "x", "y"]
 
 
+def test_a_name_the_cells_only_import_or_use_is_not_the_users() -> None:
+    # Found by the real-notebook corpus: `from numpy import pi` and `pi * r` put `pi` before
+    # the user's own `r` when "the user's" meant any name a cell mentions; and a star
+    # import's callable objects (`FR`, `colormaps`, numpy's `test`) were listed as data.
+    nb = pylab_notebook()
+    nb.namespace["In"] = [
+        *nb.namespace["In"],
+        "from numpy import pi\nr = 2.0\narea = pi * r**2  # e and nan are mentioned here",
+    ]
+    nb.namespace.update(pi=np.pi, r=2.0, area=np.pi * 4)
+    listed = list(
+        data_of(T._compute_list(nb, include_callables=False).result)[UNTRUSTED]["variables"]
+    )
+    assert listed[:5] == ["area", "r", "t", "x", "y"]
+    assert "pi" in listed[5:]  # imported data: listed, after
+    assert "e" in listed[5:]
+    assert not {"FR", "MO", "colormaps", "test"} & set(listed)  # imported callables: not data
+    offered = [name for name, _ in offered_variables(nb)]
+    assert set(offered[:5]) == {"area", "r", "t", "x", "y"}  # in namespace order
+    assert "colormaps" not in offered
+
+
 # -- 3. fitted models ---------------------------------------------------------------------------
 
 

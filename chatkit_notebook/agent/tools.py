@@ -35,7 +35,14 @@ from chatkit.types import CustomTask, HiddenContextItem
 from .._items import code_task, tool_result_item
 from ..context import NotebookContext
 from ..previews.foreign import Budget, exception_name, is_secret_value, safe_text, type_name
-from ..previews.namespace import lookup, offered_variables, user_first, visible
+from ..previews.namespace import (
+    imported_callable,
+    lookup,
+    offered_variables,
+    user_first,
+    user_names,
+    visible,
+)
 from ..previews.paths import PATH_HINT, follow, parse_path
 from ..previews.redact import REDACTED, is_secret_name, redact_text
 from ..previews.values import (
@@ -195,9 +202,12 @@ def _compute_list(nb: NotebookContext, include_callables: bool) -> _Outcome:
     listed: dict[str, str] = {}
     total = 0
     by_name = sorted(namespace, key=lambda n: (n.casefold(), n))
+    user = user_names(nb.namespace)
     for name in user_first(by_name, nb.namespace):
         value = namespace[name]
         if kind_of(value) in skipped:
+            continue
+        if not include_callables and imported_callable(name, value, user):
             continue
         total += 1
         if len(listed) < MAX_LISTED:
@@ -209,7 +219,7 @@ def _compute_list(nb: NotebookContext, include_callables: bool) -> _Outcome:
     while True:  # drop entries from the end until the result fits
         head: dict[str, JSON] = {"tool": "list_variables", "count": total, "shown": shown}
         notes = [
-            "the names the notebook's cells use come first, then imported ones; each part "
+            "the names the notebook's cells bind come first, then imported ones; each part "
             "sorted by name; entries read 'type: summary'"
         ]
         if total > shown:
@@ -453,7 +463,7 @@ async def list_variables(ctx: NotebookRunContext, include_callables: bool = Fals
     rows and columns, an array's shape and dtype, a container's length, a number's value;
     they never show text contents. Private names (starting with "_"), IPython's own names,
     modules, functions (numpy ufuncs too) and names the user hid are never listed; secrets
-    show as [REDACTED]. The names the notebook's cells use come first, then names that a
+    show as [REDACTED]. The names the notebook's cells bind come first, then names that a
     star import or start-up brought in, each part sorted by name. At most 200 variables
     are named; the result counts the rest. The result is
     JSON: "count" of variables, and under "untrusted_notebook_data" a "variables" object

@@ -10,16 +10,18 @@ leaves out modules, functions, classes and anything secret-looking, because offe
 shown as suggestions.
 
 The notebook's own names come first wherever names are listed or offered
-(:func:`user_first`): a name the notebook's cells mention (IPython's ``In`` history) is
-the user's; one they never mention came from a star import (``from pylab import *``
-binds 900 names) or a start-up script. Without a history, namespace order is kept.
+(:func:`user_first`): a name the notebook's cells bind (assign, loop over, define; read
+from IPython's ``In`` history) is the user's; one only an import binds came from a library
+(``from pylab import *`` binds 900 names, ``from numpy import pi`` one), and a callable
+object among those is code, not data (:func:`imported_callable`). Without a history,
+namespace order is kept.
 
 IPython is never imported: the running shell, if any, is found in ``sys.modules``.
 """
 
 from __future__ import annotations
 
-import re
+import ast
 import sys
 from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
@@ -102,22 +104,50 @@ def lookup(nb: NotebookContext, name: str) -> tuple[bool, object]:
     return (True, value)
 
 
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _MAX_CELLS = 5000  # the newest cells of a longer history are read
+
+
+class _Bound(ast.NodeVisitor):
+    """The names a cell binds itself: assignments, loop and ``with`` targets, definitions;
+    not what an ``import`` binds, which is the library's, not the user's data."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store):
+            self.names.add(node.id)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.names.add(node.name)  # its body's names are its own, not the notebook's
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.names.add(node.name)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.names.add(node.name)
 
 
 @lru_cache(maxsize=4096)
 def _cell_names(source: str) -> frozenset[str]:
-    """The identifiers a cell's source mentions (a cache: cells do not change)."""
-    return frozenset(_IDENTIFIER.findall(source))
+    """The names a cell's source binds (a cache: cells do not change); none if it does not
+    parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    bound = _Bound()
+    bound.visit(tree)
+    return frozenset(bound.names)
 
 
 def user_names(namespace: Mapping[str, Any]) -> frozenset[str] | None:
-    """Names the notebook's cells mention, from IPython's ``In`` history in ``namespace``.
+    """Names the notebook's cells bind, from IPython's ``In`` history in ``namespace``.
 
     Returns:
-        The identifiers of every cell run so far (assigned, used, or in a comment: a name
-        the user typed is theirs), or ``None`` when the namespace keeps no history.
+        The names the cells run so far assign, loop over, bind with ``as`` or define (a
+        name only an ``import`` binds is not the user's), or ``None`` when the namespace
+        keeps no history.
     """
     try:
         cells = namespace.get("In")
@@ -133,7 +163,7 @@ def user_names(namespace: Mapping[str, Any]) -> frozenset[str] | None:
 
 
 def user_first(names: Iterable[str], namespace: Mapping[str, Any]) -> list[str]:
-    """``names`` with the ones the notebook's cells mention first, each part in its order."""
+    """``names`` with the ones the notebook's cells bind first, each part in its order."""
     ordered = list(names)
     mentioned = user_names(namespace)
     if mentioned is None:
@@ -141,20 +171,32 @@ def user_first(names: Iterable[str], namespace: Mapping[str, Any]) -> list[str]:
     return [n for n in ordered if n in mentioned] + [n for n in ordered if n not in mentioned]
 
 
+def imported_callable(name: str, value: object, user: frozenset[str] | None) -> bool:
+    """Whether ``value`` is a callable object the user's cells never bound: a star import's
+    helpers (``FR``, ``colormaps``, numpy's ``test``), code rather than data. A callable the
+    user made (``model = Pipeline(...)``) stays data; without a history nothing is judged."""
+    if user is None or name in user:
+        return False
+    return kind_of(value) == "object" and callable(value)
+
+
 def offered_variables(nb: NotebookContext, limit: int = 200) -> list[tuple[str, str]]:
     """The variables a person may point the agent at, as ``(name, "type shape")`` pairs.
 
     The visibility rule, and stricter: secret-looking names and values, modules, functions
     and classes are never offered (suggestions, ``@`` names). Only types and shapes are
-    read, never a value's ``repr``. The names the notebook's cells mention come first
+    read, never a value's ``repr``. The names the notebook's cells bind come first
     (:func:`user_first`), then the rest; each in namespace order, so the newest definitions
     come last.
     """
     offered: list[tuple[str, str]] = []
     variables = visible(nb.namespace, nb.hidden)
+    user = user_names(nb.namespace)
     for name in user_first(variables, nb.namespace):
         value = variables[name]
         if kind_of(value) in ("module", "class", "function"):
+            continue
+        if imported_callable(name, value, user):
             continue
         if is_secret_name(name) or is_secret_value(value):
             continue
