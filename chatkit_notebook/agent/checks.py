@@ -1,8 +1,8 @@
 """Checks on a parsed ChatKit request before the server acts on it.
 
 The ChatKit schema admits requests the server cannot do as asked: a negative page size,
-tool output for a thread with no pending client tool call, an attachment on a store that
-keeps none, a retry after an item that does not exist or is not a user message, feedback on
+tool output for a thread with no pending client tool call, an upload to a store that
+takes none, a retry after an item that does not exist or is not a user message, feedback on
 unknown items, a 900,000-character title. chatkit would fail on them deep inside (a 500, or
 a silent empty answer); here each becomes a :class:`~chatkit_notebook.errors.RequestError`
 (or chatkit's ``NotFoundError``) with one line naming the bad field and what is allowed,
@@ -43,8 +43,10 @@ def bound_title(title: str) -> str:
     return title[: TITLE_LIMIT - 1] + "…"
 
 
-def takes_attachments(store: Store[NotebookContext]) -> bool:
-    """Whether ``store`` implements ChatKit's attachment upload (the PostgreSQL store does)."""
+def takes_uploads(store: Store[NotebookContext]) -> bool:
+    """Whether ``store`` implements ChatKit's two-phase attachment upload
+    (``create_attachment``). Neither of the package's stores does: both keep attachment
+    metadata only."""
     return isinstance(store, AttachmentStore) and (
         type(store).create_attachment is not AttachmentStore.create_attachment
     )
@@ -68,11 +70,17 @@ async def check_request(
                     f"{request.type}: params.limit must be 0 or more (0 or none for the "
                     f"default page), not {limit}"
                 )
-        case AttachmentsCreateReq() | AttachmentsDeleteReq():
-            if not takes_attachments(store):
+        case AttachmentsCreateReq():
+            if not takes_uploads(store):
                 raise RequestError(
                     f"{request.type}: this store ({type(store).__name__}) does not take "
-                    "attachments; serve a PostgresStore for uploads",
+                    "attachments (it keeps attachment metadata only); send text instead",
+                    status=400,
+                )
+        case AttachmentsDeleteReq():
+            if not isinstance(store, AttachmentStore):
+                raise RequestError(
+                    f"{request.type}: this store ({type(store).__name__}) keeps no attachments",
                     status=400,
                 )
         case ThreadsAddClientToolOutputReq():
