@@ -19,6 +19,7 @@ from .context import NotebookContext
 from .errors import (
     ChatkitNotebookError,
     ConfigError,
+    RequestError,
     StoreCorruptError,
     StoreError,
     StoreLockTimeout,
@@ -44,6 +45,7 @@ __all__ = [
     "NotebookContext",
     "NotebookStore",
     "PostgresStore",
+    "RequestError",
     "StoreCorruptError",
     "StoreError",
     "StoreLocation",

@@ -9,7 +9,8 @@ them all with ``except ChatkitNotebookError``::
     │   ├── StoreVersionError      the file was written by a newer major schema version
     │   ├── StoreLockTimeout       another process held the store's lock for too long
     │   └── StoreReadOnlyError     the store can be read but not written
-    └── ConfigError                a setting (model, base URL, path, ...) is unusable
+    ├── ConfigError                a setting (model, base URL, path, ...) is unusable
+    └── RequestError               a ChatKit request names a bad value (HTTP 4xx)
 
     StoreWarning (UserWarning)     the store recovered from a problem and carried on
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "ChatkitNotebookError",
     "ConfigError",
+    "RequestError",
     "StoreCorruptError",
     "StoreError",
     "StoreLockTimeout",
@@ -67,6 +69,19 @@ class StoreLockTimeout(StoreError):
 
 class ConfigError(ChatkitNotebookError):
     """A configuration value (model, endpoint, key, path) cannot be used as given."""
+
+
+class RequestError(ChatkitNotebookError, ValueError):
+    """A ChatKit request the schema admits but the server cannot do as asked.
+
+    The message is one line naming the bad field and what is allowed; ``status`` is the
+    HTTP status ``%chatkit serve`` answers with (422 a bad value, 409 a request the
+    thread's state does not allow now, 400 something this server does not do).
+    """
+
+    def __init__(self, message: str, *, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class StoreWarning(UserWarning):

@@ -78,6 +78,7 @@ from ..errors import ConfigError
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
+from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
 from .plan import TurnPlan, choose_model, plan_turn
 from .receipt import Receipt
@@ -96,7 +97,7 @@ if TYPE_CHECKING:
     from agents.items import TResponseInputItem
     from openai.types.responses import ResponseInputTextParam
 
-__all__ = ["DEFAULT_HISTORY_ITEMS", "NotebookChatServer"]
+__all__ = ["DEFAULT_HISTORY_ITEMS", "TITLE_LIMIT", "NotebookChatServer"]
 
 logger = logging.getLogger("chatkit_notebook")
 
@@ -210,10 +211,16 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         ``TypeAdapter(ChatKitReq)`` for every request, 1.6 ms each, which every panel
         action would pay.
 
+        Before acting, the request is checked (:func:`.checks.check_request`), so one the
+        schema admits but the server cannot do is refused before anything streams.
+
         Raises:
             pydantic.ValidationError: the request is not a ChatKit request.
+            RequestError: the request names a bad value (its ``status`` is the HTTP one).
+            chatkit.store.NotFoundError: the thread or an item it names does not exist.
         """
         parsed = _requests().validate_json(request)
+        await check_request(parsed, self.store, context)
         if is_streaming_req(parsed):
             return StreamingResult(self._process_streaming(parsed, context))
         result = NonStreamingResult(await self._process_non_streaming(parsed, context))

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
 from ..context import NotebookContext
+from ..errors import RequestError
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
 
@@ -98,6 +99,8 @@ def build_app(
             return _refuse(422, f"not a ChatKit request: {_first_error(e)}")
         except NotFoundError as e:  # an unknown thread or item, before anything streamed
             return _refuse(404, str(e) or "not found")
+        except RequestError as e:  # admitted by the schema, but not doable as asked
+            return _refuse(e.status, str(e))
         except Stopping:
             return _refuse(503, "the chat endpoint is stopping (%chatkit serve stop)")
         except Exception as e:  # the person reading the reply gets one line, not a traceback
