@@ -106,7 +106,11 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
         run_all(page)
         card = page.locator(CELL_CARD)
         card.locator(RUN).click(timeout=KERNEL_TIMEOUT_MS)
-        page.wait_for_function(READY_JS, arg=[questions[0], len(questions)])
+        # The approved code runs on the kernel, the answer streams, and the panel draws the
+        # 30-message thread: a whole turn, given the kernel's time (20 s ran out in a loaded run).
+        page.wait_for_function(
+            READY_JS, arg=[questions[0], len(questions)], timeout=KERNEL_TIMEOUT_MS
+        )
         live = page.evaluate(SEEN_JS)
         assert live["transcripts"] == [], "a live view shows its transcript too"
         # One decision, shown decided in the panel too (items 6), at once: no Run left.
