@@ -175,10 +175,13 @@ def test_small_arrays_inside_objects_and_dicts_are_shown() -> None:
     class Fit:
         def __init__(self) -> None:
             self.coef_ = np.array([[1.0, 2.0], [3.0, 4.0]])
+            # a Gaussian mixture's covariances_: 2 components of 2 x 2 (found by the corpus)
+            self.covariances_ = np.arange(8.0).reshape(2, 2, 2)
             self.big_ = np.zeros((100, 64))
 
     attributes = describe(Fit()).data["attributes"]
     assert attributes["coef_"] == [[1.0, 2.0], [3.0, 4.0]]
+    assert attributes["covariances_"] == [[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]]
     assert "shape (100, 64)" in attributes["big_"]
     assert describe({"w": np.arange(3)}).data["items"] == {"w": [0, 1, 2]}
 

@@ -156,7 +156,7 @@ class Walker:
             if depth >= self.caps.depth:
                 return f"<{type_name(obj)}: {summary(obj)}>"
             return self._container(obj, kind, depth, chars, path | {id(obj)})
-        if kind == "numpy.ndarray" and 0 < obj.size <= self.caps.small_array and obj.ndim <= 2:
+        if kind == "numpy.ndarray" and 0 < obj.size <= self.caps.small_array:
             return self.plain(obj.tolist(), chars)
         if kind != "object":
             return f"<{type_name(obj)}: {summary(obj)}>"
