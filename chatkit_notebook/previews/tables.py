@@ -16,6 +16,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .foreign import has_plain_str_type, module_of
@@ -266,17 +267,30 @@ def _series_rows(s: Any, start: int, stop: int, w: Walker) -> JSON:
     return {"index": _cells(window.index.tolist(), w), "values": values}
 
 
-def _rows_pandas_frame(
-    df: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+def _rows_frame(
+    df: Any,
+    labels: list[Any],
+    read: Callable[[Any, int, int, list[int], Walker], JSON],
+    window_args: tuple[int, int, list[str] | None],
+    w: Walker,
+    p: Preview,
 ) -> None:
+    """A frame's rows, for pandas and polars alike: ``read`` takes the chosen window."""
+    start, count, columns = window_args
     total, width = (int(n) for n in df.shape)
     p.meta["shape"] = [total, width]
-    positions = _select(df.columns.tolist(), columns, w.caps.columns)
+    positions = _select(labels, columns, w.caps.columns)
     if columns is None:
         _column_note(p, len(positions), width)
     start, stop = window(start, count, total)
     p.meta["rows"] = [start, stop]
-    p.data.update(_pandas_rows(df, start, stop, positions, w))
+    p.data.update(read(df, start, stop, positions, w))
+
+
+def _rows_pandas_frame(
+    df: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
+) -> None:
+    _rows_frame(df, df.columns.tolist(), _pandas_rows, (start, count, columns), w, p)
 
 
 def _rows_pandas_series(
@@ -439,14 +453,7 @@ def _describe_polars_lazy(lf: Any, w: Walker, p: Preview) -> None:
 def _rows_polars_frame(
     df: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
 ) -> None:
-    total, width = (int(n) for n in df.shape)
-    p.meta["shape"] = [total, width]
-    positions = _select(list(df.columns), columns, w.caps.columns)
-    if columns is None:
-        _column_note(p, len(positions), width)
-    start, stop = window(start, count, total)
-    p.meta["rows"] = [start, stop]
-    p.data.update(_polars_rows(df, start, stop, positions, w))
+    _rows_frame(df, list(df.columns), _polars_rows, (start, count, columns), w, p)
 
 
 def _rows_polars_series(
