@@ -39,10 +39,15 @@ GROUPS = {
     "browser": "the panel in real JupyterLab / Notebook 7 and Chromium (tests/browser/)",
     "realnb": "public notebooks run in real kernels, every tool on every name (tests/realnb/)",
     "pg": "needs PostgreSQL (a test in the file uses the `postgres` or `pg_dsn` fixture)",
+    "spark": "a local Spark session in the test process (a test uses the `spark` fixture)",
+    "spark_connect": "a Spark Connect server beside the tests (a test uses `spark_connect`)",
     "kernel": "starts real Jupyter kernels (tests/test_*kernel*.py)",
     "unit": "everything else: in-process, or a child Python at most",
 }
 _PG_FIXTURES = {"postgres", "pg_dsn"}
+# PySpark holds either a classic or a remote session in one process, never both (spark.py).
+_SPARK_FIXTURES = {"spark"}
+_SPARK_CONNECT_FIXTURES = {"spark_connect", "spark_connect_server"}
 _HERE = Path(__file__).resolve().parent
 
 
@@ -56,6 +61,10 @@ def _group_of(path: Path, fixtures: set[str]) -> str:
         return "realnb"  # deselected by default (addopts); its CI subset is `-m realnb_ci`
     if fixtures & _PG_FIXTURES:
         return "pg"
+    if fixtures & _SPARK_CONNECT_FIXTURES:
+        return "spark_connect"
+    if fixtures & _SPARK_FIXTURES:
+        return "spark"
     if "kernel" in path.stem:
         return "kernel"
     return "unit"
