@@ -20,6 +20,9 @@ figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
 =================  ==================================  ====================================
 
+A thread's title is bounded too (:func:`bound_title`): where it is saved, and where it is
+shown, since a store written before the bound, or a PostgreSQL row, may hold a longer one.
+
 Stores on disk hold what older releases wrote, so every reader also reads the old string
 forms (``tests/fixtures/store-0.1.chatkit.json`` holds one of each). :func:`new_item` is the
 one place an item gets its id, thread and time.
@@ -59,9 +62,12 @@ __all__ = [
     "APPROVE",
     "CARD_KEY",
     "DECLINE",
+    "TITLE_LIMIT",
     "VARIABLE_TAG",
     "ToolResult",
     "approval_card",
+    "bound_title",
+    "bounded_thread",
     "card_call_id",
     "card_code",
     "card_status",
@@ -570,3 +576,26 @@ def is_variable_tag(part: object) -> bool:
 def tagged_names(message: UserMessageItem) -> list[str]:
     """The variables a message's tags point at, in order."""
     return [part.text for part in message.content if is_variable_tag(part)]
+
+
+TITLE_LIMIT = 200
+"""The longest title a thread keeps or shows; a longer one is cut to this, ending in "…"."""
+
+
+def bound_title(title: str) -> str:
+    """``title`` cut to :data:`TITLE_LIMIT` characters (the last one "…") when longer.
+
+    Applied where a title is saved (the stores, ``threads.update``) and where one is shown
+    (``%chatkit threads``, the panel's thread list, transcripts), so a title stored long by
+    an older release or another client never fills a screen.
+    """
+    if len(title) <= TITLE_LIMIT:
+        return title
+    return title[: TITLE_LIMIT - 1] + "…"
+
+
+def bounded_thread(thread: ThreadMetadata) -> ThreadMetadata:
+    """``thread`` itself, or a copy with its title bounded (:func:`bound_title`) if too long."""
+    if thread.title is None or len(thread.title) <= TITLE_LIMIT:
+        return thread
+    return thread.model_copy(update={"title": bound_title(thread.title)})

@@ -10,7 +10,8 @@ them all with ``except ChatkitNotebookError``::
     │   ├── StoreLockTimeout       another process held the store's lock for too long
     │   └── StoreReadOnlyError     the store can be read but not written
     ├── ConfigError                a setting (model, base URL, path, ...) is unusable
-    └── RequestError               a ChatKit request names a bad value (HTTP 4xx)
+    ├── RequestError               a ChatKit request names a bad value (HTTP 4xx)
+    └── ServerFailure              the chat server itself failed (a bug): a request id to quote
 
     StoreWarning (UserWarning)     the store recovered from a problem and carried on
 
@@ -22,10 +23,13 @@ Messages name the bad value and say what to do about it.
 
 from __future__ import annotations
 
+import secrets
+
 __all__ = [
     "ChatkitNotebookError",
     "ConfigError",
     "RequestError",
+    "ServerFailure",
     "StoreCorruptError",
     "StoreError",
     "StoreLockTimeout",
@@ -82,6 +86,24 @@ class RequestError(ChatkitNotebookError, ValueError):
     def __init__(self, message: str, *, status: int = 422) -> None:
         super().__init__(message)
         self.status = status
+
+
+class ServerFailure(ChatkitNotebookError):
+    """The chat server failed on a request it should have done: a bug, not a bad request.
+
+    The client gets one line, "the chat server failed", with a request id to quote
+    (``request_id``); the log (the ``chatkit_notebook`` logger) has the traceback under the
+    same id. ``%chatkit serve`` answers with a 500.
+    """
+
+    def __init__(self, error: BaseException, request_id: str | None = None) -> None:
+        self.request_id = request_id or f"req_{secrets.token_hex(6)}"
+        self.error = error
+        reason = " ".join(f"{type(error).__name__}: {error}".split())
+        super().__init__(
+            f"the chat server failed (request id {self.request_id}; quote it when reporting "
+            f"this, the kernel's log has the details): {reason}"
+        )
 
 
 class StoreWarning(UserWarning):

@@ -12,35 +12,35 @@ shows the same line.
 
 from __future__ import annotations
 
+from typing import Any
+
+from chatkit.server import ChatKitServer
 from chatkit.store import AttachmentStore, Store
 from chatkit.types import (
     AttachmentsCreateReq,
     AttachmentsDeleteReq,
     ChatKitReq,
     ClientToolCallItem,
+    InputTranscribeReq,
     ItemsFeedbackReq,
     ItemsListReq,
+    StructuredInputItem,
     ThreadsAddClientToolOutputReq,
+    ThreadsAddStructuredInputReq,
+    ThreadsCustomActionReq,
     ThreadsListReq,
     ThreadsRetryAfterItemReq,
+    ThreadsSyncCustomActionReq,
     ThreadsUpdateReq,
     UserMessageItem,
+    WidgetItem,
 )
 
+from .._items import TITLE_LIMIT, bound_title
 from ..context import NotebookContext
 from ..errors import RequestError
 
-__all__ = ["TITLE_LIMIT", "bound_title", "check_request"]
-
-TITLE_LIMIT = 200
-"""The longest title a thread keeps; a longer one given is cut to this, ending in "…"."""
-
-
-def bound_title(title: str) -> str:
-    """``title`` cut to :data:`TITLE_LIMIT` characters (the last one "…") when longer."""
-    if len(title) <= TITLE_LIMIT:
-        return title
-    return title[: TITLE_LIMIT - 1] + "…"
+__all__ = ["TITLE_LIMIT", "bound_title", "check_request", "overrides"]
 
 
 def takes_uploads(store: Store[NotebookContext]) -> bool:
@@ -52,16 +52,23 @@ def takes_uploads(store: Store[NotebookContext]) -> bool:
     )
 
 
+def overrides(server: ChatKitServer[Any], name: str) -> bool:
+    """Whether ``server`` implements chatkit's optional method ``name`` (whose default
+    raises ``NotImplementedError``: a 500 for a request the server simply does not do)."""
+    return getattr(type(server), name) is not getattr(ChatKitServer, name)
+
+
 async def check_request(
-    request: ChatKitReq, store: Store[NotebookContext], context: NotebookContext
+    request: ChatKitReq, server: ChatKitServer[NotebookContext], context: NotebookContext
 ) -> None:
-    """Refuse ``request`` if the server cannot do it as asked; may bound its title in place.
+    """Refuse ``request`` if ``server`` cannot do it as asked; may bound its title in place.
 
     Raises:
         RequestError: a bad value (422), a request the thread's state refuses now (409), or
-            something this store does not do (400); the message names the field.
+            something this server or store does not do (400); the message names the field.
         NotFoundError: the thread or an item the request names does not exist.
     """
+    store = server.store
     match request:
         case ItemsListReq() | ThreadsListReq():
             limit = request.params.limit
@@ -112,5 +119,60 @@ async def check_request(
                 await store.load_item(feedback.thread_id, item_id, context=context)
         case ThreadsUpdateReq():
             request.params.title = bound_title(request.params.title)
+        case InputTranscribeReq():
+            if not overrides(server, "transcribe"):
+                raise RequestError(
+                    f"{request.type}: this server does not transcribe audio; send text instead",
+                    status=400,
+                )
+        case ThreadsSyncCustomActionReq():
+            if not overrides(server, "sync_action"):
+                raise RequestError(
+                    f"{request.type}: this server has no synchronous actions; send "
+                    "threads.custom_action instead",
+                    status=400,
+                )
+            await _widget_sender(
+                request.type, request.params.thread_id, request.params.item_id, store, context
+            )
+        case ThreadsCustomActionReq():
+            await _widget_sender(
+                request.type, request.params.thread_id, request.params.item_id, store, context
+            )
+        case ThreadsAddStructuredInputReq():
+            given = request.params
+            await store.load_thread(given.thread_id, context=context)
+            item = await store.load_item(given.thread_id, given.item_id, context=context)
+            if not isinstance(item, StructuredInputItem):
+                raise RequestError(
+                    f"{request.type}: params.item_id {given.item_id} is a {item.type}; "
+                    "answer a structured_input item"
+                )
+            if item.status != "pending":
+                raise RequestError(
+                    f"{request.type}: params.item_id {given.item_id} was {item.status} "
+                    "already; only a pending structured_input item takes answers",
+                    status=409,
+                )
         case _:
             pass
+
+
+async def _widget_sender(
+    kind: str,
+    thread_id: str,
+    item_id: str | None,
+    store: Store[NotebookContext],
+    context: NotebookContext,
+) -> None:
+    """An action's thread exists, and its sender, if it names one, is a widget item there
+    (chatkit would answer a stream with an error and no text, or fail with a 500)."""
+    await store.load_thread(thread_id, context=context)
+    if item_id is None:
+        return
+    item = await store.load_item(thread_id, item_id, context=context)
+    if not isinstance(item, WidgetItem):
+        raise RequestError(
+            f"{kind}: params.item_id {item_id} is a {item.type}; an action's sender must be "
+            "a widget item (or leave item_id out)"
+        )

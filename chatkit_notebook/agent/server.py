@@ -18,19 +18,20 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from agents import RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
-from chatkit.errors import CustomStreamError
+from chatkit.errors import CustomStreamError, StreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import AttachmentStore, Store
+from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
@@ -58,7 +59,7 @@ from chatkit.types import (
     WorkflowItem,
     is_streaming_req,
 )
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from .._items import (
     is_approval_card,
@@ -74,7 +75,7 @@ from .._items import (
 )
 from ..config import ModelConfig
 from ..context import NotebookContext
-from ..errors import ConfigError
+from ..errors import ChatkitNotebookError, ConfigError, ServerFailure
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
@@ -214,16 +215,29 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         Before acting, the request is checked (:func:`.checks.check_request`), so one the
         schema admits but the server cannot do is refused before anything streams.
 
+        Anything else that fails is a bug, and is raised (or, once an answer streams, shown)
+        as :class:`~chatkit_notebook.errors.ServerFailure`: "the chat server failed" with a
+        request id, under which the log keeps the traceback.
+
         Raises:
             pydantic.ValidationError: the request is not a ChatKit request.
             RequestError: the request names a bad value (its ``status`` is the HTTP one).
             chatkit.store.NotFoundError: the thread or an item it names does not exist.
+            ChatkitNotebookError: the store or the configuration refused (its message says
+                why and what to do).
+            ServerFailure: the server failed (a bug).
         """
         parsed = _requests().validate_json(request)
-        await check_request(parsed, self.store, context)
-        if is_streaming_req(parsed):
-            return StreamingResult(self._process_streaming(parsed, context))
-        result = NonStreamingResult(await self._process_non_streaming(parsed, context))
+        try:
+            await check_request(parsed, self, context)
+            if is_streaming_req(parsed):
+                frames = self._process_streaming(parsed, context)
+                return StreamingResult(_reported(frames, parsed.type))
+            result = NonStreamingResult(await self._process_non_streaming(parsed, context))
+        except _EXPECTED:
+            raise
+        except Exception as e:
+            raise failure(e, parsed.type) from e
         if isinstance(parsed, ThreadsDeleteReq):  # what the thread's code left goes too
             self.pending.forget(parsed.params.thread_id)
         return result
@@ -287,7 +301,17 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         mark = stopped_mark(thread_id=thread.id, item_id=item_id)
         await self.store.add_thread_item(thread.id, mark, context)
 
-    async def respond(
+    def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """The turn's events; a failure that is a bug ends it with "the chat server failed"
+        and a request id (see :func:`failure`), not chatkit's bare error event."""
+        return _shown(self._respond(thread, input_user_message, context), "respond")
+
+    async def _respond(
         self,
         thread: ThreadMetadata,
         input_user_message: UserMessageItem | None,
@@ -415,7 +439,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         widget = decided_card(card.widget, close.status, ran=close.ran)
         yield ThreadItemReplacedEvent(item=card.model_copy(update={"widget": widget}))
 
-    async def action(
+    def action(
         self,
         thread: ThreadMetadata,
         action: Action[str, Any],
@@ -426,8 +450,17 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
 
         :meth:`PendingRuns.decide` decides; once every call the run waits on is decided,
         the run resumes where it paused: approved code runs, and a declined call tells the
-        model it did not.
+        model it did not. A failure that is a bug is shown as :meth:`respond`'s are.
         """
+        return _shown(self._action(thread, action, sender, context), "custom_action")
+
+    async def _action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: NotebookContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
         decision = self.pending.decide(thread.id, action.type, action.payload, sender)
         if isinstance(decision, Replace):
             yield ThreadItemReplacedEvent(item=decision.card)
@@ -553,6 +586,51 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
 @functools.cache
 def _requests() -> TypeAdapter[ChatKitReq]:
     return TypeAdapter(ChatKitReq)
+
+
+# What a request may fail with on purpose: each says what was wrong, and none is a bug.
+_EXPECTED = (ValidationError, NotFoundError, ChatkitNotebookError, CustomStreamError, StreamError)
+
+
+def failure(error: BaseException, what: str) -> ServerFailure:
+    """``error``, a bug met while doing ``what``, as the one line a client is given; its
+    traceback goes to the log under the request id the line names."""
+    failed = ServerFailure(error)
+    logger.error(
+        "the chat server failed on %s (request id %s)",
+        what,
+        failed.request_id,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    return failed
+
+
+async def _reported(frames: AsyncIterator[bytes], what: str) -> AsyncGenerator[bytes, None]:
+    """A streamed answer's frames; a bug that ends it is raised as :class:`ServerFailure`
+    (before the first frame, ``%chatkit serve`` still answers it with a 500)."""
+    async with contextlib.aclosing(frames):  # type: ignore[type-var]
+        try:
+            async for frame in frames:
+                yield frame
+        except _EXPECTED:
+            raise
+        except Exception as e:
+            raise failure(e, what) from e
+
+
+async def _shown(
+    events: AsyncIterator[ThreadStreamEvent], what: str
+) -> AsyncIterator[ThreadStreamEvent]:
+    """``events``, ended by a bug as an error the client shows: "the chat server failed"
+    with a request id (chatkit would send an error with no text, and log no id)."""
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        try:
+            async for event in events:
+                yield event
+        except _EXPECTED:
+            raise
+        except Exception as e:
+            raise CustomStreamError(str(failure(e, what)), allow_retry=True) from e
 
 
 def title_for(message: UserMessageItem) -> str:

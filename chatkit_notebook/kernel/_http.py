@@ -3,7 +3,9 @@
 It is the ChatKit server guide's endpoint: the request body goes to ``server.process``,
 and a streaming result goes back as ``text/event-stream``, anything else as JSON. Around
 it: a bearer token checked in constant time, origins refused unless named, a 1 MiB body
-cap, and a one-line reason (never a traceback) for every request it turns away.
+cap, and a one-line reason (never a traceback) for every request it turns away. A request
+the server fails on (a bug) is answered 500 "the chat server failed" with a request id (also
+in the ``x-request-id`` header), under which the log keeps the traceback.
 
 A streamed answer runs as a task of its own on the package's loop, which writes each
 frame to the client (:class:`_Turn`). Not in the request's task: Starlette cancels that
@@ -32,7 +34,7 @@ from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
 from ..context import NotebookContext
-from ..errors import RequestError
+from ..errors import RequestError, ServerFailure
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
 
@@ -103,9 +105,16 @@ def build_app(
             return _refuse(e.status, str(e))
         except Stopping:
             return _refuse(503, "the chat endpoint is stopping (%chatkit serve stop)")
+        except ServerFailure as e:  # a bug: the server logged its traceback under the id
+            return _refuse(500, str(e), {"x-request-id": e.request_id})
         except Exception as e:  # the person reading the reply gets one line, not a traceback
-            logger.warning("%chatkit serve: a request failed", exc_info=True)
-            return _refuse(500, f"the chat server failed: {type(e).__name__}: {e}")
+            failed = ServerFailure(e)
+            logger.error(
+                "%%chatkit serve: a request failed (request id %s)",
+                failed.request_id,
+                exc_info=True,
+            )
+            return _refuse(500, str(failed), {"x-request-id": failed.request_id})
         return Response(content=result.json, media_type="application/json")
 
     return app

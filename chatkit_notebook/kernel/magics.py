@@ -136,6 +136,8 @@ def _rename(session: ChatSession, thread_id: str, title: str) -> None:
 
 
 def _list_threads(session: ChatSession, args: argparse.Namespace) -> None:
+    from .._items import bound_title  # a title stored long is shown cut
+
     threads = _threads(session)
     if not threads:
         print("No threads yet: ask with %chat QUESTION, or open the panel with %chat.")
@@ -144,7 +146,7 @@ def _list_threads(session: ChatSession, args: argparse.Namespace) -> None:
     rows = ["| | title | created | id |", "|---|---|---|---|"]
     for thread in threads:
         mark = "*" if thread.id == current else ""
-        title = (thread.title or "Untitled chat").replace("|", "\\|")
+        title = bound_title(thread.title or "Untitled chat").replace("|", "\\|")
         created = thread.created_at.isoformat(sep=" ", timespec="minutes")
         rows.append(f"| {mark} | {title} | {created} | `{thread.id}` |")
     display(markdown_output("\n".join(rows)), raw=True)
@@ -156,16 +158,20 @@ def _new(session: ChatSession, args: argparse.Namespace) -> None:
 
 
 def _use(session: ChatSession, args: argparse.Namespace) -> None:
+    from .._items import bound_title  # a title stored long is shown cut
+
     thread = _known(session, args.id)
     session.use_thread(args.id)
-    print(f"Continuing {thread.title or args.id}.")
+    print(f"Continuing {bound_title(thread.title or args.id)}.")
 
 
 def _rename_current(session: ChatSession, args: argparse.Namespace) -> None:
+    from .._items import bound_title  # a title stored long is shown cut
+
     thread_id = _current(session)
     title = " ".join(args.title)
     _rename(session, thread_id, title)
-    print(f"Renamed to {title!r}.")
+    print(f"Renamed to {bound_title(title)!r}.")
 
 
 def _delete(session: ChatSession, args: argparse.Namespace) -> None:

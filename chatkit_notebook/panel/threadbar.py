@@ -13,6 +13,7 @@ from datetime import datetime
 import ipywidgets as W
 from chatkit.types import ThreadMetadata
 
+from .._items import bound_title
 from .anywidgets import ComposerWidget
 
 __all__ = ["NEW", "ThreadBar", "button", "thread_label"]
@@ -131,7 +132,7 @@ def button(description: str, icon: str, tooltip: str, css: str) -> W.Button:
 def thread_label(thread: ThreadMetadata, used: datetime | None = None) -> str:
     """A thread as the list shows it: its title and when it was last ``used`` (by default
     when it was created)."""
-    title = thread.title or "Untitled chat"
+    title = bound_title(thread.title or "Untitled chat")
     return f"{title} · {_age(used or thread.created_at)}"
 
 

@@ -30,6 +30,7 @@ from chatkit.types import (
 
 from .._client import ChatKitClient
 from .._items import (
+    bound_title,
     card_call_id,
     card_code,
     card_status,
@@ -197,7 +198,7 @@ def transcript_bundle(
     """
     listed = list(items)
     body = thread_markdown(listed, code="details", figures=figures, redact=redact)
-    name = f" “{title}”" if title else ""
+    name = f" “{bound_title(title)}”" if title else ""
     head = f"**Chat{name}** — a saved transcript of the {what}. {then}"
     count = sum(isinstance(i, (UserMessageItem, AssistantMessageItem)) for i in listed)
     if not body:

@@ -40,6 +40,7 @@ from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .._items import bounded_thread
 from ..context import NotebookContext
 from ..errors import (
     StoreCorruptError,
@@ -200,6 +201,7 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         return await self._read(read)
 
     async def save_thread(self, thread: ThreadMetadata, context: NotebookContext) -> None:
+        thread = bounded_thread(thread)  # whoever saves it: the server, a client, a copy
         # Dumping through the ThreadMetadata adapter drops the `items` of a Thread.
         data = _THREAD.dump_python(thread, mode="json")
         await self._write(lambda state: [{"op": "thread", "id": thread.id, "data": data}])

@@ -56,6 +56,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 from pydantic import TypeAdapter
 
+from .._items import bounded_thread
 from ..context import NotebookContext, default_user
 from ..errors import ConfigError, StoreError, StoreVersionError
 from . import _pgconn, _pgrows
@@ -199,6 +200,7 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         return await self._load_one(self._sql.load_thread, args, _THREAD, missing)
 
     async def save_thread(self, thread: ThreadMetadata, context: NotebookContext) -> None:
+        thread = bounded_thread(thread)  # whoever saves it: the server, a client, a copy
         # Dumping through the ThreadMetadata adapter drops the `items` of a Thread.
         args = self._scope(
             context,
