@@ -49,6 +49,7 @@ _PG_FIXTURES = {"postgres", "pg_dsn"}
 _SPARK_FIXTURES = {"spark"}
 _SPARK_CONNECT_FIXTURES = {"spark_connect", "spark_connect_server"}
 _HERE = Path(__file__).resolve().parent
+LONG_FUZZ = "CHATKIT_FUZZ_LONG"  # set for a `-m fuzz` run; tests/fuzzing.py reads it
 
 
 def _group_of(path: Path, fixtures: set[str]) -> str:
@@ -68,6 +69,15 @@ def _group_of(path: Path, fixtures: set[str]) -> str:
     if "kernel" in path.stem:
         return "kernel"
     return "unit"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``-m fuzz`` (``./dev test -m fuzz``) is the fuzzer's long run: each fuzz test draws
+    for ``CHATKIT_FUZZ_MINUTES`` minutes instead of its CI budget (tests/fuzzing.py). In the
+    groups' runs (``-m unit``, ``-m pg``) the fuzz tests keep their CI budget."""
+    words = (config.getoption("markexpr") or "").replace("(", " ").replace(")", " ").split()
+    if any(word == "fuzz" and (at == 0 or words[at - 1] != "not") for at, word in enumerate(words)):
+        os.environ[LONG_FUZZ] = "1"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -69,6 +69,7 @@ async def check_request(
         NotFoundError: the thread or an item the request names does not exist.
     """
     store = server.store
+    _no_nul(request.type, request.params.model_dump(warnings=False), "params")
     match request:
         case ItemsListReq() | ThreadsListReq():
             limit = request.params.limit
@@ -156,6 +157,23 @@ async def check_request(
                 )
         case _:
             pass
+
+
+def _no_nul(kind: str, value: object, where: str) -> None:
+    """Refuse a NUL character in any text of the request: PostgreSQL cannot store one (its
+    store would fail), and no chat text, id or title needs one, so both stores refuse it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise RequestError(
+                f"{kind}: {where} contains a NUL character (\\u0000); remove it and send again"
+            )
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            _no_nul(kind, key, f"{where} (a key)")
+            _no_nul(kind, child, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, child in enumerate(value):
+            _no_nul(kind, child, f"{where}[{index}]")
 
 
 async def _widget_sender(

@@ -627,8 +627,11 @@ async def _shown(
         try:
             async for event in events:
                 yield event
-        except _EXPECTED:
+        except (CustomStreamError, StreamError):
             raise
+        except (ChatkitNotebookError, NotFoundError) as e:  # the store refused, or a thread
+            # or item went away meanwhile: its own message says what happened
+            raise CustomStreamError(str(e) or type(e).__name__, allow_retry=True) from e
         except Exception as e:
             raise CustomStreamError(str(failure(e, what)), allow_retry=True) from e
 
