@@ -58,6 +58,7 @@ def _fuzz(world: World, runtime: Runtime, requests: st.SearchStrategy[bytes], ci
 
     for _ in rounds():
         one()
+    print(f"fuzz: {sent} requests sent")  # the long run's count (pytest -rP shows it)
     return sent
 
 
@@ -92,9 +93,13 @@ def test_over_http(shell: InteractiveShell, tmp_path: Path) -> None:
     serving, _ = start(shell)
     requests = st.one_of(schema_requests(), mutated())
 
+    sent = 0
+
     @fuzz_settings(60)
     @given(st.data())
     def one(data: st.DataObject) -> None:
+        nonlocal sent
+        sent += 1
         request = data.draw(requests)
         chat.runtime.run(world.keep_seeded())
         world.top_up()
@@ -111,5 +116,7 @@ def test_over_http(shell: InteractiveShell, tmp_path: Path) -> None:
 
     for _ in rounds():
         one()
+    print(f"fuzz: {sent} requests sent over HTTP")
+    assert sent >= 60
     store_path = tmp_path / "nb.chatkit.json"
     _afterwards(store_path, world, chat.runtime)

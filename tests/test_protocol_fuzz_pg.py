@@ -51,6 +51,7 @@ def test_requests_over_postgresql(pg_dsn: str, runtime: Runtime) -> None:
     try:
         for _ in rounds():
             one()
+        print(f"fuzz: {sent} requests sent")
         assert sent >= 200
         reopened = PostgresStore(pg_dsn, notebook_key="fuzz.ipynb")
         try:
