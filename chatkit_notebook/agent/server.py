@@ -18,6 +18,7 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import json
@@ -41,6 +42,7 @@ from chatkit.types import (
     GeneratedImageItem,
     HiddenContextItem,
     NoticeEvent,
+    StreamingReq,
     Task,
     ThreadItem,
     ThreadItemAddedEvent,
@@ -49,6 +51,7 @@ from chatkit.types import (
     ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
+    ThreadsCustomActionReq,
     ThreadsDeleteReq,
     ThreadStreamEvent,
     UserMessageItem,
@@ -75,7 +78,7 @@ from .._items import (
 )
 from ..config import ModelConfig
 from ..context import NotebookContext
-from ..errors import ChatkitNotebookError, ConfigError, ServerFailure
+from ..errors import ChatkitNotebookError, ConfigError, RequestError, ServerFailure
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
@@ -199,6 +202,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.history_items = history_items
         self.converter = NotebookConverter()
         self.pending = PendingRuns()  # runs waiting for approval, and what code left
+        self.answering: collections.Counter[str] = collections.Counter()  # streams per thread
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -231,7 +235,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         try:
             await check_request(parsed, self, context)
             if is_streaming_req(parsed):
-                frames = self._process_streaming(parsed, context)
+                frames: AsyncIterator[bytes] = self._process_streaming(parsed, context)
+                thread_id = getattr(parsed.params, "thread_id", None)
+                if thread_id is not None:
+                    self._refuse_if_answering(parsed)
+                    frames = self._one_at_a_time(parsed, thread_id, frames)
                 return StreamingResult(_reported(frames, parsed.type))
             result = NonStreamingResult(await self._process_non_streaming(parsed, context))
         except _EXPECTED:
@@ -241,6 +249,40 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         if isinstance(parsed, ThreadsDeleteReq):  # what the thread's code left goes too
             self.pending.forget(parsed.params.thread_id)
         return result
+
+    def _refuse_if_answering(self, request: StreamingReq) -> None:
+        """Refuse a new turn on a thread that is streaming an answer now (409).
+
+        Two turns at once on one thread would interleave their items and could delete the
+        other's (a retry removes what follows its message). An approval card's click
+        (``threads.custom_action``) is let through: :class:`PendingRuns` decides it, and a
+        click meant for a superseded run only gets a notice.
+        """
+        if isinstance(request, ThreadsCustomActionReq):
+            return
+        thread_id = request.params.thread_id  # type: ignore[union-attr]
+        if self.answering[thread_id]:
+            raise RequestError(
+                f"{request.type}: params.thread_id {thread_id} is answering another request "
+                "now; wait for that answer to end (or stop it), then send again",
+                status=409,
+            )
+
+    async def _one_at_a_time(
+        self, request: StreamingReq, thread_id: str, frames: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """``frames``, counted as a stream on ``thread_id`` while they run (checked again
+        as they start: another request may have started since ``process`` returned)."""
+        self._refuse_if_answering(request)
+        self.answering[thread_id] += 1
+        try:
+            async with contextlib.aclosing(frames):  # type: ignore[type-var]
+                async for frame in frames:
+                    yield frame
+        finally:
+            self.answering[thread_id] -= 1
+            if not self.answering[thread_id]:
+                del self.answering[thread_id]
 
     def config(self) -> ModelConfig:
         """The model configuration in force now (``configure()`` applies live).
