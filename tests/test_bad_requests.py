@@ -139,6 +139,54 @@ CASES = [
         200,
         ("{}",),
     ),
+    # Found by the fuzzer (test_protocol_fuzz_pg.py): PostgreSQL cannot keep a NUL in text,
+    # and its store failed with a 500; both stores now refuse one up front.
+    Case(
+        "a NUL in a thread id",
+        lambda t, u, a: {
+            "type": "threads.add_user_message",
+            "params": {"thread_id": "thr\u0000x", "input": _create("Hi")["params"]["input"]},
+        },
+        422,
+        ("params.thread_id", "NUL character", "remove it"),
+    ),
+    Case(
+        "a NUL in a message's text",
+        lambda t, u, a: {
+            "type": "threads.add_user_message",
+            "params": {"thread_id": t, "input": _create("Hi\u0000there")["params"]["input"]},
+        },
+        422,
+        ("params.input.content[0].text", "NUL character"),
+    ),
+    # chatkit's defaults for what this server does not do raise NotImplementedError (a 500).
+    Case(
+        "transcribing audio",
+        lambda t, u, a: {
+            "type": "input.transcribe",
+            "params": {"audio_base64": "AAAA", "mime_type": "audio/wav"},
+        },
+        400,
+        ("input.transcribe", "does not transcribe audio"),
+    ),
+    Case(
+        "a synchronous action",
+        lambda t, u, a: {
+            "type": "threads.sync_custom_action",
+            "params": {"thread_id": t, "action": {"type": "x"}},
+        },
+        400,
+        ("threads.sync_custom_action", "no synchronous actions"),
+    ),
+    Case(  # chatkit raised ValueError: a 500
+        "structured input for a user message",
+        lambda t, u, a: {
+            "type": "threads.add_structured_input",
+            "params": {"thread_id": t, "item_id": u, "input": {"answers": {}}},
+        },
+        422,
+        ("params.item_id", "user_message", "structured_input"),
+    ),
 ]
 IDS = [case.name for case in CASES]
 
