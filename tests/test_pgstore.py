@@ -870,3 +870,30 @@ async def test_the_change_token_changes_when_its_listener_reconnects(
     await until(lambda: connected_after(first[0]), "the listener to reconnect")
     await store.save_thread(thread("thr_after"), ctx)
     assert (await store.load_thread("thr_after", ctx)).id == "thr_after"
+
+
+async def test_titles_are_saved_bounded_and_a_long_row_is_shown_bounded(
+    make_store: MakeStore, pg_dsn: str
+) -> None:
+    """The store cuts a title as it saves it; a row written longer (by hand, or by an
+    older release) is read as it is, and shown cut by the thread list."""
+    import psycopg
+
+    from chatkit_notebook._items import TITLE_LIMIT
+    from chatkit_notebook.panel.threadbar import thread_label
+
+    store = make_store()
+    ctx = NotebookContext()
+    await store.save_thread(thread("thr_long", "x" * 900_000), ctx)
+    saved = await store.load_thread("thr_long", ctx)
+    assert saved.title == "x" * (TITLE_LIMIT - 1) + "…"
+
+    async with await psycopg.AsyncConnection.connect(pg_dsn) as conn:
+        await conn.execute(
+            "UPDATE chatkit_notebook_threads SET data = jsonb_set(data, '{title}', "
+            "to_jsonb(repeat('y', 900000))) WHERE id = 'thr_long'"
+        )
+    stored = await make_store().load_thread("thr_long", ctx)
+    assert stored.title == "y" * 900_000
+    assert thread_label(stored).startswith("y" * (TITLE_LIMIT - 1) + "… · ")
+    assert len(thread_label(stored)) < TITLE_LIMIT + 20

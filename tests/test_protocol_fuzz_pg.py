@@ -11,6 +11,8 @@ store is fuzzed on its own.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fuzzing import (
     a_normal_turn_works,
@@ -59,5 +61,27 @@ def test_requests_over_postgresql(pg_dsn: str, runtime: Runtime) -> None:
         finally:
             runtime.run(reopened.aclose())
         runtime.run(a_normal_turn_works(world.server, world))
+    finally:
+        runtime.run(store.aclose())
+
+
+def test_the_fuzzers_find_a_nul_is_a_422_over_postgresql(pg_dsn: str, runtime: Runtime) -> None:
+    """What the fuzzer found first: a NUL in an id or a message failed PostgreSQL with a
+    500 (StoreError). Now it is refused before the store sees it (as test_bad_requests.py
+    checks for the file store)."""
+    store = PostgresStore(pg_dsn, notebook_key="fuzz.ipynb")
+    world = make_world(store)
+    try:
+        runtime.run(seed(world))
+        message = {"content": [{"type": "input_text", "text": "a\u0000b"}], "attachments": []}
+        for params in (
+            {"thread_id": "thr\u0000x", "input": {**message, "inference_options": {}}},
+            {"thread_id": world.threads[0], "input": {**message, "inference_options": {}}},
+        ):
+            body = json.dumps({"type": "threads.add_user_message", "params": params}).encode()
+            answered = runtime.run(answer_in_time(world, body))
+            assert answered.status == 422, answered.text
+            assert "NUL character" in answered.text
+        assert runtime.run(check_store(store)) > 0
     finally:
         runtime.run(store.aclose())
