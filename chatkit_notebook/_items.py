@@ -18,6 +18,7 @@ stopped answer     :func:`stopped_mark`                :func:`is_stopped_mark`
 a step's code      :func:`code_task`                   :func:`task_code`
 figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
+error tag          :func:`error_tag`                   :func:`tagged_error`, :func:`is_error_tag`
 =================  ==================================  ====================================
 
 Stores on disk hold what older releases wrote, so every reader also reads the old string
@@ -59,6 +60,7 @@ __all__ = [
     "APPROVE",
     "CARD_KEY",
     "DECLINE",
+    "ERROR_TAG",
     "VARIABLE_TAG",
     "ToolResult",
     "approval_card",
@@ -67,9 +69,11 @@ __all__ = [
     "card_status",
     "code_task",
     "decided_card",
+    "error_tag",
     "figure_item",
     "figure_png",
     "is_approval_card",
+    "is_error_tag",
     "is_receipt",
     "is_stopped_mark",
     "is_stopped_step",
@@ -82,6 +86,7 @@ __all__ = [
     "receipt_line",
     "stopped_mark",
     "stopped_step",
+    "tagged_error",
     "tagged_names",
     "task_code",
     "tool_result_item",
@@ -570,3 +575,39 @@ def is_variable_tag(part: object) -> bool:
 def tagged_names(message: UserMessageItem) -> list[str]:
     """The variables a message's tags point at, in order."""
     return [part.text for part in message.content if is_variable_tag(part)]
+
+
+ERROR_TAG = "error"
+"""The ``data["kind"]`` of an input tag that attaches a cell's error to a question."""
+
+
+def error_tag(cell: int | None, headline: str = "") -> UserMessageTagContent:
+    """The input tag that attaches the error of cell ``cell`` (its execution count) to a
+    question: "Ask about this error" under a failing cell and ``%chat`` right after one.
+
+    The server reads the error itself (the ``last_error`` tool's result, redacted) before
+    the model runs; ``headline`` ("KeyError: 'revenu'", already redacted by the caller) is
+    only the tag's label for people.
+    """
+    where = f"cell [{cell}]" if cell is not None else "the last cell"
+    label = f"Error in {where}" + (f": {headline}" if headline else "")
+    return UserMessageTagContent(
+        id=f"error:{cell if cell is not None else 'last'}",
+        text=label[:120],
+        data={"kind": ERROR_TAG, "cell": cell},
+    )
+
+
+def is_error_tag(part: object) -> bool:
+    """Whether a message part is an error tag."""
+    return isinstance(part, UserMessageTagContent) and part.data.get("kind") == ERROR_TAG
+
+
+def tagged_error(message: UserMessageItem) -> tuple[bool, int | None]:
+    """Whether the message carries an error tag, and the cell it names (``None``: the
+    last one)."""
+    for part in message.content:
+        if is_error_tag(part):
+            cell = part.data.get("cell")  # type: ignore[union-attr]
+            return True, cell if isinstance(cell, int) and not isinstance(cell, bool) else None
+    return False, None
