@@ -24,7 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from agents import RunContextWrapper, RunHooks, Runner, Tool
+from agents import ModelResponse, RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
@@ -91,6 +91,7 @@ from .run_python import (
     run_python,
 )
 from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
+from .usage import UsageLog, price_key
 
 if TYPE_CHECKING:
     from agents import Agent, Model, RunResultStreaming, RunState
@@ -177,6 +178,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         models: Named models a request may pick through ``inference_options.model``;
             other names are built from the configuration.
         history_items: How many recent thread items (oldest first) the model sees.
+        usage: Where the tokens of every turn are summed (``%chatkit usage``'s kernel
+            line); the kernel's session passes one that outlives a change of store.
     """
 
     def __init__(
@@ -187,6 +190,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         agent: Agent[AgentContext[NotebookContext]] | None = None,
         models: Mapping[str, Model] | None = None,
         history_items: int = DEFAULT_HISTORY_ITEMS,
+        usage: UsageLog | None = None,
     ) -> None:
         attachments = store if isinstance(store, AttachmentStore) else None
         super().__init__(store, attachment_store=attachments)
@@ -198,6 +202,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.history_items = history_items
         self.converter = NotebookConverter()
         self.pending = PendingRuns()  # runs waiting for approval, and what code left
+        self.usage = usage if usage is not None else UsageLog()
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -303,7 +308,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             for close in self.pending.supersede(thread.id):
                 async for event in self._closed(thread, close, context):
                     yield event
-        receipt = Receipt(model=plan.label)
+        receipt = Receipt.priced(plan.label, price_key(plan))
         if input_user_message is not None:
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
@@ -361,6 +366,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if replaces is not None:  # the turn's receipt so far, shown at its pause
                 yield ThreadItemRemovedEvent(item_id=replaces)
             yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
+            self.usage.record(receipt_id, receipt.tokens, replaces)
         except Exception as e:
             explained = explain_failure(e, run.config, run.label)
             if explained is None:
@@ -444,7 +450,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         await self.store.add_thread_item(thread.id, note, context)
         if decision.resume is not None:
             resume = decision.resume
-            receipt, replaces = resume.receipt or (Receipt(model=resume.plan.label), None)
+            receipt, replaces = resume.receipt or (
+                Receipt.priced(resume.plan.label, price_key(resume.plan)),
+                None,
+            )
             run = self._run(resume.plan, resume.state, thread, context, receipt, replaces)
             async for event in run:
                 yield event
@@ -461,6 +470,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if replaces is not None:
                 await self.store.delete_thread_item(thread.id, replaces, context)
             await self.store.add_thread_item(thread.id, receipt.item(thread.id, item_id), context)
+            self.usage.record(item_id, receipt.tokens, replaces)
         except Exception:  # the turn's own outcome matters more than its receipt
             logger.warning("could not keep the turn's receipt", exc_info=True)
 
@@ -596,7 +606,8 @@ def _cancel_orphans(agent_context: AgentContext[NotebookContext]) -> None:
 class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     """Run hooks for one turn: count what goes to the model, and keep tool results.
 
-    Every model call's input and every tool result go into the turn's :class:`Receipt`.
+    Every model call's input, its tokens and every tool result go into the turn's
+    :class:`Receipt`.
     ChatKit does not store server tool calls, so without the second part the next turn's
     model would not know what the tools returned. The notebook tools store their own
     (bounded, redacted) results; this covers the tools of an agent passed to the server.
@@ -614,6 +625,15 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
         input_items: list[TResponseInputItem],
     ) -> None:
         self.receipt.sent(system_prompt, input_items)
+
+    async def on_llm_end(
+        self,
+        context: RunContextWrapper[AgentContext[NotebookContext]],
+        agent: Any,
+        response: ModelResponse,
+    ) -> None:
+        if self.receipt.usage is not None:
+            self.receipt.usage.add(response.usage)
 
     async def on_tool_end(
         self,
