@@ -5,7 +5,8 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 
 1. loads the thread's recent history from the store (40 items by default) and turns it
    into model input, with assistant messages as plain text so Chat Completions providers
-   accept it;
+   accept it, and each unchanged tool result sent once, older large ones trimmed
+   (:mod:`.model_input`);
 2. runs the agent (``Runner.run_streamed``) with tools that read the notebook's variables,
    and streams ChatKit events from it (``stream_agent_response``);
 3. gives every assistant message a store-made id (Chat Completions and LiteLLM stream them
@@ -18,13 +19,14 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from agents import ModelResponse, RunContextWrapper, RunHooks, Runner, Tool
+from agents import ModelResponse, RunConfig, RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
@@ -80,6 +82,7 @@ from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
+from .model_input import InputBudget, ResultKey, bound_history
 from .plan import TurnPlan, choose_model, plan_turn
 from .receipt import Receipt
 from .run_python import (
@@ -180,6 +183,9 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         history_items: How many recent thread items (oldest first) the model sees.
         usage: Where the tokens of every turn are summed (``%chatkit usage``'s kernel
             line); the kernel's session passes one that outlives a change of store.
+        bound_input: Send each unchanged tool result once and trim older large ones
+            (:mod:`.model_input`); ``False`` sends the history as kept, every copy whole
+            (``bench/input_bench.py`` compares the two).
     """
 
     def __init__(
@@ -191,6 +197,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         models: Mapping[str, Model] | None = None,
         history_items: int = DEFAULT_HISTORY_ITEMS,
         usage: UsageLog | None = None,
+        bound_input: bool = True,
     ) -> None:
         attachments = store if isinstance(store, AttachmentStore) else None
         super().__init__(store, attachment_store=attachments)
@@ -203,6 +210,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.converter = NotebookConverter()
         self.pending = PendingRuns()  # runs waiting for approval, and what code left
         self.usage = usage if usage is not None else UsageLog()
+        self.bound_input = bound_input
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -312,8 +320,12 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         if input_user_message is not None:
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
-        model_input = await self.converter.to_agent_input(await self._history(thread, context))
-        async for event in self._run(plan, model_input, thread, context, receipt):
+        history = await self._history(thread, context)
+        whole: set[ResultKey] = set()
+        if self.bound_input:
+            history, whole = bound_history(history)
+        model_input = await self.converter.to_agent_input(history)
+        async for event in self._run(plan, model_input, thread, context, receipt, whole=whole):
             yield event
 
     async def _run(
@@ -324,9 +336,15 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
         replaces: str | None = None,
+        *,
+        whole: set[ResultKey] | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Run (or, from a ``RunState``, resume) the turn's agent, streaming its events;
-        its receipt replaces the receipt item ``replaces`` (the pause's), if given."""
+        its receipt replaces the receipt item ``replaces`` (the pause's), if given.
+
+        ``whole`` are the tool results the history sends whole: the run's own results
+        that repeat one of them are sent as a reference (:class:`.model_input.InputBudget`).
+        """
         agent_context = TurnContext(
             thread=thread, store=self.store, request_context=context, pending=self.pending
         )
@@ -336,7 +354,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             context=agent_context,
             max_turns=MAX_TURNS,
             hooks=_TurnHooks(receipt),
-            run_config=plan.run_config,
+            run_config=self._run_config(plan, whole or set()),
         )
         async for event in self._stream_run(result, agent_context, plan, receipt, replaces):
             yield event
@@ -380,6 +398,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if not shown and receipt.calls:  # stopped or failed: still say what was sent
                 keep = self._keep_receipt(receipt, receipt_id, thread, context, replaces)
                 await asyncio.shield(keep)
+
+    def _run_config(self, plan: TurnPlan, whole: set[ResultKey]) -> RunConfig:
+        if not self.bound_input:
+            return plan.run_config
+        return dataclasses.replace(plan.run_config, call_model_input_filter=InputBudget(whole))
 
     # -- approvals -----------------------------------------------------------------------
 
