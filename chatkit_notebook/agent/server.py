@@ -656,7 +656,8 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
         response: ModelResponse,
     ) -> None:
         if self.receipt.usage is not None:
-            self.receipt.usage.add(response.usage)
+            # Off the loop: the first price lookup imports genai-prices (about a second).
+            await asyncio.to_thread(self.receipt.usage.add, response.usage)
 
     async def on_tool_end(
         self,
