@@ -434,7 +434,7 @@ class TokenTotals:
         if not counted:
             return f"{turns} · tokens n/a"
         notes = []
-        if self.unpriced:
+        if 0 < self.unpriced < counted:  # all unpriced: the cost itself says so
             notes.append(f"price unknown for {self.unpriced}")
         if self.unreported:
             notes.append(f"{self.unreported} without usage from the endpoint")
