@@ -21,6 +21,7 @@ from chatkit.types import (
     UserMessageItem,
     UserMessageTextContent,
 )
+from fake_openai import FakeOpenAI, Turn
 from scripted import ChatClient
 
 from chatkit_notebook import NotebookContext, NotebookStore
@@ -33,6 +34,7 @@ from chatkit_notebook.agent.model_input import (
 )
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.agent.tools import _compute_describe
+from chatkit_notebook.config import configure
 
 
 def wide_frame(seed: int = 0) -> pd.DataFrame:
@@ -189,3 +191,27 @@ def test_an_old_stores_string_results_are_bounded_too() -> None:
     key = ResultKey.of("describe_variable", {"name": "sales"}, "z" * 50)
     assert second.content == f'Result of describe_variable({{"name": "sales"}}):\n{reference(key)}'
     assert bounded[1] is items[1]
+
+
+async def test_over_chat_completions_a_repeated_read_goes_as_a_reference(
+    fake_openai: FakeOpenAI, store_path: Path
+) -> None:
+    configure(model="test-model", base_url=fake_openai.base_url, max_retries=0)
+    namespace = {"prices": [3, 5, 8]}
+    client = ChatClient(
+        NotebookChatServer(NotebookStore(store_path)), NotebookContext(namespace=namespace)
+    )
+    fake_openai.script(
+        Turn.tool_call("describe_variable", {"name": "prices"}),
+        Turn.text("3, 5 and 8."),
+        Turn.tool_call("describe_variable", {"name": "prices"}),
+        Turn.text("Still 3, 5 and 8."),
+    )
+    thread_id, _ = await client.create("What is in prices?")
+    await client.send(thread_id, "Read it again?")
+    preview = _compute_describe(NotebookContext(namespace=namespace), "prices").result
+    last = fake_openai.chat_requests[-1].messages
+    tool_messages = [m["content"] for m in last if m["role"] == "tool"]
+    key = ResultKey.of("describe_variable", {"name": "prices"}, preview)
+    assert tool_messages == [reference(key)]
+    assert sum(preview in str(m["content"]) for m in last) == 1  # the first turn's, whole
