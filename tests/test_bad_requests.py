@@ -345,7 +345,8 @@ def test_a_title_stored_long_is_shown_bounded_and_saved_bounded(
     store_path = tmp_path / "nb.chatkit.json"  # the shell fixture's store
     _old_store(store_path, LONG_TITLE)
     stored = runtime.run(NotebookStore(store_path).load_thread("thr_old", NotebookContext()))
-    assert stored.title == LONG_TITLE  # kept as it was: nothing rewritten behind the user's back
+    assert stored.title == bound_title(LONG_TITLE)  # read cut, so every client sees it cut
+    assert LONG_TITLE in store_path.read_text()  # nothing rewritten behind the user's back
 
     with capture_output() as out:
         shell.run_line_magic("chatkit", "threads")
@@ -356,12 +357,18 @@ def test_a_title_stored_long_is_shown_bounded_and_saved_bounded(
         shell.run_line_magic("chatkit", "use thr_old")
     assert len(out.stdout) < TITLE_LIMIT + 30
 
-    label = thread_label(stored)
-    assert label.startswith("x" * (TITLE_LIMIT - 1) + "… · ")
-    bundle = transcript_bundle([], title=stored.title, what="chat panel")
+    # Shown cut also where a title comes from another store (the panel and the transcripts
+    # take any ChatKit server's threads).
+    whole = stored.model_copy(update={"title": LONG_TITLE})
+    assert thread_label(whole).startswith("x" * (TITLE_LIMIT - 1) + "… · ")
+    bundle = transcript_bundle([], title=LONG_TITLE, what="chat panel")
     assert "x" * TITLE_LIMIT not in bundle["text/markdown"] + bundle["text/plain"]
 
-    runtime.run(NotebookStore(store_path).save_thread(stored, NotebookContext()))
+    runtime.run(NotebookStore(store_path).save_thread(whole, NotebookContext()))
+    records = [json.loads(line) for line in store_path.read_text().splitlines()[1:]]
+    last = [r["data"]["title"] for r in records if r.get("op") == "thread"][-1]
+    assert last == bound_title(LONG_TITLE)  # saved cut, whoever saves it (the journal's
+    # older line goes when the file is next compacted)
     again = runtime.run(NotebookStore(store_path).load_thread("thr_old", NotebookContext()))
     assert again.title == bound_title(LONG_TITLE)
     assert len(again.title) == TITLE_LIMIT

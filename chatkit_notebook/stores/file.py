@@ -196,7 +196,7 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
             thread = None if row is None else self._decode(_THREAD_RECORD, row.line)
             if thread is None:
                 raise NotFoundError(f"Thread {thread_id} not found")
-            return thread.data
+            return bounded_thread(thread.data)  # a title an older release kept whole
 
         return await self._read(read)
 
@@ -212,7 +212,7 @@ class NotebookStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
         def read(state: State) -> Page[ThreadMetadata]:
             rows, has_more, next_after = state.threads.page(after, limit, order, "threads")
             decoded = (self._decode(_THREAD_RECORD, row.line) for row in rows)
-            data = [record.data for record in decoded if record is not None]
+            data = [bounded_thread(record.data) for record in decoded if record is not None]
             return Page(data=data, has_more=has_more, after=next_after)
 
         return await self._read(read)

@@ -197,7 +197,8 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
     async def load_thread(self, thread_id: str, context: NotebookContext) -> ThreadMetadata:
         args = self._scope(context, thread_id=thread_id)
         missing = f"Thread {thread_id} not found"
-        return await self._load_one(self._sql.load_thread, args, _THREAD, missing)
+        thread = await self._load_one(self._sql.load_thread, args, _THREAD, missing)
+        return bounded_thread(thread)  # a row written longer, by hand or an older release
 
     async def save_thread(self, thread: ThreadMetadata, context: NotebookContext) -> None:
         thread = bounded_thread(thread)  # whoever saves it: the server, a client, a copy
@@ -228,7 +229,9 @@ class PostgresStore(LongIds, Store[NotebookContext], AttachmentStore[NotebookCon
                 await conn.execute(self._sql.page_threads[direction, after is not None], args)
             ).fetchall()
 
-        return _pgrows.page(_THREAD, await self._run(read), limit, after)
+        page = _pgrows.page(_THREAD, await self._run(read), limit, after)
+        page.data = [bounded_thread(thread) for thread in page.data]
+        return page
 
     async def delete_thread(self, thread_id: str, context: NotebookContext) -> None:
         # Its items go by cascade; its attachments stay, unlinked, as NotebookStore does.
