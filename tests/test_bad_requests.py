@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ from IPython.utils.capture import capture_output
 from scripted import ChatClient, Gate, answer_text, streamed_text
 from test_magics import session, shell_fixture  # noqa: F401  (the `shell` fixture)
 from test_panel import html_of, type_and_send
-from test_serve import HANG, auth, start, stream
+from test_serve import HANG, answer_of, auth, start, stream
 
 from chatkit_notebook import NotebookContext
 from chatkit_notebook._items import bound_title
@@ -699,3 +700,45 @@ def test_the_panel_shows_a_refused_requests_line(store_path: Path, runtime: Runt
     gate.release.set()
     one.wait()
     assert "Slow and steady." in html_of(one)
+
+
+def test_a_second_turn_on_a_streaming_thread_is_a_409_over_http(shell: InteractiveShell) -> None:
+    chat = session()
+    holder: dict[str, Gate] = {}
+
+    async def make_gate() -> None:
+        holder["gate"] = Gate(after=2)  # asyncio primitives made on the session's loop
+
+    chat.runtime.run(make_gate())
+    gate = holder["gate"]
+    chat.server().model = ScriptedModel(
+        [[assistant_message("Hi.")], streamed_text(["Slow ", "and ", "steady."], gate=gate)]
+    )
+    serving, _ = start(shell)
+    events = stream(serving, json.dumps(_create("Hello")).encode())
+    thread_id = events[0].thread.id  # type: ignore[union-attr]
+    send = {
+        "type": "threads.add_user_message",
+        "params": {"thread_id": thread_id, "input": _create("More")["params"]["input"]},
+    }
+    first: list[str] = []
+    streaming = threading.Thread(
+        target=lambda: first.append(answer_of(stream(serving, json.dumps(send).encode())))
+    )
+    streaming.start()
+    chat.runtime.run(asyncio.wait_for(gate.reached.wait(), HANG))
+
+    reply = httpx.post(
+        serving.url, content=json.dumps(send).encode(), headers=auth(serving), timeout=HANG
+    )
+    assert reply.status_code == 409, reply.text
+    assert "is answering another request now" in reply.json()["detail"]
+    assert thread_id in reply.json()["detail"]
+
+    chat.runtime.run(_release(gate))
+    streaming.join(HANG)
+    assert first == ["Slow and steady."]
+
+
+async def _release(gate: Gate) -> None:
+    gate.release.set()
