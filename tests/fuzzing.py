@@ -77,7 +77,7 @@ def fuzz_settings(ci_examples: int) -> settings:
     requests meet what earlier ones left), so the function-scoped fixture check is off.
     """
     return settings(
-        max_examples=ci_examples * 10 if long_run() else ci_examples,
+        max_examples=ci_examples * 3 if long_run() else ci_examples,  # rounds: see rounds()
         deadline=None,
         suppress_health_check=[
             HealthCheck.function_scoped_fixture,
@@ -90,7 +90,8 @@ def fuzz_settings(ci_examples: int) -> settings:
 
 
 def rounds() -> Iterator[int]:
-    """Round numbers: one in CI; in the long run, as many as :func:`minutes` allows."""
+    """Round numbers: one in CI; in the long run, rounds until :func:`minutes` have passed
+    (checked between rounds, so a run ends up to one round late: keep rounds short)."""
     end = time.monotonic() + minutes() * 60
     done = 0
     while done == 0 or (long_run() and time.monotonic() < end):
