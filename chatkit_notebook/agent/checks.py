@@ -3,11 +3,13 @@
 The ChatKit schema admits requests the server cannot do as asked: a negative page size,
 tool output for a thread with no pending client tool call, an upload to a store that
 takes none, a retry after an item that does not exist or is not a user message, feedback on
-unknown items, a 900,000-character title. chatkit would fail on them deep inside (a 500, or
-a silent empty answer); here each becomes a :class:`~chatkit_notebook.errors.RequestError`
-(or chatkit's ``NotFoundError``) with one line naming the bad field and what is allowed,
-raised before anything streams, so ``%chatkit serve`` answers with a 4xx and the panel
-shows the same line.
+unknown items, a 900,000-character title, a NUL character PostgreSQL cannot keep, audio to
+transcribe or a synchronous action this server does not do, an answer to a question that is
+not pending, an action sent from an item that is not a widget. chatkit would fail on them
+deep inside (a 500, or a silent empty answer); here each becomes a
+:class:`~chatkit_notebook.errors.RequestError` (or chatkit's ``NotFoundError``) with one line
+naming the bad field and what is allowed, raised before anything streams, so ``%chatkit
+serve`` answers with a 4xx and the panel shows the same line.
 """
 
 from __future__ import annotations
