@@ -18,6 +18,7 @@ stopped answer     :func:`stopped_mark`                :func:`is_stopped_mark`
 a step's code      :func:`code_task`                   :func:`task_code`
 figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
+error tag          :func:`error_tag`                   :func:`is_error_tag`, :func:`tagged_error`
 =================  ==================================  ====================================
 
 Stores on disk hold what older releases wrote, so every reader also reads the old string
@@ -59,7 +60,9 @@ __all__ = [
     "APPROVE",
     "CARD_KEY",
     "DECLINE",
+    "ERROR_TAG",
     "VARIABLE_TAG",
+    "TaggedError",
     "ToolResult",
     "approval_card",
     "card_call_id",
@@ -67,9 +70,11 @@ __all__ = [
     "card_status",
     "code_task",
     "decided_card",
+    "error_tag",
     "figure_item",
     "figure_png",
     "is_approval_card",
+    "is_error_tag",
     "is_receipt",
     "is_stopped_mark",
     "is_stopped_step",
@@ -82,6 +87,7 @@ __all__ = [
     "receipt_line",
     "stopped_mark",
     "stopped_step",
+    "tagged_error",
     "tagged_names",
     "task_code",
     "tool_result_item",
@@ -570,3 +576,67 @@ def is_variable_tag(part: object) -> bool:
 def tagged_names(message: UserMessageItem) -> list[str]:
     """The variables a message's tags point at, in order."""
     return [part.text for part in message.content if is_variable_tag(part)]
+
+
+# -- error tags ----------------------------------------------------------------------------
+
+ERROR_TAG = "error"
+"""The ``data["kind"]`` of an input tag that attaches a failed cell's error to a question."""
+_ERROR_MESSAGE_CHARS = 300  # the tag carries the error's gist; the traceback is a tool away
+
+
+def error_tag(
+    cell: int | None, error_type: str, message: str, *, digest: str | None = None
+) -> UserMessageTagContent:
+    """The input tag that attaches the error cell ``cell`` raised to a question.
+
+    ``message`` must be redacted already (the tag is kept in the thread); it is cut to a
+    few hundred characters. ``cell`` is the execution count (``None``: not known);
+    ``digest`` a hash of the cell's source, so a later kernel whose cell of that number is
+    another one can tell.
+    """
+    if len(message) > _ERROR_MESSAGE_CHARS:
+        message = message[: _ERROR_MESSAGE_CHARS - 1] + "\u2026"
+    where = f" in cell [{cell}]" if cell is not None else ""
+    return UserMessageTagContent(
+        id=f"error:{cell if cell is not None else 'last'}",
+        text=f"{error_type}{where}",
+        data={
+            "kind": ERROR_TAG,
+            "cell": cell,
+            "type": error_type,
+            "message": message,
+            "digest": digest,
+        },
+    )
+
+
+def is_error_tag(part: object) -> bool:
+    """Whether a message part is an error tag."""
+    return isinstance(part, UserMessageTagContent) and part.data.get("kind") == ERROR_TAG
+
+
+@dataclass(frozen=True)
+class TaggedError:
+    """What an error tag says: the cell (execution count), the exception's type and message,
+    and a hash of the cell's source (``None``: not known)."""
+
+    cell: int | None
+    type: str
+    message: str
+    digest: str | None = None
+
+
+def tagged_error(message: UserMessageItem) -> TaggedError | None:
+    """The error a message's tag attaches, or ``None``."""
+    for part in message.content:
+        if is_error_tag(part):
+            assert isinstance(part, UserMessageTagContent)
+            cell, digest = part.data.get("cell"), part.data.get("digest")
+            return TaggedError(
+                cell=cell if isinstance(cell, int) else None,
+                type=str(part.data.get("type", "")),
+                message=str(part.data.get("message", "")),
+                digest=digest if isinstance(digest, str) else None,
+            )
+    return None

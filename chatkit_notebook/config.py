@@ -40,6 +40,7 @@ __all__ = [
     "StoreChoice",
     "configure",
     "current_config",
+    "error_help_enabled",
     "normalize_base_url",
     "reset_configuration",
     "run_settings",
@@ -240,6 +241,7 @@ def configure(
     store: str | os.PathLike[str] | None = None,
     store_shared: bool | None = None,
     store_key: str | None = None,
+    error_help: bool | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -265,6 +267,8 @@ def configure(
         store_key: With a database, the key that files this notebook's threads (default:
             its path relative to the Jupyter root); pass the same key in two notebooks to
             share their threads.
+        error_help: Show "Ask about this error" under a failing cell (the default, where a
+            person can click it); ``False`` turns it off.
 
     Returns:
         The settings now in force.
@@ -302,6 +306,10 @@ def configure(
             msg = f"run_timeout must be a number of seconds above 0, not {run_timeout!r}."
             raise ConfigError(msg)
         updates["run_timeout"] = float(run_timeout)
+    if error_help is not None:
+        if not isinstance(error_help, bool):
+            raise ConfigError(f"error_help must be True or False, not {error_help!r}.")
+        updates["error_help"] = error_help
     if store is not None or store_shared is not None or store_key is not None:
         updates["store"] = _store_choice(store, store_shared, store_key)
     with _lock:
@@ -416,3 +424,10 @@ def run_settings(environ: dict[str, str] | None = None) -> RunSettings:
         raw = env.get(RUN_MODE_ENV_VAR, "").strip()
         mode = _run_mode(raw, RUN_MODE_ENV_VAR) if raw else "ask"
     return RunSettings(mode=mode, timeout=float(timeout))  # type: ignore[arg-type]
+
+
+def error_help_enabled() -> bool:
+    """Whether a failing cell gets "Ask about this error" (``configure(error_help=...)``,
+    ``%chatkit errors on|off``; on by default)."""
+    with _lock:
+        return bool(_configured.get("error_help", True))

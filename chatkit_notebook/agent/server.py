@@ -62,6 +62,7 @@ from pydantic import TypeAdapter
 
 from .._items import (
     is_approval_card,
+    is_error_tag,
     is_receipt,
     is_stopped_mark,
     is_variable_tag,
@@ -160,7 +161,22 @@ class NotebookConverter(ThreadItemConverter):
                 f"[@{tag.text}: the user points at the variable {tag.text!r}; it was read for you]"
             )
             return {"type": "input_text", "text": text}
+        if is_error_tag(tag):
+            return {"type": "input_text", "text": _error_context(tag)}
         return {"type": "input_text", "text": f"@{tag.text}"}
+
+
+def _error_context(tag: UserMessageTagContent) -> str:
+    """What the model reads of an error tag: which cell failed, and how to see more."""
+    cell = tag.data.get("cell")
+    where = f"cell [{cell}]" if isinstance(cell, int) else "the last cell that ran"
+    error = f"{tag.data.get('type', 'an error')}: {tag.data.get('message', '')}".rstrip(": ")
+    return (
+        f"[The user asks about the error {where} raised: {error}. Read the traceback, the "
+        "failing line and its variables with last_error (and the cell with read_cell) before "
+        "answering; if you propose fixed code for the cell, give the whole cell in one "
+        "Python code block.]"
+    )
 
 
 class NotebookChatServer(ChatKitServer[NotebookContext]):
@@ -563,7 +579,11 @@ def title_for(message: UserMessageItem) -> str:
     for part in message.content:
         if isinstance(part, UserMessageTextContent):
             parts.append(part.text)
-        elif isinstance(part, UserMessageTagContent) and part.text not in named:
+        elif (
+            isinstance(part, UserMessageTagContent)
+            and not is_error_tag(part)  # the question says which cell
+            and part.text not in named
+        ):
             parts.append(f"@{part.text}")  # a tag the text does not mention already
     text = " ".join(" ".join(parts).split())
     if not text:

@@ -30,6 +30,7 @@ __all__ = [
     "ChatStopped",
     "TurnOutput",
     "ask",
+    "has_front_end",
     "markdown_output",
     "output_for",
     "prints_updates",
@@ -239,7 +240,7 @@ def output_for(shell: InteractiveShell) -> TurnOutput:
     cards to be clicked, or with nobody there (nbclient, nbval, papermill) declines them."""
     if prints_updates(shell):
         return _TerminalOutput(shell.user_ns)
-    return _CellOutput(front_end=_has_front_end(shell))
+    return _CellOutput(front_end=has_front_end(shell))
 
 
 class _CellOutput:
@@ -360,7 +361,7 @@ def _figures(state: ThreadState) -> list[str]:
     return [png for item in state.items.values() if (png := figure_png(item)) is not None]
 
 
-def _has_front_end(shell: InteractiveShell) -> bool:
+def has_front_end(shell: InteractiveShell) -> bool:
     """Whether a person may click in this notebook: a kernel under Jupyter Server (which
     sets ``JPY_SESSION_NAME``), VS Code or Colab; not nbclient, nbval or papermill."""
     if getattr(shell, "kernel", None) is None:

@@ -9,6 +9,7 @@ QUESTION`` and ``%%chat`` run one turn in the current thread (:mod:`.cellturn`);
 from __future__ import annotations
 
 import argparse
+import html
 import re
 import shlex
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from ..config import StoreChoice, configure, current_config, store_choice
+from ..config import StoreChoice, configure, current_config, error_help_enabled, store_choice
 from ..errors import ChatkitNotebookError, StoreError
 from ..stores.location import location_for
 from . import cellturn
@@ -277,9 +278,46 @@ def _run(session: ChatSession, args: argparse.Namespace) -> None:
 
 
 def _insert(session: ChatSession, args: argparse.Namespace) -> None:
+    from .errorhelp import asked_error, fix_for_insert
+
     thread_id = _current(session)
     code = session.runtime.run(_code_to_insert(session, thread_id, args.block))
+    asked = session.runtime.run(asked_error(session.store(), thread_id, session.context()))
+    _show_diff(session.shell, fix_for_insert(session.shell, asked, code))
     session.shell.set_next_input(code, replace=True)
+
+
+def _show_diff(shell: InteractiveShell, lines: list[str]) -> None:
+    """What ``%chatkit insert`` changes in the cell the thread asked about: a diff above
+    the code it puts in this cell (nothing runs until the cell does)."""
+    if not lines:
+        return
+    said = f"The fix changes {lines[0][4:]} (now in this cell; run it to take it):"
+    if prints_updates(shell):
+        print("\n".join([said, *lines]))
+        return
+    from ..panel.errorline import DIFF_CSS, diff_html
+
+    page = f"<style>{DIFF_CSS}</style><p>{html.escape(said)}</p>{diff_html(lines)}"
+    display({"text/html": page, "text/plain": "\n".join([said, *lines])}, raw=True)
+
+
+def _errors(session: ChatSession, args: argparse.Namespace) -> None:
+    if args.state:
+        configure(error_help=args.state == "on")
+    if not error_help_enabled():
+        print("A failing cell gets no line: %chatkit errors on brings it back.")
+    elif session.error_help.shows_line():
+        print(
+            'A failing cell gets a line "Ask about this error"; a click asks in the current '
+            "thread with the error attached. %chatkit errors off turns it off."
+        )
+    else:
+        print(
+            'On, but no line is shown here: "Ask about this error" needs a notebook that '
+            "someone can click (JupyterLab, Notebook 7, VS Code, Colab), not nbclient, "
+            "nbval, papermill or a terminal."
+        )
 
 
 async def _code_to_insert(session: ChatSession, thread_id: str, block: int | None) -> str:
@@ -520,9 +558,16 @@ COMMANDS: dict[str, Command] = {
             "insert",
             ("[N]",),
             "replace this cell with the code the agent last ran (or code block N of the "
-            "last answer)",
+            "last answer), after a diff against the cell the thread asked about",
             _insert,
             lambda p: p.add_argument("block", nargs="?", type=_block_number),
+        ),
+        Command(
+            "errors",
+            ("[on|off]",),
+            'whether a failing cell offers "Ask about this error"',
+            _errors,
+            lambda p: p.add_argument("state", nargs="?", choices=["on", "off"]),
         ),
         Command(
             "serve",

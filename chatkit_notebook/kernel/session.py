@@ -29,6 +29,7 @@ from ..context import NotebookContext, default_user
 from ..errors import ConfigError
 from ..runtime import Runtime, get_runtime, shutdown, use_main_thread
 from ..stores.location import StoreLocation, locate_store
+from .errorhelp import ErrorHelp
 
 if TYPE_CHECKING:
     from agents import Model
@@ -112,6 +113,7 @@ class ChatSession:
         self._serving_guard = threading.Lock()
         self._endpoint: _Endpoint | None = None
         self._serving_listeners: list[Callable[[], Callable[[], object] | None]] = []
+        self.error_help = ErrorHelp(self)
 
     def __repr__(self) -> str:
         return f"<ChatSession {self.location.display}>"
@@ -120,11 +122,13 @@ class ChatSession:
 
     def bind(self) -> None:
         """Let the agent's approved code run on the kernel's main thread (where cells run),
-        and a ``%chat`` cell waiting for its turn run it meanwhile."""
+        and a ``%chat`` cell waiting for its turn run it meanwhile; offer help under a
+        failing cell (:mod:`.errorhelp`)."""
         from ..agent import mainthread
 
         mainthread.bind(self.shell)
         use_main_thread(mainthread)
+        self.error_help.bind()
 
     def close(self) -> None:
         """Stop serving, unbind the main thread, stop the loop, remove the magics.
@@ -135,6 +139,7 @@ class ChatSession:
 
         self.stop_serving()
         self._serving_listeners.clear()
+        self.error_help.unbind()
         mainthread.unbind()
         use_main_thread(None)
         shutdown()  # the loop thread (this session's runtime); the next use starts a new one

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from chatkit.types import (
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     UserMessageItem,
+    UserMessageTagContent,
 )
 
 from .._client import (
@@ -323,12 +324,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 msg = f"the chat panel was still busy after {timeout} s"
                 raise TimeoutError(msg)
 
-    def send(self, text: str) -> concurrent.futures.Future[None] | None:
-        """Send a message in the current thread (a new one if none is open)."""
+    def send(
+        self, text: str, *, tags: Sequence[UserMessageTagContent] = ()
+    ) -> concurrent.futures.Future[None] | None:
+        """Send a message in the current thread (a new one if none is open).
+
+        ``tags`` go with it besides the ``@name`` mentions in ``text`` (the error a
+        failing cell's "Ask about this error" attaches).
+        """
         text = text.strip()
         if not text or self.busy:
             return None
-        return self._post_turn(lambda: self._send_text(text))
+        return self._post_turn(lambda: self._send_text(text, tuple(tags)))
 
     def _submitted(self, text: str) -> None:
         """Enter in the composer, whose box the browser emptied: a question that cannot go
@@ -541,11 +548,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
         super().close()
 
-    async def _send_text(self, text: str) -> None:
+    async def _send_text(self, text: str, attached: tuple[UserMessageTagContent, ...]) -> None:
         self._input.value = ""
         self._input.sent()
         offered = await self._offered(OFFERS)
-        tags = variable_tags(text, {name for name, _ in offered})
+        tags = [*variable_tags(text, {name for name, _ in offered}), *attached]
         await self._run_turn(message_request(self.thread_id, text, tags=tags))
 
     async def _offer_variables(self) -> None:

@@ -44,7 +44,7 @@ from chatkit.types import (
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from .._items import mentions, task_code
+from .._items import is_error_tag, mentions, task_code
 from .anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 
@@ -82,6 +82,9 @@ class UserMessageView(ItemView):
         for part in item.content:
             if isinstance(part, UserMessageTextContent):
                 parts.append(_tagged_text(part.text, tagged, shown))
+            elif is_error_tag(part):
+                assert isinstance(part, UserMessageTagContent)
+                parts.append(_error_tag(part.text))
             elif isinstance(part, UserMessageTagContent) and part.text not in shown:
                 shown.add(part.text)  # a tag the text does not mention: shown on its own
                 parts.append(_tag(part.text))
@@ -98,6 +101,12 @@ class UserMessageView(ItemView):
 
 def _tag(name: str) -> str:
     return f'<span class="ck-tag">@{html.escape(name)}</span>'
+
+
+def _error_tag(text: str) -> str:
+    """An attached error, shown after the question: what it is, no ``@``."""
+    shown = html.escape(text)
+    return f'<span class="ck-tag ck-error-tag" title="The error is attached">{shown}</span>'
 
 
 def _tagged_text(text: str, tagged: set[str], shown: set[str]) -> str:

@@ -1,0 +1,227 @@
+"""Help under a failing cell: the "Ask about this error" line, and the fix it leads to.
+
+The session registers :meth:`ErrorHelp.after_cell` as IPython's ``post_run_cell`` hook.
+When a cell raises (an ``Exception``: an interrupt is no failure to explain) and a person
+can click (:func:`~.cellturn.has_front_end`: a kernel under Jupyter Server, VS Code or
+Colab; never nbclient, nbval, papermill or a terminal), one
+:class:`~chatkit_notebook.panel.errorline.ErrorLine` goes under the traceback. Its click
+asks "Why did cell [7] fail?" in the notebook's current thread, in a panel it opens
+beneath itself, with the error attached as a tag (type and message, redacted: the tag is
+kept in the thread). When the answer holds code (its last code block, else the code the
+agent ran for it), the line offers "Use this fix": a diff of the failing cell's source,
+and ``%chatkit insert`` to take it (:func:`fix_for_insert` gives the same diff there).
+
+``configure(error_help=False)`` or ``%chatkit errors off`` turns the line off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from IPython.display import display
+
+from ..config import error_help_enabled
+from .cellturn import has_front_end
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+    from chatkit.store import Store
+    from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
+
+    from .._items import TaggedError
+    from ..context import NotebookContext
+    from ..panel.errorline import ErrorLine
+    from .session import ChatSession
+
+__all__ = [
+    "CellError",
+    "ErrorHelp",
+    "asked_error",
+    "fix_for_insert",
+    "proposed_fix",
+    "question_for",
+    "source_digest",
+]
+
+logger = logging.getLogger("chatkit_notebook")
+
+
+@dataclass(frozen=True)
+class CellError:
+    """What the line knows of a failed cell: its execution count, source and exception."""
+
+    cell: int | None
+    source: str
+    type: str
+    message: str
+
+
+def question_for(error: CellError) -> str:
+    """The question a click asks."""
+    if error.cell is None:
+        return "Why did this cell fail?"
+    return f"Why did cell [{error.cell}] fail?"
+
+
+class ErrorHelp:
+    """The session's ``post_run_cell`` hook and what its lines do when clicked."""
+
+    def __init__(self, session: ChatSession) -> None:
+        self._session = session
+
+    @property
+    def shell(self) -> InteractiveShell:
+        return self._session.shell
+
+    def bind(self) -> None:
+        """Watch the cells that run (once)."""
+        events = self.shell.events
+        if self.after_cell not in events.callbacks["post_run_cell"]:
+            events.register("post_run_cell", self.after_cell)
+
+    def unbind(self) -> None:
+        events = self.shell.events
+        if self.after_cell in events.callbacks["post_run_cell"]:
+            events.unregister("post_run_cell", self.after_cell)
+
+    def after_cell(self, result: ExecutionResult) -> None:
+        """After each cell: the line under it, if it failed and someone can click."""
+        error = result.error_in_exec or result.error_before_exec
+        if not isinstance(error, Exception) or not self.shows_line():
+            return
+        try:
+            self.show_line(_cell_error(result, error))
+        except Exception:  # help for a failed cell must never add a failure of its own
+            logger.debug("could not show the error line", exc_info=True)
+
+    def shows_line(self) -> bool:
+        """Whether a failing cell gets the line now: turned on, and someone can click."""
+        return error_help_enabled() and has_front_end(self.shell)
+
+    def show_line(self, error: CellError) -> ErrorLine:
+        """Show the line for ``error`` in the cell's output."""
+        from ..panel.errorline import ErrorLine
+
+        line = ErrorLine(lambda shown: self.ask(shown, error))
+        display(line)
+        return line
+
+    def ask(self, line: ErrorLine, error: CellError) -> concurrent.futures.Future[None] | None:
+        """The click: ask about ``error`` in the current thread, in a panel under ``line``."""
+        from .._items import error_tag
+        from ..previews.redact import redact_text
+
+        panel = self._session.panel()
+        line.host(panel)
+        message = redact_text(error.message)
+        tag = error_tag(error.cell, error.type, message, digest=source_digest(error.source))
+        sent = panel.send(question_for(error), tags=[tag])
+        if sent is not None:
+            sent.add_done_callback(lambda _: self._after_answer(line, panel, error))
+        return sent
+
+    def _after_answer(self, line: ErrorLine, panel: Any, error: CellError) -> None:
+        """Once the answer is in (loop thread): offer its fix, if it holds one."""
+        from ..panel.errorline import fix_diff
+
+        thread_id = panel.thread_id
+        if thread_id is None:
+            return
+
+        async def offer() -> None:
+            try:
+                code = await proposed_fix(self._session.store(), thread_id, self._session.context())
+            except Exception:  # no offer is better than a broken one
+                logger.debug("could not read the proposed fix", exc_info=True)
+                return
+            if code is not None:
+                line.offer_fix(fix_diff(error.source, code, cell=error.cell))
+
+        self._session.runtime.submit(offer())
+
+
+def _cell_error(result: ExecutionResult, error: BaseException) -> CellError:
+    count = result.execution_count
+    return CellError(
+        cell=count if isinstance(count, int) else None,
+        source=str(getattr(result.info, "raw_cell", "") or ""),
+        type=type(error).__name__,
+        message=str(error),
+    )
+
+
+async def _newest_first(
+    store: Store[NotebookContext], thread_id: str, context: NotebookContext
+) -> Any:
+    """The thread's items, newest first, page by page (hidden items too: the store's)."""
+    after = None
+    while True:
+        page = await store.load_thread_items(thread_id, after, 100, "desc", context)
+        for item in page.data:
+            yield item
+        if not page.has_more or page.after is None:
+            return
+        after = page.after
+
+
+async def proposed_fix(
+    store: Store[NotebookContext], thread_id: str, context: NotebookContext
+) -> str | None:
+    """The fix the last answer proposes: its last code block, else the code the agent ran
+    in that turn; ``None`` if it holds no code."""
+    from chatkit.types import AssistantMessageItem, UserMessageItem
+
+    from .._items import ran_code
+    from ..panel.markdown import code_blocks
+
+    ran: str | None = None
+    async for item in _newest_first(store, thread_id, context):
+        if isinstance(item, UserMessageItem):
+            break
+        if isinstance(item, AssistantMessageItem):
+            blocks = code_blocks("".join(part.text for part in item.content))
+            if blocks:
+                return blocks[-1]
+        elif ran is None:
+            ran = ran_code(item)
+    return ran
+
+
+async def asked_error(
+    store: Store[NotebookContext], thread_id: str, context: NotebookContext
+) -> TaggedError | None:
+    """The error the thread's latest question about an error attached, or ``None``."""
+    from chatkit.types import UserMessageItem
+
+    from .._items import tagged_error
+
+    async for item in _newest_first(store, thread_id, context):
+        if isinstance(item, UserMessageItem) and (error := tagged_error(item)) is not None:
+            return error
+    return None
+
+
+def fix_for_insert(shell: InteractiveShell, error: TaggedError | None, code: str) -> list[str]:
+    """The diff ``%chatkit insert`` shows: the cell the thread asked about (as the kernel
+    ran it) against ``code``; empty when the thread asked about no error, or the kernel no
+    longer has that cell (a restart)."""
+    from ..panel.errorline import fix_diff
+
+    if error is None or error.cell is None:
+        return []
+    history = getattr(shell.history_manager, "input_hist_raw", [])
+    if not 0 < error.cell < len(history):
+        return []
+    source = history[error.cell]
+    if error.digest is not None and error.digest != source_digest(source):
+        return []  # another kernel's cell of that number (a restart since)
+    return fix_diff(source, code, cell=error.cell)
+
+
+def source_digest(source: str) -> str:
+    """A short hash of a cell's source: the same cell, or another of the same number."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]

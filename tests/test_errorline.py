@@ -1,0 +1,122 @@
+"""The error tag, what the model and the panel make of it, and the fix's diff (no kernel).
+
+The kernel side (the line under a failing cell, its click, ``%chatkit insert``) is in
+``test_error_help_kernel.py``; the page, in ``browser/test_error_help_browser.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from chatkit.types import InferenceOptions, UserMessageItem, UserMessageTextContent
+
+from chatkit_notebook._items import error_tag, is_error_tag, is_variable_tag, tagged_error
+from chatkit_notebook.agent.server import NotebookConverter, title_for
+from chatkit_notebook.panel.errorline import ErrorLine, diff_html, fix_diff
+from chatkit_notebook.panel.views import UserMessageView
+
+
+def _question(*content: object) -> UserMessageItem:
+    return UserMessageItem(
+        id="m",
+        thread_id="t",
+        created_at="2026-01-01T00:00:00",
+        content=list(content),  # type: ignore[arg-type]
+        inference_options=InferenceOptions(),
+    )
+
+
+def test_an_error_tag_says_the_cell_the_type_and_a_bounded_message() -> None:
+    tag = error_tag(7, "KeyError", "'regoin'", digest="abc")
+    long = error_tag(None, "ValueError", "x" * 5000)
+
+    assert tag.text == "KeyError in cell [7]"
+    assert is_error_tag(tag)
+    assert not is_variable_tag(tag)
+    read = tagged_error(_question(UserMessageTextContent(text="Why?"), tag))
+    assert read is not None
+    assert (read.cell, read.type, read.message, read.digest) == (7, "KeyError", "'regoin'", "abc")
+    assert long.text == "ValueError"
+    assert len(long.data["message"]) == 300
+    assert long.data["message"].endswith("\u2026")
+    assert tagged_error(_question(UserMessageTextContent(text="Hi"))) is None
+
+
+def test_the_model_reads_the_error_and_where_to_look_and_the_title_is_the_question() -> None:
+    tag = error_tag(7, "KeyError", "'regoin'")
+    said = asyncio.run(NotebookConverter().tag_to_message_content(tag))
+    question = _question(UserMessageTextContent(text="Why did cell [7] fail?"), tag)
+
+    assert said["type"] == "input_text"
+    assert "the error cell [7] raised: KeyError: 'regoin'" in said["text"]
+    assert "last_error" in said["text"]
+    assert title_for(question) == "Why did cell [7] fail?"
+
+
+def test_the_panel_shows_the_attached_error_after_the_question_escaped() -> None:
+    tag = error_tag(3, "<b>Bad</b>", "m")
+    shown = UserMessageView(_question(UserMessageTextContent(text="Why?"), tag)).widget.value
+
+    assert 'Why?<span class="ck-tag ck-error-tag"' in shown
+    assert "&lt;b&gt;Bad&lt;/b&gt; in cell [3]</span>" in shown
+    assert "@" not in shown
+    assert "<b>" not in shown
+
+
+def test_the_diff_shows_what_the_fix_takes_out_and_puts_in() -> None:
+    source = "import pandas as pd\ntotal = df['regoin'].sum()\nprint(total)\n"
+    fixed = "import pandas as pd\ntotal = df['region'].sum()\nprint(total)"
+
+    lines = fix_diff(source, fixed, cell=7)
+
+    assert lines[:2] == ["--- cell [7]", "+++ the fix"]
+    assert "-total = df['regoin'].sum()" in lines
+    assert "+total = df['region'].sum()" in lines
+    assert " print(total)" in lines  # context, unchanged
+    assert fix_diff(fixed, fixed) == []
+
+
+def test_the_diff_html_escapes_every_line_and_classes_it() -> None:
+    lines = fix_diff("x = '<script>alert(1)</script>'", "x = '<img src=x onerror=alert(1)>'")
+
+    page = diff_html(lines)
+
+    assert "<script" not in page
+    assert "<img" not in page
+    assert '<div class="ck-diff-del">-x = &#x27;&lt;script&gt;' in page
+    assert '<div class="ck-diff-add">+x = &#x27;&lt;img' in page
+    assert page.count('class="ck-diff-head"') == 2
+    assert page.count('class="ck-diff-hunk"') == 1
+
+
+def test_the_line_hosts_the_panel_then_offers_the_fix_and_shows_it_on_click() -> None:
+    asked: list[ErrorLine] = []
+    line = ErrorLine(asked.append)
+    start = len(line.children)
+
+    line.ask_button.click()
+    line.host(ErrorLine(lambda _: None))  # any widget stands for the panel
+    line.offer_fix(fix_diff("a = 1", "a = 2"))
+    assert line.fix_button is not None
+    before = line._fix_shown.value if line._fix_shown is not None else None
+    line.fix_button.click()
+
+    assert asked == [line]
+    assert line.ask_button.disabled
+    assert line.ask_button.description == "Asked below"
+    assert len(line.children) == start + 2
+    assert before == ""
+    assert line._fix_shown is not None
+    assert "+a = 2" in line._fix_shown.value
+    assert "%chatkit insert" in line._fix_shown.value
+
+
+def test_a_click_that_fails_says_so_on_the_line_and_can_be_tried_again() -> None:
+    def broken(line: ErrorLine) -> None:
+        raise RuntimeError("no store")
+
+    line = ErrorLine(broken)
+    line.ask_button.click()
+
+    assert not line.ask_button.disabled
+    assert "Could not ask: no store" in line._note.value
