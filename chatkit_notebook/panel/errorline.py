@@ -56,7 +56,11 @@ _LINE_CSS = """
 .ck-error-line .ck-fix-how code { font-family: var(--jp-code-font-family, monospace);
   color: var(--jp-ui-font-color1, #222); }
 .ck-error-line .ck-fix { border-left: 3px solid var(--jp-success-color1, #388e3c);
-  padding-left: 8px; margin: 4px 0; }
+  padding-left: 8px; margin: 6px 0 4px; }
+.ck-error-line .ck-fix > .ck-fix-use { align-self: flex-start; width: auto; }
+.ck-error-line .ck-error-note .widget-html-content,
+.ck-error-line .ck-fix-diff .widget-html-content { line-height: 1.45; height: auto; }
+.ck-error-line .ck-fix-how { margin-top: 2px; }
 """
 
 TAKE_FIX = (
