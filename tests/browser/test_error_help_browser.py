@@ -1,4 +1,4 @@
-""""Ask about this error" as a person meets it, in JupyterLab and Notebook 7, Light and Dark.
+""" "Ask about this error" as a person meets it, in JupyterLab and Notebook 7, Light and Dark.
 
 ``error_help.ipynb`` loads the real extension with an offline scripted model
 (``error_chat.py``: every answer explains the misspelled column, word by word, and ends
