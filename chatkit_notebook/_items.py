@@ -18,7 +18,7 @@ stopped answer     :func:`stopped_mark`                :func:`is_stopped_mark`
 a step's code      :func:`code_task`                   :func:`task_code`
 figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
-error tag          :func:`error_tag`                   :func:`is_error_tag`, :func:`tagged_error`
+error tag          :func:`error_tag`                   :func:`tagged_error`, :func:`is_error_tag`
 =================  ==================================  ====================================
 
 Stores on disk hold what older releases wrote, so every reader also reads the old string
@@ -62,7 +62,6 @@ __all__ = [
     "DECLINE",
     "ERROR_TAG",
     "VARIABLE_TAG",
-    "TaggedError",
     "ToolResult",
     "approval_card",
     "card_call_id",
@@ -578,36 +577,24 @@ def tagged_names(message: UserMessageItem) -> list[str]:
     return [part.text for part in message.content if is_variable_tag(part)]
 
 
-# -- error tags ----------------------------------------------------------------------------
-
 ERROR_TAG = "error"
-"""The ``data["kind"]`` of an input tag that attaches a failed cell's error to a question."""
-_ERROR_MESSAGE_CHARS = 300  # the tag carries the error's gist; the traceback is a tool away
+"""The ``data["kind"]`` of an input tag that attaches a cell's error to a question."""
 
 
-def error_tag(
-    cell: int | None, error_type: str, message: str, *, digest: str | None = None
-) -> UserMessageTagContent:
-    """The input tag that attaches the error cell ``cell`` raised to a question.
+def error_tag(cell: int | None, headline: str = "") -> UserMessageTagContent:
+    """The input tag that attaches the error of cell ``cell`` (its execution count) to a
+    question: "Ask about this error" under a failing cell and ``%chat`` right after one.
 
-    ``message`` must be redacted already (the tag is kept in the thread); it is cut to a
-    few hundred characters. ``cell`` is the execution count (``None``: not known);
-    ``digest`` a hash of the cell's source, so a later kernel whose cell of that number is
-    another one can tell.
+    The server reads the error itself (the ``last_error`` tool's result, redacted) before
+    the model runs; ``headline`` ("KeyError: 'revenu'", already redacted by the caller) is
+    only the tag's label for people.
     """
-    if len(message) > _ERROR_MESSAGE_CHARS:
-        message = message[: _ERROR_MESSAGE_CHARS - 1] + "\u2026"
-    where = f" in cell [{cell}]" if cell is not None else ""
+    where = f"cell [{cell}]" if cell is not None else "the last cell"
+    label = f"Error in {where}" + (f": {headline}" if headline else "")
     return UserMessageTagContent(
         id=f"error:{cell if cell is not None else 'last'}",
-        text=f"{error_type}{where}",
-        data={
-            "kind": ERROR_TAG,
-            "cell": cell,
-            "type": error_type,
-            "message": message,
-            "digest": digest,
-        },
+        text=label[:120],
+        data={"kind": ERROR_TAG, "cell": cell},
     )
 
 
@@ -616,27 +603,11 @@ def is_error_tag(part: object) -> bool:
     return isinstance(part, UserMessageTagContent) and part.data.get("kind") == ERROR_TAG
 
 
-@dataclass(frozen=True)
-class TaggedError:
-    """What an error tag says: the cell (execution count), the exception's type and message,
-    and a hash of the cell's source (``None``: not known)."""
-
-    cell: int | None
-    type: str
-    message: str
-    digest: str | None = None
-
-
-def tagged_error(message: UserMessageItem) -> TaggedError | None:
-    """The error a message's tag attaches, or ``None``."""
+def tagged_error(message: UserMessageItem) -> tuple[bool, int | None]:
+    """Whether the message carries an error tag, and the cell it names (``None``: the
+    last one)."""
     for part in message.content:
         if is_error_tag(part):
-            assert isinstance(part, UserMessageTagContent)
-            cell, digest = part.data.get("cell"), part.data.get("digest")
-            return TaggedError(
-                cell=cell if isinstance(cell, int) else None,
-                type=str(part.data.get("type", "")),
-                message=str(part.data.get("message", "")),
-                digest=digest if isinstance(digest, str) else None,
-            )
-    return None
+            cell = part.data.get("cell")  # type: ignore[union-attr]
+            return True, cell if isinstance(cell, int) and not isinstance(cell, bool) else None
+    return False, None

@@ -31,12 +31,16 @@ class NotebookContext:
             it, by default with :func:`default_user` (``JUPYTERHUB_USER``, else the OS
             user); ``None`` leaves it to the store. ``NotebookStore`` ignores it: its file
             belongs to one notebook.
+        cells: The kernel's record of the cells it ran (a
+            ``previews.cells.CellRecord``), which the notebook tools read; ``None``
+            outside a kernel. Typed loosely because this module sits below ``previews``.
     """
 
     namespace: dict[str, Any] = field(default_factory=dict, repr=False)
     notebook_path: Path | None = None
     hidden: set[str] = field(default_factory=set)
     user: str | None = None
+    cells: object | None = field(default=None, repr=False)
 
 
 def default_user() -> str:

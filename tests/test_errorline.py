@@ -7,10 +7,11 @@ The kernel side (the line under a failing cell, its click, ``%chatkit insert``) 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from chatkit.types import InferenceOptions, UserMessageItem, UserMessageTextContent
 
-from chatkit_notebook._items import error_tag, is_error_tag, is_variable_tag, tagged_error
+from chatkit_notebook._items import error_tag
 from chatkit_notebook.agent.server import NotebookConverter, title_for
 from chatkit_notebook.panel.errorline import ErrorLine, diff_html, fix_diff
 from chatkit_notebook.panel.views import UserMessageView
@@ -26,39 +27,23 @@ def _question(*content: object) -> UserMessageItem:
     )
 
 
-def test_an_error_tag_says_the_cell_the_type_and_a_bounded_message() -> None:
-    tag = error_tag(7, "KeyError", "'regoin'", digest="abc")
-    long = error_tag(None, "ValueError", "x" * 5000)
-
-    assert tag.text == "KeyError in cell [7]"
-    assert is_error_tag(tag)
-    assert not is_variable_tag(tag)
-    read = tagged_error(_question(UserMessageTextContent(text="Why?"), tag))
-    assert read is not None
-    assert (read.cell, read.type, read.message, read.digest) == (7, "KeyError", "'regoin'", "abc")
-    assert long.text == "ValueError"
-    assert len(long.data["message"]) == 300
-    assert long.data["message"].endswith("\u2026")
-    assert tagged_error(_question(UserMessageTextContent(text="Hi"))) is None
-
-
 def test_the_model_reads_the_error_and_where_to_look_and_the_title_is_the_question() -> None:
-    tag = error_tag(7, "KeyError", "'regoin'")
+    tag = error_tag(7, "KeyError: 'regoin'")
     said = asyncio.run(NotebookConverter().tag_to_message_content(tag))
     question = _question(UserMessageTextContent(text="Why did cell [7] fail?"), tag)
 
     assert said["type"] == "input_text"
-    assert "the error cell [7] raised: KeyError: 'regoin'" in said["text"]
+    assert "the error cell [7] raised (Error in cell [7]: KeyError: 'regoin')" in said["text"]
     assert "last_error" in said["text"]
     assert title_for(question) == "Why did cell [7] fail?"
 
 
 def test_the_panel_shows_the_attached_error_after_the_question_escaped() -> None:
-    tag = error_tag(3, "<b>Bad</b>", "m")
+    tag = error_tag(3, "<b>Bad</b>: m")
     shown = UserMessageView(_question(UserMessageTextContent(text="Why?"), tag)).widget.value
 
     assert 'Why?<span class="ck-tag ck-error-tag"' in shown
-    assert "&lt;b&gt;Bad&lt;/b&gt; in cell [3]</span>" in shown
+    assert "Error in cell [3]: &lt;b&gt;Bad&lt;/b&gt;: m</span>" in shown
     assert "@" not in shown
     assert "<b>" not in shown
 
@@ -120,3 +105,25 @@ def test_a_click_that_fails_says_so_on_the_line_and_can_be_tried_again() -> None
 
     assert not line.ask_button.disabled
     assert "Could not ask: no store" in line._note.value
+
+
+def test_insert_diffs_against_the_cell_asked_about_and_not_a_later_one_of_its_number() -> None:
+    from types import SimpleNamespace
+
+    from chatkit_notebook.kernel.errorhelp import AskedError, fix_for_insert, source_digest
+    from chatkit_notebook.previews.cells import CellRecord
+
+    failing, other = "df['regoin']", "print('another cell')"
+    record = CellRecord()
+    record.finished(7, failing)
+    session: Any = SimpleNamespace(cells=record, shell=SimpleNamespace(history_manager=None))
+    asked = AskedError(cell=7, digest=source_digest(failing))
+
+    lines = fix_for_insert(session, asked, "df['region']")
+    record.finished(7, other)  # a restart: cell [7] is another cell now
+    after_restart = fix_for_insert(session, asked, "df['region']")
+
+    assert "-df['regoin']" in lines
+    assert after_restart == []
+    assert fix_for_insert(session, None, "x") == []
+    assert fix_for_insert(session, AskedError(cell=99, digest=None), "x") == []

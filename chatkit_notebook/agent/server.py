@@ -167,15 +167,14 @@ class NotebookConverter(ThreadItemConverter):
 
 
 def _error_context(tag: UserMessageTagContent) -> str:
-    """What the model reads of an error tag: which cell failed, and how to see more."""
+    """What the model reads of an error tag: which cell failed, and where to read more."""
     cell = tag.data.get("cell")
     where = f"cell [{cell}]" if isinstance(cell, int) else "the last cell that ran"
-    error = f"{tag.data.get('type', 'an error')}: {tag.data.get('message', '')}".rstrip(": ")
     return (
-        f"[The user asks about the error {where} raised: {error}. Read the traceback, the "
-        "failing line and its variables with last_error (and the cell with read_cell) before "
-        "answering; if you propose fixed code for the cell, give the whole cell in one "
-        "Python code block.]"
+        f"[The user attaches the error {where} raised ({tag.text}). Read the traceback, "
+        "the failing line and its variables with last_error (and the cell with read_cell) "
+        "before answering; if you propose fixed code for the cell, give the whole cell in "
+        "one Python code block.]"
     )
 
 

@@ -32,14 +32,14 @@ if TYPE_CHECKING:
     from chatkit.store import Store
     from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
-    from .._items import TaggedError
     from ..context import NotebookContext
     from ..panel.errorline import ErrorLine
     from .session import ChatSession
 
 __all__ = [
-    "CellError",
+    "AskedError",
     "ErrorHelp",
+    "FailedCell",
     "asked_error",
     "fix_for_insert",
     "proposed_fix",
@@ -51,16 +51,15 @@ logger = logging.getLogger("chatkit_notebook")
 
 
 @dataclass(frozen=True)
-class CellError:
-    """What the line knows of a failed cell: its execution count, source and exception."""
+class FailedCell:
+    """What the line knows of a failed cell: its execution count, source and error."""
 
     cell: int | None
     source: str
-    type: str
-    message: str
+    headline: str  # "KeyError: 'regoin'", raw (redacted before it leaves the kernel)
 
 
-def question_for(error: CellError) -> str:
+def question_for(error: FailedCell) -> str:
     """The question a click asks."""
     if error.cell is None:
         return "Why did this cell fail?"
@@ -94,15 +93,27 @@ class ErrorHelp:
         if not isinstance(error, Exception) or not self.shows_line():
             return
         try:
-            self.show_line(_cell_error(result, error))
+            self.show_line(self._failed(result, error))
         except Exception:  # help for a failed cell must never add a failure of its own
             logger.debug("could not show the error line", exc_info=True)
+
+    def _failed(self, result: ExecutionResult, error: BaseException) -> FailedCell:
+        """The failed cell, as the session's record of cells has it (``kernel/cells.py``,
+        whose hook ran first), else from IPython's result."""
+        run = self._session.cells.last_run()
+        count = result.execution_count if isinstance(result.execution_count, int) else None
+        if run is not None and run.error is not None and run.number == count:
+            return FailedCell(cell=count, source=run.source, headline=run.error.headline)
+        message = str(error)
+        headline = f"{type(error).__name__}: {message}" if message else type(error).__name__
+        source = str(getattr(result.info, "raw_cell", "") or "")
+        return FailedCell(cell=count, source=source, headline=headline)
 
     def shows_line(self) -> bool:
         """Whether a failing cell gets the line now: turned on, and someone can click."""
         return error_help_enabled() and has_front_end(self.shell)
 
-    def show_line(self, error: CellError) -> ErrorLine:
+    def show_line(self, error: FailedCell) -> ErrorLine:
         """Show the line for ``error`` in the cell's output."""
         from ..panel.errorline import ErrorLine
 
@@ -110,21 +121,22 @@ class ErrorHelp:
         display(line)
         return line
 
-    def ask(self, line: ErrorLine, error: CellError) -> concurrent.futures.Future[None] | None:
+    def ask(self, line: ErrorLine, error: FailedCell) -> concurrent.futures.Future[None] | None:
         """The click: ask about ``error`` in the current thread, in a panel under ``line``."""
         from .._items import error_tag
         from ..previews.redact import redact_text
 
         panel = self._session.panel()
         line.host(panel)
-        message = redact_text(error.message)
-        tag = error_tag(error.cell, error.type, message, digest=source_digest(error.source))
+        tag = error_tag(error.cell, redact_text(error.headline))
+        # The source's hash lets %chatkit insert tell that cell from a later one of its number.
+        tag = tag.model_copy(update={"data": {**tag.data, "digest": source_digest(error.source)}})
         sent = panel.send(question_for(error), tags=[tag])
         if sent is not None:
             sent.add_done_callback(lambda _: self._after_answer(line, panel, error))
         return sent
 
-    def _after_answer(self, line: ErrorLine, panel: Any, error: CellError) -> None:
+    def _after_answer(self, line: ErrorLine, panel: Any, error: FailedCell) -> None:
         """Once the answer is in (loop thread): offer its fix, if it holds one."""
         from ..panel.errorline import fix_diff
 
@@ -142,16 +154,6 @@ class ErrorHelp:
                 line.offer_fix(fix_diff(error.source, code, cell=error.cell))
 
         self._session.runtime.submit(offer())
-
-
-def _cell_error(result: ExecutionResult, error: BaseException) -> CellError:
-    count = result.execution_count
-    return CellError(
-        cell=count if isinstance(count, int) else None,
-        source=str(getattr(result.info, "raw_cell", "") or ""),
-        type=type(error).__name__,
-        message=str(error),
-    )
 
 
 async def _newest_first(
@@ -191,35 +193,54 @@ async def proposed_fix(
     return ran
 
 
+@dataclass(frozen=True)
+class AskedError:
+    """The cell a thread's question about an error named, and its source's hash."""
+
+    cell: int | None
+    digest: str | None
+
+
 async def asked_error(
     store: Store[NotebookContext], thread_id: str, context: NotebookContext
-) -> TaggedError | None:
+) -> AskedError | None:
     """The error the thread's latest question about an error attached, or ``None``."""
-    from chatkit.types import UserMessageItem
+    from chatkit.types import UserMessageItem, UserMessageTagContent
 
-    from .._items import tagged_error
+    from .._items import is_error_tag
 
     async for item in _newest_first(store, thread_id, context):
-        if isinstance(item, UserMessageItem) and (error := tagged_error(item)) is not None:
-            return error
+        if not isinstance(item, UserMessageItem):
+            continue
+        for part in item.content:
+            if is_error_tag(part) and isinstance(part, UserMessageTagContent):
+                cell, digest = part.data.get("cell"), part.data.get("digest")
+                return AskedError(
+                    cell=cell if isinstance(cell, int) and not isinstance(cell, bool) else None,
+                    digest=digest if isinstance(digest, str) else None,
+                )
     return None
 
 
-def fix_for_insert(shell: InteractiveShell, error: TaggedError | None, code: str) -> list[str]:
-    """The diff ``%chatkit insert`` shows: the cell the thread asked about (as the kernel
+def fix_for_insert(session: ChatSession, asked: AskedError | None, code: str) -> list[str]:
+    """The diff ``%chatkit insert`` shows: the cell the thread asked about (as this kernel
     ran it) against ``code``; empty when the thread asked about no error, or the kernel no
-    longer has that cell (a restart)."""
+    longer has that cell (a restart, or another cell has its number since)."""
     from ..panel.errorline import fix_diff
 
-    if error is None or error.cell is None:
+    if asked is None or asked.cell is None:
         return []
-    history = getattr(shell.history_manager, "input_hist_raw", [])
-    if not 0 < error.cell < len(history):
+    run = session.cells.run_of(asked.cell)
+    if run is not None:
+        source = run.source
+    else:  # loaded after that cell ran: IPython's history has it
+        history = getattr(session.shell.history_manager, "input_hist_raw", [])
+        if not 0 < asked.cell < len(history):
+            return []
+        source = history[asked.cell]
+    if asked.digest is not None and asked.digest != source_digest(source):
         return []
-    source = history[error.cell]
-    if error.digest is not None and error.digest != source_digest(source):
-        return []  # another kernel's cell of that number (a restart since)
-    return fix_diff(source, code, cell=error.cell)
+    return fix_diff(source, code, cell=asked.cell)
 
 
 def source_digest(source: str) -> str:

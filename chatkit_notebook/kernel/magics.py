@@ -283,7 +283,7 @@ def _insert(session: ChatSession, args: argparse.Namespace) -> None:
     thread_id = _current(session)
     code = session.runtime.run(_code_to_insert(session, thread_id, args.block))
     asked = session.runtime.run(asked_error(session.store(), thread_id, session.context()))
-    _show_diff(session.shell, fix_for_insert(session.shell, asked, code))
+    _show_diff(session.shell, fix_for_insert(session, asked, code))
     session.shell.set_next_input(code, replace=True)
 
 

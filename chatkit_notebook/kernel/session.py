@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..config import store_choice
 from ..context import NotebookContext, default_user
 from ..errors import ConfigError
+from ..previews.cells import CellRecord
 from ..runtime import Runtime, get_runtime, shutdown, use_main_thread
 from ..stores.location import StoreLocation, locate_store
 from .errorhelp import ErrorHelp
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .._client import ChatKitClient
     from ..agent.server import NotebookChatServer
     from ..panel.panel import ChatPanel
+    from .cells import CellWatch
     from .serving import Serving, _Endpoint
 
 __all__ = ["ChatSession", "load", "loaded", "unload"]
@@ -102,6 +104,7 @@ class ChatSession:
         self.shell = shell
         self.runtime: Runtime = get_runtime()
         self.hidden: set[str] = set()
+        self.cells = CellRecord()  # what the kernel ran since %load_ext (kernel/cells.py)
         self.location: StoreLocation = locate_store(shell.user_ns)
         self._pending_title: str | None = None  # from %chatkit new TITLE, for the next thread
         self._chosen = store_choice()
@@ -113,6 +116,7 @@ class ChatSession:
         self._serving_guard = threading.Lock()
         self._endpoint: _Endpoint | None = None
         self._serving_listeners: list[Callable[[], Callable[[], object] | None]] = []
+        self._cell_watch: CellWatch | None = None
         self.error_help = ErrorHelp(self)
 
     def __repr__(self) -> str:
@@ -125,10 +129,13 @@ class ChatSession:
         and a ``%chat`` cell waiting for its turn run it meanwhile; offer help under a
         failing cell (:mod:`.errorhelp`)."""
         from ..agent import mainthread
+        from .cells import CellWatch
 
         mainthread.bind(self.shell)
         use_main_thread(mainthread)
-        self.error_help.bind()
+        self._cell_watch = CellWatch(self.shell, self.cells)
+        self._cell_watch.start()
+        self.error_help.bind()  # after the record: its hook reads the cell just recorded
 
     def close(self) -> None:
         """Stop serving, unbind the main thread, stop the loop, remove the magics.
@@ -140,6 +147,8 @@ class ChatSession:
         self.stop_serving()
         self._serving_listeners.clear()
         self.error_help.unbind()
+        if self._cell_watch is not None:
+            self._cell_watch.stop()
         mainthread.unbind()
         use_main_thread(None)
         shutdown()  # the loop thread (this session's runtime); the next use starts a new one
@@ -203,6 +212,7 @@ class ChatSession:
             notebook_path=self.location.notebook_path,
             hidden=self.hidden,
             user=default_user(),
+            cells=self.cells,
         )
 
     def store_label(self) -> str:

@@ -8,7 +8,7 @@ The test, on the real page:
 - the failing cell, and only it, shows one "Ask about this error" line, under its traceback;
 - a click opens a chat panel under the line, on the notebook's current thread, and the
   question "Why did cell [N] fail?" arrives in it with the error attached as a tag
-  ("KeyError in cell [N]");
+  ("Error in cell [N]: KeyError: 'regoin'");
 - the answer streams in (seen unfinished before it is done) and ends as the model said;
 - "Use this fix" appears beside the answer, and its click shows the diff of the failing
   cell: the misspelled line taken out, the fixed one put in, and how to take it.
@@ -111,7 +111,7 @@ def test_a_failing_cell_asks_about_its_error_and_the_answer_offers_the_fix(
         question.wait_for()
         assert question.inner_text().startswith(f"Why did cell [{count}] fail?")
         tag = question.locator(".ck-error-tag")
-        assert tag.inner_text().strip() == f"KeyError in cell [{count}]"
+        assert tag.inner_text().strip() == f"Error in cell [{count}]: KeyError: 'regoin'"
         page.wait_for_function(ANSWERED_JS, timeout=ANSWER_TIMEOUT_MS)
         assert page.evaluate("window.__ckStreamed") is True, "the answer did not stream"
         answer = panel.locator(".ck-messages > .ck-assistant .ck-answer-html").last
