@@ -120,6 +120,9 @@ def test_chatkit_errors_off_and_on_take_the_line_away_and_back(notebook_kernel: 
     off = run_cell(notebook_kernel, "1 / 0")
     said_on = notebook_kernel.run("%chatkit errors on")
     on = run_cell(notebook_kernel, "1 / 0")
+    own = run_cell(
+        notebook_kernel, "from chatkit_notebook.errors import ConfigError\nraise ConfigError('x')"
+    )
     configured_off = notebook_kernel.run(
         "import chatkit_notebook\nchatkit_notebook.configure(error_help=False)\n"
         "print(chatkit_notebook.config.error_help_enabled())"
@@ -129,6 +132,8 @@ def test_chatkit_errors_off_and_on_take_the_line_away_and_back(notebook_kernel: 
     assert error_line(off) is None
     assert "Ask about this error" in said_on
     assert error_line(on) is not None
+    assert any(m["msg_type"] == "error" for m in own)
+    assert error_line(own) is None  # the package's own errors say their fix themselves
     assert configured_off.strip() == "False"
     status, shown = notebook_kernel.try_run("%chatkit errors maybe")
     assert status == "ok"

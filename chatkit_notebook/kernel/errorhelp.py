@@ -1,15 +1,17 @@
 """Help under a failing cell: the "Ask about this error" line, and the fix it leads to.
 
-The session registers :meth:`ErrorHelp.after_cell` as IPython's ``post_run_cell`` hook.
-When a cell raises (an ``Exception``: an interrupt is no failure to explain) and a person
-can click (:func:`~.cellturn.has_front_end`: a kernel under Jupyter Server, VS Code or
-Colab; never nbclient, nbval, papermill or a terminal), one
+The session registers :meth:`ErrorHelp.after_cell` as IPython's ``post_run_cell`` hook,
+after the record of cells (``kernel/cells.py``). When a cell raises an ``Exception`` (an
+interrupt is no failure to explain, and the package's own errors already say what to do)
+and a person can click (:func:`~.cellturn.has_front_end`: a kernel under Jupyter Server,
+VS Code or Colab; never nbclient, nbval, papermill or a terminal), one
 :class:`~chatkit_notebook.panel.errorline.ErrorLine` goes under the traceback. Its click
 asks "Why did cell [7] fail?" in the notebook's current thread, in a panel it opens
-beneath itself, with the error attached as a tag (type and message, redacted: the tag is
-kept in the thread). When the answer holds code (its last code block, else the code the
-agent ran for it), the line offers "Use this fix": a diff of the failing cell's source,
-and ``%chatkit insert`` to take it (:func:`fix_for_insert` gives the same diff there).
+beneath itself, with the error attached as a tag (``_items.error_tag``: the cell and its
+redacted headline; the server and the agent's ``last_error`` read the rest). When the
+answer holds code (its last code block, else the code the agent ran for it), the line
+offers "Use this fix": a diff of the failing cell's source, and ``%chatkit insert`` to
+take it (:func:`fix_for_insert` gives the same diff there).
 
 ``configure(error_help=False)`` or ``%chatkit errors off`` turns the line off.
 """
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.display import display
 
 from ..config import error_help_enabled
+from ..errors import ChatkitNotebookError
 from .cellturn import has_front_end
 
 if TYPE_CHECKING:
@@ -90,7 +93,9 @@ class ErrorHelp:
     def after_cell(self, result: ExecutionResult) -> None:
         """After each cell: the line under it, if it failed and someone can click."""
         error = result.error_in_exec or result.error_before_exec
-        if not isinstance(error, Exception) or not self.shows_line():
+        if not isinstance(error, Exception) or isinstance(error, ChatkitNotebookError):
+            return  # an interrupt is no failure; the package's own errors say their fix
+        if not self.shows_line():
             return
         try:
             self.show_line(self._failed(result, error))
@@ -125,35 +130,41 @@ class ErrorHelp:
         """The click: ask about ``error`` in the current thread, in a panel under ``line``."""
         from .._items import error_tag
         from ..previews.redact import redact_text
+        from .session import loaded
 
-        panel = self._session.panel()
+        session = loaded()  # a line from before %reload_ext asks in the session loaded now
+        if session is None:
+            msg = "the chat is not loaded; run %load_ext chatkit_notebook, then click again"
+            raise ChatkitNotebookError(msg)
+        panel = session.panel()
         line.host(panel)
         tag = error_tag(error.cell, redact_text(error.headline))
         # The source's hash lets %chatkit insert tell that cell from a later one of its number.
         tag = tag.model_copy(update={"data": {**tag.data, "digest": source_digest(error.source)}})
         sent = panel.send(question_for(error), tags=[tag])
         if sent is not None:
-            sent.add_done_callback(lambda _: self._after_answer(line, panel, error))
+            sent.add_done_callback(lambda _: _after_answer(session, line, panel, error))
         return sent
 
-    def _after_answer(self, line: ErrorLine, panel: Any, error: FailedCell) -> None:
-        """Once the answer is in (loop thread): offer its fix, if it holds one."""
-        from ..panel.errorline import fix_diff
 
-        thread_id = panel.thread_id
-        if thread_id is None:
+def _after_answer(session: ChatSession, line: ErrorLine, panel: Any, error: FailedCell) -> None:
+    """Once the answer is in (loop thread): offer its fix, if it holds one."""
+    from ..panel.errorline import fix_diff
+
+    thread_id = panel.thread_id
+    if thread_id is None:
+        return
+
+    async def offer() -> None:
+        try:
+            code = await proposed_fix(session.store(), thread_id, session.context())
+        except Exception:  # no offer is better than a broken one
+            logger.debug("could not read the proposed fix", exc_info=True)
             return
+        if code is not None:
+            line.offer_fix(fix_diff(error.source, code, cell=error.cell))
 
-        async def offer() -> None:
-            try:
-                code = await proposed_fix(self._session.store(), thread_id, self._session.context())
-            except Exception:  # no offer is better than a broken one
-                logger.debug("could not read the proposed fix", exc_info=True)
-                return
-            if code is not None:
-                line.offer_fix(fix_diff(error.source, code, cell=error.cell))
-
-        self._session.runtime.submit(offer())
+    session.runtime.submit(offer())
 
 
 async def _newest_first(
