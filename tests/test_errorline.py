@@ -7,6 +7,7 @@ The kernel side (the line under a failing cell, its click, ``%chatkit insert``) 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from chatkit.types import InferenceOptions, UserMessageItem, UserMessageTextContent
@@ -127,3 +128,44 @@ def test_insert_diffs_against_the_cell_asked_about_and_not_a_later_one_of_its_nu
     assert after_restart == []
     assert fix_for_insert(session, None, "x") == []
     assert fix_for_insert(session, AskedError(cell=99, digest=None), "x") == []
+
+
+async def test_the_fix_is_the_newest_answers_last_block_else_the_code_the_turn_ran(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime, timedelta
+
+    from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
+
+    from chatkit_notebook import NotebookContext, NotebookStore
+    from chatkit_notebook._items import tool_result_item
+    from chatkit_notebook.kernel.errorhelp import Fix, proposed_fix
+
+    store, context = NotebookStore(tmp_path / "t.chatkit.json"), NotebookContext()
+    start = datetime(2026, 1, 1)
+    await store.save_thread(ThreadMetadata(id="t", created_at=start), context)
+    made = iter(range(1, 100))
+
+    async def add(item: Any) -> None:
+        item = item.model_copy(update={"created_at": start + timedelta(seconds=next(made))})
+        await store.add_thread_item("t", item, context)
+
+    def said(text: str, item_id: str) -> AssistantMessageItem:
+        content = [AssistantMessageContent(text=text)]
+        return AssistantMessageItem(id=item_id, thread_id="t", created_at=start, content=content)
+
+    await add(_question(UserMessageTextContent(text="Why?")).model_copy(update={"id": "q1"}))
+    await add(said("Try:\n\n```python\nold()\n```", "a0"))
+    await add(tool_result_item("run_python", {"code": "ran()"}, "ok", thread_id="t", item_id="h"))
+    await add(said("It ran cleanly on copies.", "a1"))
+    ran = await proposed_fix(store, "t", context)
+    await add(_question(UserMessageTextContent(text="Again?")).model_copy(update={"id": "q2"}))
+    await add(said("```python\nfirst()\n```\n\n```python\nsecond()\n```", "a2"))
+    blocks = await proposed_fix(store, "t", context)
+    await add(_question(UserMessageTextContent(text="Thanks")).model_copy(update={"id": "q3"}))
+    await add(said("You are welcome.", "a3"))
+    nothing = await proposed_fix(store, "t", context)
+
+    assert ran == Fix("ran()", "%chatkit insert")  # not the older answer's block
+    assert blocks == Fix("second()\n", "%chatkit insert 2")  # as `%chatkit insert 2` puts it
+    assert nothing is None

@@ -43,6 +43,7 @@ __all__ = [
     "AskedError",
     "ErrorHelp",
     "FailedCell",
+    "Fix",
     "asked_error",
     "fix_for_insert",
     "proposed_fix",
@@ -157,12 +158,12 @@ def _after_answer(session: ChatSession, line: ErrorLine, panel: Any, error: Fail
 
     async def offer() -> None:
         try:
-            code = await proposed_fix(session.store(), thread_id, session.context())
+            fix = await proposed_fix(session.store(), thread_id, session.context())
         except Exception:  # no offer is better than a broken one
             logger.debug("could not read the proposed fix", exc_info=True)
             return
-        if code is not None:
-            line.offer_fix(fix_diff(error.source, code, cell=error.cell))
+        if fix is not None:
+            line.offer_fix(fix_diff(error.source, fix.code, cell=error.cell), fix.command)
 
     session.runtime.submit(offer())
 
@@ -181,27 +182,37 @@ async def _newest_first(
         after = page.after
 
 
+@dataclass(frozen=True)
+class Fix:
+    """Code an answer proposes, and the ``%chatkit insert`` that takes it."""
+
+    code: str
+    command: str
+
+
 async def proposed_fix(
     store: Store[NotebookContext], thread_id: str, context: NotebookContext
-) -> str | None:
-    """The fix the last answer proposes: its last code block, else the code the agent ran
-    in that turn; ``None`` if it holds no code."""
+) -> Fix | None:
+    """The fix the last answer proposes: its last code block (``%chatkit insert N``), else
+    the code the agent ran in that turn (``%chatkit insert``); ``None`` if it holds no code."""
     from chatkit.types import AssistantMessageItem, UserMessageItem
 
     from .._items import ran_code
     from ..panel.markdown import code_blocks
 
     ran: str | None = None
+    answered = False  # only the newest answer's blocks: what %chatkit insert N reads
     async for item in _newest_first(store, thread_id, context):
         if isinstance(item, UserMessageItem):
             break
         if isinstance(item, AssistantMessageItem):
             blocks = code_blocks("".join(part.text for part in item.content))
-            if blocks:
-                return blocks[-1]
+            if blocks and not answered:
+                return Fix(blocks[-1], f"%chatkit insert {len(blocks)}")
+            answered = True
         elif ran is None:
             ran = ran_code(item)
-    return ran
+    return Fix(ran, "%chatkit insert") if ran is not None else None
 
 
 @dataclass(frozen=True)

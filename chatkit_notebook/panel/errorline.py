@@ -23,7 +23,7 @@ import ipywidgets as W
 
 from .threadbar import button
 
-__all__ = ["DIFF_CSS", "ErrorLine", "diff_html", "fix_diff"]
+__all__ = ["DIFF_CSS", "ErrorLine", "diff_html", "fix_diff", "take_fix"]
 
 DIFF_CSS = """
 .ck-diff { font-family: var(--jp-code-font-family, monospace);
@@ -63,11 +63,14 @@ _LINE_CSS = """
 .ck-error-line .ck-fix-how { margin-top: 2px; }
 """
 
-TAKE_FIX = (
-    "To take it, run <code>%chatkit insert</code> in a new cell: it shows this diff again and "
-    "puts the fixed code in that cell, for you to run. (A click in the page cannot write "
-    "into a notebook cell.)"
-)
+
+def take_fix(command: str) -> str:
+    """How to take a fix: run ``command`` (``%chatkit insert 1``), which puts it in a cell."""
+    return (
+        f"To take it, run <code>{html.escape(command)}</code> in a new cell: it shows this "
+        "diff again and puts the fixed code in that cell, for you to run. (A click in the "
+        "page cannot write into a notebook cell.)"
+    )
 
 
 def fix_diff(source: str, fixed: str, *, cell: int | None = None) -> list[str]:
@@ -119,6 +122,7 @@ class ErrorLine(W.VBox):  # type: ignore[misc]
         self.fix_button: W.Button | None = None
         self._fix_shown: W.HTML | None = None
         self._diff = ""
+        self._command = "%chatkit insert"
         self._parts: list[W.Widget] = [style, row]
         super().__init__(self._parts)
         self.add_class("ck-error-line")
@@ -146,9 +150,11 @@ class ErrorLine(W.VBox):  # type: ignore[misc]
         self._parts.append(widget)
         self.children = tuple(self._parts)
 
-    def offer_fix(self, lines: list[str]) -> None:
-        """Offer "Use this fix" for a fix whose diff against the failing cell is ``lines``."""
+    def offer_fix(self, lines: list[str], command: str = "%chatkit insert") -> None:
+        """Offer "Use this fix" for a fix whose diff against the failing cell is ``lines``,
+        taken by running ``command``."""
         self._diff = diff_html(lines) if lines else '<div class="ck-fix-how">No change.</div>'
+        self._command = command
         if self.fix_button is None:
             self.fix_button = button(
                 "Use this fix", "check", "See what the fix changes in the cell", "ck-fix-use"
@@ -163,4 +169,5 @@ class ErrorLine(W.VBox):  # type: ignore[misc]
 
     def _show_fix(self) -> None:
         if self._fix_shown is not None:
-            self._fix_shown.value = f'{self._diff}<div class="ck-fix-how">{TAKE_FIX}</div>'
+            how = take_fix(self._command)
+            self._fix_shown.value = f'{self._diff}<div class="ck-fix-how">{how}</div>'
