@@ -3,8 +3,8 @@
 The session registers :meth:`ErrorHelp.after_cell` as IPython's ``post_run_cell`` hook,
 after the record of cells (``kernel/cells.py``). When a cell raises an ``Exception`` (an
 interrupt is no failure to explain, and the package's own errors already say what to do)
-and a person can click (:func:`~.cellturn.has_front_end`: a kernel under Jupyter Server,
-VS Code or Colab; never nbclient, nbval, papermill or a terminal), one
+and a person can click (:meth:`ErrorHelp.shows_line`: a notebook front end with widgets
+running the cell; never nbclient, nbval, papermill or a terminal), one
 :class:`~chatkit_notebook.panel.errorline.ErrorLine` goes under the traceback. Its click
 asks "Why did cell [7] fail?" in the notebook's current thread, in a panel it opens
 beneath itself, with the error attached as a tag (``_items.error_tag``: the cell and its
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("chatkit_notebook")
+
+_RUNNING: Any = object()  # shows_line(): the running cell's id
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class ErrorHelp:
         error = result.error_in_exec or result.error_before_exec
         if not isinstance(error, Exception) or isinstance(error, ChatkitNotebookError):
             return  # an interrupt is no failure; the package's own errors say their fix
-        if not self.shows_line():
+        if not self.shows_line(getattr(result.info, "cell_id", None)):
             return
         try:
             self.show_line(self._failed(result, error))
@@ -115,9 +118,22 @@ class ErrorHelp:
         source = str(getattr(result.info, "raw_cell", "") or "")
         return FailedCell(cell=count, source=source, headline=headline)
 
-    def shows_line(self) -> bool:
-        """Whether a failing cell gets the line now: turned on, and someone can click."""
-        return error_help_enabled() and has_front_end(self.shell)
+    def shows_line(self, cell_id: str | None = _RUNNING) -> bool:
+        """Whether a failing cell gets the line: turned on, and someone can click it.
+
+        A person can click in a notebook that a front end with widgets runs cell by cell:
+        a kernel of Jupyter Server (``JPY_SESSION_NAME``), VS Code or Colab
+        (:func:`~.cellturn.has_front_end`) whose cell came with the front end's cell id
+        (JupyterLab and Notebook 7 send one with each cell). nbclient, papermill and nbval
+        send none, so a harness that sets ``JPY_SESSION_NAME`` itself (as nbval runs often
+        do, to name the notebook) still gets no line. ``cell_id`` is the cell's; by default,
+        the running cell's.
+        """
+        if not error_help_enabled() or not has_front_end(self.shell):
+            return False
+        if cell_id is _RUNNING:
+            cell_id = _running_cell_id(self.shell)
+        return cell_id is not None or _marked_front_end(self.shell)
 
     def show_line(self, error: FailedCell) -> ErrorLine:
         """Show the line for ``error`` in the cell's output."""
@@ -146,6 +162,22 @@ class ErrorHelp:
         if sent is not None:
             sent.add_done_callback(lambda _: _after_answer(session, line, panel, error))
         return sent
+
+
+def _running_cell_id(shell: InteractiveShell) -> str | None:
+    """The front end's id of the cell running now (``None``: it sent none)."""
+    kernel: Any = getattr(shell, "kernel", None)
+    try:
+        parent = kernel.get_parent("shell") if kernel is not None else {}
+    except Exception:  # an older kernel: no way to tell
+        return None
+    cell_id = (parent.get("metadata") or {}).get("cellId")
+    return cell_id if isinstance(cell_id, str) else None
+
+
+def _marked_front_end(shell: InteractiveShell) -> bool:
+    """VS Code and Colab, known by their own marks (their cell ids are not checked here)."""
+    return "__vsc_ipynb_file__" in shell.user_ns or "google.colab" in sys.modules
 
 
 def _after_answer(session: ChatSession, line: ErrorLine, panel: Any, error: FailedCell) -> None:
