@@ -169,3 +169,21 @@ async def test_the_fix_is_the_newest_answers_last_block_else_the_code_the_turn_r
     assert ran == Fix("ran()", "%chatkit insert")  # not the older answer's block
     assert blocks == Fix("second()\n", "%chatkit insert 2")  # as `%chatkit insert 2` puts it
     assert nothing is None
+
+
+def test_a_terminal_gets_the_insert_diff_as_text(capsys: Any) -> None:
+    from types import SimpleNamespace
+
+    from IPython.core.displaypub import DisplayPublisher
+
+    from chatkit_notebook.kernel.magics import _show_diff
+
+    terminal: Any = SimpleNamespace(display_pub=DisplayPublisher())
+    _show_diff(terminal, fix_diff("df['regoin']", "df['region']", cell=4))
+    _show_diff(terminal, [])  # nothing asked about: nothing said
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "The fix changes cell [4] (now in this cell; run it to take it):"
+    assert "-df['regoin']" in printed
+    assert "+df['region']" in printed
+    assert "<div" not in "".join(printed)
