@@ -156,6 +156,8 @@ def test_chatkit_errors_off_and_on_take_the_line_away_and_back(notebook_kernel: 
     status, shown = notebook_kernel.try_run("%chatkit errors maybe")
     assert status == "ok"
     assert "invalid choice: 'maybe'" in shown
+    notebook_kernel.run("chatkit_notebook.configure(error_help=True)\n%unload_ext chatkit_notebook")
+    assert error_line(run_cell(notebook_kernel, "1 / 0")) is None  # the hook left with it
 
 
 @pytest.mark.slow
