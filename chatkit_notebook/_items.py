@@ -11,6 +11,10 @@ approval card      :func:`approval_card`,              :func:`is_approval_card`,
                    :func:`decided_card`                :func:`card_call_id`,
                                                        :func:`card_code`, :func:`card_status`
 receipt            :func:`receipt_item`                :func:`is_receipt`, :func:`receipt_line`
+numbers' check     :func:`numbers_task` (a receipt     :func:`untraced_numbers`
+                   line of its own)
+variables read     :func:`variable_source` (an         :func:`read_sources`
+                   answer's annotation)
 kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
                                                        :func:`ran_code`
 stopped step       :func:`stopped_step`                :func:`is_stopped_step`
@@ -38,8 +42,11 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from chatkit.types import (
+    Annotation,
+    AssistantMessageItem,
     CustomSummary,
     CustomTask,
+    EntitySource,
     GeneratedImage,
     GeneratedImageItem,
     HiddenContextItem,
@@ -59,6 +66,7 @@ __all__ = [
     "APPROVE",
     "CARD_KEY",
     "DECLINE",
+    "UNTRACED_NOTE",
     "VARIABLE_TAG",
     "ToolResult",
     "approval_card",
@@ -76,7 +84,9 @@ __all__ = [
     "is_variable_tag",
     "mentions",
     "new_item",
+    "numbers_task",
     "ran_code",
+    "read_sources",
     "read_tool_result",
     "receipt_item",
     "receipt_line",
@@ -85,6 +95,8 @@ __all__ = [
     "tagged_names",
     "task_code",
     "tool_result_item",
+    "untraced_numbers",
+    "variable_source",
     "variable_tag",
     "widget_field",
 ]
@@ -288,10 +300,17 @@ _OLD_RECEIPT_LAST = re.compile(r"^[\d,]+ characters sent in \d+ model calls?$")
 
 
 def receipt_item(
-    *, thread_id: str, item_id: str, summary: str, lines: Iterable[str]
+    *,
+    thread_id: str,
+    item_id: str,
+    summary: str,
+    lines: Iterable[str],
+    checks: Iterable[Task] = (),
 ) -> WorkflowItem:
-    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line."""
+    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line, and the
+    answer's ``checks`` (the numbers' check) before the last line."""
     tasks: list[Task] = [CustomTask(title=line) for line in lines]
+    tasks[-1:-1] = list(checks)
     return WorkflowItem(
         id=item_id,
         thread_id=thread_id,
@@ -331,6 +350,68 @@ def receipt_line(item: WorkflowItem) -> str:
     head = summary.title if isinstance(summary, CustomSummary) else _OLD_RECEIPT_TITLE.strip()
     titles = [getattr(task, "title", None) or "" for task in item.workflow.tasks]
     return "*" + " · ".join([head, *titles[:-1]]) + "*"
+
+
+# -- the numbers' check (a line of the receipt) ------------------------------------------
+
+_NUMBERS_ICON = "vendor:chatkit-notebook-numbers"
+UNTRACED_NOTE = "not found in anything the agent read or computed this turn"
+"""What an untraced number's mark says (its tooltip)."""
+
+
+def numbers_task(line: str, untraced: Iterable[str]) -> CustomTask:
+    """The receipt's line for the answer's numbers ("14 numbers: 13 traced, 1 not"); the
+    untraced ones, each in a code span, are its content (one click away)."""
+    shown = [f"`{text.replace('`', '')}`" for text in untraced]
+    content = f"Untraced, {UNTRACED_NOTE}: " + ", ".join(shown) if shown else None
+    return CustomTask(title=line, icon=_NUMBERS_ICON, content=content)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def untraced_numbers(item: object) -> list[str]:
+    """The numbers a receipt says were not traced, as the answer wrote them."""
+    if not isinstance(item, WorkflowItem) or not is_receipt(item):
+        return []
+    for task in item.workflow.tasks:
+        if isinstance(task, CustomTask) and task.icon == _NUMBERS_ICON and task.content:
+            return _CODE_SPAN.findall(task.content.partition(": ")[2])
+    return []
+
+
+# -- the variables an answer read (its annotations) --------------------------------------
+
+_VARIABLE_SOURCE = "chatkit-notebook/variable"
+_SOURCE_PREFIX = "variable:"
+
+
+def variable_source(name: str, fingerprint: Mapping[str, Any], described: str) -> Annotation:
+    """An answer's annotation saying it read the variable ``name``: an entity source (any
+    ChatKit client lists it as a source) whose data keeps the variable's fingerprint."""
+    source = EntitySource(
+        id=f"{_SOURCE_PREFIX}{name}",
+        title=name,
+        description=described,
+        group="Notebook variables",
+        data={"kind": _VARIABLE_SOURCE, "fingerprint": dict(fingerprint)},
+    )
+    return Annotation(source=source)
+
+
+def read_sources(item: object) -> dict[str, dict[str, Any]]:
+    """The variables an answer read, with the fingerprint of each when it was read."""
+    if not isinstance(item, AssistantMessageItem):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for part in item.content:
+        for annotation in part.annotations:
+            source = annotation.source
+            if isinstance(source, EntitySource) and source.data.get("kind") == _VARIABLE_SOURCE:
+                fingerprint = source.data.get("fingerprint")
+                if isinstance(fingerprint, dict):
+                    found[source.title] = fingerprint
+    return found
 
 
 # -- kept tool results -------------------------------------------------------------------

@@ -17,10 +17,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit.types import WorkflowItem
+from chatkit.types import CustomTask, WorkflowItem
 
-from .._items import is_receipt, receipt_item, receipt_line
+from .._items import is_receipt, numbers_task, receipt_item, receipt_line
 from ..previews.redact import REDACTED_PREFIX
+from .sources import TurnSources
 
 __all__ = ["RECEIPT_TITLE", "Receipt", "is_receipt", "receipt_line"]
 
@@ -49,6 +50,7 @@ class Receipt:
     sent_chars: int = 0
     instructions_chars: int = 0  # the system prompt, once per model call
     read_chars: int = 0  # tool results in the calls' input (each time it is sent)
+    sources: TurnSources = field(default_factory=TurnSources)  # stale marks, traced numbers
 
     def read(self, tool: str, result: str) -> None:
         """Count a tool result the model will see."""
@@ -91,7 +93,18 @@ class Receipt:
         summary = (
             f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters: {' · '.join(made_of)}"
         )
-        return receipt_item(thread_id=thread_id, item_id=item_id, summary=summary, lines=lines)
+        return receipt_item(
+            thread_id=thread_id,
+            item_id=item_id,
+            summary=summary,
+            lines=lines,
+            checks=self._checks(),
+        )
+
+    def _checks(self) -> list[CustomTask]:
+        """The answer's numbers' check, a line of its own (none when it states no number)."""
+        numbers = self.sources.numbers()
+        return [numbers_task(numbers.line(), numbers.untraced)] if numbers.checked else []
 
 
 def _is_tool_output(item: Any) -> bool:

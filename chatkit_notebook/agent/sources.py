@@ -1,0 +1,131 @@
+"""What a turn's answer rests on: the variables it read, and the numbers it saw.
+
+The server gives each turn one :class:`TurnSources` (it rides on the turn's
+:class:`~.receipt.Receipt`, so a turn paused for approval counts on after the click). Every
+tool result the model sees passes through :meth:`TurnSources.saw`, which notes the
+variables it read and keeps its text for the numbers' check:
+
+- ``describe_variable`` and ``preview_rows`` read the variable their ``name`` starts with
+  (``sales``, ``model.coef_`` reads ``model``); a person's ``@sales`` tag the same;
+- ``run_python`` reads the names its code mentions that the notebook has;
+- ``query`` reads the frames its SQL names (:func:`names_read` is the one place a new
+  reading tool says what it read).
+
+When an answer is done, :meth:`TurnSources.annotate` gives it an annotation per variable
+read so far, each holding that variable's fingerprint (``previews.fingerprint``): later
+views compare it with the variable as it is then and say when the answer is stale. At
+the end of the turn, :meth:`TurnSources.numbers` checks the answers' numbers against
+everything seen (``traced``).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatkit.types import AssistantMessageItem
+
+from .._items import variable_source
+from ..context import NotebookContext
+from ..previews.fingerprint import fingerprint
+from ..previews.namespace import lookup
+from ..previews.values import summary
+from .traced import NumberTrace, trace
+
+__all__ = ["TurnSources", "names_read"]
+
+_NAME_TOOLS = frozenset({"describe_variable", "preview_rows"})
+_LEADING_NAME = re.compile(r"\s*([A-Za-z_]\w*)")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_MAX_SOURCES = 20  # variables an answer keeps fingerprints of (the first read)
+
+
+def names_read(tool: str, arguments: Mapping[str, Any] | str) -> list[str]:
+    """The notebook names a tool call may have read (not yet checked against the notebook)."""
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            return []
+        arguments = parsed if isinstance(parsed, dict) else {}
+    if tool in _NAME_TOOLS:
+        name = arguments.get("name")
+        found = _LEADING_NAME.match(name) if isinstance(name, str) else None
+        return [found.group(1)] if found else []
+    if tool == "run_python":
+        code = arguments.get("code")
+        return _code_names(code) if isinstance(code, str) else []
+    if tool == "query":  # the SQL names frames as tables: any identifier may be one
+        sql = arguments.get("sql")
+        return list(dict.fromkeys(_IDENTIFIER.findall(sql))) if isinstance(sql, str) else []
+    return []
+
+
+def _code_names(code: str) -> list[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return list(dict.fromkeys(_IDENTIFIER.findall(code)))
+    return list(
+        dict.fromkeys(
+            node.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+        )
+    )
+
+
+def _code_not_data(value: object) -> bool:
+    """Modules, classes and functions: what code uses, not the data an answer is about."""
+    return isinstance(value, (types.ModuleType, type)) or inspect.isroutine(value)
+
+
+@dataclass
+class TurnSources:
+    """The variables one turn read and the texts it saw."""
+
+    question: str = ""
+    names: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+
+    def saw(self, tool: str, arguments: Mapping[str, Any] | str, result: str) -> None:
+        """Note a tool result the model saw: what it read, and its text."""
+        self.texts.append(result)
+        for name in names_read(tool, arguments):
+            if name not in self.names:
+                self.names.append(name)
+
+    def annotate(
+        self, item: AssistantMessageItem, context: NotebookContext
+    ) -> AssistantMessageItem:
+        """``item`` with an annotation for each variable read so far (that the agent may
+        see and still exists), holding its fingerprint now. Slow for big frames: call it
+        off the loop."""
+        self.answers.append("".join(part.text for part in item.content))
+        if not item.content:
+            return item
+        annotations = []
+        for name in self.names:
+            found, value = lookup(context, name)
+            if not found or _code_not_data(value):
+                continue
+            cell = context.changed_in.get(name)
+            annotations.append(variable_source(name, fingerprint(value, cell=cell), summary(value)))
+            if len(annotations) == _MAX_SOURCES:
+                break
+        if not annotations:
+            return item
+        last = item.content[-1]
+        marked = last.model_copy(update={"annotations": [*last.annotations, *annotations]})
+        return item.model_copy(update={"content": [*item.content[:-1], marked]})
+
+    def numbers(self) -> NumberTrace:
+        """The numbers' check of the turn's answers so far."""
+        return trace(self.answers, self.texts, self.question)
