@@ -105,7 +105,7 @@ class StaleWatch:
 
     def after_cell(self, code: str, execution_count: int | None) -> None:
         """Update the fingerprints of the tracked variables ``code`` could have changed,
-        and tell the listeners when one did."""
+        and tell the listeners (their marks are drawn again from what is known)."""
         self._cells += 1
         names = touched_names(code)
         if not names:
@@ -114,7 +114,10 @@ class StaleWatch:
             for name in names:
                 self.changed_in[name] = execution_count
         tracked = names.intersection(self._now)
-        if tracked and self._refresh(tracked):
+        if tracked:
+            # Told even when this check saw no change: a re-check in a worker thread may
+            # have seen the same change a moment before, and not yet told anyone.
+            self._refresh(tracked)
             self._tell()
 
     # -- checks (any thread) ---------------------------------------------------------------
@@ -159,9 +162,9 @@ class StaleWatch:
         with self._lock:
             known = self._now.get(name)
         if known is None:  # first asked: start tracking it
-            known = (self._take(name), self._cells)
+            self._refresh({name})
             with self._lock:
-                self._now[name] = known
+                known = self._now[name]
         note = change_note(then, known[0] or None)
         if note is not None and known[1] < self._cells:
             # Cells ran since: it may have changed back, or through another name.
@@ -171,13 +174,20 @@ class StaleWatch:
         return note
 
     def _refresh(self, names: set[str]) -> bool:
-        """Fingerprint ``names`` now; whether any differs from before."""
+        """Fingerprint ``names`` now; whether any differs from before.
+
+        Each fingerprint is stamped with the cells run when it was *begun*, and never
+        replaces one begun later: a re-check in a worker thread that started before a cell
+        cannot overwrite what the cell's own check found after it.
+        """
         changed = False
         for name in names:
+            cells = self._cells
             now = self._take(name)
             with self._lock:
                 before = self._now.get(name)
-                self._now[name] = (now, self._cells)
+                if before is None or before[1] <= cells:
+                    self._now[name] = (now, cells)
             if before is not None and _differs(before[0], now):
                 changed = True
         return changed

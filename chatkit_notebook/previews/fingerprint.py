@@ -111,8 +111,7 @@ def _content(value: Any) -> dict[str, Any]:
         return _pandas(pandas, value)
     numpy = sys.modules.get("numpy")
     if numpy is not None and isinstance(value, numpy.ndarray) and value.dtype != object:
-        data = numpy.ascontiguousarray(value)
-        mixed = hashlib.blake2b(memoryview(data).cast("B"), digest_size=16)
+        mixed = hashlib.blake2b(_raw(numpy, value), digest_size=16)
         mixed.update(str(value.dtype).encode())
         return {"how": "content", "shape": list(value.shape), "hash": mixed.hexdigest()}
     return _identity(value)
@@ -145,17 +144,23 @@ def _pandas(pd: Any, value: Any) -> dict[str, Any]:
     return {"how": how, "shape": shape, "columns": columns, "hash": mixed.hexdigest()}
 
 
-def _column_bytes(pd: Any, column: Any) -> bytes | memoryview:
+def _column_bytes(pd: Any, column: Any) -> memoryview:
     """A column's content as bytes: its buffer for plain numbers, else pandas' row hashes."""
     dtype = column.dtype
     plain = not isinstance(dtype, pd.api.extensions.ExtensionDtype)
     if plain and getattr(dtype, "kind", "O") in "biufcmM":
         import numpy
 
-        data: Any = numpy.ascontiguousarray(column.to_numpy())
-        return memoryview(data).cast("B")
+        return _raw(numpy, column.to_numpy())
     hashed = pd.util.hash_pandas_object(column, index=False)
     return memoryview(hashed.to_numpy()).cast("B")
+
+
+def _raw(numpy: Any, array: Any) -> memoryview:
+    """An array's bytes without a copy when it is contiguous (any fixed-size dtype: dates
+    and times too, which a plain ``memoryview`` refuses)."""
+    flat = numpy.ascontiguousarray(array).reshape(-1)
+    return memoryview(flat.view(numpy.uint8))
 
 
 def _identity(value: Any) -> dict[str, Any]:
