@@ -29,7 +29,7 @@ import inspect
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..context import NotebookContext
@@ -139,7 +139,7 @@ class StaleWatch:
                 lines.append(f"`{name}` changed since this answer ({note})")
         return lines
 
-    def stale_count(self, answers: list[Mapping[str, Mapping[str, Any]]]) -> int:
+    def stale_count(self, answers: Sequence[Mapping[str, Mapping[str, Any]]]) -> int:
         """How many of ``answers`` (each its sources) depend on a changed variable."""
         return sum(1 for sources in answers if self.notes(sources))
 
