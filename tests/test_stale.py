@@ -128,6 +128,7 @@ def test_ask_again_asks_the_same_question_in_a_new_turn(
     shell: InteractiveShell, asked: ChatPanel, tmp_path: Path
 ) -> None:
     shell.run_cell("sales.loc[3] = [50.0]")
+    asked.wait()
     (view,) = answer_views(asked)
     assert view._answer.stale == ["`sales` changed since this answer (3 \u2192 4 rows)"]
     view._answer._handle(None, {"event": "ask_again"}, None)  # the button's message

@@ -308,7 +308,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             receipt.sources.question = _question_text(input_user_message)
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
-        model_input = await self.converter.to_agent_input(await self._history(thread, context))
+        history = await self._history(thread, context)
+        # What earlier turns read is in the model's input: numbers from it are traced.
+        receipt.sources.had([kept.result for item in history if (kept := read_tool_result(item))])
+        model_input = await self.converter.to_agent_input(history)
         async for event in self._run(plan, model_input, thread, context, receipt):
             yield event
 

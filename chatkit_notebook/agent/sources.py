@@ -96,8 +96,10 @@ class TurnSources:
     answers: list[str] = field(default_factory=list)
 
     def saw(self, tool: str, arguments: Mapping[str, Any] | str, result: str) -> None:
-        """Note a tool result the model saw: what it read, and its text."""
+        """Note a tool call the model made: what it read, its result, and its arguments
+        (the code it ran, the SQL: numbers the agent computed with)."""
         self.texts.append(result)
+        self.texts.append(arguments if isinstance(arguments, str) else json.dumps(arguments))
         for name in names_read(tool, arguments):
             if name not in self.names:
                 self.names.append(name)
@@ -125,6 +127,10 @@ class TurnSources:
         last = item.content[-1]
         marked = last.model_copy(update={"annotations": [*last.annotations, *annotations]})
         return item.model_copy(update={"content": [*item.content[:-1], marked]})
+
+    def had(self, texts: list[str]) -> None:
+        """Note what earlier turns read, which the model has in its input this turn."""
+        self.texts.extend(texts)
 
     def numbers(self) -> NumberTrace:
         """The numbers' check of the turn's answers so far."""

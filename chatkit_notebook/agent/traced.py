@@ -4,9 +4,9 @@ A plausible wrong number is the main risk of chatting with data. After a turn, e
 number its answer states is looked for among the numbers of what the turn saw: the tool
 results (previews, ``preview_rows``, ``run_python``'s output, ``query`` results) and the
 question. A number is *traced* when one of them equals it within the rounding it is
-written with: ``1,234`` matches 1234.4 (less than one unit off, so rounding and cutting
-both count), ``1.2M`` matches 1,234,567, ``1,200`` matches 1,180 (its zeros say hundreds),
-``12.3%`` matches 12.34 or 0.1234. Signs are ignored ("fell by 5%" and -0.05).
+written with: ``1,234`` matches 1,233.5 to 1,234.99 (rounded or cut), ``1.2M`` matches
+1,234,567, ``1,200`` matches 1,150 to 1,250 (its zeros say hundreds), ``12.3%`` matches
+12.34 or 0.1234. Signs are ignored ("fell by 5%" and -0.05).
 
 Not checked, so never flagged: years (1900-2100 written bare), list numbering, dates and
 times, ordinals (``3rd``), numbers inside words or names (``Q3``, ``col2``), numbers in
@@ -68,14 +68,18 @@ class Number:
 
     text: str  # as written, what the panel marks ("1,234", "12.3%")
     value: float  # what it says, suffixes applied, sign dropped
-    tolerance: float  # how far a source may be and still be this number, written as it is
+    below: float  # how far under it a source may be and still be written so (rounded up)
+    above: float  # how far over (rounded down, or cut)
     percent: bool
 
     def matches(self, source: float) -> bool:
         """Whether ``source`` (sign dropped) is this number, within its written rounding."""
-        if abs(source - self.value) < self.tolerance:
+        if self._near(source):
             return True
-        return self.percent and abs(source * 100 - self.value) < self.tolerance
+        return self.percent and self._near(source * 100)
+
+    def _near(self, source: float) -> bool:
+        return -self.below <= source - self.value < self.above
 
 
 @dataclass
@@ -125,12 +129,12 @@ def trace(answers: Iterable[str], sources: Iterable[str], question: str = "") ->
 def _found(number: Number, seen: list[float]) -> bool:
     """Whether a source number lies within the number's reach (and, for a percentage,
     its fraction's: 12.3% is 0.123)."""
-    windows = [(number.value, number.tolerance)]
+    windows = [(number.value, 1.0)]
     if number.percent:
-        windows.append((number.value / 100, number.tolerance / 100))
-    for centre, reach in windows:
-        start = bisect.bisect_left(seen, centre - reach)
-        if start < len(seen) and seen[start] < centre + reach:
+        windows.append((number.value / 100, 0.01))
+    for centre, scale in windows:
+        start = bisect.bisect_left(seen, centre - number.below * scale)
+        if start < len(seen) and seen[start] < centre + number.above * scale:
             return True
     return False
 
@@ -152,13 +156,18 @@ def _number(match: re.Match[str]) -> Number | None:
         return None  # a year
     scale = _SCALE.get(suffix, 1.0) if suffix else 1.0
     value = float(plain) * scale
+    # A unit of the last place written: a source rounds to it (half a unit either way) or
+    # is cut to it (up to a unit over). Trailing zeros of a whole number are its place too
+    # ("1,200": hundreds), and such a number is only ever rounded.
     if "." in plain:
-        tolerance = 10.0 ** -len(plain.split(".")[1]) * scale
+        unit = 10.0 ** -len(plain.split(".")[1]) * scale
+        below, above = unit / 2, unit
     else:
         zeros = len(plain) - len(plain.rstrip("0")) if plain.strip("0") else 0
-        tolerance = (0.5 * 10.0**zeros if zeros else 1.0) * scale
-    text = match.group(0).lstrip("-\u2212")
-    return Number(text=text.strip(), value=value, tolerance=tolerance * 0.999999, percent=percent)
+        unit = 10.0**zeros * scale
+        below, above = unit / 2, (unit / 2 if zeros else unit)
+    text = match.group(0).lstrip("-\u2212").strip()
+    return Number(text=text, value=value, below=below, above=above * 0.999999, percent=percent)
 
 
 def _source_numbers(text: str) -> Iterable[float]:
