@@ -93,6 +93,8 @@ def ask(session: ChatSession, text: str) -> str:
         on_created=session.follow,
         output=cellturn.output_for(session.shell),
         changes=session.changes,
+        stale=session.stale.notes,
+        stale_changes=session.stale.listen,
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
     if thread_id is not None:
