@@ -8,6 +8,7 @@ themselves (a property test: any single-value edit of a frame or an array is not
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from agents.testing import ScriptedModel, assistant_message, function_call
-from chatkit.types import AssistantMessageItem, UserMessageItem
+from chatkit.types import AssistantMessageContent, AssistantMessageItem, UserMessageItem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
@@ -26,6 +27,7 @@ from stored import stored_items
 import chatkit_notebook
 from chatkit_notebook import NotebookContext
 from chatkit_notebook._items import read_sources
+from chatkit_notebook.agent.sources import TurnSources
 from chatkit_notebook.kernel.session import ChatSession
 from chatkit_notebook.kernel.staleness import StaleWatch, touched_names
 from chatkit_notebook.panel.panel import ChatPanel
@@ -243,3 +245,25 @@ def test_any_single_value_edit_of_an_array_is_noticed(array: np.ndarray, data: A
     if array[index].tobytes() == before:
         return  # the drawn value was the same bytes: nothing changed
     assert change_note(kept, fingerprint(array)) is not None
+
+
+def test_no_fingerprint_of_a_secret_or_hidden_name_leaves_the_kernel() -> None:
+    namespace = {
+        "db_password": "correct horse battery staple",  # secret by name
+        "note": "sk-proj-" + "a1B2" * 12,  # secret by value
+        "private": [3, 4],  # hidden with %chatkit hide
+        "pd": pd,  # a module: code, not data
+        "nums": [1, 2],
+    }
+    context = NotebookContext(namespace=namespace, hidden={"private"})
+    sources = TurnSources()
+    code = "print(len(db_password), note[:3], private, pd.__version__, nums)"
+    sources.saw("run_python", {"code": code}, '{"status": "ok"}')
+    answer = AssistantMessageItem(
+        id="m",
+        thread_id="t",
+        created_at=datetime.now(),
+        content=[AssistantMessageContent(text="ok")],
+    )
+    kept = read_sources(sources.annotate(answer, context))
+    assert list(kept) == ["nums"]

@@ -34,8 +34,9 @@ from chatkit.types import AssistantMessageItem
 from .._items import variable_source
 from ..context import NotebookContext
 from ..previews.fingerprint import fingerprint
+from ..previews.foreign import is_secret_value
 from ..previews.namespace import lookup
-from ..previews.values import summary
+from ..previews.redact import is_secret_name, redact_text
 from .traced import NumberTrace, trace
 
 __all__ = ["TurnSources", "names_read"]
@@ -43,7 +44,9 @@ __all__ = ["TurnSources", "names_read"]
 _NAME_TOOLS = frozenset({"describe_variable", "preview_rows"})
 _LEADING_NAME = re.compile(r"\s*([A-Za-z_]\w*)")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_TIMES = " \u00d7 "  # as the previews write shapes
 _MAX_SOURCES = 20  # variables an answer keeps fingerprints of (the first read)
+_SECRET_SCAN = 10_000  # characters of a text variable searched for secrets
 
 
 def names_read(tool: str, arguments: Mapping[str, Any] | str) -> list[str]:
@@ -81,6 +84,29 @@ def _code_names(code: str) -> list[str]:
     )
 
 
+def _described(kept: Mapping[str, Any]) -> str:
+    """What the source was, in a few words: its type and shape, never its values."""
+    kind = str(kept.get("type", "")).rsplit(".", 1)[-1]
+    shape = kept.get("shape")
+    if isinstance(shape, list) and shape:
+        return f"{kind} ({_TIMES.join(f'{n:,}' for n in shape)})"
+    return kind
+
+
+def _secret(name: str, value: object) -> bool:
+    """A secret by its name, its type, or (text) its content: never fingerprinted."""
+    if is_secret_name(name) or is_secret_value(value):
+        return True
+    if isinstance(value, (str, bytes)):
+        text = (
+            value[:_SECRET_SCAN]
+            if isinstance(value, str)
+            else value[:_SECRET_SCAN].decode("utf-8", "replace")
+        )
+        return redact_text(text) != text
+    return False
+
+
 def _code_not_data(value: object) -> bool:
     """Modules, classes and functions: what code uses, not the data an answer is about."""
     return isinstance(value, (types.ModuleType, type)) or inspect.isroutine(value)
@@ -116,10 +142,10 @@ class TurnSources:
         annotations = []
         for name in self.names:
             found, value = lookup(context, name)
-            if not found or _code_not_data(value):
-                continue
-            cell = context.changed_in.get(name)
-            annotations.append(variable_source(name, fingerprint(value, cell=cell), summary(value)))
+            if not found or _code_not_data(value) or _secret(name, value):
+                continue  # not even a hash of a secret leaves the kernel
+            kept = fingerprint(value, cell=context.changed_in.get(name))
+            annotations.append(variable_source(name, kept, _described(kept)))
             if len(annotations) == _MAX_SOURCES:
                 break
         if not annotations:
