@@ -6,9 +6,10 @@ on one machine, on a real IPython shell with ``%load_ext chatkit_notebook``:
 
 - 50 variables are tracked (as if answers had read them): 49 frames of 1,000 rows and one
   frame of 1,000,000 rows (a number, a float and a text column);
-- a cell that touches none of them (``scratch = [i * i for i in range(200)]``), and a cell
-  that edits one value of the big frame in place (``big.loc[3, "amount"] = …``), are run
-  many times with the hook and, as the baseline, with the hook taken out;
+- a cell that touches none of them (``scratch = [i * i for i in range(200)]``), a 42-line
+  cell that touches none either (a function and 30 calls of it), and a cell that edits one
+  value of the big frame in place (``big.loc[3, "amount"] = …``), are run many times with
+  the hook and, as the baseline, with the hook taken out;
 - "hook" is the time of the ``post_run_cell`` hook itself (parsing the cell, fingerprinting
   what it touched), "cell" the whole ``run_cell``, and "added" the difference of medians.
 
@@ -38,7 +39,25 @@ from chatkit_notebook.previews.fingerprint import fingerprint
 
 ANSWERS = TESTS_DIR / "fixtures" / "traced" / "answers.json"
 UNTOUCHED = "scratch = [i * i for i in range(200)]"
+LONG = "\n".join(
+    [
+        "def summarise(values, *, scale=1.0):",
+        '    """A helper a notebook might define."""',
+        "    total = 0.0",
+        "    for n, value in enumerate(values):",
+        "        if n % 2:",
+        "            total += value * scale",
+        "        else:",
+        "            total -= value / (n + 1)",
+        "    return {'total': total, 'count': len(values)}",
+        "",
+        *(f"result_{n} = summarise(range({n + 10}), scale={n}.5)" for n in range(30)),
+        "table = [result_0, result_1, result_2]",
+        "print(len(table))",
+    ]
+)
 EDIT = 'big.loc[3, "amount"] = {n}.5'
+CELLS = (("untouched", UNTOUCHED), ("long", LONG), ("edit", EDIT))
 
 
 def setup(shell: InteractiveShell, rows: int) -> None:
@@ -59,7 +78,7 @@ def cells(shell: InteractiveShell, code: str, runs: int, hook: list[float]) -> l
     times = []
     for n in range(runs):
         start = time.perf_counter()
-        shell.run_cell(code.format(n=n), store_history=False, silent=False)
+        shell.run_cell(code.replace("{n}", str(n)), store_history=False, silent=False)
         times.append((time.perf_counter() - start) * 1000)
     return times
 
@@ -79,24 +98,25 @@ def per_cell(quick: bool) -> dict[str, Any]:
     }
     assert watch.notes(tracked) == []  # tracks all 50, as a panel showing answers would
     hook: list[float] = []
-    timed = watch.after_cell
+    real = loaded._after_cell
 
-    def timing(code: str, count: int | None) -> None:
+    def timing(result: Any) -> None:  # the session's hook, timed
         start = time.perf_counter()
-        timed(code, count)
+        real(result)
         hook.append((time.perf_counter() - start) * 1000)
 
-    watch.after_cell = timing  # type: ignore[method-assign]
+    shell.events.unregister("post_run_cell", real)
+    shell.events.register("post_run_cell", timing)
     result: dict[str, Any] = {"rows": rows, "runs": runs, "tracked": len(tracked)}
-    for label, code in (("untouched", UNTOUCHED), ("edit", EDIT)):
+    for label, code in CELLS:
         hook.clear()
         with_hook = cells(shell, code, runs, hook)
         result[label] = {"with": with_hook, "hook": list(hook)}
     assert watch.notes({"big": tracked["big"]}) != []  # the edit was noticed
-    shell.events.unregister("post_run_cell", loaded._after_cell)
-    for label, code in (("untouched", UNTOUCHED), ("edit", EDIT)):
+    shell.events.unregister("post_run_cell", timing)
+    for label, code in CELLS:
         result[label]["without"] = cells(shell, code, runs, [])
-    shell.events.register("post_run_cell", loaded._after_cell)
+    shell.events.register("post_run_cell", real)
     shell.run_line_magic("unload_ext", "chatkit_notebook")
     return result
 
@@ -138,6 +158,7 @@ def render(cell: dict[str, Any], flags: dict[str, Any], m: dict[str, Any]) -> st
     table = []
     names = {
         "untouched": "touches no tracked variable",
+        "long": "a 42-line cell (a function, 30 calls) that touches none",
         "edit": f"edits one value of the tracked {cell['rows']:,}-row frame",
     }
     for key, label in names.items():

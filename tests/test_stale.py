@@ -112,6 +112,11 @@ def test_an_in_place_edit_marks_the_answer_stale_and_another_cell_does_not(
     assert stale_lines(asked) == [["`sales` changed since this answer (3 \u2192 2 rows)"]]
 
 
+def test_an_edit_inside_a_magic_counts(shell: InteractiveShell, asked: ChatPanel) -> None:
+    shell.run_cell('%time sales.loc[0, "amount"] = 1.0')
+    assert stale_lines(asked) == [["`sales` changed since this answer (values changed)"]]
+
+
 def test_deleting_the_variable_counts(shell: InteractiveShell, asked: ChatPanel) -> None:
     shell.run_cell("del sales")
     assert stale_lines(asked) == [["`sales` was deleted since this answer"]]

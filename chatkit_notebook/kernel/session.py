@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
@@ -52,6 +53,7 @@ TRANSFORMER = "keep_question_marks"
 
 logger = logging.getLogger("chatkit_notebook")
 
+_MAGIC = re.compile(r"^\s*[%!]|=\s*[%!]", re.MULTILINE)  # a line (or value) that is a magic
 _UNKNOWN = object()  # the current thread, before it was read from the store
 
 _loaded: ChatSession | None = None
@@ -166,9 +168,9 @@ class ChatSession:
         if not isinstance(raw, str) or not raw.strip():
             return
         try:
-            magic = "%" in raw or "!" in raw
+            magic = _MAGIC.search(raw) is not None  # only then is IPython's rewrite needed
             code = self.shell.transform_cell(raw) if magic else raw  # type: ignore[no-untyped-call]
-            self.stale.after_cell(code, getattr(result, "execution_count", None))
+            self.stale.after_cell(code, getattr(result, "execution_count", None), raw=raw)
         except Exception:  # never fail the user's cell
             logger.warning("the stale-answer check failed after a cell", exc_info=True)
 

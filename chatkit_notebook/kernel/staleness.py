@@ -27,6 +27,7 @@ import ast
 import contextlib
 import inspect
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +41,7 @@ __all__ = ["StaleWatch", "touched_names"]
 
 logger = logging.getLogger("chatkit_notebook")
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _GONE: dict[str, Any] = {}  # a tracked variable that no longer exists (or may not be seen)
 
 
@@ -103,11 +105,16 @@ class StaleWatch:
 
     # -- the cell hook (kernel's main thread) ----------------------------------------------
 
-    def after_cell(self, code: str, execution_count: int | None) -> None:
-        """Update the fingerprints of the tracked variables ``code`` could have changed,
-        and tell the listeners (their marks are drawn again from what is known)."""
+    def after_cell(self, code: str, execution_count: int | None, *, raw: str | None = None) -> None:
+        """Update the fingerprints of the tracked variables ``code`` (the cell as IPython
+        runs it; ``raw`` as typed, when magics made them differ) could have changed, and
+        tell the listeners (their marks are drawn again from what is known)."""
         self._cells += 1
         names = touched_names(code)
+        if raw is not None and raw != code:
+            # A magic's argument is code IPython passes as a string (%time df.loc[0] = 1):
+            # any tracked name the cell mentions may have changed.
+            names |= set(_IDENTIFIER.findall(raw)).intersection(self._now)
         if not names:
             return
         if execution_count is not None:
