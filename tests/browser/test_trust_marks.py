@@ -6,7 +6,8 @@ then ``%chat`` opens the panel. The test checks, on the real page:
 
 - under the answer, the stale mark says "`sales` changed since this answer (3 → 4 rows)",
   with "Ask again on the current data", whose click asks the same question in a new turn
-  (whose answer, having read the current data, has no mark);
+  (whose answer, having read the current data, has no stale mark; its untraced number is
+  marked as soon as its receipt arrives);
 - "40%" has the dotted mark and its tooltip, the traced numbers (120.5, 80.25) do not;
 - both marks, the button included, have a contrast of 4.5:1 or more.
 
@@ -105,8 +106,12 @@ def test_stale_and_untraced_marks_show_and_read_well(
             " ".join(t.split()) for t in panel.locator(".ck-bubble-user").all_inner_texts()
         ]
         assert questions == ["Which region sold most?"] * 2, questions
-        panel.locator(".ck-answer-html", has_text="still leads").wait_for()
+        again = panel.locator(".ck-answer-html", has_text="still leads")
+        again.wait_for()
         assert panel.locator(".ck-stale-mark:not([hidden])").count() == 1  # the old answer only
+        # Its receipt came after it streamed: the untraced number is marked as it arrives.
+        again.locator(".ck-untraced").wait_for()
+        assert again.locator(".ck-untraced").all_inner_texts() == ["45%"]
         save_shot(panel, artifacts, f"{name}-asked-again.png")
         assert watch.off_loopback == [], watch.off_loopback
     except BaseException:
