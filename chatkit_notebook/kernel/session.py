@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..config import store_choice
 from ..context import NotebookContext, default_user
 from ..errors import ConfigError
+from ..previews.cells import CellRecord
 from ..runtime import Runtime, get_runtime, shutdown, use_main_thread
 from ..stores.location import StoreLocation, locate_store
 from .staleness import StaleWatch
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 
     from .._client import ChatKitClient
     from ..agent.server import NotebookChatServer
+    from ..agent.usage import UsageLog
     from ..panel.panel import ChatPanel
+    from .cells import CellWatch
     from .serving import Serving, _Endpoint
 
 __all__ = ["ChatSession", "load", "loaded", "unload"]
@@ -108,17 +111,20 @@ class ChatSession:
         self.shell = shell
         self.runtime: Runtime = get_runtime()
         self.hidden: set[str] = set()
+        self.cells = CellRecord()  # what the kernel ran since %load_ext (kernel/cells.py)
         self.location: StoreLocation = locate_store(shell.user_ns)
         self._pending_title: str | None = None  # from %chatkit new TITLE, for the next thread
         self._chosen = store_choice()
         self._store: Store[NotebookContext] | None = None
         self._server: NotebookChatServer | None = None
         self._model: str | Model | None = None  # a model given to the server, kept across stores
+        self._usage: UsageLog | None = None  # the kernel's tokens, kept across stores
         self._thread_id: str | object | None = _UNKNOWN
         self._told_where = False
         self._serving_guard = threading.Lock()
         self._endpoint: _Endpoint | None = None
         self._serving_listeners: list[Callable[[], Callable[[], object] | None]] = []
+        self._cell_watch: CellWatch | None = None
         self.stale = StaleWatch(self.context)
         """The variables answers read, as they are now: what makes an answer stale."""
 
@@ -131,9 +137,12 @@ class ChatSession:
         """Let the agent's approved code run on the kernel's main thread (where cells run),
         and a ``%chat`` cell waiting for its turn run it meanwhile."""
         from ..agent import mainthread
+        from .cells import CellWatch
 
         mainthread.bind(self.shell)
         use_main_thread(mainthread)
+        self._cell_watch = CellWatch(self.shell, self.cells)
+        self._cell_watch.start()
         self.shell.events.register("post_run_cell", self._after_cell)
 
     def close(self) -> None:
@@ -145,6 +154,8 @@ class ChatSession:
 
         self.stop_serving()
         self._serving_listeners.clear()
+        if self._cell_watch is not None:
+            self._cell_watch.stop()
         with contextlib.suppress(ValueError):  # never bound
             self.shell.events.unregister("post_run_cell", self._after_cell)
         mainthread.unbind()
@@ -187,6 +198,7 @@ class ChatSession:
         old: object = self._store
         if self._server is not None:
             self._model = self._server.model
+            self._usage = self._server.usage  # the kernel's tokens go on across stores
         self.location = locate_store(self.shell.user_ns)
         self._store = self._server = None
         self._thread_id = _UNKNOWN  # the new store's own current thread
@@ -207,7 +219,7 @@ class ChatSession:
         if self._server is None:
             from ..agent.server import NotebookChatServer
 
-            self._server = NotebookChatServer(store, model=self._model)
+            self._server = NotebookChatServer(store, model=self._model, usage=self._usage)
         return self._server
 
     def client(self) -> ChatKitClient:
@@ -223,6 +235,7 @@ class ChatSession:
             notebook_path=self.location.notebook_path,
             hidden=self.hidden,
             user=default_user(),
+            cells=self.cells,
             changed_in=self.stale.changed_in,
         )
 

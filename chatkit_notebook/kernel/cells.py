@@ -1,0 +1,98 @@
+"""Recording the cells a kernel runs into the session's :class:`CellRecord`.
+
+Three IPython hooks, registered by ``%load_ext`` and removed by ``%unload_ext``:
+
+* ``pre_run_cell``: a cell starts (with the frontend's cell id);
+* the display publisher's hook (ipykernel's ``ZMQDisplayPublisher.register_hook``): what
+  the running cell displays, as MIME bundles (the message still goes out unchanged);
+* ``post_run_cell``: the cell ended, with its result or its exception.
+
+Only the exception path does real work (reading the traceback's frames); a cell that
+succeeds costs a few attribute reads and one append (``bench/cells_bench.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..previews.cells import CellRecord, error_of
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
+
+__all__ = ["CellWatch"]
+
+logger = logging.getLogger("chatkit_notebook")
+
+
+class CellWatch:
+    """Follows one shell's cells into a :class:`CellRecord` (:meth:`start`, :meth:`stop`)."""
+
+    def __init__(self, shell: InteractiveShell, record: CellRecord | None = None) -> None:
+        self.shell = shell
+        self.record = record if record is not None else CellRecord()
+        self._publisher: Any = None
+
+    def start(self) -> None:
+        """Register the hooks (idempotent)."""
+        self.stop()
+        events = self.shell.events
+        events.register("pre_run_cell", self._pre_run_cell)
+        events.register("post_run_cell", self._post_run_cell)
+        publisher: Any = getattr(self.shell, "display_pub", None)
+        if publisher is not None and callable(getattr(publisher, "register_hook", None)):
+            publisher.register_hook(self._display_hook)
+            self._publisher = publisher
+
+    def stop(self) -> None:
+        """Remove the hooks."""
+        events = self.shell.events
+        for event, callback in (
+            ("pre_run_cell", self._pre_run_cell),
+            ("post_run_cell", self._post_run_cell),
+        ):
+            if callback in events.callbacks[event]:
+                events.unregister(event, callback)
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            with contextlib.suppress(Exception):
+                publisher.unregister_hook(self._display_hook)
+
+    def cell_of(self, filename: str) -> int | None:
+        """The execution count whose cell compiled ``filename`` (``None``: not a cell)."""
+        found = getattr(self.shell.compile, "_filename_map", {}).get(filename)
+        return found if isinstance(found, int) else None
+
+    # -- the hooks (main thread) -----------------------------------------------------------
+
+    def _pre_run_cell(self, info: ExecutionInfo) -> None:
+        self.record.started(getattr(info, "cell_id", None))
+
+    def _display_hook(self, msg: Any) -> Any:
+        """ipykernel calls this with each display message before sending it; pass it on."""
+        try:
+            if isinstance(msg, Mapping) and msg.get("msg_type") == "display_data":
+                data = msg.get("content", {}).get("data")
+                if isinstance(data, Mapping):
+                    self.record.displayed(data)
+        except Exception:  # recording must never lose an output
+            logger.debug("could not record a display", exc_info=True)
+        return msg
+
+    def _post_run_cell(self, result: ExecutionResult) -> None:
+        try:
+            info: Any = result.info
+            error = result.error_in_exec or result.error_before_exec
+            number = None if info.silent or not info.store_history else result.execution_count
+            self.record.finished(
+                number,
+                info.raw_cell,
+                result=result.result,
+                error=error_of(error, self.cell_of) if error is not None else None,
+                cell_id=getattr(info, "cell_id", None),
+            )
+        except Exception:  # a broken record must not break the user's cells
+            logger.warning("could not record a cell", exc_info=True)
