@@ -21,10 +21,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit.types import WorkflowItem
+from chatkit.types import CustomTask, WorkflowItem
 
-from .._items import TurnTokens, is_receipt, receipt_item, receipt_line
+from .._items import TurnTokens, is_receipt, numbers_task, receipt_item, receipt_line
 from ..previews.redact import REDACTED_PREFIX
+from .sources import TurnSources
 from .usage import PriceKey, TurnUsage
 
 __all__ = ["RECEIPT_TITLE", "Receipt", "is_receipt", "receipt_line"]
@@ -55,6 +56,7 @@ class Receipt:
     instructions_chars: int = 0  # the system prompt, once per model call
     read_chars: int = 0  # tool results in the calls' input (each time it is sent)
     usage: TurnUsage | None = None  # the model calls' tokens, if counted
+    sources: TurnSources = field(default_factory=TurnSources)  # stale marks, traced numbers
 
     @classmethod
     def priced(cls, model: str, key: PriceKey) -> Receipt:
@@ -108,8 +110,18 @@ class Receipt:
             f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters: {' · '.join(made_of)}"
         )
         return receipt_item(
-            thread_id=thread_id, item_id=item_id, summary=summary, lines=lines, tokens=self.tokens
+            thread_id=thread_id,
+            item_id=item_id,
+            summary=summary,
+            lines=lines,
+            tokens=self.tokens,
+            checks=self._checks(),
         )
+
+    def _checks(self) -> list[CustomTask]:
+        """The answer's numbers' check, a line of its own (none when it states no number)."""
+        numbers = self.sources.numbers()
+        return [numbers_task(numbers.line(), numbers.untraced)] if numbers.checked else []
 
 
 def _is_tool_output(item: Any) -> bool:

@@ -333,12 +333,15 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                     yield event
         receipt = Receipt.priced(plan.label, price_key(plan))
         if input_user_message is not None:
+            receipt.sources.question = _question_text(input_user_message)
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
         history = await self._history(thread, context)
         whole: set[ResultKey] = set()
         if self.bound_input:
             history, whole = bound_history(history)
+        # What earlier turns read is in the model's input: numbers from it are traced.
+        receipt.sources.had([kept.result for item in history if (kept := read_tool_result(item))])
         model_input = await self.converter.to_agent_input(history)
         async for event in self._run(plan, model_input, thread, context, receipt, whole=whole):
             yield event
@@ -390,7 +393,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         shown = False
         try:
             events = stream_agent_response(agent_context, CoalescedResult(result))  # type: ignore[arg-type]
-            async for event in self._with_unique_ids(events, thread, context):
+            unique = self._with_unique_ids(events, thread, context)
+            async for event in _with_sources(unique, receipt, context):
                 yield event
             if result.interruptions:
                 async for event in self._pause(result, run, thread, context, receipt, receipt_id):
@@ -563,6 +567,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         yield ThreadItemDoneEvent(item=workflow)
         for name, (_, result) in zip(names, reads, strict=True):
             receipt.read("describe_variable", result)
+            receipt.sources.saw("describe_variable", {"name": name}, result)
             item_id = self.store.generate_item_id("message", thread, context)
             hidden = hidden_result(
                 "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
@@ -596,6 +601,30 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id in current:
                 event = event.model_copy(update={"item_id": current[event.item_id]})
             yield event
+
+
+async def _with_sources(
+    events: AsyncIterator[ThreadStreamEvent], receipt: Receipt, context: NotebookContext
+) -> AsyncIterator[ThreadStreamEvent]:
+    """Each finished answer annotated with the variables the turn read so far (and their
+    fingerprints, taken off the loop: hashing a big frame takes a moment), before it is
+    stored: later views compare them with the variables as they are then."""
+    async for event in events:
+        if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+            try:
+                item = await asyncio.to_thread(receipt.sources.annotate, event.item, context)
+            except Exception:  # the answer matters more than its stale mark
+                logger.warning("could not fingerprint what the answer read", exc_info=True)
+            else:
+                event = event.model_copy(update={"item": item})
+        yield event
+
+
+def _question_text(message: UserMessageItem) -> str:
+    """The question's words (its numbers are not the answer's claims)."""
+    return " ".join(
+        part.text for part in message.content if isinstance(part, UserMessageTextContent)
+    )
 
 
 @functools.cache
@@ -687,10 +716,11 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     ) -> None:
         text = result if isinstance(result, str) else json.dumps(result, default=str)
         self.receipt.read(tool.name, text)
+        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
+        self.receipt.sources.saw(tool.name, arguments, text)
         if id(tool) in _self_storing():
             return
         chat = context.context
-        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
         try:
             item_id = chat.store.generate_item_id("message", chat.thread, chat.request_context)
             item = hidden_result(

@@ -49,6 +49,8 @@ def ask(
     on_created: Callable[[str], Coroutine[Any, Any, None]],
     output: TurnOutput,
     changes: Callable[[str | None], object] | None = None,
+    stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+    stale_changes: Callable[[Callable[[], object]], Callable[[], None]] | None = None,
 ) -> str:
     """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
     return the answer.
@@ -64,6 +66,8 @@ def ask(
         output: Where the answer goes (:func:`output_for`), and who answers approval cards.
         changes: The store's change token, so a card left in the cell follows a decision
             taken in the panel.
+        stale, stale_changes: The stale-answer watch's ``notes`` and ``listen``, so an
+            answer a card left in the cell is marked when what it read changes.
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
@@ -90,7 +94,14 @@ def ask(
         from ..previews.redact import redact_text
 
         card = CellCard(
-            client, runtime, turn.thread_id, waiting, redact=redact_text, changes=changes
+            client,
+            runtime,
+            turn.thread_id,
+            waiting,
+            redact=redact_text,
+            changes=changes,
+            stale=stale,
+            stale_changes=stale_changes,
         )
         display(card)
     errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]

@@ -9,6 +9,7 @@ QUESTION`` and ``%%chat`` run one turn in the current thread (:mod:`.cellturn`);
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
 import re
 import shlex
@@ -93,6 +94,8 @@ def ask(session: ChatSession, text: str) -> str:
         on_created=session.follow,
         output=cellturn.output_for(session.shell),
         changes=session.changes,
+        stale=session.stale.notes,
+        stale_changes=session.stale.listen,
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
     if thread_id is not None:
@@ -111,7 +114,8 @@ def export_markdown(session: ChatSession, thread_id: str) -> str:
 
     items = session.runtime.run(thread_items(session.client(), thread_id))
     usage = f"*Usage of this thread: {thread_tokens(items).line()}*"
-    return thread_markdown(items, code="fence", figures=0) + "\n\n" + usage + "\n"
+    text = thread_markdown(items, code="fence", figures=0, stale=session.stale.notes)
+    return text + "\n\n" + usage + "\n"
 
 
 # -- %chatkit's commands, each (session, parsed arguments) -------------------------------
@@ -145,13 +149,30 @@ def _list_threads(session: ChatSession, args: argparse.Namespace) -> None:
         print("No threads yet: ask with %chat QUESTION, or open the panel with %chat.")
         return
     current = session.current_thread()
-    rows = ["| | title | created | id |", "|---|---|---|---|"]
+    stale = session.runtime.run(_stale_counts(session, [thread.id for thread in threads]))
+    rows = ["| | title | created | id | stale answers |", "|---|---|---|---|---|"]
     for thread in threads:
         mark = "*" if thread.id == current else ""
         title = (thread.title or "Untitled chat").replace("|", "\\|")
         created = thread.created_at.isoformat(sep=" ", timespec="minutes")
-        rows.append(f"| {mark} | {title} | {created} | `{thread.id}` |")
+        count = stale.get(thread.id, 0)
+        said = f"{count} stale answer{'s' if count != 1 else ''}" if count else ""
+        rows.append(f"| {mark} | {title} | {created} | `{thread.id}` | {said} |")
     display(markdown_output("\n".join(rows)), raw=True)
+
+
+async def _stale_counts(session: ChatSession, thread_ids: list[str]) -> dict[str, int]:
+    """How many answers of each thread read a variable that has changed since."""
+    from .._items import read_sources
+    from ..panel.transcript import thread_items
+
+    await asyncio.to_thread(session.stale.recheck)  # changes no cell's code showed
+    counts = {}
+    for thread_id in thread_ids:
+        items = await thread_items(session.client(), thread_id)
+        sources = [found for item in items if (found := read_sources(item))]
+        counts[thread_id] = await asyncio.to_thread(session.stale.stale_count, sources)
+    return counts
 
 
 def _new(session: ChatSession, args: argparse.Namespace) -> None:

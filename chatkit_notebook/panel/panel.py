@@ -127,6 +127,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             creation.
         redact: Redacts secrets from the transcript a saved notebook keeps (the session
             passes the agent's redactor: an approval card holds code as the model wrote it).
+        stale: What changed since an answer read its variables, given its sources (the
+            session passes its stale-answer watch's ``notes``); ``None``: no stale marks.
+        stale_changes: Subscribes the panel to a tracked variable changing (the session
+            passes the watch's ``listen``); the marks are drawn again at each.
     """
 
     def __init__(
@@ -145,6 +149,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         changes: Callable[[str | None], object] | None = None,
         used: Callable[[], Awaitable[Mapping[str, datetime]]] | None = None,
         redact: Callable[[str], str] | None = None,
+        stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+        stale_changes: Listen | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -187,7 +193,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             on_action=self.custom_action,
             on_answer=self.answer,
             on_vote=self.feedback,
+            stale=stale,
+            on_ask_again=self.send,
         )
+        # A variable an answer read changed: its mark is drawn again (posted, as ever).
+        self._unstale = stale_changes(self._stale_changed) if stale_changes else _nothing
         self._earlier = button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
@@ -544,9 +554,14 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         """Close the panel's widgets and stop watching the store."""
         self._unlisten()
         self._unserve()
+        self._unstale()
         if self._watcher is not None:
             self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
         super().close()
+
+    def _stale_changed(self) -> None:
+        """A variable some answer read changed (any thread): redraw the stale marks."""
+        self._post(self._thread.check_stale)
 
     async def _send_text(self, text: str, attached: tuple[UserMessageTagContent, ...]) -> None:
         self._input.value = ""

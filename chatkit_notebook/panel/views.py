@@ -146,6 +146,7 @@ class AssistantMessageView(ItemView):
     ) -> None:
         super().__init__(item)
         self._allowed = allowed_image_domains
+        self._untraced: tuple[str, ...] = ()
         self._clock = clock
         self._schedule = schedule
         text = _text_of(item)
@@ -188,6 +189,24 @@ class AssistantMessageView(ItemView):
     def mark_stopped(self) -> None:
         """Say under the answer that it was stopped before it was finished."""
         self._answer.stopped = True
+
+    def mark_untraced(self, numbers: list[str]) -> None:
+        """Mark the numbers the turn's receipt found in nothing it read (a dotted line and a
+        tooltip); drawn again whole, as the answer is finished by then."""
+        if tuple(numbers) == self._untraced:
+            return
+        self._untraced = tuple(numbers)
+        if self._text:
+            self._replace(self._text)
+
+    def mark_stale(self, lines: list[str]) -> None:
+        """Say under the answer which variables it read have changed since (none: no mark)."""
+        if list(self._answer.stale) != lines:
+            self._answer.stale = lines
+
+    def on_ask_again(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` when the person asks the same question on the current data."""
+        self._answer.on_ask_again(callback)
 
     def show_vote(self, kind: FeedbackKind) -> None:
         """Show which thumb the person chose."""
@@ -244,7 +263,11 @@ class AssistantMessageView(ItemView):
 
     def _replace(self, text: str) -> None:
         """Show ``text`` from scratch (a replaced item), as one whole-value update."""
-        html = render_markdown(text, allowed_image_domains=self._allowed) if text else ""
+        html = (
+            render_markdown(text, allowed_image_domains=self._allowed, untraced=self._untraced)
+            if text
+            else ""
+        )
         self._answer.html, self._answer.live, self._answer.markdown = html, "", text
         self._text = text
         self._sent = self._frozen = len(text)
