@@ -17,13 +17,17 @@ Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
 ``configure(run_python="ask"|"auto"|"off", run_timeout=60)``, ``%chatkit run``, or
 ``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``. So is where threads are kept
 (:func:`store_choice`): ``configure(store=PATH_OR_URL)``, ``%chatkit store``, or
-``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.stores.location`.
+``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.stores.location`. Whether the agent
+may read the notebook's cells, outputs and errors besides its variables
+(:func:`notebook_tools_enabled`): ``configure(notebook_tools=False)``, ``%chatkit cells
+off`` or ``CHATKIT_NOTEBOOK_CELLS=off``; the default is on.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -41,6 +45,7 @@ __all__ = [
     "configure",
     "current_config",
     "normalize_base_url",
+    "notebook_tools_enabled",
     "reset_configuration",
     "run_settings",
     "store_choice",
@@ -50,6 +55,7 @@ Api = Literal["responses", "chat_completions"]
 _APIS: tuple[Api, ...] = ("responses", "chat_completions")
 MODEL_ENV_VAR = "CHATKIT_NOTEBOOK_MODEL"
 RUN_MODE_ENV_VAR = "CHATKIT_NOTEBOOK_RUN_PYTHON"
+CELLS_ENV_VAR = "CHATKIT_NOTEBOOK_CELLS"
 RunMode = Literal["ask", "auto", "off"]
 RUN_MODES: tuple[RunMode, ...] = ("ask", "auto", "off")
 DEFAULT_RUN_TIMEOUT = 60.0
@@ -240,6 +246,7 @@ def configure(
     store: str | os.PathLike[str] | None = None,
     store_shared: bool | None = None,
     store_key: str | None = None,
+    notebook_tools: bool | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -265,6 +272,9 @@ def configure(
         store_key: With a database, the key that files this notebook's threads (default:
             its path relative to the Jupyter root); pass the same key in two notebooks to
             share their threads.
+        notebook_tools: Whether the agent may read the notebook's cells, their outputs
+            and the last error (``notebook_cells``, ``read_cell``, ``last_error``), besides
+            its variables; ``False`` for variables only.
 
     Returns:
         The settings now in force.
@@ -302,6 +312,11 @@ def configure(
             msg = f"run_timeout must be a number of seconds above 0, not {run_timeout!r}."
             raise ConfigError(msg)
         updates["run_timeout"] = float(run_timeout)
+    if notebook_tools is not None:
+        if not isinstance(notebook_tools, bool):  # a caller's mistake, typed or not
+            msg = f"notebook_tools must be True or False, not {notebook_tools!r}."  # type: ignore[unreachable]
+            raise ConfigError(msg)
+        updates["notebook_tools"] = notebook_tools
     if store is not None or store_shared is not None or store_key is not None:
         updates["store"] = _store_choice(store, store_shared, store_key)
     with _lock:
@@ -416,3 +431,27 @@ def run_settings(environ: dict[str, str] | None = None) -> RunSettings:
         raw = env.get(RUN_MODE_ENV_VAR, "").strip()
         mode = _run_mode(raw, RUN_MODE_ENV_VAR) if raw else "ask"
     return RunSettings(mode=mode, timeout=float(timeout))  # type: ignore[arg-type]
+
+
+_ON = frozenset({"on", "1", "true", "yes"})
+_OFF = frozenset({"off", "0", "false", "no"})
+
+
+def notebook_tools_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the agent may read the notebook's cells, outputs and errors:
+    :func:`configure`'s choice, else ``CHATKIT_NOTEBOOK_CELLS`` (``on``/``off``), else on.
+
+    Raises:
+        ConfigError: ``CHATKIT_NOTEBOOK_CELLS`` is neither on nor off.
+    """
+    with _lock:
+        chosen = _configured.get("notebook_tools")
+    if isinstance(chosen, bool):
+        return chosen
+    raw = (os.environ if environ is None else environ).get(CELLS_ENV_VAR, "").strip().lower()
+    if not raw or raw in _ON:
+        return True
+    if raw in _OFF:
+        return False
+    msg = f"{CELLS_ENV_VAR} must be 'on' or 'off', not {raw!r}."
+    raise ConfigError(msg)

@@ -62,6 +62,7 @@ from pydantic import TypeAdapter
 
 from .._items import (
     is_approval_card,
+    is_error_tag,
     is_receipt,
     is_stopped_mark,
     is_variable_tag,
@@ -70,14 +71,18 @@ from .._items import (
     read_tool_result,
     stopped_mark,
     stopped_step,
+    tagged_error,
     tagged_names,
 )
-from ..config import ModelConfig
+from ..config import ModelConfig, notebook_tools_enabled
 from ..context import NotebookContext
 from ..errors import ConfigError
+from ..previews.redact import redact_text
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
+from .cell_tools import CELL_TOOLS
+from .cell_tools import read_error as read_cell_error
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
 from .plan import TurnPlan, choose_model, plan_turn
@@ -160,6 +165,9 @@ class NotebookConverter(ThreadItemConverter):
                 f"[@{tag.text}: the user points at the variable {tag.text!r}; it was read for you]"
             )
             return {"type": "input_text", "text": text}
+        if is_error_tag(tag):
+            text = f"[{tag.text}: the user asks about this error; last_error was read for you]"
+            return {"type": "input_text", "text": redact_text(text)}
         return {"type": "input_text", "text": f"@{tag.text}"}
 
 
@@ -488,37 +496,42 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """Give the model what the message's ``@variable`` tags point at, before it runs.
+        """Give the model what the message's tags point at, before it runs.
 
-        The same bounded, redacted preview as ``describe_variable``, kept as hidden context
-        (so later turns see it too) and shown as a finished "Read `df`" step: the model
-        needs no tool call to see a variable the person named.
+        An ``@variable`` tag gets the same bounded, redacted preview as
+        ``describe_variable``; an error tag ("Ask about this error", ``%chat`` right after
+        one) gets what ``last_error`` returns, unless the notebook tools are off. Each is
+        kept as hidden context (so later turns see it too) and shown as a finished step:
+        the model needs no tool call to see what the person pointed at.
         """
         names = tagged_names(message)
-        if not names:
+        has_error, cell = tagged_error(message)
+        read_error = has_error and notebook_tools_enabled()
+        if not names and not read_error:
             return
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("describe_variable", {"name": name}) for name in names
+        ]
         reads = await asyncio.to_thread(read_tagged, context, names)
+        if read_error:
+            calls.append(("last_error", {"cell": cell}))
+            reads.append(await asyncio.to_thread(read_cell_error, context, cell))
         tasks: list[Task] = [
             CustomTask(title=title, status_indicator="complete") for title, _ in reads
         ]
+        summary = "Read the variables you named" if names else "Read the error"
         workflow = new_item(
             WorkflowItem,
             self.store,
             thread,
             context,
-            workflow=Workflow(
-                type="custom",
-                tasks=tasks,
-                summary=CustomSummary(title="Read the variables you named"),
-            ),
+            workflow=Workflow(type="custom", tasks=tasks, summary=CustomSummary(title=summary)),
         )
         yield ThreadItemDoneEvent(item=workflow)
-        for name, (_, result) in zip(names, reads, strict=True):
-            receipt.read("describe_variable", result)
+        for (tool, arguments), (_, result) in zip(calls, reads, strict=True):
+            receipt.read(tool, result)
             item_id = self.store.generate_item_id("message", thread, context)
-            hidden = hidden_result(
-                "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
-            )
+            hidden = hidden_result(tool, arguments, result, thread_id=thread.id, item_id=item_id)
             await self.store.add_thread_item(thread.id, hidden, context)
 
     async def _with_unique_ids(
@@ -641,4 +654,4 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, *CELL_TOOLS, run_python])

@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Collection, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from IPython.display import display
 
 if TYPE_CHECKING:
+    from chatkit.types import UserMessageTagContent
     from IPython.core.interactiveshell import InteractiveShell
 
     from .._client import ChatKitClient, ThreadState
@@ -48,6 +49,7 @@ def ask(
     on_created: Callable[[str], Coroutine[Any, Any, None]],
     output: TurnOutput,
     changes: Callable[[str | None], object] | None = None,
+    tags: Sequence[UserMessageTagContent] = (),
 ) -> str:
     """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
     return the answer.
@@ -63,15 +65,16 @@ def ask(
         output: Where the answer goes (:func:`output_for`), and who answers approval cards.
         changes: The store's change token, so a card left in the cell follows a decision
             taken in the panel.
+        tags: Tags to send besides the ``@name`` ones (the error of the cell before).
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
     """
     from .._client import message_request, variable_tags
 
-    tags = variable_tags(text, set(offered))  # `@df` points the agent at df
+    named = variable_tags(text, set(offered))  # `@df` points the agent at df
     turn = _Turn(client, runtime, thread_id, on_created, output)
-    failure = turn.stream(message_request(thread_id, text, tags=tags))
+    failure = turn.stream(message_request(thread_id, text, tags=[*named, *tags]))
     waiting = _open_cards(turn.state)
     while waiting and turn.thread_id is not None:
         decisions = output.decide(waiting)

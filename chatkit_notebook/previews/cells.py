@@ -137,10 +137,14 @@ class CellOutput:
     """One output a cell showed: its result, a display, or its error.
 
     Attributes:
-        kind: ``"result"`` (the cell's value, ``Out[n]``), ``"display"`` or ``"error"``.
+        kind: ``"result"`` (the cell's value, ``Out[n]``), ``"display"``, ``"stream"``
+            (printed text) or ``"error"``.
         mimes: The MIME types of the output's bundle.
-        text: Its ``text/plain`` (bounded to :data:`MAX_OUTPUT_CHARS`), raw.
+        text: Its ``text/plain`` or printed text (bounded to :data:`MAX_OUTPUT_CHARS`), raw.
         value: The result object itself (only for ``"result"``; not compared or shown).
+        data: What of a display's bundle is kept besides its text (an image's first bytes,
+            a widget's model id).
+        stream: For printed text, ``"stdout"`` or ``"stderr"``.
     """
 
     kind: str
@@ -148,6 +152,7 @@ class CellOutput:
     text: str = ""
     value: object = field(default=None, compare=False, repr=False)
     data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    stream: str = ""
 
     @property
     def is_widget(self) -> bool:
@@ -201,7 +206,7 @@ class CellRecord:
     def __init__(self, max_runs: int = MAX_RUNS) -> None:
         self._lock = threading.Lock()
         self._runs: deque[CellRun] = deque(maxlen=max_runs)
-        self._current: list[CellOutput] | None = None
+        self._current: list[CellOutput | _Printed] | None = None
         self._dropped = 0
         self._started = 0.0
         self._cell_id: str | None = None
@@ -215,6 +220,20 @@ class CellRecord:
         """A cell starts: what it displays from now on is its output."""
         self._current, self._dropped = [], 0
         self._started, self._cell_id = time.time(), cell_id
+
+    def printed(self, stream: str, text: str) -> None:
+        """The running cell printed ``text`` to ``stream`` ("stdout", "stderr"); kept
+        bounded, one output per run of writes to one stream."""
+        current = self._current
+        if current is None or not text:
+            return
+        last = current[-1] if current else None
+        if isinstance(last, _Printed) and last.stream == stream:
+            last.add(text)
+        elif len(current) >= MAX_OUTPUTS:
+            self._dropped += 1
+        else:
+            current.append(_Printed(stream, text[:MAX_OUTPUT_CHARS]))
 
     def displayed(self, data: Mapping[str, Any]) -> None:
         """The running cell displayed ``data`` (a MIME bundle); kept bounded."""
@@ -244,7 +263,9 @@ class CellRecord:
         cell_id: str | None = None,
     ) -> CellRun:
         """The cell ended; record its run (with its result or its error) and return it."""
-        outputs = list(self._current or ())
+        outputs = [
+            item.output() if isinstance(item, _Printed) else item for item in self._current or ()
+        ]
         if result is not None:
             outputs.append(CellOutput(kind="result", mimes=("text/plain",), value=result))
         if error is not None:
@@ -289,6 +310,26 @@ class CellRecord:
         """The latest run with execution count ``number``."""
         with self._lock:
             return next((r for r in reversed(self._runs) if r.number == number), None)
+
+
+class _Printed:
+    """Printed text of one stream, growing while the cell prints (bounded)."""
+
+    def __init__(self, stream: str, text: str) -> None:
+        self.stream = stream
+        self.parts = [text]
+        self.size = len(text)
+
+    def add(self, text: str) -> None:
+        if self.size < MAX_OUTPUT_CHARS:
+            self.parts.append(text[: MAX_OUTPUT_CHARS - self.size])
+        self.size += len(text)
+
+    def output(self) -> CellOutput:
+        text = "".join(self.parts)
+        if self.size > len(text):
+            text += f"\n… {self.size - len(text):,} more characters"
+        return CellOutput(kind="stream", mimes=("text/plain",), text=text, stream=self.stream)
 
 
 def _kept_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
