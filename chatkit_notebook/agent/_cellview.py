@@ -27,10 +27,13 @@ from ..previews.namespace import is_hidden, snapshot, startup_names
 from ..previews.redact import REDACTED, is_secret_name
 from ..previews.values import summary
 
-__all__ = ["Cell", "Notebook", "Scrub", "notebook_view", "record_of", "scrubber"]
+__all__ = ["RAW_CHARS", "Cell", "Notebook", "Scrub", "notebook_view", "record_of", "scrubber"]
 
 Scrub = Callable[[str], str]
 """Hidden values replaced, redacted and cut: what every text shown goes through."""
+
+RAW_CHARS = 20_000
+"""How much of one output's text the view keeps (raw) before a tool scrubs and cuts it."""
 
 _SCRUB_MIN_CHARS = 4  # shorter hidden values would scrub ordinary words
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -64,10 +67,22 @@ def record_of(nb: NotebookContext) -> CellRecord | None:
 
 @functools.lru_cache(maxsize=4)
 def _read_saved(path: str, mtime_ns: int, size: int) -> Any:
-    """The saved notebook, parsed once per version of the file (path, time and size)."""
-    import nbformat
+    """The saved notebook, parsed once per version of the file (path, time and size).
 
-    return nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    nbformat parses it and tells its version; a version 4 notebook (every notebook saved
+    since 2015) is then read as the plain JSON it is, every field defensively: nbformat's
+    validation and conversion to ``NotebookNode`` cost three times the parse on a long
+    notebook (``bench/cells_bench.py``). Older versions are converted by nbformat.
+    """
+    import nbformat
+    from nbformat import reader
+
+    text = Path(path).read_text(encoding="utf-8")
+    book = reader.parse_json(text)  # type: ignore[no-untyped-call]
+    major, _ = reader.get_version(book)  # type: ignore[no-untyped-call]
+    if major != 4:
+        book = nbformat.convert(reader.reads(text), 4)  # type: ignore[no-untyped-call]
+    return book
 
 
 def _saved(path: Path | None) -> tuple[Any, float, str | None]:
@@ -84,8 +99,9 @@ def _saved(path: Path | None) -> tuple[Any, float, str | None]:
         return None, 0.0, f"the saved notebook could not be read ({type(e).__name__})"
 
 
-def notebook_view(nb: NotebookContext, scrub: Callable[[str], str]) -> Notebook:
-    """The notebook's cells in order, from the saved file and the kernel's record."""
+def notebook_view(nb: NotebookContext) -> Notebook:
+    """The notebook's cells in order, from the saved file and the kernel's record; their
+    texts raw (cut to :data:`RAW_CHARS`), for the caller to scrub what it shows."""
     record = record_of(nb)
     runs = _latest_runs(record.runs() if record is not None else ())
     saved, saved_at, problem = _saved(nb.notebook_path)
@@ -93,7 +109,7 @@ def notebook_view(nb: NotebookContext, scrub: Callable[[str], str]) -> Notebook:
     if problem:
         notes.append(problem)
     if saved is None:
-        cells = _history_cells(nb, runs, scrub)
+        cells = _history_cells(nb, runs)
         notes.append(
             "no saved notebook was read: these are the cells the kernel ran, in the order "
             "they last ran; Markdown cells and printed output are not known"
@@ -103,17 +119,19 @@ def notebook_view(nb: NotebookContext, scrub: Callable[[str], str]) -> Notebook:
     by_source = {run.source: run for run in runs}
     used: set[int] = set()
     cells = []
-    for file_cell in saved.cells:
+    for file_cell in saved.get("cells", ()):
+        if not isinstance(file_cell, Mapping):
+            continue
         run = None
-        if file_cell.cell_type == "code":
-            run = by_id.get(file_cell.get("id")) or by_source.get(file_cell.source)
+        if file_cell.get("cell_type") == "code":
+            run = by_id.get(str(file_cell.get("id", ""))) or by_source.get(_source(file_cell))
         if run is not None:
             used.add(id(run))
-        cells.append(_merged(file_cell, run, saved_at, scrub))
+        cells.append(_merged(file_cell, run, saved_at))
     newer = [run for run in runs if run.started > saved_at]
     extra = [run for run in runs if id(run) not in used]
     for run in extra:
-        cells.append(_kernel_cell(run, scrub, "ran in the kernel; not in the saved file"))
+        cells.append(_kernel_cell(run, "ran in the kernel; not in the saved file"))
     notes.append(
         "cells come in the saved notebook's order; 'source_from' and 'outputs_from' say "
         "whether a part is the saved file's or what the kernel ran"
@@ -141,37 +159,37 @@ def _latest_runs(runs: Iterable[CellRun]) -> list[CellRun]:
     return list(latest.values())
 
 
-def _merged(file_cell: Any, run: CellRun | None, saved_at: float, scrub: Scrub) -> Cell:
-    kind = str(file_cell.cell_type)
-    source = str(file_cell.source)
+def _merged(file_cell: Any, run: CellRun | None, saved_at: float) -> Cell:
+    kind = str(file_cell.get("cell_type", "code"))
+    source = _source(file_cell)
     if kind != "code":
         return Cell(kind, source, "saved file")
     if run is None:
         cell = Cell(kind, source, "saved file", file_cell.get("execution_count"))
         cell.state = "not run in this kernel"
-        cell.outputs, cell.outputs_from = _file_outputs(file_cell, scrub), "saved file"
+        cell.outputs, cell.outputs_from = _file_outputs(file_cell), "saved file"
         return cell
     if run.source == source:
         cell = Cell(kind, source, "saved file", run.number, "ran", run=run)
         if file_cell.get("execution_count") == run.number and file_cell.get("outputs"):
-            cell.outputs, cell.outputs_from = _file_outputs(file_cell, scrub), "saved file"
+            cell.outputs, cell.outputs_from = _file_outputs(file_cell), "saved file"
         else:
-            cell.outputs, cell.outputs_from = _kernel_outputs(run, scrub), "kernel"
+            cell.outputs, cell.outputs_from = _kernel_outputs(run), "kernel"
         return cell
     if run.started > saved_at:  # ran after the last save: the kernel's version is newer
-        return _kernel_cell(run, scrub, "ran (changed since the last save)")
+        return _kernel_cell(run, "ran (changed since the last save)")
     cell = Cell(kind, source, "saved file", run.number, "changed since it last ran", run=run)
-    cell.outputs, cell.outputs_from = _file_outputs(file_cell, scrub), "saved file"
+    cell.outputs, cell.outputs_from = _file_outputs(file_cell), "saved file"
     return cell
 
 
-def _kernel_cell(run: CellRun, scrub: Scrub, state: str = "ran") -> Cell:
+def _kernel_cell(run: CellRun, state: str = "ran") -> Cell:
     cell = Cell("code", run.source, "kernel", run.number, state, run=run)
-    cell.outputs, cell.outputs_from = _kernel_outputs(run, scrub), "kernel"
+    cell.outputs, cell.outputs_from = _kernel_outputs(run), "kernel"
     return cell
 
 
-def _history_cells(nb: NotebookContext, runs: list[CellRun], scrub: Scrub) -> list[Cell]:
+def _history_cells(nb: NotebookContext, runs: list[CellRun]) -> list[Cell]:
     """Without a saved file: IPython's history before the record began, then the runs."""
     recorded = {run.number for run in runs}
     first = min((n for n in recorded if n is not None), default=None)
@@ -188,7 +206,7 @@ def _history_cells(nb: NotebookContext, runs: list[CellRun], scrub: Scrub) -> li
                 cell.outputs = [_result_text(results[number], number)]
                 cell.outputs_from = "kernel history"
             cells.append(cell)
-    return cells + [_kernel_cell(run, scrub) for run in runs]
+    return cells + [_kernel_cell(run) for run in runs]
 
 
 # -- outputs as short texts ---------------------------------------------------------------
@@ -203,51 +221,59 @@ def _result_text(value: object, number: int | None) -> str:
     return f"{prefix}{type_name(value)}" + (f" ({said})" if said else "")
 
 
-def _kernel_outputs(run: CellRun, scrub: Scrub) -> list[str]:
+def _kernel_outputs(run: CellRun) -> list[str]:
     texts = []
     for output in run.outputs:
         if output.kind == "result":
             texts.append(_result_text(output.value, run.number))
         elif output.kind == "error":
-            texts.append(f"error: {scrub(output.text)}")
+            texts.append(f"error: {output.text}")
         elif output.kind == "stream":
-            texts.append(f"{output.stream}: {scrub(output.text)}")
+            texts.append(f"{output.stream}: {output.text}")
         else:
-            texts.append(_bundle_text(output.data, output.mimes, output.text, scrub))
+            texts.append(_bundle_text(output.data, output.mimes, output.text))
     if run.more_outputs:
         texts.append(f"… {run.more_outputs} more displayed outputs")
     return texts
 
 
-def _file_outputs(file_cell: Any, scrub: Scrub) -> list[str]:
+def _file_outputs(file_cell: Any) -> list[str]:
     texts = []
     for output in file_cell.get("outputs", ()):
         kind = output.get("output_type")
         if kind == "stream":
-            texts.append(f"{output.get('name', 'stdout')}: {scrub(_joined(output.get('text')))}")
+            texts.append(f"{output.get('name', 'stdout')}: {_joined(output.get('text'))}")
         elif kind == "error":
-            texts.append(
-                f"error: {scrub(output.get('ename', '') + ': ' + output.get('evalue', ''))}"
-            )
+            texts.append(f"error: {output.get('ename', '')}: {output.get('evalue', '')}")
         elif kind in ("execute_result", "display_data"):
             data = output.get("data", {})
             text = _joined(data.get("text/plain", ""))
-            shown = _bundle_text(data, tuple(data), text, scrub)
+            shown = _bundle_text(data, tuple(data), text)
             count = output.get("execution_count")
             texts.append(f"Out[{count}]: {shown}" if kind == "execute_result" else shown)
     return texts
 
 
+def _source(file_cell: Any) -> str:
+    source = file_cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(line) for line in source)
+    return source if isinstance(source, str) else ""
+
+
 def _joined(text: object) -> str:
-    if isinstance(text, list):
-        return "".join(str(t) for t in text)
-    return text if isinstance(text, str) else ""
+    if isinstance(text, list):  # the file's lines
+        try:
+            text = "".join(text)
+        except TypeError:  # a line that is not text: a hand-edited file
+            text = "".join(map(str, text))
+    return text[:RAW_CHARS] if isinstance(text, str) else ""
 
 
-def _bundle_text(data: Mapping[str, Any], mimes: tuple[str, ...], text: str, scrub: Scrub) -> str:
+def _bundle_text(data: Mapping[str, Any], mimes: tuple[str, ...], text: str) -> str:
     """What a display shows, in words: an image's size, a widget, else its plain text."""
     if _WIDGET_MIME in mimes:
-        return f"widget: {scrub(text)}" if text else "widget"
+        return f"widget: {text}" if text else "widget"
     if "image/png" in mimes:
         size = _png_size(data.get("image/png"))
         return f"image {size[0]} x {size[1]} (PNG)" if size else "image (PNG)"
@@ -255,7 +281,7 @@ def _bundle_text(data: Mapping[str, Any], mimes: tuple[str, ...], text: str, scr
         if mime in mimes:
             return f"image ({name})"
     if text:
-        return scrub(text)
+        return text
     if "text/html" in mimes:
         return "HTML output"
     return "output of type " + ", ".join(mimes[:3]) if mimes else "empty output"

@@ -38,7 +38,6 @@ from .tools import (
     MAX_RESULT_CHARS,
     UNTRUSTED_FIELD,
     NotebookRunContext,
-    _dumps,
     _envelope,
     _error,
     _Outcome,
@@ -85,71 +84,80 @@ _ERROR_CAPS = Caps(rows=5, columns=20, cell_chars=60, scalar_chars=300, items=10
 # -- notebook_cells and read_cell ------------------------------------------------------------
 
 
-def _cell_json(cell: Cell, position: int, scrub: Scrub, full: bool) -> dict[str, JSON]:
+def _cell_json(
+    cell: Cell, position: int, sources: Scrub, outputs: Scrub, full: bool
+) -> dict[str, JSON]:
+    """One cell as a tool shows it: its texts scrubbed (hidden values, redaction) and cut."""
     source_chars = _FULL_SOURCE_CHARS if full else _LIST_SOURCE_CHARS
     most = _FULL_OUTPUTS if full else _LIST_OUTPUTS
     entry: dict[str, JSON] = {"cell": position, "kind": cell.kind}
     if cell.kind == "code":
         entry["execution_count"] = cell.execution_count
         entry["state"] = cell.state
-    source = scrub(cell.source) if len(cell.source) <= source_chars else None
-    if source is None:
-        source = _cut_scrub(cell.source, source_chars, scrub)
+    entry["source"] = sources(cell.source)
+    if len(cell.source) > source_chars:
         entry["source_cut"] = f"{len(cell.source):,} characters; " + (
             "the start is shown" if full else "read_cell shows more"
         )
-    entry["source"] = source
     entry["source_from"] = cell.source_from
     if cell.kind == "code":
-        entry["outputs"] = [*cell.outputs[:most]] + (
-            [f"… {len(cell.outputs) - most} more outputs"] if len(cell.outputs) > most else []
-        )
+        shown = [outputs(text) for text in cell.outputs[:most]]
+        if len(cell.outputs) > most:
+            shown.append(f"… {len(cell.outputs) - most} more outputs")
+        entry["outputs"] = shown
         if cell.outputs_from:
             entry["outputs_from"] = cell.outputs_from
     return entry
 
 
-def _cut_scrub(text: str, chars: int, scrub: Scrub) -> str:
-    return scrub(text[: chars + 2000])[:chars] + "…"
+def _json_chars(text: str, cap: int) -> int:
+    """About how many characters ``text`` cut to ``cap`` takes in JSON (escapes counted)."""
+    cut = text[:cap]
+    return len(cut) + cut.count("\n") + cut.count('"') + cut.count("\\")
 
 
-def _pages(entries: list[str]) -> list[list[int]]:
-    """Greedy pages of entries (their JSON texts), each under :data:`_PAGE_CHARS`."""
-    pages: list[list[int]] = [[]]
-    used = 0
-    for index, text in enumerate(entries):
-        if pages[-1] and used + len(text) + 2 > _PAGE_CHARS:
-            pages.append([])
-            used = 0
-        pages[-1].append(index)
-        used += len(text) + 2
+def _estimate(cell: Cell) -> int:
+    """About how long a cell's entry in a page is, from its raw texts: pages are cut from
+    these, so that only the requested page's cells are redacted."""
+    size = 160 + _json_chars(cell.source, _LIST_SOURCE_CHARS)
+    return size + sum(_json_chars(t, _LIST_OUTPUT_CHARS) + 20 for t in cell.outputs[:_LIST_OUTPUTS])
+
+
+def _pages(sizes: list[int]) -> list[range]:
+    """Greedy pages of cells (their estimated sizes), each under :data:`_PAGE_CHARS`."""
+    pages: list[range] = []
+    first, used = 0, 0
+    for index, size in enumerate(sizes):
+        if index > first and used + size > _PAGE_CHARS:
+            pages.append(range(first, index))
+            first, used = index, 0
+        used += size
+    pages.append(range(first, len(sizes)))
     return pages
 
 
 def compute_cells(nb: NotebookContext, page: int) -> _Outcome:
     """``notebook_cells``: one page of the notebook's cells (runs in a worker thread)."""
-    outputs = scrubber(nb, _LIST_OUTPUT_CHARS)
-    sources = scrubber(nb, _LIST_SOURCE_CHARS)
-    book = notebook_view(nb, outputs)
+    book = notebook_view(nb)
     if not book.cells:
         note = "no cells: nothing ran in this kernel and no saved notebook was found"
         head: dict[str, JSON] = {"tool": "notebook_cells", "count": 0, "page": 1, "pages": 1}
         return _Outcome(_envelope(head, [*book.notes, note], {"cells": []}), "Read no cells")
-    entries = [
-        _cell_json(cell, i, sources, full=False) for i, cell in enumerate(book.cells, start=1)
-    ]
-    texts = [_dumps(entry) for entry in entries]
-    pages = _pages(texts)
+    pages = _pages([_estimate(cell) for cell in book.cells])
     if not 1 <= page <= len(pages):
         message = f"There is no page {page}: the notebook has {len(pages)} page(s) of cells."
         return _Outcome(
             _error("notebook_cells", message, f"Pass page=1 to {len(pages)}."),
             "Asked for a page of cells that does not exist",
         )
-    shown = [entries[i] for i in pages[page - 1]]
+    sources = scrubber(nb, _LIST_SOURCE_CHARS)
+    outputs = scrubber(nb, _LIST_OUTPUT_CHARS)
+    shown = [
+        _cell_json(book.cells[i], i + 1, sources, outputs, full=False) for i in pages[page - 1]
+    ]
     head = {
         "tool": "notebook_cells",
-        "count": len(entries),
+        "count": len(book.cells),
         "page": page,
         "pages": len(pages),
         "cells_on_page": [shown[0]["cell"], shown[-1]["cell"]],
@@ -157,16 +165,14 @@ def compute_cells(nb: NotebookContext, page: int) -> _Outcome:
     notes = [*book.notes, "sources and outputs are cut; read_cell(n) shows one cell in full"]
     if page < len(pages):
         notes.append(f"more cells on page {page + 1}")
-    title = f"Read the notebook's cells ({len(entries):,} cells"
+    title = f"Read the notebook's cells ({len(book.cells):,} cells"
     title += f", page {page} of {len(pages)})" if len(pages) > 1 else ")"
     return _Outcome(_envelope(head, notes, {"cells": shown}), title)
 
 
 def compute_read_cell(nb: NotebookContext, cell: int, by_execution_count: bool) -> _Outcome:
     """``read_cell``: one cell in full (bounded)."""
-    outputs = scrubber(nb, _FULL_OUTPUT_CHARS)
-    sources = scrubber(nb, _FULL_SOURCE_CHARS)
-    book = notebook_view(nb, outputs)
+    book = notebook_view(nb)
     found: tuple[int, Cell] | None = None
     for position, candidate in enumerate(book.cells, start=1):
         if (candidate.execution_count if by_execution_count else position) == cell:
@@ -180,7 +186,9 @@ def compute_read_cell(nb: NotebookContext, cell: int, by_execution_count: bool) 
         return _Outcome(_error("read_cell", message, hint), "Looked for a cell that is not there")
     position, chosen = found
     head: dict[str, JSON] = {"tool": "read_cell", "count": len(book.cells)}
-    entry = _cell_json(chosen, position, sources, full=True)
+    sources = scrubber(nb, _FULL_SOURCE_CHARS)
+    outputs = scrubber(nb, _FULL_OUTPUT_CHARS)
+    entry = _cell_json(chosen, position, sources, outputs, full=True)
     label = f"[{chosen.execution_count}]" if by_execution_count else str(position)
     return _Outcome(_envelope(head, book.notes[-1:], entry), f"Read cell {label}")
 
