@@ -276,7 +276,7 @@ def _bundle_text(data: Mapping[str, Any], mimes: tuple[str, ...], text: str) -> 
         return f"widget: {text}" if text else "widget"
     if "image/png" in mimes:
         size = _png_size(data.get("image/png"))
-        return f"image {size[0]} x {size[1]} (PNG)" if size else "image (PNG)"
+        return f"image {size[0]} \N{MULTIPLICATION SIGN} {size[1]} (PNG)" if size else "image (PNG)"
     for mime, name in (("image/jpeg", "JPEG"), ("image/gif", "GIF"), ("image/svg+xml", "SVG")):
         if mime in mimes:
             return f"image ({name})"
