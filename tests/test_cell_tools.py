@@ -291,7 +291,9 @@ async def test_a_turn_about_an_error_saves_and_reloads_in_the_file_store(store_p
     assert "failing_line" in first  # the tag's error, read before the model ran
     steps = [i for i in state.items.values() if isinstance(i, WorkflowItem)]
     titles = [getattr(t, "title", "") for w in steps for t in w.workflow.tasks]
-    assert "Read the error in cell [2]" in titles
+    assert "Read the error in cell [2]" in titles  # the tag's step and the tool's
+    receipt = [t for t in titles if t.startswith("Read the error in cell [2] · ")]
+    assert len(receipt) == 2  # the receipt lists both reads, by what they read
     items = await read_items(store_path)
     kept = [read_tool_result(i) for i in items]
     tools = [k.tool for k in kept if k is not None]
