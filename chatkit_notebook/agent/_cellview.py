@@ -66,8 +66,8 @@ def record_of(nb: NotebookContext) -> CellRecord | None:
 
 
 @functools.lru_cache(maxsize=4)
-def _read_saved(path: str, mtime_ns: int, size: int) -> Any:
-    """The saved notebook, parsed once per version of the file (path, time and size).
+def _read_saved(path: str, mtime_ns: int, size: int) -> tuple[_FileCell, ...]:
+    """The saved notebook's cells, parsed once per version of the file (path, time, size).
 
     nbformat parses it and tells its version; a version 4 notebook (every notebook saved
     since 2015) is then read as the plain JSON it is, every field defensively: nbformat's
@@ -82,10 +82,33 @@ def _read_saved(path: str, mtime_ns: int, size: int) -> Any:
     major, _ = reader.get_version(book)  # type: ignore[no-untyped-call]
     if major != 4:
         book = nbformat.convert(reader.reads(text), 4)  # type: ignore[no-untyped-call]
-    return book
+    cells = book.get("cells", ()) if isinstance(book, Mapping) else ()
+    return tuple(_digest(cell) for cell in cells if isinstance(cell, Mapping))
 
 
-def _saved(path: Path | None) -> tuple[Any, float, str | None]:
+@dataclass(frozen=True)
+class _FileCell:
+    """A saved cell, as the view needs it: read once per version of the file."""
+
+    kind: str
+    source: str
+    cell_id: str
+    execution_count: int | None
+    outputs: tuple[str, ...]
+
+
+def _digest(cell: Mapping[str, Any]) -> _FileCell:
+    count = cell.get("execution_count")
+    return _FileCell(
+        kind=str(cell.get("cell_type", "code")),
+        source=_source(cell),
+        cell_id=str(cell.get("id", "")),
+        execution_count=count if isinstance(count, int) else None,
+        outputs=tuple(_file_outputs(cell)) if cell.get("cell_type") == "code" else (),
+    )
+
+
+def _saved(path: Path | None) -> tuple[tuple[_FileCell, ...] | None, float, str | None]:
     """The saved notebook, its modification time, and a note when it cannot be read."""
     if path is None:
         return None, 0.0, None
@@ -119,12 +142,10 @@ def notebook_view(nb: NotebookContext) -> Notebook:
     by_source = {run.source: run for run in runs}
     used: set[int] = set()
     cells = []
-    for file_cell in saved.get("cells", ()):
-        if not isinstance(file_cell, Mapping):
-            continue
+    for file_cell in saved:
         run = None
-        if file_cell.get("cell_type") == "code":
-            run = by_id.get(str(file_cell.get("id", ""))) or by_source.get(_source(file_cell))
+        if file_cell.kind == "code":
+            run = by_id.get(file_cell.cell_id) or by_source.get(file_cell.source)
         if run is not None:
             used.add(id(run))
         cells.append(_merged(file_cell, run, saved_at))
@@ -159,27 +180,27 @@ def _latest_runs(runs: Iterable[CellRun]) -> list[CellRun]:
     return list(latest.values())
 
 
-def _merged(file_cell: Any, run: CellRun | None, saved_at: float) -> Cell:
-    kind = str(file_cell.get("cell_type", "code"))
-    source = _source(file_cell)
+def _merged(file_cell: _FileCell, run: CellRun | None, saved_at: float) -> Cell:
+    kind, source = file_cell.kind, file_cell.source
     if kind != "code":
         return Cell(kind, source, "saved file")
+    saved_outputs = list(file_cell.outputs)
     if run is None:
-        cell = Cell(kind, source, "saved file", file_cell.get("execution_count"))
+        cell = Cell(kind, source, "saved file", file_cell.execution_count)
         cell.state = "not run in this kernel"
-        cell.outputs, cell.outputs_from = _file_outputs(file_cell), "saved file"
+        cell.outputs, cell.outputs_from = saved_outputs, "saved file"
         return cell
     if run.source == source:
         cell = Cell(kind, source, "saved file", run.number, "ran", run=run)
-        if file_cell.get("execution_count") == run.number and file_cell.get("outputs"):
-            cell.outputs, cell.outputs_from = _file_outputs(file_cell), "saved file"
+        if file_cell.execution_count == run.number and saved_outputs:
+            cell.outputs, cell.outputs_from = saved_outputs, "saved file"
         else:
             cell.outputs, cell.outputs_from = _kernel_outputs(run), "kernel"
         return cell
     if run.started > saved_at:  # ran after the last save: the kernel's version is newer
         return _kernel_cell(run, "ran (changed since the last save)")
     cell = Cell(kind, source, "saved file", run.number, "changed since it last ran", run=run)
-    cell.outputs, cell.outputs_from = _file_outputs(file_cell), "saved file"
+    cell.outputs, cell.outputs_from = saved_outputs, "saved file"
     return cell
 
 
