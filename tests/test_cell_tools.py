@@ -299,3 +299,38 @@ async def test_a_turn_about_an_error_saves_and_reloads_in_the_file_store(store_p
     tools = [k.tool for k in kept if k is not None]
     assert tools == ["last_error", "last_error"]  # the tag's read and the model's call
     assert "Error in cell [2]" in json.dumps([i.model_dump(mode="json") for i in items])
+
+
+def test_chat_after_an_error_carries_it_unless_the_cells_are_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from chatkit_notebook.kernel.session import loaded
+
+    monkeypatch.setenv("CHATKIT_NOTEBOOK_STORE", str(tmp_path / "nb.chatkit.json"))
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "chatkit_notebook")
+    try:
+        session = loaded()
+        assert session is not None
+        model = ScriptedModel([[assistant_message("A zero.")], [assistant_message("Again.")]])
+        session.server().model = model
+        with capture_output():
+            shell.run_cell("ratio = 1 / 0", store_history=True)  # as a kernel runs cells
+            shell.run_cell("%chat why did this fail?", store_history=True)
+        sent = json.dumps(model.calls[0].input, default=str)
+        assert "ZeroDivisionError" in sent
+        assert "ratio = 1 / 0" in sent  # the failing line, read before the model ran
+        with capture_output() as said:
+            shell.run_cell("%chatkit cells off")
+        assert said.stdout.startswith("The agent reads variables only")
+        with capture_output():
+            shell.run_cell("%chatkit new", store_history=True)
+            shell.run_cell("ratio = 1 / 0", store_history=True)
+            shell.run_cell("%chat why did this fail?", store_history=True)
+        assert "ZeroDivisionError" not in json.dumps(model.calls[1].input, default=str)
+        assert "last_error" not in {tool.name for tool in model.calls[1].tools}
+    finally:
+        shell.run_line_magic("unload_ext", "chatkit_notebook")
