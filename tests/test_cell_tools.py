@@ -334,3 +334,18 @@ def test_chat_after_an_error_carries_it_unless_the_cells_are_off(
         assert "last_error" not in {tool.name for tool in model.calls[1].tools}
     finally:
         shell.run_line_magic("unload_ext", "chatkit_notebook")
+
+
+def test_only_the_newest_error_keeps_the_values_its_line_read() -> None:
+    record, namespace = CellRecord(), {"pd": pd}
+    run_cell(record, namespace, 1, "def f():\n    big = list(range(10))\n    return big[99]\n")
+    run_cell(record, namespace, 2, "f()")
+    first = record.last_error()
+    assert first is not None
+    assert list(first.names) == ["big"]
+    run_cell(record, namespace, 3, "1 / 0")
+    older = record.run_of(2)
+    assert older is not None
+    assert older.error is not None
+    assert older.error.names == {}  # let go: nobody asks about it any more
+    assert older.error.line_text == "return big[99]"  # the rest is kept

@@ -166,7 +166,12 @@ class NotebookConverter(ThreadItemConverter):
             )
             return {"type": "input_text", "text": text}
         if is_error_tag(tag):
-            text = f"[{tag.text}: the user asks about this error; last_error was read for you]"
+            read = (
+                "last_error was read for you"
+                if notebook_tools_enabled()
+                else "reading the notebook's cells and errors is turned off"
+            )
+            text = f"[{tag.text}: the user asks about this error; {read}]"
             return {"type": "input_text", "text": redact_text(text)}
         return {"type": "input_text", "text": f"@{tag.text}"}
 

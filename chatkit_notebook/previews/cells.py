@@ -34,7 +34,7 @@ import time
 import tokenize
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
@@ -113,7 +113,7 @@ class CellError:
             after them summarised (:attr:`Frame.library`).
         names: The values of the names the failing line reads, from the deepest user
             frame (its locals, then its globals): what a tool previews. Not compared,
-            not shown in ``repr``.
+            not shown in ``repr``. Only the newest error of a record keeps them.
         at: When it was recorded (``time.time()``).
     """
 
@@ -281,9 +281,21 @@ class CellRecord:
             seconds=time.time() - self._started if self._started else 0.0,
         )
         with self._lock:
+            if error is not None:
+                self._forget_older_names()
             self._runs.append(run)
         self._current, self._cell_id = None, None
         return run
+
+    def _forget_older_names(self) -> None:
+        """Let go of the values an older error's failing line read: only the newest error
+        keeps them (as IPython keeps only the last traceback), so a large frame a function
+        made is not kept alive by an error nobody asks about any more."""
+        for index in range(len(self._runs) - 1, -1, -1):
+            old = self._runs[index]
+            if old.error is not None and old.error.names:
+                self._runs[index] = replace(old, error=replace(old.error, names={}))
+                return
 
     # -- reading (any thread) --------------------------------------------------------------
 
