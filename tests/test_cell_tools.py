@@ -349,3 +349,16 @@ def test_only_the_newest_error_keeps_the_values_its_line_read() -> None:
     assert older.error is not None
     assert older.error.names == {}  # let go: nobody asks about it any more
     assert older.error.line_text == "return big[99]"  # the rest is kept
+
+
+def test_the_chats_own_cells_do_not_hide_the_last_error() -> None:
+    record, namespace = CellRecord(), {"pd": pd}
+    run_cell(record, namespace, 1, "1 / 0")
+    for number, source in ((2, "%chatkit run auto"), (3, "%chat"), (4, "%%chat\nwhy?")):
+        record.started()
+        record.finished(number, source)
+    error = record.last_error()
+    assert error is not None
+    assert error.type_name == "ZeroDivisionError"
+    run_cell(record, namespace, 5, "chatty = 1")  # a cell of the user's: it succeeded
+    assert record.last_error() is None

@@ -28,7 +28,7 @@ import logging
 from pathlib import Path
 
 from ..context import NotebookContext
-from ..previews.cells import CellError, CellRecord, CellRun, Frame
+from ..previews.cells import CellError, CellRecord, Frame
 from ..previews.foreign import is_secret_value, type_name
 from ..previews.namespace import is_hidden, startup_names
 from ..previews.redact import REDACTED, is_secret_name
@@ -205,11 +205,11 @@ def compute_last_error(nb: NotebookContext, cell: int | None = None) -> _Outcome
         note = "the kernel keeps no record of its cells here (no %load_ext in a kernel)"
         outcome: dict[str, JSON] = {**head, "raised": None, "status": note}
         return _Outcome(_envelope(outcome, [], {}), "No cell record")
-    run = record.run_of(cell) if cell is not None else _last_cell(record)
+    run = record.run_of(cell) if cell is not None else record.last_cell()
     error = run.error if run is not None else None
     if run is None or error is None:
         said = (
-            "No cell has run since the chat was loaded."
+            "None of your cells has run since the chat was loaded."
             if run is None
             else f"The last cell ([{run.number}]) ran without error."
         )
@@ -218,13 +218,6 @@ def compute_last_error(nb: NotebookContext, cell: int | None = None) -> _Outcome
         quiet: dict[str, JSON] = {**head, "raised": False, "status": said}
         return _Outcome(_envelope(quiet, [], {}), "Checked for an error: there was none")
     return _error_outcome(nb, record, error)
-
-
-def _last_cell(record: CellRecord) -> CellRun | None:
-    for run in reversed(record.runs()):
-        if run.number is not None:
-            return run
-    return None
 
 
 def _error_outcome(nb: NotebookContext, record: CellRecord, error: CellError) -> _Outcome:
@@ -297,7 +290,7 @@ def _variables(nb: NotebookContext, error: CellError) -> tuple[dict[str, JSON], 
         preview = describe(value, caps=_ERROR_CAPS)
         previews[name] = {**preview.meta, **preview.data}
     if previews:
-        notes.append("variables: previews of the names the failing line reads, as they are now")
+        notes.append("variables: previews of the values the failing line read")
     return previews, notes
 
 

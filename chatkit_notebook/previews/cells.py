@@ -10,7 +10,8 @@ kernel side passes in (:data:`CellOf`).
 The public API, for every reader:
 
 * :meth:`CellRecord.last_error` -> :class:`CellError` or ``None``: the exception of the
-  most recent cell, ``None`` when that cell ran without error;
+  user's most recent cell (the chat's own ``%chat``/``%chatkit`` cells skipped), ``None``
+  when that cell ran without error; :meth:`CellRecord.last_cell` -> that cell's run;
 * :meth:`CellRecord.runs` -> the :class:`CellRun` of each cell run, oldest first;
 * :meth:`CellRecord.run_of` -> the latest run of one execution count.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import io
 import keyword
 import linecache
+import re
 import sys
 import threading
 import time
@@ -47,6 +49,7 @@ __all__ = [
     "CellRun",
     "Frame",
     "error_of",
+    "is_chat_cell",
     "names_read",
 ]
 
@@ -310,12 +313,19 @@ class CellRecord:
             return self._runs[-1] if self._runs else None
 
     def last_error(self) -> CellError | None:
-        """The most recent cell's exception; ``None`` when it ran without error (or no
-        cell ran yet). Silent runs (``number is None``) are not cells and are skipped."""
+        """The exception of the user's most recent cell (:meth:`last_cell`); ``None`` when
+        it ran without error, or no cell ran yet."""
+        run = self.last_cell()
+        return run.error if run is not None else None
+
+    def last_cell(self) -> CellRun | None:
+        """The most recent run of one of the user's cells: silent runs (no execution
+        count) and the chat's own cells (``%chat``, ``%%chat``, ``%chatkit``: opening the
+        panel or switching a setting after an error) are skipped."""
         with self._lock:
             for run in reversed(self._runs):
-                if run.number is not None:
-                    return run.error
+                if run.number is not None and not is_chat_cell(run.source):
+                    return run
         return None
 
     def run_of(self, number: int) -> CellRun | None:
@@ -342,6 +352,14 @@ class _Printed:
         if self.size > len(text):
             text += f"\n… {self.size - len(text):,} more characters"
         return CellOutput(kind="stream", mimes=("text/plain",), text=text, stream=self.stream)
+
+
+_CHAT_CELL = re.compile(r"\A\s*%{1,2}chat(?:kit)?(?![\w])")
+
+
+def is_chat_cell(source: str) -> bool:
+    """Whether a cell is the chat's own (``%chat ...``, ``%%chat``, ``%chatkit ...``)."""
+    return _CHAT_CELL.match(source) is not None
 
 
 def _kept_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
