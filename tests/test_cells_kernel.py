@@ -216,3 +216,18 @@ def test_a_fix_tried_on_copies_leaves_the_users_frame_unchanged(kernel: Kernel) 
     assert kernel.run("print(list(df.columns), 'total' in globals())") == (
         "['region', 'revenue'] False\n"
     )
+
+
+def test_the_panel_reads_the_last_error_too(kernel: Kernel) -> None:
+    kernel.load(steps(tool_call("last_error", {}), answer("The column is 'revenue'.")))
+    kernel.run(FRAME)
+    kernel.try_run(FAILING)
+    kernel.run(
+        "panel = chatkit_notebook.kernel.session.loaded().panel()\n"
+        "display(panel)\n"
+        "panel.send('why did my last cell fail?')\n"
+        "panel.wait()"
+    )
+    result = tool_output(kernel, 1)
+    assert result["raised"] is True
+    assert result["untrusted_notebook_data"]["failing_line"] == "total = df['revenu'].sum()"  # type: ignore[index]
