@@ -362,3 +362,18 @@ def test_the_chats_own_cells_do_not_hide_the_last_error() -> None:
     assert error.type_name == "ZeroDivisionError"
     run_cell(record, namespace, 5, "chatty = 1")  # a cell of the user's: it succeeded
     assert record.last_error() is None
+
+
+def test_listeners_hear_each_run_until_they_stop() -> None:
+    record, heard = CellRecord(), []
+
+    def broken(run: object) -> None:
+        raise RuntimeError("a listener's bug")
+
+    stop = record.listen(heard.append)
+    record.listen(broken)  # logged, never raised into the cell
+    run_cell(record, {}, 1, "1 / 0")
+    run_cell(record, {}, 2, "a = 1")
+    stop()
+    run_cell(record, {}, 3, "b = 2")
+    assert [(run.number, run.ok) for run in heard] == [(1, False), (2, True)]

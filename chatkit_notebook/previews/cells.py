@@ -13,7 +13,9 @@ The public API, for every reader:
   user's most recent cell (the chat's own ``%chat``/``%chatkit`` cells skipped), ``None``
   when that cell ran without error; :meth:`CellRecord.last_cell` -> that cell's run;
 * :meth:`CellRecord.runs` -> the :class:`CellRun` of each cell run, oldest first;
-* :meth:`CellRecord.run_of` -> the latest run of one execution count.
+* :meth:`CellRecord.run_of` -> the latest run of one execution count;
+* :meth:`CellRecord.listen` -> be called with each run as it is recorded (still inside the
+  cell, on the main thread).
 
 What is recorded is raw: the sources, messages and texts are the user's own, not yet
 redacted. Whatever shows them to a model or a person outside the kernel redacts them
@@ -29,6 +31,7 @@ from __future__ import annotations
 import io
 import keyword
 import linecache
+import logging
 import re
 import sys
 import threading
@@ -52,6 +55,8 @@ __all__ = [
     "is_chat_cell",
     "names_read",
 ]
+
+logger = logging.getLogger("chatkit_notebook")
 
 MAX_OUTPUT_CHARS = 4000
 """The most characters of one output's text a run keeps (tools show less)."""
@@ -213,6 +218,7 @@ class CellRecord:
         self._dropped = 0
         self._started = 0.0
         self._cell_id: str | None = None
+        self._listeners: list[Callable[[CellRun], object]] = []
 
     def __repr__(self) -> str:
         return f"<CellRecord: {len(self._runs)} runs>"
@@ -288,7 +294,25 @@ class CellRecord:
                 self._forget_older_names()
             self._runs.append(run)
         self._current, self._cell_id = None, None
+        for listener in list(self._listeners):
+            try:
+                listener(run)
+            except Exception:  # a listener must not break the user's cells
+                logger.warning("a cell listener failed", exc_info=True)
         return run
+
+    def listen(self, callback: Callable[[CellRun], object]) -> Callable[[], None]:
+        """Call ``callback(run)`` after each run is recorded, on the thread that ran the
+        cell (the kernel's main thread, still inside the cell: what it displays goes under
+        the cell, as "Ask about this error" does). Returns a function that stops listening.
+        """
+        self._listeners.append(callback)
+
+        def forget() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return forget
 
     def _forget_older_names(self) -> None:
         """Let go of the values an older error's failing line read: only the newest error
