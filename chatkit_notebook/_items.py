@@ -11,6 +11,7 @@ approval card      :func:`approval_card`,              :func:`is_approval_card`,
                    :func:`decided_card`                :func:`card_call_id`,
                                                        :func:`card_code`, :func:`card_status`
 receipt            :func:`receipt_item`                :func:`is_receipt`, :func:`receipt_line`
+a receipt's tokens :func:`receipt_item` (``tokens=``)  :func:`receipt_tokens`
 kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
                                                        :func:`ran_code`
 stopped step       :func:`stopped_step`                :func:`is_stopped_step`
@@ -62,7 +63,9 @@ __all__ = [
     "DECLINE",
     "ERROR_TAG",
     "VARIABLE_TAG",
+    "TokenTotals",
     "ToolResult",
+    "TurnTokens",
     "approval_card",
     "card_call_id",
     "card_code",
@@ -84,11 +87,13 @@ __all__ = [
     "read_tool_result",
     "receipt_item",
     "receipt_line",
+    "receipt_tokens",
     "stopped_mark",
     "stopped_step",
     "tagged_error",
     "tagged_names",
     "task_code",
+    "thread_tokens",
     "tool_result_item",
     "variable_tag",
     "widget_field",
@@ -293,10 +298,18 @@ _OLD_RECEIPT_LAST = re.compile(r"^[\d,]+ characters sent in \d+ model calls?$")
 
 
 def receipt_item(
-    *, thread_id: str, item_id: str, summary: str, lines: Iterable[str]
+    *,
+    thread_id: str,
+    item_id: str,
+    summary: str,
+    lines: Iterable[str],
+    tokens: TurnTokens | None = None,
 ) -> WorkflowItem:
-    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line."""
+    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line, and the
+    turn's ``tokens`` (if counted) as a last task of their own."""
     tasks: list[Task] = [CustomTask(title=line) for line in lines]
+    if tokens is not None:
+        tasks.append(_tokens_task(tokens))
     return WorkflowItem(
         id=item_id,
         thread_id=thread_id,
@@ -334,8 +347,169 @@ def receipt_line(item: WorkflowItem) -> str:
     """A receipt as one line of Markdown (``%chat`` in a cell)."""
     summary = item.workflow.summary
     head = summary.title if isinstance(summary, CustomSummary) else _OLD_RECEIPT_TITLE.strip()
-    titles = [getattr(task, "title", None) or "" for task in item.workflow.tasks]
-    return "*" + " · ".join([head, *titles[:-1]]) + "*"
+    tasks = [task for task in item.workflow.tasks if not _is_tokens_task(task)]
+    titles = [getattr(task, "title", None) or "" for task in tasks]
+    tokens = [task.title for task in item.workflow.tasks if _is_tokens_task(task)]
+    return "*" + " · ".join([head, *titles[:-1], *(t for t in tokens if t)]) + "*"
+
+
+# -- a receipt's tokens ------------------------------------------------------------------
+
+_TOKENS_ICON = "vendor:chatkit-notebook-tokens"  # the tokens task's marker
+
+
+@dataclass(frozen=True)
+class TurnTokens:
+    """The tokens one turn's model calls used, and what they cost, as its receipt keeps them.
+
+    ``input`` counts every input token, ``cached`` among them (OpenAI's and genai-prices'
+    convention). Only the ``reported`` of the turn's ``calls`` are in the counts: an
+    endpoint may report no usage at all. ``cost`` is in US dollars; ``None``: price unknown.
+    """
+
+    calls: int = 0
+    reported: int = 0
+    input: int = 0
+    cached: int = 0
+    output: int = 0
+    cost: float | None = None
+    priced_by: str | None = None  # "genai-prices", "configure(prices=...)"
+
+    def line(self) -> str:
+        """The receipt's line: ``Tokens: 12,340 in (8,000 cached) · 410 out · $0.0061``."""
+        if self.calls and not self.reported:
+            return "Tokens: n/a (the endpoint reported no usage)"
+        cost = "price unknown" if self.cost is None else dollars(self.cost)
+        line = f"Tokens: {_in_out(self.input, self.cached, self.output)} · {cost}"
+        missing = self.calls - self.reported
+        if missing > 0:
+            line += f" ({missing} of {self.calls} model calls reported no usage)"
+        return line
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "calls": self.calls,
+                "reported": self.reported,
+                "input": self.input,
+                "cached": self.cached,
+                "output": self.output,
+                "cost": self.cost,
+                "priced_by": self.priced_by,
+            }
+        )
+
+
+@dataclass
+class TokenTotals:
+    """Tokens and cost summed over turns (a thread's, or this kernel's)."""
+
+    turns: int = 0
+    input: int = 0
+    cached: int = 0
+    output: int = 0
+    cost: float = 0.0
+    unpriced: int = 0  # turns with tokens but no known price
+    unreported: int = 0  # turns whose endpoint reported no usage
+    uncounted: int = 0  # turns kept before tokens were counted (older receipts)
+
+    def add(self, tokens: TurnTokens | None, *, turn: bool = True) -> None:
+        """Count one turn's ``tokens`` (``None``: a turn whose receipt has none); with
+        ``turn=False``, more calls of a turn already counted."""
+        self.turns += int(turn)
+        if tokens is None:
+            self.uncounted += int(turn)
+            return
+        self.input += tokens.input
+        self.cached += tokens.cached
+        self.output += tokens.output
+        if tokens.calls and not tokens.reported:
+            self.unreported += int(turn)
+        elif tokens.cost is None:
+            self.unpriced += int(turn)
+        else:
+            self.cost += tokens.cost
+
+    def line(self) -> str:
+        """``12 turns · 123,456 tokens in (80,000 cached) · 4,100 out · $0.061``."""
+        turns = f"{self.turns:,} turn{'s' if self.turns != 1 else ''}"
+        if not self.turns:
+            return "no turns yet"
+        counted = self.turns - self.unreported - self.uncounted
+        if not counted:
+            return f"{turns} · tokens n/a"
+        notes = []
+        if 0 < self.unpriced < counted:  # all unpriced: the cost itself says so
+            notes.append(f"price unknown for {self.unpriced}")
+        if self.unreported:
+            notes.append(f"{self.unreported} without usage from the endpoint")
+        if self.uncounted:
+            notes.append(f"{self.uncounted} from before tokens were counted")
+        cost = dollars(self.cost) if self.unpriced < counted else "price unknown"
+        line = f"{turns} · {_in_out(self.input, self.cached, self.output, 'tokens ')} · {cost}"
+        return line + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def dollars(amount: float) -> str:
+    """A cost as people read it: two significant digits under a dollar ("$0.0061")."""
+    if amount >= 1 or amount == 0:
+        return f"${amount:,.2f}"
+    digits = 2
+    while amount < 10 ** (1 - digits) and digits < 10:
+        digits += 1
+    return f"${amount:.{digits}f}"
+
+
+def _in_out(input: int, cached: int, output: int, noun: str = "") -> str:
+    read = f"{input:,} {noun}in" + (f" ({cached:,} cached)" if cached else "")
+    return f"{read} · {output:,} out"
+
+
+def _tokens_task(tokens: TurnTokens) -> CustomTask:
+    # The counts ride in the task's content, as JSON, so readers never parse the line.
+    return CustomTask(title=tokens.line(), icon=_TOKENS_ICON, content=tokens.to_json())
+
+
+def _is_tokens_task(task: object) -> bool:
+    return isinstance(task, CustomTask) and task.icon == _TOKENS_ICON
+
+
+def receipt_tokens(item: object) -> TurnTokens | None:
+    """The tokens a receipt counted (``None``: not a receipt, or one kept before tokens
+    were counted)."""
+    if not isinstance(item, WorkflowItem) or not is_receipt(item):
+        return None
+    for task in item.workflow.tasks:
+        if _is_tokens_task(task) and isinstance(task, CustomTask) and task.content:
+            try:
+                data = json.loads(task.content)
+            except ValueError:
+                return None
+            return _turn_tokens(data)
+    return None
+
+
+def thread_tokens(items: Iterable[object]) -> TokenTotals:
+    """A thread's tokens and cost, summed over its receipts (one per turn)."""
+    totals = TokenTotals()
+    for item in items:
+        if is_receipt(item):
+            totals.add(receipt_tokens(item))
+    return totals
+
+
+def _turn_tokens(data: object) -> TurnTokens | None:
+    if not isinstance(data, dict):
+        return None
+    counts = {k: data.get(k, 0) for k in ("calls", "reported", "input", "cached", "output")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
+        return None
+    cost, priced_by = data.get("cost"), data.get("priced_by")
+    return TurnTokens(
+        **counts,
+        cost=float(cost) if isinstance(cost, (int, float)) else None,
+        priced_by=priced_by if isinstance(priced_by, str) else None,
+    )
 
 
 # -- kept tool results -------------------------------------------------------------------

@@ -21,10 +21,15 @@ Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
 may read the notebook's cells, outputs and errors besides its variables
 (:func:`notebook_tools_enabled`): ``configure(notebook_tools=False)``, ``%chatkit cells
 off`` or ``CHATKIT_NOTEBOOK_CELLS=off``; the default is on.
+
+What a turn cost is looked up in ``genai-prices`` by model and endpoint; a private endpoint's
+prices are given with ``configure(prices={"my-model": {"input": 0.5, "output": 1.5}})``
+(dollars per million tokens), read back with :func:`price_overrides`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Mapping
@@ -40,12 +45,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ModelConfig",
+    "ModelPrice",
     "RunSettings",
     "StoreChoice",
     "configure",
     "current_config",
     "normalize_base_url",
     "notebook_tools_enabled",
+    "price_overrides",
     "reset_configuration",
     "run_settings",
     "store_choice",
@@ -229,6 +236,60 @@ class StoreChoice:
     notebook_key: str | None = field(default=None)
 
 
+@dataclass(frozen=True)
+class ModelPrice:
+    """A model's price in US dollars per million tokens, given with ``configure(prices=...)``.
+
+    Attributes:
+        input: Per million input tokens (not cached).
+        output: Per million output tokens.
+        cached: Per million cached input tokens; ``None``: the same as ``input``.
+    """
+
+    input: float
+    output: float
+    cached: float | None = None
+
+
+_PRICE_KEYS = ("input", "output", "cached")
+
+
+def _prices(prices: Mapping[str, Mapping[str, float]]) -> dict[str, ModelPrice]:
+    """``configure(prices=...)``'s mapping checked and made :class:`ModelPrice` values."""
+    example = '{"my-model": {"input": 0.5, "output": 1.5, "cached": 0.1}}'
+    if not isinstance(prices, Mapping):
+        raise ConfigError(f"prices must be a mapping such as {example}, not {prices!r}.")
+    checked = {}
+    for name, price in prices.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"prices: {name!r} is not a model name; use {example}.")
+        if not isinstance(price, Mapping) or not {"input", "output"} <= set(price):
+            msg = (
+                f"prices[{name!r}] must give 'input' and 'output' dollars per million "
+                f"tokens (and optionally 'cached'), not {price!r}."
+            )
+            raise ConfigError(msg)
+        unknown = set(price) - set(_PRICE_KEYS)
+        if unknown:
+            msg = f"prices[{name!r}] has {sorted(unknown)!r}; the keys are input, output, cached."
+            raise ConfigError(msg)
+        for key, value in price.items():
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                msg = f"prices[{name!r}][{key!r}] must be dollars per million tokens, not {value!r}"
+                msg += "."
+                raise ConfigError(msg)
+        cached = price.get("cached")
+        checked[name.strip()] = ModelPrice(
+            float(price["input"]), float(price["output"]), None if cached is None else float(cached)
+        )
+    return checked
+
+
 _lock = threading.Lock()
 _configured: dict[str, object] = {}
 
@@ -247,6 +308,7 @@ def configure(
     store_shared: bool | None = None,
     store_key: str | None = None,
     notebook_tools: bool | None = None,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -275,6 +337,10 @@ def configure(
         notebook_tools: Whether the agent may read the notebook's cells, their outputs
             and the last error (``notebook_cells``, ``read_cell``, ``last_error``), besides
             its variables; ``False`` for variables only.
+        prices: Prices for models ``genai-prices`` does not know (a private endpoint's),
+            or to override its price: ``{"my-model": {"input": 0.5, "output": 1.5,
+            "cached": 0.1}}`` in US dollars per million tokens (``cached`` defaults to
+            ``input``). Replaces the prices given before; ``{}`` forgets them.
 
     Returns:
         The settings now in force.
@@ -319,6 +385,8 @@ def configure(
         updates["notebook_tools"] = notebook_tools
     if store is not None or store_shared is not None or store_key is not None:
         updates["store"] = _store_choice(store, store_shared, store_key)
+    if prices is not None:
+        updates["prices"] = _prices(prices)
     with _lock:
         _configured.update(updates)
     return current_config()
@@ -369,6 +437,13 @@ def store_choice() -> StoreChoice | None:
     with _lock:
         chosen = _configured.get("store")
     return chosen if isinstance(chosen, StoreChoice) else None
+
+
+def price_overrides() -> dict[str, ModelPrice]:
+    """The prices given with ``configure(prices=...)``, by model name."""
+    with _lock:
+        chosen = _configured.get("prices")
+    return dict(chosen) if isinstance(chosen, dict) else {}
 
 
 def reset_configuration() -> None:

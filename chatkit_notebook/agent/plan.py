@@ -125,9 +125,11 @@ def plan_turn(
             agent = agent.clone(model=model)
     else:
         agent = _notebook_agent(model)
-    settings = ModelSettings()
+    # Ask every endpoint for usage (the SDK asks only api.openai.com unprompted): the
+    # receipt's tokens. Servers that ignore it leave the receipt saying "n/a".
+    settings = ModelSettings(include_usage=True)
     if options is not None and options.tool_choice is not None:
-        settings = ModelSettings(tool_choice=options.tool_choice.id)
+        settings = ModelSettings(include_usage=True, tool_choice=options.tool_choice.id)
     run_config = RunConfig(
         model_settings=settings,
         tracing_disabled=not config.tracing,

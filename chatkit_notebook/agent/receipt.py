@@ -9,6 +9,10 @@ tools read. At the end of the turn it becomes a collapsed workflow item ("Sent t
 with the thread (so ``%chatkit export`` and any ChatKit client show it) and never given
 back to the model. A turn that paused for approval gets one receipt: the run after the
 click counts on into the same receipt, which then replaces the one shown at the pause.
+
+The tokens the model calls used, and their cost, are a last line of their own
+("Tokens: 12,340 in (8,000 cached) · 410 out · $0.0061", see :mod:`.usage`), kept with
+their counts so ``%chatkit usage`` can sum them after a restart.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 
 from chatkit.types import WorkflowItem
 
-from .._items import is_receipt, receipt_item, receipt_line
+from .._items import TurnTokens, is_receipt, receipt_item, receipt_line
 from ..previews.redact import REDACTED_PREFIX
+from .usage import PriceKey, TurnUsage
 
 __all__ = ["RECEIPT_TITLE", "Receipt", "is_receipt", "receipt_line"]
 
@@ -49,6 +54,17 @@ class Receipt:
     sent_chars: int = 0
     instructions_chars: int = 0  # the system prompt, once per model call
     read_chars: int = 0  # tool results in the calls' input (each time it is sent)
+    usage: TurnUsage | None = None  # the model calls' tokens, if counted
+
+    @classmethod
+    def priced(cls, model: str, key: PriceKey) -> Receipt:
+        """A receipt that also counts tokens, priced by ``key``."""
+        return cls(model=model, usage=TurnUsage(key))
+
+    @property
+    def tokens(self) -> TurnTokens | None:
+        """The turn's tokens so far (``None``: not counted, or no model call yet)."""
+        return self.usage.tokens() if self.usage is not None and self.usage.calls else None
 
     def read(self, tool: str, result: str) -> None:
         """Count a tool result the model will see."""
@@ -91,7 +107,9 @@ class Receipt:
         summary = (
             f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters: {' · '.join(made_of)}"
         )
-        return receipt_item(thread_id=thread_id, item_id=item_id, summary=summary, lines=lines)
+        return receipt_item(
+            thread_id=thread_id, item_id=item_id, summary=summary, lines=lines, tokens=self.tokens
+        )
 
 
 def _is_tool_output(item: Any) -> bool:

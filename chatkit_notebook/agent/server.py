@@ -5,7 +5,8 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 
 1. loads the thread's recent history from the store (40 items by default) and turns it
    into model input, with assistant messages as plain text so Chat Completions providers
-   accept it;
+   accept it, and each unchanged tool result sent once, older large ones trimmed
+   (:mod:`.model_input`);
 2. runs the agent (``Runner.run_streamed``) with tools that read the notebook's variables,
    and streams ChatKit events from it (``stream_agent_response``);
 3. gives every assistant message a store-made id (Chat Completions and LiteLLM stream them
@@ -18,13 +19,14 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from agents import RunContextWrapper, RunHooks, Runner, Tool
+from agents import ModelResponse, RunConfig, RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
@@ -85,6 +87,7 @@ from .cell_tools import CELL_TOOLS
 from .cell_tools import read_error as read_cell_error
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
+from .model_input import InputBudget, ResultKey, bound_history
 from .plan import TurnPlan, choose_model, plan_turn
 from .receipt import Receipt
 from .run_python import (
@@ -96,6 +99,7 @@ from .run_python import (
     run_python,
 )
 from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
+from .usage import UsageLog, price_key
 
 if TYPE_CHECKING:
     from agents import Agent, Model, RunResultStreaming, RunState
@@ -190,6 +194,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         models: Named models a request may pick through ``inference_options.model``;
             other names are built from the configuration.
         history_items: How many recent thread items (oldest first) the model sees.
+        usage: Where the tokens of every turn are summed (``%chatkit usage``'s kernel
+            line); the kernel's session passes one that outlives a change of store.
+        bound_input: Send each unchanged tool result once and trim older large ones
+            (:mod:`.model_input`); ``False`` sends the history as kept, every copy whole
+            (``bench/input_bench.py`` compares the two).
     """
 
     def __init__(
@@ -200,6 +209,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         agent: Agent[AgentContext[NotebookContext]] | None = None,
         models: Mapping[str, Model] | None = None,
         history_items: int = DEFAULT_HISTORY_ITEMS,
+        usage: UsageLog | None = None,
+        bound_input: bool = True,
     ) -> None:
         attachments = store if isinstance(store, AttachmentStore) else None
         super().__init__(store, attachment_store=attachments)
@@ -211,6 +222,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.history_items = history_items
         self.converter = NotebookConverter()
         self.pending = PendingRuns()  # runs waiting for approval, and what code left
+        self.usage = usage if usage is not None else UsageLog()
+        self.bound_input = bound_input
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -316,12 +329,16 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             for close in self.pending.supersede(thread.id):
                 async for event in self._closed(thread, close, context):
                     yield event
-        receipt = Receipt(model=plan.label)
+        receipt = Receipt.priced(plan.label, price_key(plan))
         if input_user_message is not None:
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
-        model_input = await self.converter.to_agent_input(await self._history(thread, context))
-        async for event in self._run(plan, model_input, thread, context, receipt):
+        history = await self._history(thread, context)
+        whole: set[ResultKey] = set()
+        if self.bound_input:
+            history, whole = bound_history(history)
+        model_input = await self.converter.to_agent_input(history)
+        async for event in self._run(plan, model_input, thread, context, receipt, whole=whole):
             yield event
 
     async def _run(
@@ -332,9 +349,15 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
         replaces: str | None = None,
+        *,
+        whole: set[ResultKey] | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Run (or, from a ``RunState``, resume) the turn's agent, streaming its events;
-        its receipt replaces the receipt item ``replaces`` (the pause's), if given."""
+        its receipt replaces the receipt item ``replaces`` (the pause's), if given.
+
+        ``whole`` are the tool results the history sends whole: the run's own results
+        that repeat one of them are sent as a reference (:class:`.model_input.InputBudget`).
+        """
         agent_context = TurnContext(
             thread=thread, store=self.store, request_context=context, pending=self.pending
         )
@@ -344,7 +367,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             context=agent_context,
             max_turns=MAX_TURNS,
             hooks=_TurnHooks(receipt),
-            run_config=plan.run_config,
+            run_config=self._run_config(plan, whole or set()),
         )
         async for event in self._stream_run(result, agent_context, plan, receipt, replaces):
             yield event
@@ -374,6 +397,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if replaces is not None:  # the turn's receipt so far, shown at its pause
                 yield ThreadItemRemovedEvent(item_id=replaces)
             yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
+            self.usage.record(receipt_id, receipt.tokens, replaces)
         except Exception as e:
             explained = explain_failure(e, run.config, run.label)
             if explained is None:
@@ -387,6 +411,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if not shown and receipt.calls:  # stopped or failed: still say what was sent
                 keep = self._keep_receipt(receipt, receipt_id, thread, context, replaces)
                 await asyncio.shield(keep)
+
+    def _run_config(self, plan: TurnPlan, whole: set[ResultKey]) -> RunConfig:
+        if not self.bound_input:
+            return plan.run_config
+        return dataclasses.replace(plan.run_config, call_model_input_filter=InputBudget(whole))
 
     # -- approvals -----------------------------------------------------------------------
 
@@ -457,7 +486,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         await self.store.add_thread_item(thread.id, note, context)
         if decision.resume is not None:
             resume = decision.resume
-            receipt, replaces = resume.receipt or (Receipt(model=resume.plan.label), None)
+            receipt, replaces = resume.receipt or (
+                Receipt.priced(resume.plan.label, price_key(resume.plan)),
+                None,
+            )
             run = self._run(resume.plan, resume.state, thread, context, receipt, replaces)
             async for event in run:
                 yield event
@@ -474,6 +506,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if replaces is not None:
                 await self.store.delete_thread_item(thread.id, replaces, context)
             await self.store.add_thread_item(thread.id, receipt.item(thread.id, item_id), context)
+            self.usage.record(item_id, receipt.tokens, replaces)
         except Exception:  # the turn's own outcome matters more than its receipt
             logger.warning("could not keep the turn's receipt", exc_info=True)
 
@@ -614,7 +647,8 @@ def _cancel_orphans(agent_context: AgentContext[NotebookContext]) -> None:
 class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     """Run hooks for one turn: count what goes to the model, and keep tool results.
 
-    Every model call's input and every tool result go into the turn's :class:`Receipt`.
+    Every model call's input, its tokens and every tool result go into the turn's
+    :class:`Receipt`.
     ChatKit does not store server tool calls, so without the second part the next turn's
     model would not know what the tools returned. The notebook tools store their own
     (bounded, redacted) results; this covers the tools of an agent passed to the server.
@@ -632,6 +666,16 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
         input_items: list[TResponseInputItem],
     ) -> None:
         self.receipt.sent(system_prompt, input_items)
+
+    async def on_llm_end(
+        self,
+        context: RunContextWrapper[AgentContext[NotebookContext]],
+        agent: Any,
+        response: ModelResponse,
+    ) -> None:
+        if self.receipt.usage is not None:
+            # Off the loop: the first price lookup imports genai-prices (about a second).
+            await asyncio.to_thread(self.receipt.usage.add, response.usage)
 
     async def on_tool_end(
         self,

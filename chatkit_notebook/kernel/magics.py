@@ -119,11 +119,14 @@ def _error_before(session: ChatSession) -> list[UserMessageTagContent]:
 
 def export_markdown(session: ChatSession, thread_id: str) -> str:
     """A thread as Markdown, oldest first: the questions and answers, each step with the
-    code it ran, the approval cards and what became of them, "Stopped", the receipts."""
+    code it ran, the approval cards and what became of them, "Stopped", the receipts; then
+    the thread's tokens and cost."""
+    from .._items import thread_tokens
     from ..panel.transcript import thread_items, thread_markdown
 
     items = session.runtime.run(thread_items(session.client(), thread_id))
-    return thread_markdown(items, code="fence", figures=0) + "\n"
+    usage = f"*Usage of this thread: {thread_tokens(items).line()}*"
+    return thread_markdown(items, code="fence", figures=0) + "\n\n" + usage + "\n"
 
 
 # -- %chatkit's commands, each (session, parsed arguments) -------------------------------
@@ -364,6 +367,19 @@ def _export(session: ChatSession, args: argparse.Namespace) -> None:
     display(markdown_output(text), raw=True)
 
 
+def _usage(session: ChatSession, args: argparse.Namespace) -> None:
+    from .._items import thread_tokens
+    from ..panel.transcript import thread_items
+
+    thread_id = session.current_thread()
+    thread = "no current thread: ask something first, or %chatkit use ID"
+    if thread_id is not None:
+        items = session.runtime.run(thread_items(session.client(), thread_id))
+        thread = thread_tokens(items).line()
+    print(f"This thread: {thread}")
+    print(f"This kernel: {session.server().usage.totals().line()} (since it started)")
+
+
 def _doctor(session: ChatSession, args: argparse.Namespace) -> None:
     from .doctor import run_checks
 
@@ -539,6 +555,12 @@ COMMANDS: dict[str, Command] = {
             "the current thread as Markdown",
             _export,
             lambda p: p.add_argument("path", nargs="?"),
+        ),
+        Command(
+            "usage",
+            ("",),
+            "tokens and cost of the current thread and of this kernel",
+            _usage,
         ),
         Command("doctor", ("",), "check the key, endpoint, model and store", _doctor),
         Command(

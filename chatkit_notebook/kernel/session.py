@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .._client import ChatKitClient
     from ..agent.server import NotebookChatServer
+    from ..agent.usage import UsageLog
     from ..panel.panel import ChatPanel
     from .cells import CellWatch
     from .serving import Serving, _Endpoint
@@ -110,6 +111,7 @@ class ChatSession:
         self._store: Store[NotebookContext] | None = None
         self._server: NotebookChatServer | None = None
         self._model: str | Model | None = None  # a model given to the server, kept across stores
+        self._usage: UsageLog | None = None  # the kernel's tokens, kept across stores
         self._thread_id: str | object | None = _UNKNOWN
         self._told_where = False
         self._serving_guard = threading.Lock()
@@ -171,6 +173,7 @@ class ChatSession:
         old: object = self._store
         if self._server is not None:
             self._model = self._server.model
+            self._usage = self._server.usage  # the kernel's tokens go on across stores
         self.location = locate_store(self.shell.user_ns)
         self._store = self._server = None
         self._thread_id = _UNKNOWN  # the new store's own current thread
@@ -191,7 +194,7 @@ class ChatSession:
         if self._server is None:
             from ..agent.server import NotebookChatServer
 
-            self._server = NotebookChatServer(store, model=self._model)
+            self._server = NotebookChatServer(store, model=self._model, usage=self._usage)
         return self._server
 
     def client(self) -> ChatKitClient:
