@@ -188,6 +188,8 @@ def test_a_secret_in_a_cell_leaks_through_none_of_the_tools(kernel: Kernel) -> N
     for result in (tool_output(kernel, 1, "call_1"), tool_output(kernel, 2, "call_2")):
         assert "untrusted_notebook_data" in result
     assert "REDACTED" in seen
+    listed = json.dumps(tool_output(kernel, 1, "call_1"), ensure_ascii=False)
+    assert "stdout: connecting to postgresql://analyst:[REDACTED" in listed  # printed, kept
     for secret in (SECRET_KEY, PASSWORD, HIDDEN_NOTE, "Jane Roe"):
         assert secret not in seen, secret
     kernel.close()

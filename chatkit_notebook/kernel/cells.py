@@ -3,7 +3,8 @@
 Three IPython hooks, registered by ``%load_ext`` and removed by ``%unload_ext``:
 
 * ``pre_run_cell``: a cell starts (with the frontend's cell id); while it runs, ipykernel's
-  ``sys.stdout``/``sys.stderr`` echo what it prints into the record (their ``echo``);
+  ``sys.stdout``/``sys.stderr`` echo what it prints into the record (their ``echo``, set
+  once while loaded);
 * the display publisher's hook (ipykernel's ``ZMQDisplayPublisher.register_hook``): what
   the running cell displays, as MIME bundles (the message still goes out unchanged);
 * ``post_run_cell``: the cell ended, with its result or its exception.
@@ -49,6 +50,7 @@ class CellWatch:
         if publisher is not None and callable(getattr(publisher, "register_hook", None)):
             publisher.register_hook(self._display_hook)
             self._publisher = publisher
+        self._listen_to_streams()
 
     def stop(self) -> None:
         """Remove the hooks."""
@@ -74,12 +76,13 @@ class CellWatch:
 
     def _pre_run_cell(self, info: ExecutionInfo) -> None:
         self.record.started(getattr(info, "cell_id", None))
-        self._listen_to_streams()
 
     def _listen_to_streams(self) -> None:
-        """Copy what the cell prints into the record through ipykernel's ``OutStream.echo``
-        (a stream every write is also sent to): no wrapper around ``sys.stdout``, nothing
-        when the kernel echoes already or is not an ipykernel."""
+        """Copy what cells print into the record through ipykernel's ``OutStream.echo`` (a
+        stream every write is also sent to): no wrapper around ``sys.stdout``, nothing when
+        the kernel echoes already or is not an ipykernel. It stays in place while loaded
+        (the record ignores text printed between cells): ipykernel reads ``echo`` from its
+        IO thread too, and setting it back to ``None`` under it could break a flush."""
         for name in ("stdout", "stderr"):
             stream = getattr(sys, name)
             if hasattr(stream, "echo") and stream.echo is None and hasattr(stream, "pub_thread"):
@@ -104,7 +107,6 @@ class CellWatch:
         return msg
 
     def _post_run_cell(self, result: ExecutionResult) -> None:
-        self._stop_listening()
         try:
             info: Any = result.info
             error = result.error_in_exec or result.error_before_exec
