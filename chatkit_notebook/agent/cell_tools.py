@@ -24,7 +24,6 @@ notebook_tools_enabled`).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from ..context import NotebookContext
@@ -53,8 +52,6 @@ __all__ = [
     "read_cell",
     "read_error",
 ]
-
-logger = logging.getLogger("chatkit_notebook")
 
 CELL_INSTRUCTIONS = f"""\
 Tools: notebook_cells, read_cell and last_error read the notebook itself: its cells \
