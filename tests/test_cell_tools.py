@@ -377,3 +377,18 @@ def test_listeners_hear_each_run_until_they_stop() -> None:
     stop()
     run_cell(record, {}, 3, "b = 2")
     assert [(run.number, run.ok) for run in heard] == [(1, False), (2, True)]
+
+
+def test_a_secret_cut_by_an_outputs_limit_shows_no_part_of_itself(tmp_path: Path) -> None:
+    path = tmp_path / "analysis.ipynb"
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(report)")
+    printed = "x" * 390 + " " + SECRET + "\n" + "y" * 20_000 + " " + SECRET  # at the cut, past it
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+    book.cells = [cell]
+    nbformat.write(book, path)
+    nb = NotebookContext(notebook_path=path)
+    for result in (compute_cells(nb, 1).result, compute_read_cell(nb, 1, False).result):
+        shown = json.dumps(data(result))
+        assert "sk-proj" not in shown  # not even the start the cut left
+        assert "xxxx" in shown

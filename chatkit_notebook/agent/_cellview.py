@@ -32,8 +32,11 @@ __all__ = ["RAW_CHARS", "Cell", "Notebook", "Scrub", "notebook_view", "record_of
 Scrub = Callable[[str], str]
 """Hidden values replaced, redacted and cut: what every text shown goes through."""
 
-RAW_CHARS = 20_000
-"""How much of one output's text the view keeps (raw) before a tool scrubs and cuts it."""
+RAW_CHARS = 12_000
+"""How much of one output's text the view keeps (raw) before a tool scrubs and cuts it:
+more than the most a tool shows (2,000) plus the margin redaction reads past a cut."""
+
+_SCAN_MARGIN = 9_000  # past the shown part: more than redact_head's own window margin
 
 _SCRUB_MIN_CHARS = 4  # shorter hidden values would scrub ordinary words
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -65,7 +68,7 @@ def record_of(nb: NotebookContext) -> CellRecord | None:
     return nb.cells if isinstance(nb.cells, CellRecord) else None
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)
 def _read_saved(path: str, mtime_ns: int, size: int) -> tuple[_FileCell, ...]:
     """The saved notebook's cells, parsed once per version of the file (path, time, size).
 
@@ -329,7 +332,9 @@ def scrubber(nb: NotebookContext, limit: int) -> Scrub:
     needles = _secret_texts(nb)
 
     def scrub(text: str) -> str:
-        text = text[: limit + 2000]  # what is past this is cut anyway
+        # Past this nothing is shown; and redact_head still sees the text go on past its
+        # window, so it drops a token the window's edge splits instead of showing half.
+        text = text[: limit + _SCAN_MARGIN]
         for needle in needles:
             if needle in text:
                 text = text.replace(needle, REDACTED)
