@@ -221,7 +221,7 @@ def test_a_saved_file_older_than_the_run_gives_way_to_the_kernel(tmp_path: Path)
 def test_hidden_values_printed_in_an_output_are_scrubbed(tmp_path: Path) -> None:
     path = tmp_path / "analysis.ipynb"
     book = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("print(note, password)")
+    cell = nbformat.v4.new_code_cell("print(report)")  # the values came through another name
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="Jane's raise: 12% hunter2hunter2\n")
     ]
@@ -392,3 +392,22 @@ def test_a_secret_cut_by_an_outputs_limit_shows_no_part_of_itself(tmp_path: Path
         shown = json.dumps(data(result))
         assert "sk-proj" not in shown  # not even the start the cut left
         assert "xxxx" in shown
+
+
+def test_the_outputs_of_a_cell_that_uses_a_hidden_variable_are_withheld() -> None:
+    record = CellRecord()
+    customers = pd.DataFrame({"name": ["Jane Roe"], "spend": [1234]})
+    namespace: dict[str, Any] = {"pd": pd, "customers": customers, "customers_total": 1}
+    for number, source, shown in (
+        (1, "customers.head()", "Jane Roe  1234"),
+        (2, "customers_total", "1"),
+    ):
+        record.started()
+        record.displayed({"text/plain": shown})
+        record.finished(number, source)
+    nb = NotebookContext(namespace=namespace, hidden={"customers"}, cells=record)
+    cells = data(compute_cells(nb, 1).result)["untrusted_notebook_data"]["cells"]
+    assert cells[0]["outputs"] == ["[outputs withheld: this cell uses a variable the user hid]"]
+    assert cells[1]["outputs"] == ["1"]  # another name that only starts the same
+    full = json.dumps(data(compute_read_cell(nb, 1, by_execution_count=True).result))
+    assert "Jane" not in full

@@ -24,6 +24,7 @@ notebook_tools_enabled`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..context import NotebookContext
@@ -81,10 +82,31 @@ _ERROR_CAPS = Caps(rows=5, columns=20, cell_chars=60, scalar_chars=300, items=10
 # -- notebook_cells and read_cell ------------------------------------------------------------
 
 
+_WITHHELD = "[outputs withheld: this cell uses a variable the user hid]"
+
+
+def _hidden_use(nb: NotebookContext) -> re.Pattern[str] | None:
+    """Finds a hidden variable's name used in a cell's source (``None``: nothing hidden).
+
+    What such a cell shows (``customers.head()``) is that variable's data in a form no
+    scrubbing recognises, so its outputs are withheld; the name itself may show.
+    """
+    names = sorted((n for n in nb.hidden if n.isidentifier()), key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, names)) + r")(?!\w)")
+
+
 def _cell_json(
-    cell: Cell, position: int, sources: Scrub, outputs: Scrub, full: bool
+    cell: Cell,
+    position: int,
+    sources: Scrub,
+    outputs: Scrub,
+    full: bool,
+    hidden_use: re.Pattern[str] | None = None,
 ) -> dict[str, JSON]:
-    """One cell as a tool shows it: its texts scrubbed (hidden values, redaction) and cut."""
+    """One cell as a tool shows it: its texts scrubbed (hidden values, redaction) and cut;
+    the outputs of a cell that uses a hidden variable withheld."""
     source_chars = _FULL_SOURCE_CHARS if full else _LIST_SOURCE_CHARS
     most = _FULL_OUTPUTS if full else _LIST_OUTPUTS
     entry: dict[str, JSON] = {"cell": position, "kind": cell.kind}
@@ -97,7 +119,9 @@ def _cell_json(
             "the start is shown" if full else "read_cell shows more"
         )
     entry["source_from"] = cell.source_from
-    if cell.kind == "code":
+    if cell.kind == "code" and cell.outputs and hidden_use and hidden_use.search(cell.source):
+        entry["outputs"] = [_WITHHELD]
+    elif cell.kind == "code":
         shown = [outputs(text) for text in cell.outputs[:most]]
         if len(cell.outputs) > most:
             shown.append(f"… {len(cell.outputs) - most} more outputs")
@@ -149,8 +173,10 @@ def compute_cells(nb: NotebookContext, page: int) -> _Outcome:
         )
     sources = scrubber(nb, _LIST_SOURCE_CHARS)
     outputs = scrubber(nb, _LIST_OUTPUT_CHARS)
+    hidden_use = _hidden_use(nb)
     shown = [
-        _cell_json(book.cells[i], i + 1, sources, outputs, full=False) for i in pages[page - 1]
+        _cell_json(book.cells[i], i + 1, sources, outputs, False, hidden_use)
+        for i in pages[page - 1]
     ]
     head = {
         "tool": "notebook_cells",
@@ -185,7 +211,7 @@ def compute_read_cell(nb: NotebookContext, cell: int, by_execution_count: bool) 
     head: dict[str, JSON] = {"tool": "read_cell", "count": len(book.cells)}
     sources = scrubber(nb, _FULL_SOURCE_CHARS)
     outputs = scrubber(nb, _FULL_OUTPUT_CHARS)
-    entry = _cell_json(chosen, position, sources, outputs, full=True)
+    entry = _cell_json(chosen, position, sources, outputs, True, _hidden_use(nb))
     label = f"[{chosen.execution_count}]" if by_execution_count else str(position)
     return _Outcome(_envelope(head, book.notes[-1:], entry), f"Read cell {label}")
 
