@@ -151,6 +151,9 @@ def _what(tool: str, result: str) -> str:
         return f"{_RAN} ({status if isinstance(status, str) else 'unknown'}): its output"
     if not isinstance(head, dict):
         return f"the result of {tool}"
+    cells = _cells_read(tool, head)
+    if cells is not None:
+        return cells
     name = head.get("name")
     if tool == "list_variables" or not isinstance(name, str):
         return "the list of variables" if tool == "list_variables" else f"the result of {tool}"
@@ -159,3 +162,22 @@ def _what(tool: str, result: str) -> str:
         dimensions = _TIMES.join(f"{n:,}" for n in shape)
         return f"`{name[:60]}` ({dimensions})"
     return f"`{name[:60]}`"
+
+
+def _cells_read(tool: str, head: dict[str, Any]) -> str | None:
+    """What a notebook tool's result holds: which cells, or which error (no sources)."""
+    if tool == "notebook_cells":
+        pages = head.get("pages")
+        page = (
+            f", page {head.get('page')} of {pages}" if isinstance(pages, int) and pages > 1 else ""
+        )
+        return f"the notebook's cells{page}"
+    if tool == "read_cell":
+        cell = head.get("untrusted_notebook_data", {}).get("cell")
+        return f"cell {cell}" if isinstance(cell, int) else "a cell"
+    if tool == "last_error":
+        cell = head.get("cell")
+        if head.get("raised") is not True:
+            return "whether the last cell failed"
+        return f"the error in cell [{cell}]" if isinstance(cell, int) else "the last error"
+    return None

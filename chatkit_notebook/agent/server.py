@@ -73,14 +73,18 @@ from .._items import (
     read_tool_result,
     stopped_mark,
     stopped_step,
+    tagged_error,
     tagged_names,
 )
-from ..config import ModelConfig
+from ..config import ModelConfig, notebook_tools_enabled
 from ..context import NotebookContext
 from ..errors import ConfigError
+from ..previews.redact import redact_text
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
+from .cell_tools import CELL_TOOLS
+from .cell_tools import read_error as read_cell_error
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
 from .model_input import InputBudget, ResultKey, bound_history
@@ -166,19 +170,24 @@ class NotebookConverter(ThreadItemConverter):
             )
             return {"type": "input_text", "text": text}
         if is_error_tag(tag):
-            return {"type": "input_text", "text": _error_context(tag)}
+            return {"type": "input_text", "text": redact_text(_error_context(tag))}
         return {"type": "input_text", "text": f"@{tag.text}"}
 
 
 def _error_context(tag: UserMessageTagContent) -> str:
-    """What the model reads of an error tag: which cell failed, and where to read more."""
+    """What the model reads of an error tag: which cell failed, that the error was read for
+    it (or that reading cells is off), and how to give a fix the user can take."""
     cell = tag.data.get("cell")
     where = f"cell [{cell}]" if isinstance(cell, int) else "the last cell that ran"
+    if not notebook_tools_enabled():
+        return (
+            f"[{tag.text}: the user asks about the error {where} raised; reading the "
+            "notebook's cells and errors is turned off]"
+        )
     return (
-        f"[The user attaches the error {where} raised ({tag.text}). Read the traceback, "
-        "the failing line and its variables with last_error (and the cell with read_cell) "
-        "before answering; if you propose fixed code for the cell, give the whole cell in "
-        "one Python code block.]"
+        f"[{tag.text}: the user asks about the error {where} raised; last_error was read "
+        "for you (read_cell shows the whole cell). If you propose fixed code for the cell, "
+        "give the whole cell in one Python code block.]"
     )
 
 
@@ -540,38 +549,43 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """Give the model what the message's ``@variable`` tags point at, before it runs.
+        """Give the model what the message's tags point at, before it runs.
 
-        The same bounded, redacted preview as ``describe_variable``, kept as hidden context
-        (so later turns see it too) and shown as a finished "Read `df`" step: the model
-        needs no tool call to see a variable the person named.
+        An ``@variable`` tag gets the same bounded, redacted preview as
+        ``describe_variable``; an error tag ("Ask about this error", ``%chat`` right after
+        one) gets what ``last_error`` returns, unless the notebook tools are off. Each is
+        kept as hidden context (so later turns see it too) and shown as a finished step:
+        the model needs no tool call to see what the person pointed at.
         """
         names = tagged_names(message)
-        if not names:
+        has_error, cell = tagged_error(message)
+        read_error = has_error and notebook_tools_enabled()
+        if not names and not read_error:
             return
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("describe_variable", {"name": name}) for name in names
+        ]
         reads = await asyncio.to_thread(read_tagged, context, names)
+        if read_error:
+            calls.append(("last_error", {"cell": cell}))
+            reads.append(await asyncio.to_thread(read_cell_error, context, cell))
         tasks: list[Task] = [
             CustomTask(title=title, status_indicator="complete") for title, _ in reads
         ]
+        summary = "Read the variables you named" if names else "Read the error"
         workflow = new_item(
             WorkflowItem,
             self.store,
             thread,
             context,
-            workflow=Workflow(
-                type="custom",
-                tasks=tasks,
-                summary=CustomSummary(title="Read the variables you named"),
-            ),
+            workflow=Workflow(type="custom", tasks=tasks, summary=CustomSummary(title=summary)),
         )
         yield ThreadItemDoneEvent(item=workflow)
-        for name, (_, result) in zip(names, reads, strict=True):
-            receipt.read("describe_variable", result)
-            receipt.sources.saw("describe_variable", {"name": name}, result)
+        for (tool, arguments), (_, result) in zip(calls, reads, strict=True):
+            receipt.read(tool, result)
+            receipt.sources.saw(tool, arguments, result)
             item_id = self.store.generate_item_id("message", thread, context)
-            hidden = hidden_result(
-                "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
-            )
+            hidden = hidden_result(tool, arguments, result, thread_id=thread.id, item_id=item_id)
             await self.store.add_thread_item(thread.id, hidden, context)
 
     async def _with_unique_ids(
@@ -734,4 +748,4 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, *CELL_TOOLS, run_python])

@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Collection, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from IPython.display import display
 
 if TYPE_CHECKING:
+    from chatkit.types import UserMessageTagContent
     from IPython.core.interactiveshell import InteractiveShell
 
     from .._client import ChatKitClient, ThreadState
@@ -51,6 +52,7 @@ def ask(
     changes: Callable[[str | None], object] | None = None,
     stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
     stale_changes: Callable[[Callable[[], object]], Callable[[], None]] | None = None,
+    tags: Sequence[UserMessageTagContent] = (),
 ) -> str:
     """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
     return the answer.
@@ -68,15 +70,16 @@ def ask(
             taken in the panel.
         stale, stale_changes: The stale-answer watch's ``notes`` and ``listen``, so an
             answer a card left in the cell is marked when what it read changes.
+        tags: Tags to send besides the ``@name`` ones (the error of the cell before).
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
     """
     from .._client import message_request, variable_tags
 
-    tags = variable_tags(text, set(offered))  # `@df` points the agent at df
+    named = variable_tags(text, set(offered))  # `@df` points the agent at df
     turn = _Turn(client, runtime, thread_id, on_created, output)
-    failure = turn.stream(message_request(thread_id, text, tags=tags))
+    failure = turn.stream(message_request(thread_id, text, tags=[*named, *tags]))
     waiting = _open_cards(turn.state)
     while waiting and turn.thread_id is not None:
         decisions = output.decide(waiting)

@@ -30,7 +30,7 @@ from .cellturn import ChatStopped, markdown_output, prints_updates
 from .session import TRANSFORMER, ChatSession
 
 if TYPE_CHECKING:
-    from chatkit.types import Thread
+    from chatkit.types import Thread, UserMessageTagContent
     from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["COMMANDS", "ChatMagics", "ChatStopped", "Command", "keep_question_marks", "register"]
@@ -80,6 +80,7 @@ def ask(session: ChatSession, text: str) -> str:
     from ..agent.tools import offered_variables
 
     offered = {name for name, _ in offered_variables(session.context())}
+    tags = _error_before(session)
     thread_id = session.current_thread()
     client = session.client()
     note = session.store_note_once()
@@ -96,6 +97,7 @@ def ask(session: ChatSession, text: str) -> str:
         changes=session.changes,
         stale=session.stale.notes,
         stale_changes=session.stale.listen,
+        tags=tags,
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
     if thread_id is not None:
@@ -103,6 +105,20 @@ def ask(session: ChatSession, text: str) -> str:
     if thread_id is not None and (title := session.take_pending_title()):
         _rename(session, thread_id, title)
     return answer
+
+
+def _error_before(session: ChatSession) -> list[UserMessageTagContent]:
+    """The error tag for the cell just before this one, if it failed: ``%chat why did
+    this fail?`` right after an error is about that error (the server reads it for the
+    model). Nothing when that cell succeeded or the notebook tools are off."""
+    from .._items import error_tag
+    from ..config import notebook_tools_enabled
+    from ..previews.redact import redact_text
+
+    error = session.cells.last_error()
+    if error is None or not notebook_tools_enabled():
+        return []
+    return [error_tag(error.cell, redact_text(error.headline)[:80])]
 
 
 def export_markdown(session: ChatSession, thread_id: str) -> str:
@@ -299,6 +315,22 @@ def _run(session: ChatSession, args: argparse.Namespace) -> None:
         configure(run_python=args.mode)
     settings = run_settings()
     print(_RUN_MODES_SAID[settings.mode].format(timeout=settings.timeout))
+
+
+_CELLS_SAID = {
+    True: "The agent may read this notebook's cells, their outputs and the last error "
+    "(%chatkit cells off: variables only).",
+    False: "The agent reads variables only, not the notebook's cells, outputs or errors "
+    "(%chatkit cells on to let it).",
+}
+
+
+def _cells(session: ChatSession, args: argparse.Namespace) -> None:
+    from ..config import notebook_tools_enabled
+
+    if args.state:
+        configure(notebook_tools=args.state == "on")
+    print(_CELLS_SAID[notebook_tools_enabled()])
 
 
 def _insert(session: ChatSession, args: argparse.Namespace) -> None:
@@ -596,6 +628,13 @@ COMMANDS: dict[str, Command] = {
             "whether the agent may run Python (ask first)",
             _run,
             lambda p: p.add_argument("mode", nargs="?", choices=["ask", "auto", "off"]),
+        ),
+        Command(
+            "cells",
+            ("[on|off]",),
+            "whether the agent may read the notebook's cells, outputs and errors (on)",
+            _cells,
+            lambda p: p.add_argument("state", nargs="?", choices=["on", "off"]),
         ),
         Command(
             "insert",
