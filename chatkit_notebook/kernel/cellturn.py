@@ -81,15 +81,25 @@ def ask(
             act = _decision_request(turn.thread_id, card, approve, unattended)
             failure = turn.stream(act) or failure
         waiting = _open_cards(turn.state)
-    answer = _transcript(turn.state, output.cards)
+    left = bool(waiting) and turn.thread_id is not None  # the cards stay, to be clicked
+    # A turn that waits has a receipt so far, which its end replaces: the card shows it,
+    # so the cell keeps one receipt, the turn's, and not the pause's beside it.
+    answer = _transcript(turn.state, output.cards, receipts=not left)
     output.finish(answer)
     output.figures(turn.state)
-    if waiting and turn.thread_id is not None:
+    if left and turn.thread_id is not None:
+        from .._items import is_receipt
         from ..panel.cellcard import CellCard
         from ..previews.redact import redact_text
 
+        receipts = [item for item in turn.state.items.values() if is_receipt(item)]
         card = CellCard(
-            client, runtime, turn.thread_id, waiting, redact=redact_text, changes=changes
+            client,
+            runtime,
+            turn.thread_id,
+            [*waiting, *receipts],
+            redact=redact_text,
+            changes=changes,
         )
         display(card)
     errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]
