@@ -27,7 +27,7 @@ from .._client import ChatKitClient, ThreadState, action_request
 from .._items import card_call_id, is_receipt
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
-from .transcript import show_with_transcript, transcript_bundle, update_transcripts
+from .transcript import Shown, show_with_transcript, transcript_bundle, update_transcripts
 from .views import style_widget
 
 __all__ = ["CellCard"]
@@ -68,7 +68,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
         self.add_class("ck-live")
-        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._transcripts: Shown = []  # the transcripts shown
         self._redact = redact
         self._client = client
         self._runtime = runtime

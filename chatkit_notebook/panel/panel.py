@@ -58,7 +58,13 @@ from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
 from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
-from .transcript import show_with_transcript, thread_items, transcript_bundle, update_transcripts
+from .transcript import (
+    Shown,
+    show_with_transcript,
+    thread_items,
+    transcript_bundle,
+    update_transcripts,
+)
 from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
@@ -167,7 +173,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._used = used
         self._redact = redact
         self._watcher: asyncio.Task[None] | None = None
-        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._transcripts: Shown = []  # the transcripts shown
 
         self._bar = ThreadBar()
         self._messages = W.VBox().add_class("ck-messages")
