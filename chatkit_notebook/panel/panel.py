@@ -739,6 +739,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._thread_changed()
 
     def _thread_changed(self) -> None:
+        if self.thread_id is not None:  # opened, or asked in: used now
+            self._bar.touch(self.thread_id)
         self._track(asyncio.ensure_future(self._refresh_transcript()))
         if self._on_thread is None:
             return
