@@ -637,15 +637,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         finally:
             self._end_turn(stopped=stopped)
             # Also after Stop: the thread list names the new thread at once.
-            await asyncio.shield(self._after_turn())
+            await asyncio.shield(self._after_turn(stopped=stopped))
 
-    async def _after_turn(self) -> None:
+    async def _after_turn(self, *, stopped: bool = False) -> None:
         # The thread was used: the kernel's session keeps it as the current one (a save
         # the turn made meanwhile must not have lost that).
         if self.thread_id is not None:
             self._thread_changed()
         try:
-            await self._load_threads()
+            if stopped:  # the server kept what the stream no longer brought: the receipt
+                await self._sync()
+            else:
+                await self._load_threads()
         except Exception:  # the turn's outcome is shown; a stale list is no reason to fail
             logger.debug("reloading the thread list failed", exc_info=True)
 
