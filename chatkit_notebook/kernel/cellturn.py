@@ -252,6 +252,13 @@ def output_for(shell: InteractiveShell) -> TurnOutput:
     return _CellOutput(front_end=_has_front_end(shell))
 
 
+EMPTIED = {"text/html": "", "text/plain": ""}
+"""What an emptied preview becomes: not empty Markdown, which JupyterLab renders into the
+same element as the preview's last text, asynchronously, so the text's render could land
+after the empty one and stay on screen (the answer then showed twice); a new kind of
+output replaces the element. nbconvert and GitHub show nothing for it."""
+
+
 class _CellOutput:
     """%chat's answer in a notebook: a live preview, then the answer as its own output.
 
@@ -284,7 +291,7 @@ class _CellOutput:
     def finish(self, text: str) -> None:
         """Empty the preview and leave ``text``."""
         if self._preview is not None and self._shown:
-            self._preview.update(markdown_output(""), raw=True)
+            self._preview.update(EMPTIED, raw=True)
         if text:
             display(markdown_output(text), raw=True)
 
