@@ -15,6 +15,7 @@ from agents.testing import ScriptedModel, assistant_message, function_call
 from chatkit.actions import ActionConfig
 from chatkit.types import AssistantMessageItem, ThreadItem, WorkflowItem
 from scripted import ChatClient, Gate, streamed_text
+from stored import read_items
 from test_panel import html_of, make_panel, stored_items, wait_for_html
 
 import chatkit_notebook
@@ -89,6 +90,13 @@ def test_stopped_is_kept_in_the_store_and_shown_after_a_reload_and_a_switch(
     # And the export says so after the partial answer.
     exported = thread_markdown(items)
     assert exported.index("Alpha beta") < exported.index("Stopped")
+    # Right after it, before the turn's receipt (kept as the stream was cut, so stored
+    # before the mark): "the answer above" is the answer, not the receipt.
+    whole = thread_markdown(runtime.run(read_items(store_path, stopped_thread, receipts=True)))
+    parts = whole.split("\n\n")
+    answer_at = next(n for n, part in enumerate(parts) if part.startswith("Alpha beta"))
+    assert parts[answer_at + 1] == "*Stopped: the answer above is cut short.*", parts
+    assert parts[answer_at + 2].startswith("*Sent to ScriptedModel"), parts
 
 
 async def test_the_code_that_ran_in_auto_mode_is_in_its_step_and_in_the_export(

@@ -136,14 +136,20 @@ def thread_markdown(
     parts: list[str] = []
     clean = redact or (lambda text: text)
     budget = figures
+    answer: int | None = None  # where this turn's last answer is in ``parts``
     for item in items:
         if isinstance(item, UserMessageItem):
+            answer = None  # a new turn: a mark from here on is about its answer
             if questions:
                 parts.append(clean("**You:** " + _user_text(item)))
         elif isinstance(item, AssistantMessageItem):
             parts.append(clean("".join(part.text for part in item.content)))
+            answer = len(parts) - 1
         elif is_stopped_mark(item):
-            parts.append("*Stopped: the answer above is cut short.*")
+            # Under the answer it is about, as the panel shows it: the mark is stored
+            # after what the stream kept as it was cut (the turn's receipt).
+            at = len(parts) if answer is None else answer + 1
+            parts.insert(at, "*Stopped: the answer above is cut short.*")
         elif isinstance(item, WorkflowItem) and is_receipt(item):
             parts.append(receipt_line(item))
         elif isinstance(item, WorkflowItem):
