@@ -177,3 +177,44 @@ def test_the_answer_a_click_leaves_is_marked_when_what_it_read_changes(runtime: 
 
     runtime.run(after_the_redraw())  # the loop runs what was posted first
     assert answer.stale == ["`sales` changed since this answer (3 \u2192 4 rows)"]
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("front_end", ["jupyter", "vscode", "colab"])
+def test_where_each_output_is_drawn_alone_the_transcript_is_the_cards_other_form(
+    runtime: Runtime, front_end: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JupyterLab and Notebook 7 get the live card and its transcript as two outputs (the
+    card's CSS hides the second); VS Code and Colab draw each output alone, so there they
+    are one output's two forms, of which the front end draws the widget (and nbconvert,
+    without widget state, the Markdown), kept so when the transcript is brought up to date."""
+    import sys
+    import types
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    if front_end == "vscode":  # what VS Code's Jupyter extension sets in every kernel
+        monkeypatch.setitem(shell.user_ns, "__vsc_ipynb_file__", "/work/analysis.ipynb")
+    if front_end == "colab":
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    card = CellCard(Client("It ran: 3 rows."), runtime, "thr_1", [approval_card()])
+    with capture_output() as captured:
+        card._ipython_display_()
+        click_run(card)
+    shown = [o.data for o in captured.outputs if not o.update]
+    updates = [o.data for o in captured.outputs if o.update]
+    if front_end == "jupyter":
+        (view, transcript) = shown
+        assert set(view) == {WIDGET_VIEW, "text/plain"}
+        assert WIDGET_VIEW not in transcript
+    else:
+        (view,) = shown
+        assert set(view) == {WIDGET_VIEW, "text/markdown", "text/plain"}
+        assert "a saved transcript of the approval card" in view["text/markdown"]
+    assert updates, "the transcript was not brought up to date after the click"
+    assert "It ran: 3 rows." in updates[-1]["text/markdown"]
+    assert (WIDGET_VIEW in updates[-1]) is (front_end != "jupyter")

@@ -451,7 +451,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         def card_for(call_id: str, arguments: str) -> WidgetItem:
             code = call_code(arguments)
             widget = approval_card(code, call_id, names, cell_running=running)
-            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=code)
+            shown = redact_text(code)  # as the card shows it
+            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=shown)
 
         kept = self.pending.pause(thread.id, plan, result, card_for, (receipt, receipt_id))
         for card in kept:

@@ -89,18 +89,23 @@ def ask(
             act = _decision_request(turn.thread_id, card, approve, unattended)
             failure = turn.stream(act) or failure
         waiting = _open_cards(turn.state)
-    answer = _transcript(turn.state, output.cards)
+    left = bool(waiting) and turn.thread_id is not None  # the cards stay, to be clicked
+    # A turn that waits has a receipt so far, which its end replaces: the card shows it,
+    # so the cell keeps one receipt, the turn's, and not the pause's beside it.
+    answer = _transcript(turn.state, output.cards, receipts=not left)
     output.finish(answer)
     output.figures(turn.state)
-    if waiting and turn.thread_id is not None:
+    if left and turn.thread_id is not None:
+        from .._items import is_receipt
         from ..panel.cellcard import CellCard
         from ..previews.redact import redact_text
 
+        receipts = [item for item in turn.state.items.values() if is_receipt(item)]
         card = CellCard(
             client,
             runtime,
             turn.thread_id,
-            waiting,
+            [*waiting, *receipts],
             redact=redact_text,
             changes=changes,
             stale=stale,
@@ -257,6 +262,13 @@ def output_for(shell: InteractiveShell) -> TurnOutput:
     return _CellOutput(front_end=has_front_end(shell))
 
 
+EMPTIED = {"text/html": "", "text/plain": ""}
+"""What an emptied preview becomes: not empty Markdown, which JupyterLab renders into the
+same element as the preview's last text, asynchronously, so the text's render could land
+after the empty one and stay on screen (the answer then showed twice); a new kind of
+output replaces the element. nbconvert and GitHub show nothing for it."""
+
+
 class _CellOutput:
     """%chat's answer in a notebook: a live preview, then the answer as its own output.
 
@@ -289,7 +301,7 @@ class _CellOutput:
     def finish(self, text: str) -> None:
         """Empty the preview and leave ``text``."""
         if self._preview is not None and self._shown:
-            self._preview.update(markdown_output(""), raw=True)
+            self._preview.update(EMPTIED, raw=True)
         if text:
             display(markdown_output(text), raw=True)
 

@@ -28,7 +28,7 @@ from .._client import ChatKitClient, ThreadState, action_request
 from .._items import card_call_id, is_receipt
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
-from .transcript import show_with_transcript, transcript_bundle, update_transcripts
+from .transcript import Shown, show_with_transcript, transcript_bundle, update_transcripts
 from .views import style_widget
 
 __all__ = ["CellCard"]
@@ -47,7 +47,8 @@ class CellCard(W.VBox):  # type: ignore[misc]
         client: The session's ChatKit client.
         runtime: The package's loop, where the continuation streams.
         thread_id: The thread the cards are in.
-        items: The open cards (and nothing else).
+        items: The open cards, and the turn's receipt so far (which the end of the turn
+            replaces).
         redact: Redacts secrets from the transcript a saved notebook keeps.
         changes: The store's change token for the thread (as the panel's ``changes``):
             when given, the card follows a decision taken in another view (the panel),
@@ -70,7 +71,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
         self.add_class("ck-live")
-        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._transcripts: Shown = []  # the transcripts shown
         self._redact = redact
         self._client = client
         self._runtime = runtime
@@ -88,6 +89,8 @@ class CellCard(W.VBox):  # type: ignore[misc]
         # The answer a click leaves here is marked stale when a variable it read changes.
         self._unstale = stale_changes(self._stale_changed) if stale_changes else None
         self._first = items[0].id if items else None
+        # The receipt of the turn so far: the turn has not ended while it is all there is.
+        self._paused = {item.id for item in items if is_receipt(item)}
         if changes is not None and self._first is not None:
             runtime.submit(_follow(weakref.ref(self), changes, thread_id))
 
@@ -107,7 +110,11 @@ class CellCard(W.VBox):  # type: ignore[misc]
         if self._first not in ids:
             return  # the thread moved on too far, or the card was deleted: keep what is shown
         ours = list(reversed(page.data[: ids.index(self._first) + 1]))
-        changed = False
+        stored = {item.id for item in ours}
+        gone = [item_id for item_id in self._thread.state.items if item_id not in stored]
+        for item_id in gone:  # the pause's receipt, replaced by the turn's
+            self._thread.forget(item_id)
+        changed = bool(gone)
         for item in ours:
             if self._thread.state.items.get(item.id) != item:
                 self._thread.add(item)
@@ -186,7 +193,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
         return (
             self._busy
             or any(card_call_id(item) is not None for item in items)
-            or not any(is_receipt(item) for item in items)
+            or not any(is_receipt(item) and item.id not in self._paused for item in items)
         )
 
     def _note(self, message: str) -> None:

@@ -59,7 +59,13 @@ from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
 from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
-from .transcript import show_with_transcript, thread_items, transcript_bundle, update_transcripts
+from .transcript import (
+    Shown,
+    show_with_transcript,
+    thread_items,
+    transcript_bundle,
+    update_transcripts,
+)
 from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
@@ -174,7 +180,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._used = used
         self._redact = redact
         self._watcher: asyncio.Task[None] | None = None
-        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._transcripts: Shown = []  # the transcripts shown
 
         self._bar = ThreadBar()
         self._messages = W.VBox().add_class("ck-messages")
@@ -653,15 +659,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         finally:
             self._end_turn(stopped=stopped)
             # Also after Stop: the thread list names the new thread at once.
-            await asyncio.shield(self._after_turn())
+            await asyncio.shield(self._after_turn(stopped=stopped))
 
-    async def _after_turn(self) -> None:
+    async def _after_turn(self, *, stopped: bool = False) -> None:
         # The thread was used: the kernel's session keeps it as the current one (a save
         # the turn made meanwhile must not have lost that).
         if self.thread_id is not None:
             self._thread_changed()
         try:
-            await self._load_threads()
+            if stopped:  # the server kept what the stream no longer brought: the receipt
+                await self._sync()
+            else:
+                await self._load_threads()
         except Exception:  # the turn's outcome is shown; a stale list is no reason to fail
             logger.debug("reloading the thread list failed", exc_info=True)
 
@@ -755,6 +764,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._thread_changed()
 
     def _thread_changed(self) -> None:
+        if self.thread_id is not None:  # opened, or asked in: used now
+            self._bar.touch(self.thread_id)
         self._track(asyncio.ensure_future(self._refresh_transcript()))
         if self._on_thread is None:
             return
