@@ -262,8 +262,9 @@ def test_the_click_asks_in_the_current_thread_with_the_error_attached_and_offers
     assert "-df[&#x27;regoin&#x27;]" in diff
     assert "+df[&#x27;region&#x27;]" in diff
     assert "<code>%chatkit insert 1</code>" in diff  # the answer's one code block
-    assert f"the error cell [{count}] raised (Error in cell [{count}]: KeyError: 'regoin')" in (
-        model_input
+    assert (
+        f"[Error in cell [{count}]: KeyError: 'regoin': the user asks about the error cell "
+        f"[{count}] raised; last_error was read for you" in model_input
     )
     (payload,) = inserted["content"]["payload"]
     assert payload["source"] == "set_next_input"
