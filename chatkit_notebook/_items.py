@@ -12,6 +12,10 @@ approval card      :func:`approval_card`,              :func:`is_approval_card`,
                                                        :func:`card_code`, :func:`card_status`
 receipt            :func:`receipt_item`                :func:`is_receipt`, :func:`receipt_line`
 a receipt's tokens :func:`receipt_item` (``tokens=``)  :func:`receipt_tokens`
+numbers' check     :func:`numbers_task` (a receipt     :func:`untraced_numbers`
+                   line of its own)
+variables read     :func:`variable_source` (an         :func:`read_sources`
+                   answer's annotation)
 kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
                                                        :func:`ran_code`
 stopped step       :func:`stopped_step`                :func:`is_stopped_step`
@@ -43,8 +47,11 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from chatkit.types import (
+    Annotation,
+    AssistantMessageItem,
     CustomSummary,
     CustomTask,
+    EntitySource,
     GeneratedImage,
     GeneratedImageItem,
     HiddenContextItem,
@@ -66,6 +73,7 @@ __all__ = [
     "DECLINE",
     "ERROR_TAG",
     "TITLE_LIMIT",
+    "UNTRACED_NOTE",
     "VARIABLE_TAG",
     "TokenTotals",
     "ToolResult",
@@ -89,7 +97,9 @@ __all__ = [
     "is_variable_tag",
     "mentions",
     "new_item",
+    "numbers_task",
     "ran_code",
+    "read_sources",
     "read_tool_result",
     "receipt_item",
     "receipt_line",
@@ -101,6 +111,8 @@ __all__ = [
     "task_code",
     "thread_tokens",
     "tool_result_item",
+    "untraced_numbers",
+    "variable_source",
     "variable_tag",
     "widget_field",
 ]
@@ -310,10 +322,13 @@ def receipt_item(
     summary: str,
     lines: Iterable[str],
     tokens: TurnTokens | None = None,
+    checks: Iterable[Task] = (),
 ) -> WorkflowItem:
-    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line, and the
-    turn's ``tokens`` (if counted) as a last task of their own."""
+    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line, the
+    answer's ``checks`` (the numbers' check) before the last line, and the turn's
+    ``tokens`` (if counted) as a last task of their own."""
     tasks: list[Task] = [CustomTask(title=line) for line in lines]
+    tasks[-1:-1] = list(checks)
     if tokens is not None:
         tasks.append(_tokens_task(tokens))
     return WorkflowItem(
@@ -516,6 +531,68 @@ def _turn_tokens(data: object) -> TurnTokens | None:
         cost=float(cost) if isinstance(cost, (int, float)) else None,
         priced_by=priced_by if isinstance(priced_by, str) else None,
     )
+
+
+# -- the numbers' check (a line of the receipt) ------------------------------------------
+
+_NUMBERS_ICON = "vendor:chatkit-notebook-numbers"
+UNTRACED_NOTE = "not found in anything the agent read or computed this turn"
+"""What an untraced number's mark says (its tooltip)."""
+
+
+def numbers_task(line: str, untraced: Iterable[str]) -> CustomTask:
+    """The receipt's line for the answer's numbers ("14 numbers: 13 traced, 1 not"); the
+    untraced ones, each in a code span, are its content (one click away)."""
+    shown = [f"`{text.replace('`', '')}`" for text in untraced]
+    content = f"Untraced, {UNTRACED_NOTE}: " + ", ".join(shown) if shown else None
+    return CustomTask(title=line, icon=_NUMBERS_ICON, content=content)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def untraced_numbers(item: object) -> list[str]:
+    """The numbers a receipt says were not traced, as the answer wrote them."""
+    if not isinstance(item, WorkflowItem) or not is_receipt(item):
+        return []
+    for task in item.workflow.tasks:
+        if isinstance(task, CustomTask) and task.icon == _NUMBERS_ICON and task.content:
+            return _CODE_SPAN.findall(task.content.partition(": ")[2])
+    return []
+
+
+# -- the variables an answer read (its annotations) --------------------------------------
+
+_VARIABLE_SOURCE = "chatkit-notebook/variable"
+_SOURCE_PREFIX = "variable:"
+
+
+def variable_source(name: str, fingerprint: Mapping[str, Any], described: str) -> Annotation:
+    """An answer's annotation saying it read the variable ``name``: an entity source (any
+    ChatKit client lists it as a source) whose data keeps the variable's fingerprint."""
+    source = EntitySource(
+        id=f"{_SOURCE_PREFIX}{name}",
+        title=name,
+        description=described,
+        group="Notebook variables",
+        data={"kind": _VARIABLE_SOURCE, "fingerprint": dict(fingerprint)},
+    )
+    return Annotation(source=source)
+
+
+def read_sources(item: object) -> dict[str, dict[str, Any]]:
+    """The variables an answer read, with the fingerprint of each when it was read."""
+    if not isinstance(item, AssistantMessageItem):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for part in item.content:
+        for annotation in part.annotations:
+            source = annotation.source
+            if isinstance(source, EntitySource) and source.data.get("kind") == _VARIABLE_SOURCE:
+                fingerprint = source.data.get("fingerprint")
+                if isinstance(fingerprint, dict):
+                    found[source.title] = fingerprint
+    return found
 
 
 # -- kept tool results -------------------------------------------------------------------

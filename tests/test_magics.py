@@ -75,6 +75,21 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     assert items[0].content[0].text == "Which region sold most? Don't guess -- read `df`."
 
 
+def test_the_emptied_preview_is_replaced_not_rendered_empty(shell: InteractiveShell) -> None:
+    """The preview is emptied as a new kind of output: JupyterLab renders Markdown into the
+    element it had, asynchronously, so an empty Markdown update could land before the
+    preview's last text and leave it on screen above the answer (seen twice in a cell)."""
+    session().server().model = ScriptedModel([[assistant_message("Done.")]])
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "Go")
+    updates = [o.data for o in captured.outputs if o.update]
+    assert updates, "the preview was never shown"
+    assert "text/markdown" in updates[0]  # the preview itself is Markdown
+    emptied = updates[-1]
+    assert "text/markdown" not in emptied, emptied
+    assert not any(emptied.values()), emptied  # and shows nothing, in nbconvert too
+
+
 def test_the_answer_says_what_the_agent_read(shell: InteractiveShell) -> None:
     shell.user_ns["sales"] = [120, 80, 95]
     session().server().model = ScriptedModel(

@@ -68,6 +68,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .._items import (
     is_approval_card,
+    is_error_tag,
     is_receipt,
     is_stopped_mark,
     is_variable_tag,
@@ -76,14 +77,18 @@ from .._items import (
     read_tool_result,
     stopped_mark,
     stopped_step,
+    tagged_error,
     tagged_names,
 )
-from ..config import ModelConfig
+from ..config import ModelConfig, notebook_tools_enabled
 from ..context import NotebookContext
 from ..errors import ChatkitNotebookError, ConfigError, RequestError, ServerFailure
+from ..previews.redact import redact_text
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
+from .cell_tools import CELL_TOOLS
+from .cell_tools import read_error as read_cell_error
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
 from .model_input import InputBudget, ResultKey, bound_history
@@ -168,7 +173,26 @@ class NotebookConverter(ThreadItemConverter):
                 f"[@{tag.text}: the user points at the variable {tag.text!r}; it was read for you]"
             )
             return {"type": "input_text", "text": text}
+        if is_error_tag(tag):
+            return {"type": "input_text", "text": redact_text(_error_context(tag))}
         return {"type": "input_text", "text": f"@{tag.text}"}
+
+
+def _error_context(tag: UserMessageTagContent) -> str:
+    """What the model reads of an error tag: which cell failed, that the error was read for
+    it (or that reading cells is off), and how to give a fix the user can take."""
+    cell = tag.data.get("cell")
+    where = f"cell [{cell}]" if isinstance(cell, int) else "the last cell that ran"
+    if not notebook_tools_enabled():
+        return (
+            f"[{tag.text}: the user asks about the error {where} raised; reading the "
+            "notebook's cells and errors is turned off]"
+        )
+    return (
+        f"[{tag.text}: the user asks about the error {where} raised; last_error was read "
+        "for you (read_cell shows the whole cell). If you propose fixed code for the cell, "
+        "give the whole cell in one Python code block.]"
+    )
 
 
 class NotebookChatServer(ChatKitServer[NotebookContext]):
@@ -384,12 +408,15 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
                     yield event
         receipt = Receipt.priced(plan.label, price_key(plan))
         if input_user_message is not None:
+            receipt.sources.question = _question_text(input_user_message)
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
         history = await self._history(thread, context)
         whole: set[ResultKey] = set()
         if self.bound_input:
             history, whole = bound_history(history)
+        # What earlier turns read is in the model's input: numbers from it are traced.
+        receipt.sources.had([kept.result for item in history if (kept := read_tool_result(item))])
         model_input = await self.converter.to_agent_input(history)
         async for event in self._run(plan, model_input, thread, context, receipt, whole=whole):
             yield event
@@ -441,7 +468,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         shown = False
         try:
             events = stream_agent_response(agent_context, CoalescedResult(result))  # type: ignore[arg-type]
-            async for event in self._with_unique_ids(events, thread, context):
+            unique = self._with_unique_ids(events, thread, context)
+            async for event in _with_sources(unique, receipt, context):
                 yield event
             if result.interruptions:
                 async for event in self._pause(result, run, thread, context, receipt, receipt_id):
@@ -489,7 +517,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         def card_for(call_id: str, arguments: str) -> WidgetItem:
             code = call_code(arguments)
             widget = approval_card(code, call_id, names, cell_running=running)
-            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=code)
+            shown = redact_text(code)  # as the card shows it
+            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=shown)
 
         kept = self.pending.pause(thread.id, plan, result, card_for, (receipt, receipt_id))
         for card in kept:
@@ -596,37 +625,43 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """Give the model what the message's ``@variable`` tags point at, before it runs.
+        """Give the model what the message's tags point at, before it runs.
 
-        The same bounded, redacted preview as ``describe_variable``, kept as hidden context
-        (so later turns see it too) and shown as a finished "Read `df`" step: the model
-        needs no tool call to see a variable the person named.
+        An ``@variable`` tag gets the same bounded, redacted preview as
+        ``describe_variable``; an error tag ("Ask about this error", ``%chat`` right after
+        one) gets what ``last_error`` returns, unless the notebook tools are off. Each is
+        kept as hidden context (so later turns see it too) and shown as a finished step:
+        the model needs no tool call to see what the person pointed at.
         """
         names = tagged_names(message)
-        if not names:
+        has_error, cell = tagged_error(message)
+        read_error = has_error and notebook_tools_enabled()
+        if not names and not read_error:
             return
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("describe_variable", {"name": name}) for name in names
+        ]
         reads = await asyncio.to_thread(read_tagged, context, names)
+        if read_error:
+            calls.append(("last_error", {"cell": cell}))
+            reads.append(await asyncio.to_thread(read_cell_error, context, cell))
         tasks: list[Task] = [
             CustomTask(title=title, status_indicator="complete") for title, _ in reads
         ]
+        summary = "Read the variables you named" if names else "Read the error"
         workflow = new_item(
             WorkflowItem,
             self.store,
             thread,
             context,
-            workflow=Workflow(
-                type="custom",
-                tasks=tasks,
-                summary=CustomSummary(title="Read the variables you named"),
-            ),
+            workflow=Workflow(type="custom", tasks=tasks, summary=CustomSummary(title=summary)),
         )
         yield ThreadItemDoneEvent(item=workflow)
-        for name, (_, result) in zip(names, reads, strict=True):
-            receipt.read("describe_variable", result)
+        for (tool, arguments), (_, result) in zip(calls, reads, strict=True):
+            receipt.read(tool, result)
+            receipt.sources.saw(tool, arguments, result)
             item_id = self.store.generate_item_id("message", thread, context)
-            hidden = hidden_result(
-                "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
-            )
+            hidden = hidden_result(tool, arguments, result, thread_id=thread.id, item_id=item_id)
             await self.store.add_thread_item(thread.id, hidden, context)
 
     async def _with_unique_ids(
@@ -656,6 +691,30 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id in current:
                 event = event.model_copy(update={"item_id": current[event.item_id]})
             yield event
+
+
+async def _with_sources(
+    events: AsyncIterator[ThreadStreamEvent], receipt: Receipt, context: NotebookContext
+) -> AsyncIterator[ThreadStreamEvent]:
+    """Each finished answer annotated with the variables the turn read so far (and their
+    fingerprints, taken off the loop: hashing a big frame takes a moment), before it is
+    stored: later views compare them with the variables as they are then."""
+    async for event in events:
+        if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+            try:
+                item = await asyncio.to_thread(receipt.sources.annotate, event.item, context)
+            except Exception:  # the answer matters more than its stale mark
+                logger.warning("could not fingerprint what the answer read", exc_info=True)
+            else:
+                event = event.model_copy(update={"item": item})
+        yield event
+
+
+def _question_text(message: UserMessageItem) -> str:
+    """The question's words (its numbers are not the answer's claims)."""
+    return " ".join(
+        part.text for part in message.content if isinstance(part, UserMessageTextContent)
+    )
 
 
 @functools.cache
@@ -719,7 +778,11 @@ def title_for(message: UserMessageItem) -> str:
     for part in message.content:
         if isinstance(part, UserMessageTextContent):
             parts.append(part.text)
-        elif isinstance(part, UserMessageTagContent) and part.text not in named:
+        elif (
+            isinstance(part, UserMessageTagContent)
+            and not is_error_tag(part)  # the question says which cell
+            and part.text not in named
+        ):
             parts.append(f"@{part.text}")  # a tag the text does not mention already
     text = " ".join(" ".join(parts).split())
     if not text:
@@ -791,10 +854,11 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     ) -> None:
         text = result if isinstance(result, str) else json.dumps(result, default=str)
         self.receipt.read(tool.name, text)
+        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
+        self.receipt.sources.saw(tool.name, arguments, text)
         if id(tool) in _self_storing():
             return
         chat = context.context
-        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
         try:
             item_id = chat.store.generate_item_id("message", chat.thread, chat.request_context)
             item = hidden_result(
@@ -808,4 +872,4 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, *CELL_TOOLS, run_python])

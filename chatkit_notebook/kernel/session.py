@@ -16,8 +16,11 @@ The process-wide configuration (``config``) and named caches stay where they are
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import logging
+import re
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
@@ -30,6 +33,8 @@ from ..errors import ConfigError
 from ..previews.cells import CellRecord
 from ..runtime import Runtime, get_runtime, shutdown, use_main_thread
 from ..stores.location import StoreLocation, locate_store
+from .errorhelp import ErrorHelp
+from .staleness import StaleWatch
 
 if TYPE_CHECKING:
     from agents import Model
@@ -50,6 +55,9 @@ MAGICS = {"line": ("chat", "chatkit"), "cell": ("chat",)}
 TRANSFORMER = "keep_question_marks"
 """The name of the input transformer registered with the magics."""
 
+logger = logging.getLogger("chatkit_notebook")
+
+_MAGIC = re.compile(r"^\s*[%!]|=\s*[%!]", re.MULTILINE)  # a line (or value) that is a magic
 _UNKNOWN = object()  # the current thread, before it was read from the store
 
 _loaded: ChatSession | None = None
@@ -118,6 +126,9 @@ class ChatSession:
         self._endpoint: _Endpoint | None = None
         self._serving_listeners: list[Callable[[], Callable[[], object] | None]] = []
         self._cell_watch: CellWatch | None = None
+        self.error_help = ErrorHelp(self)
+        self.stale = StaleWatch(self.context)
+        """The variables answers read, as they are now: what makes an answer stale."""
 
     def __repr__(self) -> str:
         return f"<ChatSession {self.location.display}>"
@@ -126,7 +137,8 @@ class ChatSession:
 
     def bind(self) -> None:
         """Let the agent's approved code run on the kernel's main thread (where cells run),
-        and a ``%chat`` cell waiting for its turn run it meanwhile."""
+        and a ``%chat`` cell waiting for its turn run it meanwhile; offer help under a
+        failing cell (:mod:`.errorhelp`)."""
         from ..agent import mainthread
         from .cells import CellWatch
 
@@ -134,6 +146,8 @@ class ChatSession:
         use_main_thread(mainthread)
         self._cell_watch = CellWatch(self.shell, self.cells)
         self._cell_watch.start()
+        self.error_help.bind()  # after the record: its hook reads the cell just recorded
+        self.shell.events.register("post_run_cell", self._after_cell)
 
     def close(self) -> None:
         """Stop serving, unbind the main thread, stop the loop, remove the magics.
@@ -144,8 +158,11 @@ class ChatSession:
 
         self.stop_serving()
         self._serving_listeners.clear()
+        self.error_help.unbind()
         if self._cell_watch is not None:
             self._cell_watch.stop()
+        with contextlib.suppress(ValueError):  # never bound
+            self.shell.events.unregister("post_run_cell", self._after_cell)
         mainthread.unbind()
         use_main_thread(None)
         shutdown()  # the loop thread (this session's runtime); the next use starts a new one
@@ -159,6 +176,19 @@ class ChatSession:
             for t in self.shell.input_transformers_cleanup
             if getattr(t, "__name__", None) != TRANSFORMER
         ]
+
+    def _after_cell(self, result: Any) -> None:
+        """IPython's ``post_run_cell``: let the stale-answer watch see what the cell did."""
+        info = getattr(result, "info", None)
+        raw = getattr(info, "raw_cell", None)
+        if not isinstance(raw, str) or not raw.strip():
+            return
+        try:
+            magic = _MAGIC.search(raw) is not None  # only then is IPython's rewrite needed
+            code = self.shell.transform_cell(raw) if magic else raw  # type: ignore[no-untyped-call]
+            self.stale.after_cell(code, getattr(result, "execution_count", None), raw=raw)
+        except Exception:  # never fail the user's cell
+            logger.warning("the stale-answer check failed after a cell", exc_info=True)
 
     # -- the store and its server ----------------------------------------------------------
 
@@ -211,6 +241,7 @@ class ChatSession:
             hidden=self.hidden,
             user=default_user(),
             cells=self.cells,
+            changed_in=self.stale.changed_in,
         )
 
     def store_label(self) -> str:
@@ -254,11 +285,17 @@ class ChatSession:
 
         For callers on the loop (a panel's ``on_thread``, a turn's new thread).
         """
-        from ..stores.current import remember
-
         previous = self._thread_id if isinstance(self._thread_id, str) else None
         self._thread_id = thread_id
-        return remember(self.store(), thread_id, previous, self.context())
+        return self._remember(thread_id, previous)
+
+    async def _remember(self, thread_id: str | None, previous: str | None) -> None:
+        from ..stores.current import remember
+
+        await remember(self.store(), thread_id, previous, self.context())
+        # A thread opened, or a turn ended: look again at every variable answers read,
+        # for changes no cell's code showed (through another name, inside a function).
+        await asyncio.to_thread(self.stale.recheck)
 
     def start_new_thread(self, title: str | None = None) -> None:
         """The next question starts a new thread, titled ``title`` if given."""
@@ -291,6 +328,8 @@ class ChatSession:
             changes=self.changes,
             used=self._last_used,
             redact=redact_text,
+            stale=self.stale.notes,
+            stale_changes=self.stale.listen,
         )
 
     async def _last_used(self) -> dict[str, datetime]:

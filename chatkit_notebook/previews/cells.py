@@ -10,9 +10,12 @@ kernel side passes in (:data:`CellOf`).
 The public API, for every reader:
 
 * :meth:`CellRecord.last_error` -> :class:`CellError` or ``None``: the exception of the
-  most recent cell, ``None`` when that cell ran without error;
+  user's most recent cell (the chat's own ``%chat``/``%chatkit`` cells skipped), ``None``
+  when that cell ran without error; :meth:`CellRecord.last_cell` -> that cell's run;
 * :meth:`CellRecord.runs` -> the :class:`CellRun` of each cell run, oldest first;
-* :meth:`CellRecord.run_of` -> the latest run of one execution count.
+* :meth:`CellRecord.run_of` -> the latest run of one execution count;
+* :meth:`CellRecord.listen` -> be called with each run as it is recorded (still inside the
+  cell, on the main thread).
 
 What is recorded is raw: the sources, messages and texts are the user's own, not yet
 redacted. Whatever shows them to a model or a person outside the kernel redacts them
@@ -28,13 +31,15 @@ from __future__ import annotations
 import io
 import keyword
 import linecache
+import logging
+import re
 import sys
 import threading
 import time
 import tokenize
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
@@ -47,8 +52,11 @@ __all__ = [
     "CellRun",
     "Frame",
     "error_of",
+    "is_chat_cell",
     "names_read",
 ]
+
+logger = logging.getLogger("chatkit_notebook")
 
 MAX_OUTPUT_CHARS = 4000
 """The most characters of one output's text a run keeps (tools show less)."""
@@ -113,7 +121,7 @@ class CellError:
             after them summarised (:attr:`Frame.library`).
         names: The values of the names the failing line reads, from the deepest user
             frame (its locals, then its globals): what a tool previews. Not compared,
-            not shown in ``repr``.
+            not shown in ``repr``. Only the newest error of a record keeps them.
         at: When it was recorded (``time.time()``).
     """
 
@@ -137,10 +145,14 @@ class CellOutput:
     """One output a cell showed: its result, a display, or its error.
 
     Attributes:
-        kind: ``"result"`` (the cell's value, ``Out[n]``), ``"display"`` or ``"error"``.
+        kind: ``"result"`` (the cell's value, ``Out[n]``), ``"display"``, ``"stream"``
+            (printed text) or ``"error"``.
         mimes: The MIME types of the output's bundle.
-        text: Its ``text/plain`` (bounded to :data:`MAX_OUTPUT_CHARS`), raw.
+        text: Its ``text/plain`` or printed text (bounded to :data:`MAX_OUTPUT_CHARS`), raw.
         value: The result object itself (only for ``"result"``; not compared or shown).
+        data: What of a display's bundle is kept besides its text (an image's first bytes,
+            a widget's model id).
+        stream: For printed text, ``"stdout"`` or ``"stderr"``.
     """
 
     kind: str
@@ -148,6 +160,7 @@ class CellOutput:
     text: str = ""
     value: object = field(default=None, compare=False, repr=False)
     data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    stream: str = ""
 
     @property
     def is_widget(self) -> bool:
@@ -201,10 +214,11 @@ class CellRecord:
     def __init__(self, max_runs: int = MAX_RUNS) -> None:
         self._lock = threading.Lock()
         self._runs: deque[CellRun] = deque(maxlen=max_runs)
-        self._current: list[CellOutput] | None = None
+        self._current: list[CellOutput | _Printed] | None = None
         self._dropped = 0
         self._started = 0.0
         self._cell_id: str | None = None
+        self._listeners: list[Callable[[CellRun], object]] = []
 
     def __repr__(self) -> str:
         return f"<CellRecord: {len(self._runs)} runs>"
@@ -215,6 +229,20 @@ class CellRecord:
         """A cell starts: what it displays from now on is its output."""
         self._current, self._dropped = [], 0
         self._started, self._cell_id = time.time(), cell_id
+
+    def printed(self, stream: str, text: str) -> None:
+        """The running cell printed ``text`` to ``stream`` ("stdout", "stderr"); kept
+        bounded, one output per run of writes to one stream."""
+        current = self._current
+        if current is None or not text:
+            return
+        last = current[-1] if current else None
+        if isinstance(last, _Printed) and last.stream == stream:
+            last.add(text)
+        elif len(current) >= MAX_OUTPUTS:
+            self._dropped += 1
+        else:
+            current.append(_Printed(stream, text[:MAX_OUTPUT_CHARS]))
 
     def displayed(self, data: Mapping[str, Any]) -> None:
         """The running cell displayed ``data`` (a MIME bundle); kept bounded."""
@@ -244,7 +272,9 @@ class CellRecord:
         cell_id: str | None = None,
     ) -> CellRun:
         """The cell ended; record its run (with its result or its error) and return it."""
-        outputs = list(self._current or ())
+        outputs = [
+            item.output() if isinstance(item, _Printed) else item for item in self._current or ()
+        ]
         if result is not None:
             outputs.append(CellOutput(kind="result", mimes=("text/plain",), value=result))
         if error is not None:
@@ -260,9 +290,39 @@ class CellRecord:
             seconds=time.time() - self._started if self._started else 0.0,
         )
         with self._lock:
+            if error is not None:
+                self._forget_older_names()
             self._runs.append(run)
         self._current, self._cell_id = None, None
+        for listener in list(self._listeners):
+            try:
+                listener(run)
+            except Exception:  # a listener must not break the user's cells
+                logger.warning("a cell listener failed", exc_info=True)
         return run
+
+    def listen(self, callback: Callable[[CellRun], object]) -> Callable[[], None]:
+        """Call ``callback(run)`` after each run is recorded, on the thread that ran the
+        cell (the kernel's main thread, still inside the cell: what it displays goes under
+        the cell, as "Ask about this error" does). Returns a function that stops listening.
+        """
+        self._listeners.append(callback)
+
+        def forget() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return forget
+
+    def _forget_older_names(self) -> None:
+        """Let go of the values an older error's failing line read: only the newest error
+        keeps them (as IPython keeps only the last traceback), so a large frame a function
+        made is not kept alive by an error nobody asks about any more."""
+        for index in range(len(self._runs) - 1, -1, -1):
+            old = self._runs[index]
+            if old.error is not None and old.error.names:
+                self._runs[index] = replace(old, error=replace(old.error, names={}))
+                return
 
     # -- reading (any thread) --------------------------------------------------------------
 
@@ -277,18 +337,53 @@ class CellRecord:
             return self._runs[-1] if self._runs else None
 
     def last_error(self) -> CellError | None:
-        """The most recent cell's exception; ``None`` when it ran without error (or no
-        cell ran yet). Silent runs (``number is None``) are not cells and are skipped."""
+        """The exception of the user's most recent cell (:meth:`last_cell`); ``None`` when
+        it ran without error, or no cell ran yet."""
+        run = self.last_cell()
+        return run.error if run is not None else None
+
+    def last_cell(self) -> CellRun | None:
+        """The most recent run of one of the user's cells: silent runs (no execution
+        count) and the chat's own cells (``%chat``, ``%%chat``, ``%chatkit``: opening the
+        panel or switching a setting after an error) are skipped."""
         with self._lock:
             for run in reversed(self._runs):
-                if run.number is not None:
-                    return run.error
+                if run.number is not None and not is_chat_cell(run.source):
+                    return run
         return None
 
     def run_of(self, number: int) -> CellRun | None:
         """The latest run with execution count ``number``."""
         with self._lock:
             return next((r for r in reversed(self._runs) if r.number == number), None)
+
+
+class _Printed:
+    """Printed text of one stream, growing while the cell prints (bounded)."""
+
+    def __init__(self, stream: str, text: str) -> None:
+        self.stream = stream
+        self.parts = [text]
+        self.size = len(text)
+
+    def add(self, text: str) -> None:
+        if self.size < MAX_OUTPUT_CHARS:
+            self.parts.append(text[: MAX_OUTPUT_CHARS - self.size])
+        self.size += len(text)
+
+    def output(self) -> CellOutput:
+        text = "".join(self.parts)
+        if self.size > len(text):
+            text += f"\n… {self.size - len(text):,} more characters"
+        return CellOutput(kind="stream", mimes=("text/plain",), text=text, stream=self.stream)
+
+
+_CHAT_CELL = re.compile(r"\A\s*%{1,2}chat(?:kit)?(?![\w])")
+
+
+def is_chat_cell(source: str) -> bool:
+    """Whether a cell is the chat's own (``%chat ...``, ``%%chat``, ``%chatkit ...``)."""
+    return _CHAT_CELL.match(source) is not None
 
 
 def _kept_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
