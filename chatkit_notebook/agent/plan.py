@@ -30,6 +30,7 @@ from chatkit.types import InferenceOptions
 from ..config import ModelConfig, current_config, run_settings
 from ..context import NotebookContext
 from ..errors import ConfigError
+from .query import QUERY_INSTRUCTIONS, query, query_offered
 from .run_python import RUN_INSTRUCTIONS, run_python
 from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
 
@@ -137,9 +138,13 @@ def plan_turn(
 
 
 def _notebook_agent(model: str | Model) -> NotebookAgent:
-    """The built-in agent: the read tools, and ``run_python`` unless it is turned off."""
+    """The built-in agent: the read tools, ``query`` (read-only SQL) when DuckDB is there
+    and it is not turned off, and ``run_python`` unless it is turned off."""
     tools: list[Tool] = list(NOTEBOOK_TOOLS)
     instructions = INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS
+    if query_offered():
+        tools.append(query)
+        instructions += "\n\n" + QUERY_INSTRUCTIONS
     if run_settings().mode != "off":
         tools.append(run_python)
         instructions += "\n\n" + RUN_INSTRUCTIONS

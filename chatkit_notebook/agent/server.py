@@ -81,6 +81,7 @@ from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
 from .plan import TurnPlan, choose_model, plan_turn
+from .query import query
 from .receipt import Receipt
 from .run_python import (
     APPROVE,
@@ -641,4 +642,4 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python, query])
