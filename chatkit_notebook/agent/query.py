@@ -25,7 +25,7 @@ from ..previews.foreign import exception_name
 from ..previews.redact import redact_text
 from ..previews.sql import (
     MAX_ROWS,
-    QUERY_SECONDS,
+    SPARK_QUERY_SECONDS,
     QueryRefused,
     QueryResult,
     duckdb_available,
@@ -66,7 +66,7 @@ def _names_text(names: list[str]) -> str:
 
 def _compute(nb: NotebookContext, sql: str) -> _Outcome:
     try:
-        result = run_query(nb, sql, seconds=QUERY_SECONDS)
+        result = run_query(nb, sql)
     except QueryRefused as e:
         return _Outcome(_error("query", str(e), e.hint), "Query refused: " + _first(str(e)))
     return _Outcome(_result(sql, result), _title(result))
@@ -132,7 +132,7 @@ _tool_failure = _failure(
 
 @function_tool(
     failure_error_function=_tool_failure,
-    timeout=QUERY_SECONDS + 30.0,  # a backstop: the query itself is interrupted first
+    timeout=SPARK_QUERY_SECONDS + 30.0,  # a backstop: the query itself is interrupted first
     timeout_error_function=_tool_failure,
 )
 async def query(ctx: NotebookRunContext, sql: str) -> str:
@@ -146,7 +146,8 @@ async def query(ctx: NotebookRunContext, sql: str) -> str:
     runs: anything that writes, changes settings, reads files or URLs (read_csv,
     read_parquet, COPY, ATTACH), installs or loads extensions, or calls Java is refused.
     At most 50 rows come back (aggregate or ORDER BY ... LIMIT for top-N), cells cut to
-    200 characters, secrets as [REDACTED]; a query is stopped after 8 seconds.
+    200 characters, secrets as [REDACTED]; a query is stopped after 8 seconds (30 on
+    Spark).
 
     Args:
         sql: One SQL SELECT statement naming variables as tables, for example

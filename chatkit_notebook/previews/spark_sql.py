@@ -14,12 +14,18 @@ EMR notebooks hold), on temporary views named after the variables, and nothing e
   (``statement ;* EOF``; a SQL script must start with ``BEGIN``) leaves no room for a
   second one. So whatever the text holds, what Spark gets is one query, which it analyses
   but does not run.
+* **No Java calls.** A statement whose text or parsed plan names ``reflect``,
+  ``try_reflect``, ``java_method`` or ``IDENTIFIER`` (which names a function by a string
+  expression) is refused before Spark analyses it: Spark folds constant expressions while
+  it optimises, so even an ``explain`` on the server would run ``reflect('java.lang.System',
+  'exit', 1)``. A word check refuses too much (a column named ``identifier``), never too
+  little.
 * **Only the views.** The parsed plan (classic: the parser's; Connect: the server's
-  ``explain``) may read only the registered views and its own CTEs: a catalog table, a
-  file (``parquet.`/path```) or a table-valued function is refused, and so is any call of
-  ``reflect``, ``try_reflect`` or ``java_method`` (they call Java methods). These checks
-  read the plan's tree text, which can only refuse too much (a string literal that looks
-  like a call), never too little.
+  ``explain``, once the text has passed) may read only the registered views and its own
+  CTEs: a catalog table, a file (``parquet.`/path```) or a table-valued function is
+  refused.
+* **Not covered**: functions the user registered in the session (Python UDFs, SQL
+  functions) are callable, as they are from any of the user's queries.
 * **Bounded and stoppable.** Results come through ``limit``; the query's jobs carry a tag
   that a timer interrupts at the time limit (``interruptTag``; a job group on sessions
   without tags). The temporary views are dropped afterwards, and a name that is already a
@@ -52,7 +58,9 @@ _SPARK_FRAMES = (
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RELATION = re.compile(r"'UnresolvedRelation \[([^\]]*)\]")
 _CTE = re.compile(r"\bCTE \[([^\]]*)\]")
-_JAVA_CALL = re.compile(r"\b(try_reflect|reflect|java_method)\s*\(", re.IGNORECASE)
+# Functions that call Java methods, and IDENTIFIER(...), which names a function by a string
+# expression ('ref' || 'lect'), so a name check could not see it.
+_JAVA_CALL = re.compile(r"\b(try_reflect|reflect|java_method|identifier)\b", re.IGNORECASE)
 _TABLE_FUNCTION = "UnresolvedTableValuedFunction"
 _HINT = (
     "query runs one Spark SQL SELECT (or WITH ... SELECT) over the notebook's DataFrames by "
@@ -124,12 +132,22 @@ def _spark_line(error: BaseException) -> str:
     return type(error).__name__
 
 
-def _check_plan(plan: str, views: set[str]) -> None:
-    call = _JAVA_CALL.search(plan)
+def _check_calls(text: str) -> None:
+    """Refuse a statement or plan that names a Java-calling function (or IDENTIFIER).
+
+    On the statement's text too, before Spark sees it: Spark folds constant expressions
+    while it optimises, and ``explain`` optimises, so ``reflect('java.lang.System', 'exit',
+    1)`` would run during a plan check on the server.
+    """
+    call = _JAVA_CALL.search(text)
     if call:
-        raise QueryRefused(
-            f"query does not call {call.group(1).lower()}(): it runs Java methods.", _HINT
-        )
+        name = call.group(1).lower()
+        why = "it names functions by text" if name == "identifier" else "it runs Java methods"
+        raise QueryRefused(f"query does not call {name}(): {why}.", _HINT)
+
+
+def _check_plan(plan: str, views: set[str]) -> None:
+    _check_calls(plan)
     if _TABLE_FUNCTION in plan:
         raise QueryRefused("query does not call table functions in Spark SQL.", _HINT)
     ctes = {part.strip() for found in _CTE.findall(plan) for part in found.split(",")}
@@ -155,6 +173,7 @@ def run_spark_query(
 ) -> QueryResult:
     """Run one Spark SQL query over ``frames`` (see the module docstring)."""
     started = time.monotonic()
+    _check_calls(sql)
     session = _one_session(frames)
     connect = _is_connect(next(iter(frames.values())))
     if not connect:

@@ -44,6 +44,7 @@ __all__ = [
     "DUCKDB_SETTINGS",
     "MAX_ROWS",
     "QUERY_SECONDS",
+    "SPARK_QUERY_SECONDS",
     "QueryRefused",
     "QueryResult",
     "duckdb_available",
@@ -55,7 +56,11 @@ MAX_ROWS = 50
 """The most result rows a query returns to the model."""
 
 QUERY_SECONDS = 8.0
-"""How long one query may run before it is interrupted."""
+"""How long one DuckDB query may run before it is interrupted."""
+
+SPARK_QUERY_SECONDS = 30.0
+"""How long one Spark SQL query may run before its jobs are cancelled (a cold session's
+first job takes seconds before it starts)."""
 
 CELL_CHARS = 200
 """The most characters of one result cell."""
@@ -115,9 +120,12 @@ def run_query(
     *,
     max_rows: int = MAX_ROWS,
     cell_chars: int = CELL_CHARS,
-    seconds: float = QUERY_SECONDS,
+    seconds: float | None = None,
 ) -> QueryResult:
     """Run one read-only statement over the notebook's variables (see the module docstring).
+
+    ``seconds`` is the time limit: :data:`QUERY_SECONDS` for DuckDB and
+    :data:`SPARK_QUERY_SECONDS` for Spark unless given.
 
     Raises:
         QueryRefused: the statement is not a single read, names a variable that is not
@@ -135,10 +143,12 @@ def run_query(
 
     frames = spark_frames(nb, sql)
     if frames:
+        limit = SPARK_QUERY_SECONDS if seconds is None else seconds
         return run_spark_query(
-            nb, sql, frames, max_rows=max_rows, cell_chars=cell_chars, seconds=seconds
+            nb, sql, frames, max_rows=max_rows, cell_chars=cell_chars, seconds=limit
         )
-    return _run_duckdb(nb, sql, max_rows=max_rows, cell_chars=cell_chars, seconds=seconds)
+    limit = QUERY_SECONDS if seconds is None else seconds
+    return _run_duckdb(nb, sql, max_rows=max_rows, cell_chars=cell_chars, seconds=limit)
 
 
 # -- DuckDB ----------------------------------------------------------------------------------
