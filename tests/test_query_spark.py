@@ -131,3 +131,40 @@ def test_a_slow_query_is_cancelled_at_the_time_limit(spark: Any, tmp_path: Path)
     assert "time limit of 1 s" in refused(nb, sql, seconds=1.0)
     tracker = spark.sparkContext.statusTracker()
     assert tracker.getActiveJobsIds() == []  # cancelled, not left running
+
+
+async def test_a_question_about_a_spark_frame_is_answered_through_the_server(
+    spark: Any, sales: Any, store_path: Path
+) -> None:
+    from agents.testing import ScriptedModel, assistant_message, function_call
+    from chatkit.types import WidgetItem, WorkflowItem
+    from scripted import ChatClient
+    from stored import read_items
+
+    from chatkit_notebook._items import is_approval_card, task_code
+    from chatkit_notebook.agent.receipt import is_receipt
+    from chatkit_notebook.agent.server import NotebookChatServer
+    from chatkit_notebook.stores.file import NotebookStore
+
+    sql = "SELECT region, SUM(amount) AS total FROM sales GROUP BY region ORDER BY total DESC"
+    model = ScriptedModel(
+        [
+            [function_call("query", {"sql": sql}, call_id="q1")],
+            [assistant_message("North: 150.")],
+        ]
+    )
+    client = ChatClient(
+        NotebookChatServer(NotebookStore(store_path), model=model),
+        NotebookContext(namespace={"sales": sales}),
+    )
+    thread_id, _ = await client.create("Which region sold most?")
+    assert spark.sparkContext.statusTracker().getActiveJobsIds() == []
+    assert spark.getTags() == set()  # the query's tag was removed
+    items = await read_items(store_path, thread_id)
+    assert not [i for i in items if isinstance(i, WidgetItem) and is_approval_card(i)]
+    (step,) = [i for i in items if isinstance(i, WorkflowItem) and not is_receipt(i)]
+    assert step.workflow.tasks[0].title == "Queried `sales` with Spark SQL: 3 rows"
+    assert task_code(step.workflow.tasks[0]) == sql
+    (receipt,) = [i for i in items if is_receipt(i)]
+    assert f"with Spark SQL: {sql}" in str(receipt.workflow.tasks[0].title)
+    model.assert_complete()

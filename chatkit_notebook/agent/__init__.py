@@ -1,9 +1,10 @@
 """The agent's side of the protocol: the ChatKit server and everything a turn runs.
 
 Belongs here: :class:`NotebookChatServer` (``server``), the turn's model rule (``plan``),
-the approval flow's state (``approvals``), the read tools (``tools``), the approved-code
-runner and its sandbox (``run_python``, ``sandbox``, ``mainthread``), the receipt of what
-was sent (``receipt``), failure messages (``failures``) and the stream coalescer.
+the approval flow's state (``approvals``), the read tools (``tools``), read-only SQL
+without approval (``query``), the approved-code runner and its sandbox (``run_python``,
+``sandbox``, ``mainthread``), the receipt of what was sent (``receipt``), failure messages
+(``failures``) and the stream coalescer.
 
 May import: ``stores``' public names only through the store it is given, ``previews``,
 ``_items``, ``config``, ``runtime``, ``context``, ``errors`` and the Agents SDK and chatkit.

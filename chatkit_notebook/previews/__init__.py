@@ -5,8 +5,9 @@ pandas, polars, numpy), of values an analyst asks particular things of (``known`
 indexes and groups, xarray, scipy.sparse, sympy matrices, networkx graphs, matplotlib
 figures, statsmodels results), which of them a value is (``kinds``), attribute and key
 paths into a value (``paths``), the timed and guarded calls into foreign objects
-(``foreign``), secret redaction (``redact``) and the one rule for which names the agent
-may see, and in which order (``namespace``).
+(``foreign``), secret redaction (``redact``), the one rule for which names the agent
+may see, and in which order (``namespace``), and read-only SQL over the visible frames
+(``sql``: DuckDB on a locked connection; ``spark_sql``: Spark SQL proven a query).
 Previews are pure functions with their caps in the signature; they never raise out of
 foreign code and never call an unbounded ``__repr__``.
 

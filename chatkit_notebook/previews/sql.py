@@ -180,7 +180,7 @@ def _one_select(con: Any, sql: str) -> None:
     if kind != duckdb.StatementType.SELECT:
         name = str(getattr(kind, "name", kind)).upper()
         raise QueryRefused(
-            f"Only a read (SELECT) may run here; this is a {name} statement.",
+            f"Only a read (SELECT) may run here; DuckDB parses this as a {name} statement.",
             "query only reads: writing, settings, files and extensions need run_python, "
             "which asks the user.",
         )
