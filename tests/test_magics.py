@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -635,8 +636,13 @@ def test_chatkit_query_switches_the_tool_and_insert_puts_the_last_query_in_a_cel
         shell.run_line_magic("chatkit", "query off")
     assert "does not answer with SQL" in captured.stdout
     assert query_settings() is False
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "duckdb", None)  # as if the [data] extra were missing
+        with capture_output() as captured:
+            shell.run_line_magic("chatkit", "query on")
+    assert "DuckDB is not installed: pip install 'chatkit-notebook[data]'" in captured.stdout
     with capture_output() as captured:
-        shell.run_line_magic("chatkit", "query on")
+        shell.run_line_magic("chatkit", "query")
     assert "without asking: one SELECT, no files, network or writes" in captured.stdout
     shell.user_ns["sales"] = pd.DataFrame({"region": ["n", "s", "n"], "amount": [1, 2, 3]})
     sql = "SELECT region, SUM(amount) AS total FROM sales GROUP BY region ORDER BY region"

@@ -9,6 +9,7 @@ model through ``server.process``, as the panel does.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,13 @@ async def test_a_turn_answers_through_query_without_a_card(
     assert any(k is not None and k.tool == "query" and "160" in k.result for k in kept)
     assert any(e.type == "thread.item.done" and "North sold most" in str(e.item) for e in events)
     model.assert_complete()
+
+
+def test_without_duckdb_the_agent_has_no_query_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # as if the [data] extra were missing
+    plan = plan_turn(ScriptedModel([]), None, {})
+    assert "query" not in [tool.name for tool in plan.agent.tools]
+    assert "query tool" not in str(plan.agent.instructions)
+    error = refused(NotebookContext(namespace={}), "SELECT 1")
+    assert "DuckDB is not installed" in str(error)
+    assert "chatkit-notebook[data]" in error.hint

@@ -290,10 +290,10 @@ def _register(con: Any, nb: NotebookContext, names: set[str]) -> list[str]:
 def _run_duckdb(
     nb: NotebookContext, sql: str, *, max_rows: int, cell_chars: int, seconds: float
 ) -> QueryResult:
+    started = time.monotonic()
+    con = _connect()  # first: without DuckDB, it says how to install it
     import duckdb
 
-    started = time.monotonic()
-    con = _connect()
     try:
         _one_select(con, sql)
         names = _register(con, nb, _named(con, nb, sql))
