@@ -40,6 +40,8 @@ from chatkit_notebook.agent import query as Q
 from chatkit_notebook.agent.plan import plan_turn
 from chatkit_notebook.agent.receipt import is_receipt
 from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.panel.transcript import thread_markdown
+from chatkit_notebook.panel.views import _task_code_html
 from chatkit_notebook.previews.sql import QueryRefused, insert_code, run_query
 from chatkit_notebook.stores.file import NotebookStore
 
@@ -286,6 +288,10 @@ async def test_a_turn_answers_through_query_without_a_card(
     assert f"Queried `sales` with SQL: {sql} · " in lines[0]
     kept = [read_tool_result(i) for i in items]
     assert any(k is not None and k.tool == "query" and "160" in k.result for k in kept)
+    # %chatkit export and the panel show the step's SQL as SQL.
+    assert f"```sql\n{sql}\n```" in thread_markdown(items)
+    # highlighted as SQL: SELECT is a keyword (the Python lexer would call it a name)
+    assert '<span class="k">SELECT</span>' in _task_code_html(task)
     assert any(e.type == "thread.item.done" and "North sold most" in str(e.item) for e in events)
     model.assert_complete()
 
