@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset
 import pytest
 from agents import RunContextWrapper
 from agents.testing import ScriptedModel, assistant_message, function_call
@@ -93,11 +94,12 @@ def test_polars_arrow_relations_and_record_arrays_are_tables(sales: pd.DataFrame
             "pl_sales": pl.from_pandas(sales),
             "arrow_sales": pa.Table.from_pandas(sales),
             "batch": pa.RecordBatch.from_pandas(sales),
+            "dataset": pyarrow.dataset.dataset(pa.Table.from_pandas(sales)),
             "rel": relation,
             "records": records,
         }
     )
-    for name in ("pl_sales", "arrow_sales", "batch"):
+    for name in ("pl_sales", "arrow_sales", "batch", "dataset"):
         assert run_query(nb, f"SELECT SUM(amount) FROM {name}").rows == [[315.0]]
     assert run_query(nb, "SELECT SUM(n) FROM rel").rows == [[45]]
     assert run_query(nb, "SELECT SUM(score) FROM records").rows == [[6.0]]

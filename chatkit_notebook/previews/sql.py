@@ -230,7 +230,7 @@ _EXTERNAL_HINT = (
 _TABLES = {
     "pandas": ("DataFrame", "Series"),
     "polars": ("DataFrame", "Series"),
-    "pyarrow": ("Table", "RecordBatch", "Dataset", "FileSystemDataset"),
+    "pyarrow": ("Table", "RecordBatch", "Dataset"),
     "duckdb": ("DuckDBPyRelation",),
     "_duckdb": ("DuckDBPyRelation",),
 }
@@ -240,7 +240,8 @@ def _table_kind(value: object) -> str | None:
     """``"frame"``, ``"relation"`` or ``"records"`` for what DuckDB can scan, else None."""
     cls = type(value)
     module = cls.__module__.split(".")[0]
-    if cls.__name__ in _TABLES.get(module, ()):
+    names = {base.__name__ for base in cls.__mro__ if base.__module__.split(".")[0] == module}
+    if names & set(_TABLES.get(module, ())):  # pyarrow's datasets: InMemory, FileSystem, ...
         return "relation" if "duckdb" in module else "frame"
     if module == "numpy" and getattr(getattr(value, "dtype", None), "names", None):
         return "records"
