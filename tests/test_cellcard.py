@@ -22,6 +22,7 @@ from chatkit.types import (
 )
 
 from chatkit_notebook._client import ChatKitClient
+from chatkit_notebook._items import variable_source
 from chatkit_notebook.panel.anywidgets import AnswerWidget
 from chatkit_notebook.panel.cellcard import CellCard
 from chatkit_notebook.runtime import Runtime
@@ -128,3 +129,51 @@ def test_the_card_changes_only_on_the_loop_thread(runtime: Runtime) -> None:
     card = CellCard(Client("ok"), runtime, "thr_1", [approval_card()])
     with pytest.raises(RuntimeError, match="off the loop thread"):
         card._thread.draw("wid_1")  # from the test's (the kernel's) thread
+
+
+class SourcedClient(Client):
+    """Answers each click with an answer that read ``sales``."""
+
+    async def stream(self, request: StreamingReq) -> AsyncIterator[ThreadStreamEvent]:
+        self.requests.append(request)
+        read = variable_source("sales", {"type": "pandas.DataFrame", "hash": "a"}, "3 rows")
+        content = AssistantMessageContent(text="North sold most.", annotations=[read])
+        yield ThreadItemDoneEvent(
+            item=AssistantMessageItem(
+                id="msg_1", thread_id="thr_1", created_at=datetime.now(), content=[content]
+            )
+        )
+
+
+def test_the_answer_a_click_leaves_is_marked_when_what_it_read_changes(runtime: Runtime) -> None:
+    changed: list[str] = []
+    listeners: list[Any] = []
+
+    def stale(sources: dict[str, dict[str, Any]]) -> list[str]:
+        assert list(sources) == ["sales"]
+        return list(changed)
+
+    def listen(callback: Any) -> Any:
+        listeners.append(callback)
+        return lambda: listeners.remove(callback)
+
+    card = CellCard(
+        SourcedClient("unused"),
+        runtime,
+        "thr_1",
+        [approval_card()],
+        stale=stale,
+        stale_changes=listen,
+    )
+    click_run(card)
+    (answer,) = [w for w in descendants(card) if isinstance(w, AnswerWidget)]
+    assert answer.stale == []
+    changed.append("`sales` changed since this answer (3 \u2192 4 rows)")
+    for callback in listeners:  # what the kernel's watch does after the cell that changed it
+        callback()
+
+    async def after_the_redraw() -> None:
+        return None
+
+    runtime.run(after_the_redraw())  # the loop runs what was posted first
+    assert answer.stale == ["`sales` changed since this answer (3 \u2192 4 rows)"]

@@ -66,7 +66,7 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     # of; nothing was read, so nothing about secrets redacted in it.
     assert re.fullmatch(
         r"\*Sent to ScriptedModel · [\d,]+ characters: instructions [\d,]+ · "
-        r"conversation [\d,]+\*",
+        r"conversation [\d,]+ · Tokens: n/a \(the endpoint reported no usage\)\*",
         receipt,
     )
     assert "Threads are stored in" in captured.stdout  # said once, on the first turn
@@ -325,9 +325,10 @@ def test_chatkit_export_writes_markdown(shell: InteractiveShell, tmp_path: Path)
         shell.run_line_magic("chat", "Which region?")
     target = tmp_path / "chat.md"
     run(shell, f"export {target}")
-    question, answer, receipt = target.read_text().split("\n\n")
+    question, answer, receipt, usage = target.read_text().split("\n\n")
     assert (question, answer) == ("**You:** Which region?", "North, by far.")
     assert receipt.startswith("*Sent to ScriptedModel · ")  # the receipt travels with it
+    assert usage == "*Usage of this thread: 1 turn · tokens n/a*\n"  # and the thread's total
 
 
 def test_chatkit_model_and_store(shell: InteractiveShell, tmp_path: Path) -> None:

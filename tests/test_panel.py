@@ -619,7 +619,7 @@ def test_the_panel_shows_the_card_and_its_run_button_runs_the_code(
     ran: list[int] = []
     model = ScriptedModel(
         [
-            [function_call("run_python", {"code": "note(6 * 7)"}, call_id="c1")],
+            [function_call("run_python", {"code": "print(6 * 7)\nnote(6 * 7)"}, call_id="c1")],
             [assistant_message("It is 42.")],
         ]
     )

@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
@@ -62,6 +63,8 @@ class CellCard(W.VBox):  # type: ignore[misc]
         *,
         redact: Callable[[str], str] | None = None,
         changes: Callable[[str | None], object] | None = None,
+        stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+        stale_changes: Callable[[Callable[[], object]], Callable[[], None]] | None = None,
     ) -> None:
         super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
@@ -76,11 +79,21 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self._posted: list[threading.Event] = []  # one per click, set once it is over
         self._posted_lock = threading.Lock()
         self._thread = ThreadView(
-            self, lambda: runtime, ThreadState.loaded(None, items), on_action=self._clicked
+            self,
+            lambda: runtime,
+            ThreadState.loaded(None, items),
+            on_action=self._clicked,
+            stale=stale,
         )
+        # The answer a click leaves here is marked stale when a variable it read changes.
+        self._unstale = stale_changes(self._stale_changed) if stale_changes else None
         self._first = items[0].id if items else None
         if changes is not None and self._first is not None:
             runtime.submit(_follow(weakref.ref(self), changes, thread_id))
+
+    def _stale_changed(self) -> None:
+        """A variable some answer read changed (any thread): redraw the marks, on the loop."""
+        self._runtime.loop.call_soon_threadsafe(self._thread.check_stale)
 
     async def _sync(self) -> None:
         """Show the card as stored, and what followed it (loop thread): a decision taken

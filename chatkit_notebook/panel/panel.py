@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from chatkit.types import (
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     UserMessageItem,
+    UserMessageTagContent,
 )
 
 from .._client import (
@@ -126,6 +127,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             creation.
         redact: Redacts secrets from the transcript a saved notebook keeps (the session
             passes the agent's redactor: an approval card holds code as the model wrote it).
+        stale: What changed since an answer read its variables, given its sources (the
+            session passes its stale-answer watch's ``notes``); ``None``: no stale marks.
+        stale_changes: Subscribes the panel to a tracked variable changing (the session
+            passes the watch's ``listen``); the marks are drawn again at each.
     """
 
     def __init__(
@@ -144,6 +149,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         changes: Callable[[str | None], object] | None = None,
         used: Callable[[], Awaitable[Mapping[str, datetime]]] | None = None,
         redact: Callable[[str], str] | None = None,
+        stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+        stale_changes: Listen | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -186,7 +193,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             on_action=self.custom_action,
             on_answer=self.answer,
             on_vote=self.feedback,
+            stale=stale,
+            on_ask_again=self.send,
         )
+        # A variable an answer read changed: its mark is drawn again (posted, as ever).
+        self._unstale = stale_changes(self._stale_changed) if stale_changes else _nothing
         self._earlier = button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
@@ -323,12 +334,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 msg = f"the chat panel was still busy after {timeout} s"
                 raise TimeoutError(msg)
 
-    def send(self, text: str) -> concurrent.futures.Future[None] | None:
-        """Send a message in the current thread (a new one if none is open)."""
+    def send(
+        self, text: str, *, tags: Sequence[UserMessageTagContent] = ()
+    ) -> concurrent.futures.Future[None] | None:
+        """Send a message in the current thread (a new one if none is open).
+
+        ``tags`` go with it besides the ``@name`` mentions in ``text`` (the error a
+        failing cell's "Ask about this error" attaches).
+        """
         text = text.strip()
         if not text or self.busy:
             return None
-        return self._post_turn(lambda: self._send_text(text))
+        return self._post_turn(lambda: self._send_text(text, tuple(tags)))
 
     def _submitted(self, text: str) -> None:
         """Enter in the composer, whose box the browser emptied: a question that cannot go
@@ -537,15 +554,20 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         """Close the panel's widgets and stop watching the store."""
         self._unlisten()
         self._unserve()
+        self._unstale()
         if self._watcher is not None:
             self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
         super().close()
 
-    async def _send_text(self, text: str) -> None:
+    def _stale_changed(self) -> None:
+        """A variable some answer read changed (any thread): redraw the stale marks."""
+        self._post(self._thread.check_stale)
+
+    async def _send_text(self, text: str, attached: tuple[UserMessageTagContent, ...]) -> None:
         self._input.value = ""
         self._input.sent()
         offered = await self._offered(OFFERS)
-        tags = variable_tags(text, {name for name, _ in offered})
+        tags = [*variable_tags(text, {name for name, _ in offered}), *attached]
         await self._run_turn(message_request(self.thread_id, text, tags=tags))
 
     async def _offer_variables(self) -> None:

@@ -37,6 +37,7 @@ from .._items import (
     is_approval_card,
     is_receipt,
     is_stopped_mark,
+    read_sources,
     receipt_line,
     task_code,
     task_language,
@@ -121,6 +122,7 @@ def thread_markdown(
     figures: int | None = 0,
     questions: bool = True,
     redact: Callable[[str], str] | None = None,
+    stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
 ) -> str:
     """Thread items as Markdown, oldest first.
 
@@ -133,6 +135,8 @@ def thread_markdown(
         questions: Whether the person's questions are shown (``**You:** ...``).
         redact: Applied to every part but the figures: the kernel passes its redactor, as
             a card holds the code it asks about as the model wrote it, secrets and all.
+        stale: What changed since an answer read its variables (the kernel's stale-answer
+            watch), quoted under the answer; ``None`` says nothing of it.
     """
     parts: list[str] = []
     clean = redact or (lambda text: text)
@@ -143,6 +147,9 @@ def thread_markdown(
                 parts.append(clean("**You:** " + _user_text(item)))
         elif isinstance(item, AssistantMessageItem):
             parts.append(clean("".join(part.text for part in item.content)))
+            sources = read_sources(item) if stale is not None else {}
+            if stale is not None and sources:
+                parts.extend(f"> {line}" for line in stale(sources))
         elif is_stopped_mark(item):
             parts.append("*Stopped: the answer above is cut short.*")
         elif isinstance(item, WorkflowItem) and is_receipt(item):
