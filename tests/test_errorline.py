@@ -34,8 +34,9 @@ def test_the_model_reads_the_error_and_where_to_look_and_the_title_is_the_questi
     question = _question(UserMessageTextContent(text="Why did cell [7] fail?"), tag)
 
     assert said["type"] == "input_text"
-    assert "the error cell [7] raised (Error in cell [7]: KeyError: 'regoin')" in said["text"]
-    assert "last_error" in said["text"]
+    assert said["text"].startswith("[Error in cell [7]: KeyError: 'regoin': the user asks")
+    assert "the error cell [7] raised; last_error was read for you" in said["text"]
+    assert "give the whole cell in one Python code block" in said["text"]  # what Use this fix takes
     assert title_for(question) == "Why did cell [7] fail?"
 
 

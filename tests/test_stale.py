@@ -84,6 +84,7 @@ def asked_fixture(shell: InteractiveShell) -> ChatPanel:
 def test_the_answer_keeps_the_fingerprint_of_what_it_read(
     shell: InteractiveShell, tmp_path: Path
 ) -> None:
+    made = shell.execution_count  # the shell is shared: its count goes on across tests
     shell.run_cell('import pandas as pd\nsales = pd.DataFrame({"amount": [1.0, 2.0]})')
     session().server().model = read_sales_then("Two rows.")
     with capture_output():
@@ -95,7 +96,7 @@ def test_the_answer_keeps_the_fingerprint_of_what_it_read(
     assert list(kept) == ["sales"]
     assert kept["sales"]["shape"] == [2, 1]
     assert kept["sales"]["columns"] == [["amount", "float64"]]
-    assert kept["sales"]["cell"] == 1  # the cell that made it
+    assert kept["sales"]["cell"] == made  # the cell that made it
     assert same(kept["sales"], fingerprint(shell.user_ns["sales"]))
 
 
