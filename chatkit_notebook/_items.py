@@ -17,10 +17,11 @@ numbers' check     :func:`numbers_task` (a receipt     :func:`untraced_numbers`
 variables read     :func:`variable_source` (an         :func:`read_sources`
                    answer's annotation)
 kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
-                                                       :func:`ran_code`
+                                                       :func:`ran_code`, :func:`ran_query`
 stopped step       :func:`stopped_step`                :func:`is_stopped_step`
 stopped answer     :func:`stopped_mark`                :func:`is_stopped_mark`
-a step's code      :func:`code_task`                   :func:`task_code`
+a step's code      :func:`code_task`                   :func:`task_code`,
+                                                       :func:`task_language`
 figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
 error tag          :func:`error_tag`                   :func:`tagged_error`, :func:`is_error_tag`
@@ -75,6 +76,7 @@ __all__ = [
     "TITLE_LIMIT",
     "UNTRACED_NOTE",
     "VARIABLE_TAG",
+    "RanQuery",
     "TokenTotals",
     "ToolResult",
     "TurnTokens",
@@ -99,6 +101,7 @@ __all__ = [
     "new_item",
     "numbers_task",
     "ran_code",
+    "ran_query",
     "read_sources",
     "read_tool_result",
     "receipt_item",
@@ -109,6 +112,7 @@ __all__ = [
     "tagged_error",
     "tagged_names",
     "task_code",
+    "task_language",
     "thread_tokens",
     "tool_result_item",
     "untraced_numbers",
@@ -168,11 +172,11 @@ CARD_KEY = "chatkit-notebook/run-python"
 _CALL_FIELD = "chatkit_notebook"  # the card's hidden field: {"call_id": ..., "code": ...}
 
 
-def _fenced(code: str) -> str:
+def _fenced(code: str, language: str = "python") -> str:
     fence = "```"
     while fence in code:
         fence += "`"
-    return f"{fence}python\n{code.rstrip()}\n{fence}"
+    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
 
 
 CARD_TITLE = "Run this Python?"
@@ -699,6 +703,36 @@ def ran_code(item: object) -> str | None:
     return code if isinstance(code, str) else None
 
 
+@dataclass(frozen=True)
+class RanQuery:
+    """A ``query`` call that ran (not one that was refused), as kept in the thread."""
+
+    sql: str
+    engine: str  # "duckdb" or "spark"
+    names: list[str]  # the variables it read
+
+
+def ran_query(item: object) -> RanQuery | None:
+    """The SQL of a kept ``query`` result that ran (``%chatkit insert`` inserts it)."""
+    kept = read_tool_result(item)
+    if kept is None or kept.tool != "query" or not isinstance(kept.arguments, dict):
+        return None
+    try:
+        head = json.loads(kept.result)
+    except ValueError:
+        return None
+    sql = head.get("sql") if isinstance(head, dict) else None
+    if not isinstance(sql, str) or "error" in head:
+        return None
+    names = head.get("read")
+    engine = head.get("engine")
+    return RanQuery(
+        sql,
+        engine if isinstance(engine, str) else "duckdb",
+        [n for n in names if isinstance(n, str)] if isinstance(names, list) else [],
+    )
+
+
 # -- the stopped step --------------------------------------------------------------------
 
 _STOPPED = " (stopped)"
@@ -762,22 +796,35 @@ def is_stopped_mark(item: object) -> bool:
 # -- a step's code -----------------------------------------------------------------------
 
 
-def code_task(title: str, code: str, *, done: bool) -> CustomTask:
-    """A step's task that ran (or runs) ``code``: its content is the code, fenced, so the
-    step shows it one click away (the caller redacts it first)."""
+def code_task(title: str, code: str, *, done: bool, language: str = "python") -> CustomTask:
+    """A step's task that ran (or runs) ``code`` in ``language`` (``python`` or ``sql``):
+    its content is the code, fenced, so the step shows it one click away (the caller
+    redacts it first)."""
     return CustomTask(
-        title=title, content=_fenced(code), status_indicator="complete" if done else "loading"
+        title=title,
+        content=_fenced(code, language),
+        status_indicator="complete" if done else "loading",
     )
 
 
 def task_code(task: object) -> str | None:
     """The code a step's task ran (``None`` for a task without code)."""
+    found = _task_fence(task)
+    return found.group(3) if found else None
+
+
+def task_language(task: object) -> str:
+    """The language of the code a step's task ran: ``python`` or ``sql``."""
+    found = _task_fence(task)
+    return found.group(2) if found else "python"
+
+
+def _task_fence(task: object) -> re.Match[str] | None:
     content = getattr(task, "content", None) if isinstance(task, CustomTask) else None
-    found = _FENCED.fullmatch(content) if isinstance(content, str) else None
-    return found.group(2) if found else None
+    return _FENCED.fullmatch(content) if isinstance(content, str) else None
 
 
-_FENCED = re.compile(r"(`{3,})python\n(.*)\n\1", re.DOTALL)
+_FENCED = re.compile(r"(`{3,})(python|sql)\n(.*)\n\1", re.DOTALL)
 
 
 # -- figures -----------------------------------------------------------------------------

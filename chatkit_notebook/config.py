@@ -15,7 +15,9 @@ carries tool inputs or outputs, so no notebook data leaves the machine through t
 
 Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
 ``configure(run_python="ask"|"auto"|"off", run_timeout=60)``, ``%chatkit run``, or
-``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``. So is where threads are kept
+``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``. Whether it may answer with
+read-only SQL (:func:`query_settings`, on by default) likewise: ``configure(query="off")``,
+``%chatkit query off`` or ``CHATKIT_NOTEBOOK_QUERY=off``. So is where threads are kept
 (:func:`store_choice`): ``configure(store=PATH_OR_URL)``, ``%chatkit store``, or
 ``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.stores.location`. Whether the agent
 may read the notebook's cells, outputs and errors besides its variables
@@ -54,6 +56,7 @@ __all__ = [
     "normalize_base_url",
     "notebook_tools_enabled",
     "price_overrides",
+    "query_settings",
     "reset_configuration",
     "run_settings",
     "store_choice",
@@ -64,6 +67,8 @@ _APIS: tuple[Api, ...] = ("responses", "chat_completions")
 MODEL_ENV_VAR = "CHATKIT_NOTEBOOK_MODEL"
 RUN_MODE_ENV_VAR = "CHATKIT_NOTEBOOK_RUN_PYTHON"
 CELLS_ENV_VAR = "CHATKIT_NOTEBOOK_CELLS"
+QUERY_ENV_VAR = "CHATKIT_NOTEBOOK_QUERY"
+_SWITCH = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 RunMode = Literal["ask", "auto", "off"]
 RUN_MODES: tuple[RunMode, ...] = ("ask", "auto", "off")
 DEFAULT_RUN_TIMEOUT = 60.0
@@ -305,6 +310,7 @@ def configure(
     max_retries: int | None = None,
     run_python: RunMode | None = None,
     run_timeout: float | None = None,
+    query: bool | Literal["on", "off"] | None = None,
     store: str | os.PathLike[str] | None = None,
     store_shared: bool | None = None,
     store_key: str | None = None,
@@ -327,6 +333,9 @@ def configure(
         run_python: Whether the agent may run Python in a sandbox of your variables:
             ``"ask"`` (each time, the default), ``"auto"`` (without asking) or ``"off"``.
         run_timeout: Seconds one ``run_python`` call may take before it is stopped.
+        query: Whether the agent may answer with read-only SQL (the ``query`` tool, DuckDB
+            or Spark SQL, no approval needed): ``"on"`` (the default, when DuckDB is
+            installed) or ``"off"``; ``True`` and ``False`` work too.
         store: Where threads are kept: a file path, or a PostgreSQL connection string
             (``postgresql://user:password@host:5432/db``) for a team's database; ``""``
             goes back to the default (``CHATKIT_NOTEBOOK_STORE``, else beside the notebook).
@@ -391,6 +400,8 @@ def configure(
             msg = f"notebook_tools must be True or False, not {notebook_tools!r}."  # type: ignore[unreachable]
             raise ConfigError(msg)
         updates["notebook_tools"] = notebook_tools
+    if query is not None:
+        updates["query"] = _switch(query, "query")
     if store is not None or store_shared is not None or store_key is not None:
         updates["store"] = _store_choice(store, store_shared, store_key)
     if prices is not None:
@@ -497,6 +508,31 @@ def _run_mode(value: object, source: str) -> RunMode:
     if text not in RUN_MODES:
         raise ConfigError(f"{source} must be 'ask', 'auto' or 'off', not {value!r}.")
     return text
+
+
+def _switch(value: object, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in _SWITCH:
+        raise ConfigError(f"{source} must be 'on' or 'off', not {value!r}.")
+    return _SWITCH[text]
+
+
+def query_settings(environ: dict[str, str] | None = None) -> bool:
+    """Whether the agent may answer with read-only SQL (the ``query`` tool):
+    :func:`configure`'s choice, else ``CHATKIT_NOTEBOOK_QUERY`` (``on``/``off``), else on.
+
+    Raises:
+        ConfigError: ``CHATKIT_NOTEBOOK_QUERY`` is not ``on`` or ``off``.
+    """
+    env = os.environ if environ is None else environ
+    with _lock:
+        chosen = _configured.get("query")
+    if isinstance(chosen, bool):
+        return chosen
+    raw = env.get(QUERY_ENV_VAR, "").strip()
+    return _switch(raw, QUERY_ENV_VAR) if raw else True
 
 
 def run_settings(environ: dict[str, str] | None = None) -> RunSettings:

@@ -9,7 +9,8 @@ Every other ``OPENAI_*`` and ``CHATKIT_NOTEBOOK_*`` variable (``OPENAI_API_KEY``
 ``OPENAI_ORG_ID``...) and ``PAPERMILL_INPUT_PATH`` are unset, whatever the shell had.
 Its offline model behaves like a small real one: it looks at the notebook with a tool
 first (so the notebooks' turns read the live kernel's variables through the real tools),
-then answers with a short reply that says it is offline.
+then answers with a short reply that says it is offline. A data question it has SQL for
+(06) it answers with the ``query`` tool, as a real model would.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ ax = by_month.plot(kind="bar", title="Average daily precipitation by month (mm)"
 ax.set_xlabel("month")
 plt.tight_layout()"""
 
+# What the offline model queries when a question asks for these (06), by a word in it.
+_QUERIES = {
+    "revenue": (
+        "SELECT region, ROUND(SUM(amount), 2) AS revenue, COUNT(*) AS orders\n"
+        "FROM orders\nGROUP BY region\nORDER BY revenue DESC"
+    ),
+    "month": (
+        "SELECT date_trunc('month', day) AS month, COUNT(*) AS orders\n"
+        "FROM orders\nGROUP BY month\nORDER BY month"
+    ),
+}
+
 
 # What it runs when asked to fix 05's failing cell: the column's name, spelled right.
 _FIX = """\
@@ -56,8 +69,8 @@ yearly"""
 
 def _offline_model(request: RecordedRequest) -> Turn:
     """Call a tool once (``run_python`` for a question that asks to compute, plot or fix,
-    ``last_error`` for one about a failure, ``list_variables`` otherwise), then answer
-    from its result."""
+    ``last_error`` for one about a failure, ``query`` for one it has SQL for,
+    ``list_variables`` otherwise), then answer from its result."""
     messages = request.messages
     tools = [t["function"]["name"] for t in request.body.get("tools", [])]
     question = (_user_texts(request) or [""])[-1].lower()
@@ -67,6 +80,9 @@ def _offline_model(request: RecordedRequest) -> Turn:
             return Turn.tool_call("run_python", {"code": code})
         if "last_error" in tools and "fail" in question:
             return Turn.tool_call("last_error", {})
+        sql = next((sql for word, sql in _QUERIES.items() if word in question), None)
+        if "query" in tools and sql is not None:
+            return Turn.tool_call("query", {"sql": sql})
         if "list_variables" in tools:
             return Turn.tool_call("list_variables", {"include_callables": False})
         return Turn.tool_call(tools[0], {})  # %chatkit doctor's health-check tool
@@ -82,6 +98,12 @@ def _offline_model(request: RecordedRequest) -> Turn:
         and '"last_error"' in str(messages[-1].get("content"))
     ):
         return Turn.text(["The offline test model read the error: ", _failed(messages[-1]), "."])
+    if (
+        messages
+        and messages[-1].get("role") == "tool"
+        and '"tool": "query"' in str(messages[-1].get("content"))
+    ):
+        return Turn.text(["The offline test model queried: ", _queried(messages[-1]), "."])
     seen = ""
     if messages and messages[-1].get("role") == "tool":
         with contextlib.suppress(KeyError, TypeError, ValueError):
@@ -114,6 +136,18 @@ def _failed(message: dict[str, Any]) -> str:
         return f"{data['exception']}: {data['message']} on the line `{data['failing_line']}`"
     except (KeyError, TypeError, ValueError):
         return "it returned something the test model could not read"
+
+
+def _queried(message: dict[str, Any]) -> str:
+    """What a query result says, in a few words: its first rows, or why it was refused."""
+    try:
+        result = json.loads(message["content"])
+    except (KeyError, TypeError, ValueError):
+        return "a result the test model could not read"
+    if "error" in result:
+        return f"refused ({result['error']})"
+    rows = result.get("untrusted_notebook_data", {}).get("rows", [])
+    return f"{result.get('row_count')} rows, first {json.dumps(rows[:3])}"
 
 
 def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the kernel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -638,6 +639,46 @@ def test_chatkit_insert_puts_the_code_the_agent_ran_into_the_cell(
     with capture_output() as captured:
         shell.run_line_magic("chatkit", "insert 3")
     assert "the last answer has 1 code block, so there is no block 3" in captured.stdout
+
+
+def test_chatkit_query_switches_the_tool_and_insert_puts_the_last_query_in_a_cell(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    from chatkit_notebook.config import query_settings
+
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", "query off")
+    assert "does not answer with SQL" in captured.stdout
+    assert query_settings() is False
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "duckdb", None)  # as if the [data] extra were missing
+        with capture_output() as captured:
+            shell.run_line_magic("chatkit", "query on")
+    assert "DuckDB is not installed: pip install 'chatkit-notebook[data]'" in captured.stdout
+    with capture_output() as captured:
+        shell.run_line_magic("chatkit", "query")
+    assert "without asking: one SELECT, no files, network or writes" in captured.stdout
+    shell.user_ns["sales"] = pd.DataFrame({"region": ["n", "s", "n"], "amount": [1, 2, 3]})
+    sql = "SELECT region, SUM(amount) AS total FROM sales GROUP BY region ORDER BY region"
+    session().server().model = ScriptedModel(
+        [
+            [function_call("query", {"sql": sql}, call_id="q1")],
+            [assistant_message("n: 4, s: 2.")],
+        ]
+    )
+    inserted: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        shell, "set_next_input", lambda text, replace=False: inserted.append((text, replace))
+    )
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "Total by region?")
+        shell.run_line_magic("chatkit", "insert")
+    assert "```sql" in captured.outputs[-1].data["text/markdown"]  # the step shows the SQL
+    assert inserted == [(f'import duckdb\n\nduckdb.sql("""{sql}""").df()', True)]
+    shell.run_cell(inserted[0][0].replace("duckdb.sql(", "inserted = duckdb.sql(", 1))
+    assert shell.user_ns["inserted"]["total"].tolist() == [4, 2]
 
 
 def test_chat_leaves_the_figure_in_the_cell_as_png(shell: InteractiveShell) -> None:

@@ -2,7 +2,8 @@
 
 Belongs here: :class:`NotebookChatServer` (``server``), the turn's model rule (``plan``),
 the approval flow's state (``approvals``), the read tools (``tools``; the notebook's cells,
-outputs and last error: ``cell_tools`` over ``_cellview``), the approved-code
+outputs and last error: ``cell_tools`` over ``_cellview``), read-only SQL
+without approval (``query``), the approved-code
 runner and its sandbox (``run_python``, ``sandbox``, ``mainthread``), the receipt of what
 was sent (``receipt``) and its tokens and cost (``usage``), what each model call is sent
 (``model_input``: each kept result once, older ones trimmed), failure messages

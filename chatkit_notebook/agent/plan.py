@@ -31,6 +31,7 @@ from ..config import ModelConfig, current_config, notebook_tools_enabled, run_se
 from ..context import NotebookContext
 from ..errors import ConfigError
 from .cell_tools import CELL_INSTRUCTIONS, CELL_TOOLS
+from .query import QUERY_INSTRUCTIONS, query, query_offered
 from .run_python import RUN_INSTRUCTIONS, run_python
 from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
 
@@ -141,12 +142,16 @@ def plan_turn(
 
 def _notebook_agent(model: str | Model) -> NotebookAgent:
     """The built-in agent: the read tools, the notebook's cells unless they are turned
-    off, and ``run_python`` unless it is turned off."""
+    off, ``query`` (read-only SQL) when DuckDB is there and it is not turned off, and
+    ``run_python`` unless it is turned off."""
     tools: list[Tool] = list(NOTEBOOK_TOOLS)
     instructions = INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS
     if notebook_tools_enabled():
         tools += CELL_TOOLS
         instructions += "\n\n" + CELL_INSTRUCTIONS
+    if query_offered():
+        tools.append(query)
+        instructions += "\n\n" + QUERY_INSTRUCTIONS
     if run_settings().mode != "off":
         tools.append(run_python)
         instructions += "\n\n" + RUN_INSTRUCTIONS

@@ -133,11 +133,16 @@ def _is_tool_output(item: Any) -> bool:
 
 
 _RAN = "ran Python"
+_QUERIED = "queried "
+_SQL_CHARS = 300  # how much of a query's SQL its receipt line shows
 
 
 def _verb(what: str) -> str:
-    """A receipt line: "Read `sales` (3 x 3)", or "Ran Python (ok): its output"."""
-    return what[0].upper() + what[1:] if what.startswith(_RAN) else f"Read {what}"
+    """A receipt line: "Read `sales` (3 x 3)", "Ran Python (ok): its output", or
+    "Queried `sales` with SQL: SELECT ..."."""
+    if what.startswith((_RAN, _QUERIED)):
+        return what[0].upper() + what[1:]
+    return f"Read {what}"
 
 
 def _what(tool: str, result: str) -> str:
@@ -151,6 +156,8 @@ def _what(tool: str, result: str) -> str:
         return f"{_RAN} ({status if isinstance(status, str) else 'unknown'}): its output"
     if not isinstance(head, dict):
         return f"the result of {tool}"
+    if tool == "query":
+        return _queried(head)
     cells = _cells_read(tool, head)
     if cells is not None:
         return cells
@@ -162,6 +169,20 @@ def _what(tool: str, result: str) -> str:
         dimensions = _TIMES.join(f"{n:,}" for n in shape)
         return f"`{name[:60]}` ({dimensions})"
     return f"`{name[:60]}`"
+
+
+def _queried(head: dict[str, Any]) -> str:
+    """A query's line: what it read and its SQL (already redacted), or that it was refused."""
+    sql = head.get("sql")
+    if not isinstance(sql, str):  # refused: it ran nothing and read nothing
+        return f"{_QUERIED}nothing: the statement was refused"
+    read = head.get("read")
+    names = [n for n in read if isinstance(n, str)] if isinstance(read, list) else []
+    tables = ", ".join(f"`{n[:60]}`" for n in names) or "no variables"
+    engine = "Spark SQL" if head.get("engine") == "spark" else "SQL"
+    shown = " ".join(sql.split())
+    shown = shown if len(shown) <= _SQL_CHARS else shown[: _SQL_CHARS - 1] + "…"
+    return f"{_QUERIED}{tables} with {engine}: {shown}"
 
 
 def _cells_read(tool: str, head: dict[str, Any]) -> str | None:

@@ -93,6 +93,7 @@ from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
 from .model_input import InputBudget, ResultKey, bound_history
 from .plan import TurnPlan, choose_model, plan_turn
+from .query import query
 from .receipt import Receipt
 from .run_python import (
     APPROVE,
@@ -872,4 +873,4 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, *CELL_TOOLS, run_python])
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, *CELL_TOOLS, run_python, query])

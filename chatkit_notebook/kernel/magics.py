@@ -339,6 +339,30 @@ def _cells(session: ChatSession, args: argparse.Namespace) -> None:
     print(_CELLS_SAID[notebook_tools_enabled()])
 
 
+def _query(session: ChatSession, args: argparse.Namespace) -> None:
+    from ..config import query_settings
+    from ..previews.sql import duckdb_available
+
+    if args.switch:
+        configure(query=args.switch)
+    if not query_settings():
+        print(
+            "The agent does not answer with SQL: `%chatkit query on` lets it run read-only "
+            "queries without asking."
+        )
+    elif not duckdb_available():
+        print(
+            "The agent could answer with read-only SQL, but DuckDB is not installed: "
+            "pip install 'chatkit-notebook[data]', then restart the kernel."
+        )
+    else:
+        print(
+            "The agent may answer with read-only SQL (DuckDB over your frames, Spark SQL over "
+            "Spark DataFrames) without asking: one SELECT, no files, network or writes. "
+            "`%chatkit query off` turns it off."
+        )
+
+
 def _insert(session: ChatSession, args: argparse.Namespace) -> None:
     from .errorhelp import asked_error, fix_for_insert
 
@@ -383,12 +407,13 @@ def _errors(session: ChatSession, args: argparse.Namespace) -> None:
 
 
 async def _code_to_insert(session: ChatSession, thread_id: str, block: int | None) -> str:
-    """The code the agent last ran in the thread, or code block ``block`` (from 1) of the
-    thread's last answer."""
+    """The code the agent last ran in the thread (a query as the Python that runs it), or
+    code block ``block`` (from 1) of the thread's last answer."""
     from chatkit.types import AssistantMessageItem, HiddenContextItem
 
-    from .._items import ran_code
+    from .._items import ran_code, ran_query
     from ..panel.markdown import code_blocks
+    from ..previews.sql import insert_code
 
     # The store, not the protocol: the code is kept in hidden items, which clients never get.
     store, context = session.store(), session.context()
@@ -400,6 +425,9 @@ async def _code_to_insert(session: ChatSession, thread_id: str, block: int | Non
                 code = ran_code(item)
                 if code is not None:
                     return code
+                sql = ran_query(item)
+                if sql is not None:
+                    return insert_code(sql.sql, sql.engine, sql.names)
             if block is not None and isinstance(item, AssistantMessageItem):
                 blocks = code_blocks("".join(part.text for part in item.content))
                 if not 1 <= block <= len(blocks):
@@ -414,7 +442,7 @@ async def _code_to_insert(session: ChatSession, thread_id: str, block: int | Non
         after = page.after
     if block is None:
         raise UsageError(
-            "the agent has run no code in this thread; %chatkit insert N puts code "
+            "the agent has run no code or query in this thread; %chatkit insert N puts code "
             "block N of the last answer into the cell instead"
         )
     raise UsageError("this thread has no answer yet")
@@ -643,10 +671,18 @@ COMMANDS: dict[str, Command] = {
             lambda p: p.add_argument("state", nargs="?", choices=["on", "off"]),
         ),
         Command(
+            "query",
+            ("[on|off]",),
+            "whether the agent may answer with read-only SQL without asking",
+            _query,
+            lambda p: p.add_argument("switch", nargs="?", choices=["on", "off"]),
+        ),
+        Command(
             "insert",
             ("[N]",),
-            "replace this cell with the code the agent last ran (or code block N of the "
-            "last answer), after a diff against the cell the thread asked about",
+            "replace this cell with the code the agent last ran (a query as duckdb.sql(...) "
+            "code), or code block N of the last answer, after a diff against the cell the "
+            "thread asked about",
             _insert,
             lambda p: p.add_argument("block", nargs="?", type=_block_number),
         ),

@@ -44,6 +44,7 @@ from .._items import (
     read_sources,
     receipt_line,
     task_code,
+    task_language,
 )
 
 __all__ = [
@@ -86,18 +87,19 @@ async def thread_items(client: ChatKitClient, thread_id: str) -> list[ThreadItem
         after = page.after
 
 
-def _fence(code: str) -> str:
+def _fence(code: str, language: str = "python") -> str:
     fence = "```"
     while fence in code:
         fence += "`"
-    return f"{fence}python\n{code.rstrip()}\n{fence}"
+    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
 
 
-def _shown_code(code: str, how: Code) -> str:
+def _shown_code(code: str, how: Code, language: str = "python") -> str:
     if how == "fence":
-        return _fence(code)
+        return _fence(code, language)
     if how == "details":  # one click away, as in the panel's step
-        return f"<details><summary>Code</summary>\n\n{_fence(code)}\n\n</details>"
+        label = "SQL" if language == "sql" else "Code"
+        return f"<details><summary>{label}</summary>\n\n{_fence(code, language)}\n\n</details>"
     return ""
 
 
@@ -107,7 +109,11 @@ def step_markdown(item: WorkflowItem, *, code: Code = "details") -> str:
     titles = [title for task in tasks if (title := getattr(task, "title", None))]
     parts = ["*" + " · ".join(titles) + "*"] if titles else []
     if code != "none":
-        parts += [_shown_code(ran, code) for task in tasks if (ran := task_code(task))]
+        parts += [
+            _shown_code(ran, code, task_language(task))
+            for task in tasks
+            if (ran := task_code(task))
+        ]
     return "\n\n".join(parts)
 
 

@@ -44,7 +44,7 @@ from chatkit.types import (
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from .._items import is_error_tag, mentions, task_code
+from .._items import is_error_tag, mentions, task_code, task_language
 from .anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 
@@ -395,7 +395,8 @@ def _task_code_html(task: object) -> str:
     code = task_code(task)
     if code is None:
         return ""
-    fenced = render_markdown(f"```python\n{code}\n```") if "```" not in code else None
+    language = task_language(task)
+    fenced = render_markdown(f"```{language}\n{code}\n```") if "```" not in code else None
     body = fenced or f"<pre><code>{html.escape(code)}</code></pre>"
     return f'<div class="ck-task-code">{body}</div>'
 

@@ -6,8 +6,10 @@ indexes and groups, xarray, scipy.sparse, sympy matrices, networkx graphs, matpl
 figures, statsmodels results), which of them a value is (``kinds``), attribute and key
 paths into a value (``paths``), the timed and guarded calls into foreign objects
 (``foreign``), secret redaction (``redact``), the one rule for which names the agent
-may see, and in which order (``namespace``), and the kernel's record of the cells it ran,
-their outputs and errors (``cells``: filled by the kernel, read by the notebook tools).
+may see, and in which order (``namespace``), the kernel's record of the cells it ran,
+their outputs and errors (``cells``: filled by the kernel, read by the notebook tools),
+and read-only SQL over the visible frames (``sql``: DuckDB on a locked connection;
+``spark_sql``: Spark SQL proven a query).
 Previews are pure functions with their caps in the signature; they never raise out of
 foreign code and never call an unbounded ``__repr__``.
 
