@@ -537,9 +537,10 @@ async def preview_rows(
     scipy sparse and sympy matrices, a pandas GroupBy's groups and sizes, a networkx
     graph's nodes and edges with their attributes, and the first 10,000 rows of Arrow,
     DuckDB, Dask and Spark frames (a lazy frame's end is unknown: no negative start).
-    Cells are cut to 100 characters and secrets show as [REDACTED]. The result is JSON: sizes, "rows" as [first, end), and
-    under "untrusted_notebook_data" the "columns", "index" and "rows" of a table ("items"
-    of a sequence or dict, "lines" of text); or "error" and "hint".
+    Cells are cut to 100 characters and secrets show as [REDACTED]. The result is JSON:
+    sizes, "rows" as [first, end), and under "untrusted_notebook_data" the "columns",
+    "index" and "rows" of a table ("items" of a sequence or dict, "lines" of text); or
+    "error" and "hint".
 
     Args:
         name: The variable's exact name, as list_variables shows it, or a path into it
