@@ -326,16 +326,21 @@ def _scrub(value: JSON, secrets: Iterable[str]) -> JSON:
 
 
 def approval_card(
-    code: str, call_id: str, user_names: Iterable[str], *, cell_running: bool = False
+    code: str,
+    call_id: str,
+    user_names: Iterable[str],
+    *,
+    cell_running: bool = False,
+    handles: Mapping[str, str] | None = None,
 ) -> DynamicWidgetRoot:
     """The card that asks before ``code`` runs: the code, what it reaches beyond the
-    sandbox (``user_names`` are the names it might rebind), and Run / Don't run actions
-    carrying ``call_id``."""
+    sandbox (``user_names`` are the names it might rebind; ``handles`` the user's database
+    handles, ``sandbox.held_handles``), and Run / Don't run actions carrying ``call_id``."""
     names = set(user_names)
     return _card(
         code,
         call_id,
-        reaches=reaches(code, names),
+        reaches=reaches(code, names, handles),
         sandbox=sandbox_changes(code, names),
         cell_running=cell_running,
     )

@@ -75,6 +75,7 @@ from .._items import (
 from ..config import ModelConfig
 from ..context import NotebookContext
 from ..errors import ConfigError
+from ..previews.namespace import visible
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
@@ -90,6 +91,7 @@ from .run_python import (
     decided_card,
     run_python,
 )
+from .sandbox import held_handles
 from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
 
 if TYPE_CHECKING:
@@ -389,11 +391,12 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         """Keep a run that waits for approval (with its receipt, counted on after the
         click), and show a card for each call it waits on."""
         names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
+        handles = held_handles(visible(context.namespace, context.hidden))
         running = mainthread.cell_running()
 
         def card_for(call_id: str, arguments: str) -> WidgetItem:
             code = call_code(arguments)
-            widget = approval_card(code, call_id, names, cell_running=running)
+            widget = approval_card(code, call_id, names, cell_running=running, handles=handles)
             return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=code)
 
         kept = self.pending.pause(thread.id, plan, result, card_for, (receipt, receipt_id))
