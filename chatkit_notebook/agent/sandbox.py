@@ -345,10 +345,34 @@ def _call(node: ast.Call, add: Any) -> None:
     elif isinstance(func, ast.Attribute):
         if func.attr in _WRITERS or (func.attr == "open" and _opens_for_writing(node)):
             add(f"writes a file: `{_source(node)}`")
-        elif _spark_writer(func.value):
+        elif func.attr in _SPARK_WRITES and _spark_writer(func.value):
             add(f"writes data through Spark: `{_source(node)}`")
         elif func.attr in ("system", "popen", "spawnl", "execv", "remove", "rmtree", "kill"):
             add(f"acts on the system: `{_source(node)}`")
+
+
+# What ends a Spark writer chain, and so writes (``df.write.mode(...).parquet(path)``).
+_SPARK_WRITES = frozenset(
+    {
+        "parquet",
+        "csv",
+        "json",
+        "orc",
+        "text",
+        "xml",
+        "jdbc",
+        "saveAsTable",
+        "insertInto",
+        "toTable",
+        "start",
+        "create",
+        "createOrReplace",
+        "append",
+        "overwrite",
+        "overwritePartitions",
+        "replace",
+    }
+)
 
 
 def _spark_writer(target: ast.expr) -> bool:

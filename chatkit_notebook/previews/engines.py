@@ -240,21 +240,28 @@ class _DaskFrame(_Engine):
         part = obj if is_instance(obj, "dask.dataframe", "Series") else obj[names]
         total = int(obj.npartitions)
         wanted = first + count
-        used = 1
+        pieces: list[Any] = []
 
         def run() -> Any:
-            nonlocal used
-            head = part.head(wanted, npartitions=1, compute=True)
-            if len(head) < wanted and total > 1:
-                used = min(total, _MAX_DASK_PARTITIONS)
-                head = part.head(wanted, npartitions=used, compute=True)
-            return head
+            # One partition at a time, each computed once, until the window is filled.
+            have = 0
+            for i in range(min(total, _MAX_DASK_PARTITIONS)):
+                piece = part.partitions[i].head(wanted - have, npartitions=1, compute=True)
+                pieces.append(piece)
+                have += len(piece)
+                if have >= wanted:
+                    break
+            return _pandas().concat(pieces) if len(pieces) > 1 else pieces[0]
 
         head = _timed(run, w.caps.lazy_seconds, None)
         if head.ndim == 1:
             head = head.to_frame()
         frame = head.iloc[first:wanted]
-        return _Read(frame, f"read {used} of {total:,} partition{'s' if total != 1 else ''}")
+        used = len(pieces)
+        did = f"read {used} of {total:,} partition{'s' if total != 1 else ''}"
+        if len(head) < wanted and used < total:
+            did += f"; rows past the first {used} partitions are not read"
+        return _Read(frame, did)
 
 
 def _spark_connect(obj: Any) -> bool:
@@ -471,7 +478,7 @@ def _rows_lazy(
             )
         first, end = start, start + count
         p.meta.update(columns=len(schema), row_count=NOT_COUNTED)
-    if end > _MAX_ROW_END:
+    if known is None and end > _MAX_ROW_END:
         raise PreviewError(
             f"preview_rows reads the first {_MAX_ROW_END:,} rows of a lazy frame; "
             f"start={start:,} is further in.",
