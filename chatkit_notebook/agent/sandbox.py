@@ -245,6 +245,7 @@ _HANDLES = (
     ("duckdb", "DuckDBPyConnection", "DuckDB connection", "tables and files"),
     ("duckdb", "DuckDBPyRelation", "DuckDB relation", "its connection's tables and files"),
     ("pyspark.sql", "SparkSession", "Spark session", "tables and files"),
+    ("pyspark.sql.connect.session", "SparkSession", "Spark Connect session", "tables and files"),
 )
 
 

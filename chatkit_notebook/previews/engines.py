@@ -57,9 +57,9 @@ NOT_COUNTED = "not counted (would run a job)"
 _MAX_ROW_END = 10_000
 # The most partitions a Dask row window computes.
 _MAX_DASK_PARTITIONS = 2
-# A summary (one line of list_variables) may wait this long for a schema (Spark Connect
-# asks its server; nothing runs).
-_SUMMARY_SECONDS = 0.5
+# A summary (one line of list_variables) may wait this long for a schema: Spark Connect
+# asks its server to analyse the plan the first time (nothing runs; the client keeps it).
+_SUMMARY_SECONDS = 1.5
 
 
 class _Stopped(Exception):

@@ -89,7 +89,8 @@ class Caps:
     # values are shown in full; larger ones by shape and dtype
     lazy_rows: int = 1_000  # rows a lazy frame's preview reads (Spark, Dask, DuckDB...):
     # its head, and the sample its statistics come from
-    lazy_seconds: float = 10.0  # one read of a lazy frame; then what it started is cancelled
+    lazy_seconds: float = 30.0  # one read of a lazy frame (a cluster may need to start
+    # executors); then what it started is cancelled
 
 
 DEFAULT_CAPS = Caps()
