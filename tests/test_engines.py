@@ -276,3 +276,15 @@ def test_an_at_tag_reads_a_dask_frame_lazily() -> None:
     assert title == "Read `events`"
     assert "read 1 of 100 partitions" in result
     assert counted.computed == 1
+
+
+def test_a_polars_lazyframe_collects_a_slice_and_is_never_collected_whole() -> None:
+    import polars as pl
+
+    lf = pl.LazyFrame({"a": list(range(50_000))}).with_columns(b=pl.col("a") % 3)
+    assert summary(lf) == "2 columns, rows not counted"
+    preview = describe(lf)
+    assert preview.meta["row_count"] == NOT_COUNTED
+    assert "collected a slice of 1,000 rows (the plan up to it runs)" in preview.notes
+    assert preview.data["columns"][1]["stats"]["max"] == 2
+    assert rows(lf, start=4, count=2, columns=["b"]).data["rows"] == [[1], [2]]

@@ -1,4 +1,5 @@
-"""Lazy previews: Arrow tables and datasets, DuckDB relations, Dask and Spark frames.
+"""Lazy previews: Arrow tables and datasets, DuckDB relations, polars LazyFrames, Dask and
+Spark frames.
 
 These values stand for more data than the kernel holds, or than it should read to answer a
 question: a Spark DataFrame over a warehouse, a Dask frame of a hundred Parquet files, a
@@ -16,10 +17,10 @@ whole:
   come from these rows only, and say so.
 * **A time limit, and a cancel:** each read runs in ``foreign.call_foreign``'s worker for
   at most ``Caps.lazy_seconds``; a Spark read runs in its own job group (Spark Connect: an
-  operation tag) that is cancelled when time is up. Dask's local schedulers cannot be
-  cancelled, which is why they read one partition; a DuckDB relation does not expose its
-  connection, so its ``LIMIT`` is the bound. The preview's notes say what it did
-  ("read 1 of 100 partitions", "ran 1 Spark job").
+  operation tag; polars: a background query) that is cancelled when time is up. Dask's
+  local schedulers cannot be cancelled, which is why they read one partition; a DuckDB
+  relation does not expose its connection, so its ``LIMIT`` is the bound. The preview's
+  notes say what it did ("read 1 of 100 partitions", "ran 1 Spark job").
 
 Each library is recognised by the value's type (``kinds.kind_of``) and never imported here:
 the value's own methods do the work. The rows read become a small pandas frame, shown with
@@ -264,6 +265,27 @@ class _DaskFrame(_Engine):
         return _Read(frame, did)
 
 
+class _PolarsLazy(_Engine):
+    """A polars query plan: ``slice`` pushes down to its scans (not through a sort or a
+    group-by), and the query runs in the background, so the time limit cancels it."""
+
+    what = "a polars LazyFrame"
+
+    def schema(self, obj: Any) -> list[tuple[str, str]]:
+        return [(str(n), str(t)) for n, t in obj.collect_schema().items()]
+
+    def read(self, obj: Any, first: int, count: int, names: list[str], w: Walker) -> _Read:
+        query = obj.select(names).slice(first, count).collect(background=True)
+
+        def cancel() -> str:
+            query.cancel()
+            return "the polars query was cancelled"
+
+        frame = _timed(query.fetch_blocking, w.caps.lazy_seconds, cancel)
+        rows = _pandas().DataFrame(frame.to_dict(as_series=False))
+        return _Read(rows, f"collected a slice of {count:,} rows (the plan up to it runs)")
+
+
 def _spark_connect(obj: Any) -> bool:
     return is_instance(obj, "pyspark.sql.connect.dataframe", "DataFrame")
 
@@ -343,6 +365,7 @@ _ENGINES: dict[str, _Engine] = {
     "dask.DataFrame": _DaskFrame(),
     "dask.Series": _DaskFrame(),
     "spark.DataFrame": _SparkFrame(),
+    "polars.LazyFrame": _PolarsLazy(),
 }
 
 

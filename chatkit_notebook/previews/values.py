@@ -340,9 +340,7 @@ def _summary(obj: Any) -> str:
         return f"{shape[0]:,} values, {safe_text(str(obj.dtype), 40)}"
     if kind == "numpy.ndarray":
         return f"shape {tuple(shape)}, {safe_text(str(obj.dtype), 40)}"
-    if kind == "polars.LazyFrame":
-        return "lazy frame (not collected)"
-    if kind in _LAZY:
+    if kind in _LAZY or kind == "polars.LazyFrame":
         from .engines import lazy_summary
 
         return lazy_summary(obj, kind)
