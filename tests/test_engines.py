@@ -288,3 +288,17 @@ def test_a_polars_lazyframe_collects_a_slice_and_is_never_collected_whole() -> N
     assert "collected a slice of 1,000 rows (the plan up to it runs)" in preview.notes
     assert preview.data["columns"][1]["stats"]["max"] == 2
     assert rows(lf, start=4, count=2, columns=["b"]).data["rows"] == [[1], [2]]
+
+
+def test_a_column_with_a_secret_name_is_never_read() -> None:
+    # Reading the column would run error(): a preview that reads it fails loudly.
+    rel = duckdb.connect().sql("select range as id, error('read') as api_token from range(10)")
+    with pytest.raises(duckdb.Error, match="read"):
+        rel.limit(1).fetchall()
+    preview = describe(rel)
+    assert preview.data["columns"][1]["values"] == "[REDACTED]"
+    assert "stats" not in preview.data["columns"][1]
+    assert preview.data["head"]["rows"][0] == [0, "[REDACTED]"]
+    assert rows(rel, start=1, count=1).data["rows"] == [[1, "[REDACTED]"]]
+    with pytest.raises(PreviewError, match="secret's name"):
+        rows(rel, columns=["api_token"])

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .foreign import Budget, call_foreign, is_instance, safe_text
+from .kinds import kind_of
 from .redact import REDACTED
 from .tables import (
     _SAMPLE_ONLY,
@@ -416,8 +417,6 @@ def _array_summary(a: Any) -> str:
 
 
 def _describe_lazy(obj: Any, w: Walker, p: Preview) -> None:
-    from .kinds import kind_of
-
     engine = _ENGINES[kind_of(obj)]
     schema = _schema(engine, obj, w)
     width = len(schema)
@@ -437,21 +436,28 @@ def _describe_lazy(obj: Any, w: Walker, p: Preview) -> None:
         for name, dtype in shown
     ]
     p.data["columns"] = columns
+    safe = _safe_positions(names)
+    if not safe:
+        for entry in columns:
+            entry["values"] = REDACTED
+        p.notes.append("every column shown has a secret's name: no rows were read")
+        return
     try:
-        read = engine.sample(obj, names, w)
+        read = engine.sample(obj, [names[j] for j in safe], w)
     except _Stopped as e:
         p.notes.append(str(e))
         return
     if read.did:
         p.notes.append(read.did)
-    frame = read.frame
+    frame = _widen(read.frame, names, safe)
+    exact_nulls = {safe[k]: n for k, n in read.exact_nulls.items()}
     basis = read.basis or f"the {len(frame):,} rows read, not the whole frame"
     for j, entry in enumerate(columns):
         if _secret_label(names[j]):
             entry["values"] = REDACTED
             continue
         column = frame.iloc[:, j]
-        entry["nulls" if j in read.exact_nulls else "nulls_in_sample"] = read.exact_nulls.get(
+        entry["nulls" if j in exact_nulls else "nulls_in_sample"] = exact_nulls.get(
             j, int(column.isna().sum())
         )
         stats = _describe_column(column, w)
@@ -460,6 +466,20 @@ def _describe_lazy(obj: Any, w: Walker, p: Preview) -> None:
         entry["stats"] = stats
     p.notes.append(f"stats come from {basis}")
     p.data["head"] = _head(frame.iloc[: w.caps.head_rows], names, w)
+
+
+def _safe_positions(names: list[str]) -> list[int]:
+    """The columns to read: a column with a secret's name is never read at all."""
+    return [j for j, name in enumerate(names) if not _secret_label(name)]
+
+
+def _widen(frame: Any, names: list[str], safe: list[int]) -> Any:
+    """The frame read (the ``safe`` columns) with the secret columns put back, empty."""
+    pandas = _pandas()
+    parts: list[Any] = [pandas.Series([None] * len(frame), index=frame.index)] * len(names)
+    for k, j in enumerate(safe):
+        parts[j] = frame.iloc[:, k]
+    return pandas.concat(parts, axis=1).set_axis(names, axis=1)
 
 
 def _schema(engine: _Engine, obj: Any, w: Walker) -> list[tuple[str, str]]:
@@ -480,8 +500,6 @@ def _head(frame: Any, names: list[str], w: Walker) -> JSON:
 def _rows_lazy(
     obj: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
 ) -> None:
-    from .kinds import kind_of
-
     engine = _ENGINES[kind_of(obj)]
     schema = _schema(engine, obj, w)
     labels: list[object] = [name for name, _ in schema]
@@ -509,17 +527,24 @@ def _rows_lazy(
             "from the start.",
         )
     names = [str(labels[j]) for j in positions]
+    safe = _safe_positions(names)
+    if not safe:
+        raise PreviewError(
+            "Every column asked for has a secret's name; their values are never shown.",
+            "Ask for other columns (describe_variable lists them).",
+        )
     try:
-        read = engine.read(obj, first, end - first, names, w)
+        read = engine.read(obj, first, end - first, [names[j] for j in safe], w)
     except _Stopped as e:
         p.meta["rows"] = [first, first]
         p.notes.append(str(e))
         return
     p.notes.append(read.did)
-    p.meta["rows"] = [first, first + len(read.frame)]
-    shown = _head(read.frame, names, w)
+    frame = _widen(read.frame, names, safe)
+    p.meta["rows"] = [first, first + len(frame)]
+    shown = _head(frame, names, w)
     if not isinstance(engine, _DaskFrame):  # a Dask frame's index labels mean something
-        shown["index"] = list(range(first, first + len(read.frame)))
+        shown["index"] = list(range(first, first + len(frame)))
     p.data.update(shown)
     if columns is not None:
         p.meta["columns"] = [label_text(n) for n in names]
