@@ -42,7 +42,7 @@ def test_quick_lazy_bench_writes_a_complete_report(tmp_path: Path) -> None:
         if line.startswith("| ") and not line.startswith("| measure")
         for cells in [[c.strip() for c in line.strip("|").split("|")]]
     }
-    assert len(rows) == 6
+    assert len(rows) == 7
     for name, (ms, jobs, partitions) in rows.items():
         assert float(ms.replace(",", "")) > 0, name
         if name.startswith("preview: describe_variable, Spark"):
