@@ -31,6 +31,7 @@ from agents.testing import ScriptedModel, assistant_message, function_call
 from scripted import ChatClient, answer_text
 
 from chatkit_notebook import NotebookContext, NotebookStore
+from chatkit_notebook.agent.run_python import is_approval_card
 from chatkit_notebook.agent.sandbox import held_handles, reaches, sandbox_namespace
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.agent.tools import read_tagged
@@ -302,3 +303,18 @@ def test_a_column_with_a_secret_name_is_never_read() -> None:
     assert rows(rel, start=1, count=1).data["rows"] == [[1, "[REDACTED]"]]
     with pytest.raises(PreviewError, match="secret's name"):
         rows(rel, columns=["api_token"])
+
+
+async def test_the_card_through_the_server_names_the_users_duckdb_connection(
+    store_path: Path,
+) -> None:
+    con = duckdb.connect()
+    model = ScriptedModel(
+        [[function_call("run_python", {"code": "con.execute('DROP TABLE t')"}, call_id="c1")]]
+    )
+    server = NotebookChatServer(NotebookStore(store_path), model=model)
+    client = ChatClient(server, NotebookContext(namespace={"con": con}))
+    _, events = await client.create("Tidy up")
+    (card,) = [e.item for e in events if e.type == "thread.item.done" and is_approval_card(e.item)]
+    text = json.dumps(card.widget.model_dump(exclude_none=True))
+    assert "uses your DuckDB connection `con`, which the sandbox cannot protect" in text

@@ -171,3 +171,13 @@ async def _async_jobs(spark: Any, turn: Any) -> tuple[int, Any]:
     result = await turn
     after = marker(spark)
     return after - before - 1, result
+
+
+def test_columns_that_share_a_name_are_described_but_not_read(spark: Any) -> None:
+    twins = spark.range(3).selectExpr("id", "id * 2 AS id")
+    jobs, preview = jobs_started(spark, lambda: describe(twins))
+    assert jobs == 0
+    assert [c["name"] for c in preview.data["columns"]] == ["id", "id"]
+    assert "no rows read: columns that share a name cannot be selected apart" in " ".join(
+        preview.notes
+    )

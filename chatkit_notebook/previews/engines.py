@@ -305,8 +305,9 @@ class _SparkFrame(_Engine):
         return {"engine": "Spark Connect" if _spark_connect(obj) else "Spark"}
 
     def read(self, obj: Any, first: int, count: int, names: list[str], w: Walker) -> _Read:
-        frame = obj if len(set(names)) < len(names) else obj.select(*names)
-        limited = frame.limit(first + count)
+        if len(set(names)) < len(names):
+            raise _Stopped("no rows read: columns that share a name cannot be selected apart")
+        limited = obj.select(*names).limit(first + count)
         if _spark_connect(obj):
             rows, did = _spark_connect_collect(obj.sparkSession, limited, w.caps.lazy_seconds)
         else:
