@@ -11,6 +11,11 @@ approval card      :func:`approval_card`,              :func:`is_approval_card`,
                    :func:`decided_card`                :func:`card_call_id`,
                                                        :func:`card_code`, :func:`card_status`
 receipt            :func:`receipt_item`                :func:`is_receipt`, :func:`receipt_line`
+a receipt's tokens :func:`receipt_item` (``tokens=``)  :func:`receipt_tokens`
+numbers' check     :func:`numbers_task` (a receipt     :func:`untraced_numbers`
+                   line of its own)
+variables read     :func:`variable_source` (an         :func:`read_sources`
+                   answer's annotation)
 kept tool result   :func:`tool_result_item`            :func:`read_tool_result`,
                                                        :func:`ran_code`
 stopped step       :func:`stopped_step`                :func:`is_stopped_step`
@@ -18,6 +23,7 @@ stopped answer     :func:`stopped_mark`                :func:`is_stopped_mark`
 a step's code      :func:`code_task`                   :func:`task_code`
 figure             :func:`figure_item`                 :func:`figure_png`
 ``@`` tag          :func:`variable_tag`                :func:`tagged_names`, :func:`mentions`
+error tag          :func:`error_tag`                   :func:`tagged_error`, :func:`is_error_tag`
 =================  ==================================  ====================================
 
 Stores on disk hold what older releases wrote, so every reader also reads the old string
@@ -38,8 +44,11 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from chatkit.types import (
+    Annotation,
+    AssistantMessageItem,
     CustomSummary,
     CustomTask,
+    EntitySource,
     GeneratedImage,
     GeneratedImageItem,
     HiddenContextItem,
@@ -59,32 +68,45 @@ __all__ = [
     "APPROVE",
     "CARD_KEY",
     "DECLINE",
+    "ERROR_TAG",
+    "UNTRACED_NOTE",
     "VARIABLE_TAG",
+    "TokenTotals",
     "ToolResult",
+    "TurnTokens",
     "approval_card",
     "card_call_id",
     "card_code",
     "card_status",
     "code_task",
     "decided_card",
+    "error_tag",
     "figure_item",
     "figure_png",
     "is_approval_card",
+    "is_error_tag",
     "is_receipt",
     "is_stopped_mark",
     "is_stopped_step",
     "is_variable_tag",
     "mentions",
     "new_item",
+    "numbers_task",
     "ran_code",
+    "read_sources",
     "read_tool_result",
     "receipt_item",
     "receipt_line",
+    "receipt_tokens",
     "stopped_mark",
     "stopped_step",
+    "tagged_error",
     "tagged_names",
     "task_code",
+    "thread_tokens",
     "tool_result_item",
+    "untraced_numbers",
+    "variable_source",
     "variable_tag",
     "widget_field",
 ]
@@ -288,10 +310,21 @@ _OLD_RECEIPT_LAST = re.compile(r"^[\d,]+ characters sent in \d+ model calls?$")
 
 
 def receipt_item(
-    *, thread_id: str, item_id: str, summary: str, lines: Iterable[str]
+    *,
+    thread_id: str,
+    item_id: str,
+    summary: str,
+    lines: Iterable[str],
+    tokens: TurnTokens | None = None,
+    checks: Iterable[Task] = (),
 ) -> WorkflowItem:
-    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line."""
+    """A turn's receipt: a collapsed workflow titled ``summary``, a task per line, the
+    answer's ``checks`` (the numbers' check) before the last line, and the turn's
+    ``tokens`` (if counted) as a last task of their own."""
     tasks: list[Task] = [CustomTask(title=line) for line in lines]
+    tasks[-1:-1] = list(checks)
+    if tokens is not None:
+        tasks.append(_tokens_task(tokens))
     return WorkflowItem(
         id=item_id,
         thread_id=thread_id,
@@ -329,8 +362,231 @@ def receipt_line(item: WorkflowItem) -> str:
     """A receipt as one line of Markdown (``%chat`` in a cell)."""
     summary = item.workflow.summary
     head = summary.title if isinstance(summary, CustomSummary) else _OLD_RECEIPT_TITLE.strip()
-    titles = [getattr(task, "title", None) or "" for task in item.workflow.tasks]
-    return "*" + " · ".join([head, *titles[:-1]]) + "*"
+    tasks = [task for task in item.workflow.tasks if not _is_tokens_task(task)]
+    titles = [getattr(task, "title", None) or "" for task in tasks]
+    tokens = [task.title for task in item.workflow.tasks if _is_tokens_task(task)]
+    return "*" + " · ".join([head, *titles[:-1], *(t for t in tokens if t)]) + "*"
+
+
+# -- a receipt's tokens ------------------------------------------------------------------
+
+_TOKENS_ICON = "vendor:chatkit-notebook-tokens"  # the tokens task's marker
+
+
+@dataclass(frozen=True)
+class TurnTokens:
+    """The tokens one turn's model calls used, and what they cost, as its receipt keeps them.
+
+    ``input`` counts every input token, ``cached`` among them (OpenAI's and genai-prices'
+    convention). Only the ``reported`` of the turn's ``calls`` are in the counts: an
+    endpoint may report no usage at all. ``cost`` is in US dollars; ``None``: price unknown.
+    """
+
+    calls: int = 0
+    reported: int = 0
+    input: int = 0
+    cached: int = 0
+    output: int = 0
+    cost: float | None = None
+    priced_by: str | None = None  # "genai-prices", "configure(prices=...)"
+
+    def line(self) -> str:
+        """The receipt's line: ``Tokens: 12,340 in (8,000 cached) · 410 out · $0.0061``."""
+        if self.calls and not self.reported:
+            return "Tokens: n/a (the endpoint reported no usage)"
+        cost = "price unknown" if self.cost is None else dollars(self.cost)
+        line = f"Tokens: {_in_out(self.input, self.cached, self.output)} · {cost}"
+        missing = self.calls - self.reported
+        if missing > 0:
+            line += f" ({missing} of {self.calls} model calls reported no usage)"
+        return line
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "calls": self.calls,
+                "reported": self.reported,
+                "input": self.input,
+                "cached": self.cached,
+                "output": self.output,
+                "cost": self.cost,
+                "priced_by": self.priced_by,
+            }
+        )
+
+
+@dataclass
+class TokenTotals:
+    """Tokens and cost summed over turns (a thread's, or this kernel's)."""
+
+    turns: int = 0
+    input: int = 0
+    cached: int = 0
+    output: int = 0
+    cost: float = 0.0
+    unpriced: int = 0  # turns with tokens but no known price
+    unreported: int = 0  # turns whose endpoint reported no usage
+    uncounted: int = 0  # turns kept before tokens were counted (older receipts)
+
+    def add(self, tokens: TurnTokens | None, *, turn: bool = True) -> None:
+        """Count one turn's ``tokens`` (``None``: a turn whose receipt has none); with
+        ``turn=False``, more calls of a turn already counted."""
+        self.turns += int(turn)
+        if tokens is None:
+            self.uncounted += int(turn)
+            return
+        self.input += tokens.input
+        self.cached += tokens.cached
+        self.output += tokens.output
+        if tokens.calls and not tokens.reported:
+            self.unreported += int(turn)
+        elif tokens.cost is None:
+            self.unpriced += int(turn)
+        else:
+            self.cost += tokens.cost
+
+    def line(self) -> str:
+        """``12 turns · 123,456 tokens in (80,000 cached) · 4,100 out · $0.061``."""
+        turns = f"{self.turns:,} turn{'s' if self.turns != 1 else ''}"
+        if not self.turns:
+            return "no turns yet"
+        counted = self.turns - self.unreported - self.uncounted
+        if not counted:
+            return f"{turns} · tokens n/a"
+        notes = []
+        if 0 < self.unpriced < counted:  # all unpriced: the cost itself says so
+            notes.append(f"price unknown for {self.unpriced}")
+        if self.unreported:
+            notes.append(f"{self.unreported} without usage from the endpoint")
+        if self.uncounted:
+            notes.append(f"{self.uncounted} from before tokens were counted")
+        cost = dollars(self.cost) if self.unpriced < counted else "price unknown"
+        line = f"{turns} · {_in_out(self.input, self.cached, self.output, 'tokens ')} · {cost}"
+        return line + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def dollars(amount: float) -> str:
+    """A cost as people read it: two significant digits under a dollar ("$0.0061")."""
+    if amount >= 1 or amount == 0:
+        return f"${amount:,.2f}"
+    digits = 2
+    while amount < 10 ** (1 - digits) and digits < 10:
+        digits += 1
+    return f"${amount:.{digits}f}"
+
+
+def _in_out(input: int, cached: int, output: int, noun: str = "") -> str:
+    read = f"{input:,} {noun}in" + (f" ({cached:,} cached)" if cached else "")
+    return f"{read} · {output:,} out"
+
+
+def _tokens_task(tokens: TurnTokens) -> CustomTask:
+    # The counts ride in the task's content, as JSON, so readers never parse the line.
+    return CustomTask(title=tokens.line(), icon=_TOKENS_ICON, content=tokens.to_json())
+
+
+def _is_tokens_task(task: object) -> bool:
+    return isinstance(task, CustomTask) and task.icon == _TOKENS_ICON
+
+
+def receipt_tokens(item: object) -> TurnTokens | None:
+    """The tokens a receipt counted (``None``: not a receipt, or one kept before tokens
+    were counted)."""
+    if not isinstance(item, WorkflowItem) or not is_receipt(item):
+        return None
+    for task in item.workflow.tasks:
+        if _is_tokens_task(task) and isinstance(task, CustomTask) and task.content:
+            try:
+                data = json.loads(task.content)
+            except ValueError:
+                return None
+            return _turn_tokens(data)
+    return None
+
+
+def thread_tokens(items: Iterable[object]) -> TokenTotals:
+    """A thread's tokens and cost, summed over its receipts (one per turn)."""
+    totals = TokenTotals()
+    for item in items:
+        if is_receipt(item):
+            totals.add(receipt_tokens(item))
+    return totals
+
+
+def _turn_tokens(data: object) -> TurnTokens | None:
+    if not isinstance(data, dict):
+        return None
+    counts = {k: data.get(k, 0) for k in ("calls", "reported", "input", "cached", "output")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
+        return None
+    cost, priced_by = data.get("cost"), data.get("priced_by")
+    return TurnTokens(
+        **counts,
+        cost=float(cost) if isinstance(cost, (int, float)) else None,
+        priced_by=priced_by if isinstance(priced_by, str) else None,
+    )
+
+
+# -- the numbers' check (a line of the receipt) ------------------------------------------
+
+_NUMBERS_ICON = "vendor:chatkit-notebook-numbers"
+UNTRACED_NOTE = "not found in anything the agent read or computed this turn"
+"""What an untraced number's mark says (its tooltip)."""
+
+
+def numbers_task(line: str, untraced: Iterable[str]) -> CustomTask:
+    """The receipt's line for the answer's numbers ("14 numbers: 13 traced, 1 not"); the
+    untraced ones, each in a code span, are its content (one click away)."""
+    shown = [f"`{text.replace('`', '')}`" for text in untraced]
+    content = f"Untraced, {UNTRACED_NOTE}: " + ", ".join(shown) if shown else None
+    return CustomTask(title=line, icon=_NUMBERS_ICON, content=content)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def untraced_numbers(item: object) -> list[str]:
+    """The numbers a receipt says were not traced, as the answer wrote them."""
+    if not isinstance(item, WorkflowItem) or not is_receipt(item):
+        return []
+    for task in item.workflow.tasks:
+        if isinstance(task, CustomTask) and task.icon == _NUMBERS_ICON and task.content:
+            return _CODE_SPAN.findall(task.content.partition(": ")[2])
+    return []
+
+
+# -- the variables an answer read (its annotations) --------------------------------------
+
+_VARIABLE_SOURCE = "chatkit-notebook/variable"
+_SOURCE_PREFIX = "variable:"
+
+
+def variable_source(name: str, fingerprint: Mapping[str, Any], described: str) -> Annotation:
+    """An answer's annotation saying it read the variable ``name``: an entity source (any
+    ChatKit client lists it as a source) whose data keeps the variable's fingerprint."""
+    source = EntitySource(
+        id=f"{_SOURCE_PREFIX}{name}",
+        title=name,
+        description=described,
+        group="Notebook variables",
+        data={"kind": _VARIABLE_SOURCE, "fingerprint": dict(fingerprint)},
+    )
+    return Annotation(source=source)
+
+
+def read_sources(item: object) -> dict[str, dict[str, Any]]:
+    """The variables an answer read, with the fingerprint of each when it was read."""
+    if not isinstance(item, AssistantMessageItem):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for part in item.content:
+        for annotation in part.annotations:
+            source = annotation.source
+            if isinstance(source, EntitySource) and source.data.get("kind") == _VARIABLE_SOURCE:
+                fingerprint = source.data.get("fingerprint")
+                if isinstance(fingerprint, dict):
+                    found[source.title] = fingerprint
+    return found
 
 
 # -- kept tool results -------------------------------------------------------------------
@@ -570,3 +826,39 @@ def is_variable_tag(part: object) -> bool:
 def tagged_names(message: UserMessageItem) -> list[str]:
     """The variables a message's tags point at, in order."""
     return [part.text for part in message.content if is_variable_tag(part)]
+
+
+ERROR_TAG = "error"
+"""The ``data["kind"]`` of an input tag that attaches a cell's error to a question."""
+
+
+def error_tag(cell: int | None, headline: str = "") -> UserMessageTagContent:
+    """The input tag that attaches the error of cell ``cell`` (its execution count) to a
+    question: "Ask about this error" under a failing cell and ``%chat`` right after one.
+
+    The server reads the error itself (the ``last_error`` tool's result, redacted) before
+    the model runs; ``headline`` ("KeyError: 'revenu'", already redacted by the caller) is
+    only the tag's label for people.
+    """
+    where = f"cell [{cell}]" if cell is not None else "the last cell"
+    label = f"Error in {where}" + (f": {headline}" if headline else "")
+    return UserMessageTagContent(
+        id=f"error:{cell if cell is not None else 'last'}",
+        text=label[:120],
+        data={"kind": ERROR_TAG, "cell": cell},
+    )
+
+
+def is_error_tag(part: object) -> bool:
+    """Whether a message part is an error tag."""
+    return isinstance(part, UserMessageTagContent) and part.data.get("kind") == ERROR_TAG
+
+
+def tagged_error(message: UserMessageItem) -> tuple[bool, int | None]:
+    """Whether the message carries an error tag, and the cell it names (``None``: the
+    last one)."""
+    for part in message.content:
+        if is_error_tag(part):
+            cell = part.data.get("cell")  # type: ignore[union-attr]
+            return True, cell if isinstance(cell, int) and not isinstance(cell, bool) else None
+    return False, None

@@ -17,13 +17,22 @@ Whether the agent may run Python (:class:`RunSettings`) is chosen the same way:
 ``configure(run_python="ask"|"auto"|"off", run_timeout=60)``, ``%chatkit run``, or
 ``CHATKIT_NOTEBOOK_RUN_PYTHON``; the default is ``ask``. So is where threads are kept
 (:func:`store_choice`): ``configure(store=PATH_OR_URL)``, ``%chatkit store``, or
-``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.stores.location`.
+``CHATKIT_NOTEBOOK_STORE``; see :mod:`chatkit_notebook.stores.location`. Whether the agent
+may read the notebook's cells, outputs and errors besides its variables
+(:func:`notebook_tools_enabled`): ``configure(notebook_tools=False)``, ``%chatkit cells
+off`` or ``CHATKIT_NOTEBOOK_CELLS=off``; the default is on.
+
+What a turn cost is looked up in ``genai-prices`` by model and endpoint; a private endpoint's
+prices are given with ``configure(prices={"my-model": {"input": 0.5, "output": 1.5}})``
+(dollars per million tokens), read back with :func:`price_overrides`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -36,11 +45,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ModelConfig",
+    "ModelPrice",
     "RunSettings",
     "StoreChoice",
     "configure",
     "current_config",
+    "error_help_enabled",
     "normalize_base_url",
+    "notebook_tools_enabled",
+    "price_overrides",
     "reset_configuration",
     "run_settings",
     "store_choice",
@@ -50,6 +63,7 @@ Api = Literal["responses", "chat_completions"]
 _APIS: tuple[Api, ...] = ("responses", "chat_completions")
 MODEL_ENV_VAR = "CHATKIT_NOTEBOOK_MODEL"
 RUN_MODE_ENV_VAR = "CHATKIT_NOTEBOOK_RUN_PYTHON"
+CELLS_ENV_VAR = "CHATKIT_NOTEBOOK_CELLS"
 RunMode = Literal["ask", "auto", "off"]
 RUN_MODES: tuple[RunMode, ...] = ("ask", "auto", "off")
 DEFAULT_RUN_TIMEOUT = 60.0
@@ -223,6 +237,60 @@ class StoreChoice:
     notebook_key: str | None = field(default=None)
 
 
+@dataclass(frozen=True)
+class ModelPrice:
+    """A model's price in US dollars per million tokens, given with ``configure(prices=...)``.
+
+    Attributes:
+        input: Per million input tokens (not cached).
+        output: Per million output tokens.
+        cached: Per million cached input tokens; ``None``: the same as ``input``.
+    """
+
+    input: float
+    output: float
+    cached: float | None = None
+
+
+_PRICE_KEYS = ("input", "output", "cached")
+
+
+def _prices(prices: Mapping[str, Mapping[str, float]]) -> dict[str, ModelPrice]:
+    """``configure(prices=...)``'s mapping checked and made :class:`ModelPrice` values."""
+    example = '{"my-model": {"input": 0.5, "output": 1.5, "cached": 0.1}}'
+    if not isinstance(prices, Mapping):
+        raise ConfigError(f"prices must be a mapping such as {example}, not {prices!r}.")
+    checked = {}
+    for name, price in prices.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"prices: {name!r} is not a model name; use {example}.")
+        if not isinstance(price, Mapping) or not {"input", "output"} <= set(price):
+            msg = (
+                f"prices[{name!r}] must give 'input' and 'output' dollars per million "
+                f"tokens (and optionally 'cached'), not {price!r}."
+            )
+            raise ConfigError(msg)
+        unknown = set(price) - set(_PRICE_KEYS)
+        if unknown:
+            msg = f"prices[{name!r}] has {sorted(unknown)!r}; the keys are input, output, cached."
+            raise ConfigError(msg)
+        for key, value in price.items():
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                msg = f"prices[{name!r}][{key!r}] must be dollars per million tokens, not {value!r}"
+                msg += "."
+                raise ConfigError(msg)
+        cached = price.get("cached")
+        checked[name.strip()] = ModelPrice(
+            float(price["input"]), float(price["output"]), None if cached is None else float(cached)
+        )
+    return checked
+
+
 _lock = threading.Lock()
 _configured: dict[str, object] = {}
 
@@ -240,6 +308,9 @@ def configure(
     store: str | os.PathLike[str] | None = None,
     store_shared: bool | None = None,
     store_key: str | None = None,
+    error_help: bool | None = None,
+    notebook_tools: bool | None = None,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
 ) -> ModelConfig:
     """Choose the model for this kernel; arguments left ``None`` keep their setting.
 
@@ -265,6 +336,15 @@ def configure(
         store_key: With a database, the key that files this notebook's threads (default:
             its path relative to the Jupyter root); pass the same key in two notebooks to
             share their threads.
+        error_help: Show "Ask about this error" under a failing cell (the default, where a
+            person can click it); ``False`` turns it off.
+        notebook_tools: Whether the agent may read the notebook's cells, their outputs
+            and the last error (``notebook_cells``, ``read_cell``, ``last_error``), besides
+            its variables; ``False`` for variables only.
+        prices: Prices for models ``genai-prices`` does not know (a private endpoint's),
+            or to override its price: ``{"my-model": {"input": 0.5, "output": 1.5,
+            "cached": 0.1}}`` in US dollars per million tokens (``cached`` defaults to
+            ``input``). Replaces the prices given before; ``{}`` forgets them.
 
     Returns:
         The settings now in force.
@@ -302,8 +382,19 @@ def configure(
             msg = f"run_timeout must be a number of seconds above 0, not {run_timeout!r}."
             raise ConfigError(msg)
         updates["run_timeout"] = float(run_timeout)
+    if error_help is not None:
+        if not isinstance(error_help, bool):
+            raise ConfigError(f"error_help must be True or False, not {error_help!r}.")
+        updates["error_help"] = error_help
+    if notebook_tools is not None:
+        if not isinstance(notebook_tools, bool):  # a caller's mistake, typed or not
+            msg = f"notebook_tools must be True or False, not {notebook_tools!r}."  # type: ignore[unreachable]
+            raise ConfigError(msg)
+        updates["notebook_tools"] = notebook_tools
     if store is not None or store_shared is not None or store_key is not None:
         updates["store"] = _store_choice(store, store_shared, store_key)
+    if prices is not None:
+        updates["prices"] = _prices(prices)
     with _lock:
         _configured.update(updates)
     return current_config()
@@ -354,6 +445,13 @@ def store_choice() -> StoreChoice | None:
     with _lock:
         chosen = _configured.get("store")
     return chosen if isinstance(chosen, StoreChoice) else None
+
+
+def price_overrides() -> dict[str, ModelPrice]:
+    """The prices given with ``configure(prices=...)``, by model name."""
+    with _lock:
+        chosen = _configured.get("prices")
+    return dict(chosen) if isinstance(chosen, dict) else {}
 
 
 def reset_configuration() -> None:
@@ -416,3 +514,34 @@ def run_settings(environ: dict[str, str] | None = None) -> RunSettings:
         raw = env.get(RUN_MODE_ENV_VAR, "").strip()
         mode = _run_mode(raw, RUN_MODE_ENV_VAR) if raw else "ask"
     return RunSettings(mode=mode, timeout=float(timeout))  # type: ignore[arg-type]
+
+
+def error_help_enabled() -> bool:
+    """Whether a failing cell gets "Ask about this error" (``configure(error_help=...)``,
+    ``%chatkit errors on|off``; on by default)."""
+    with _lock:
+        return bool(_configured.get("error_help", True))
+
+
+_ON = frozenset({"on", "1", "true", "yes"})
+_OFF = frozenset({"off", "0", "false", "no"})
+
+
+def notebook_tools_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the agent may read the notebook's cells, outputs and errors:
+    :func:`configure`'s choice, else ``CHATKIT_NOTEBOOK_CELLS`` (``on``/``off``), else on.
+
+    Raises:
+        ConfigError: ``CHATKIT_NOTEBOOK_CELLS`` is neither on nor off.
+    """
+    with _lock:
+        chosen = _configured.get("notebook_tools")
+    if isinstance(chosen, bool):
+        return chosen
+    raw = (os.environ if environ is None else environ).get(CELLS_ENV_VAR, "").strip().lower()
+    if not raw or raw in _ON:
+        return True
+    if raw in _OFF:
+        return False
+    msg = f"{CELLS_ENV_VAR} must be 'on' or 'off', not {raw!r}."
+    raise ConfigError(msg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,19 @@ class NotebookContext:
             it, by default with :func:`default_user` (``JUPYTERHUB_USER``, else the OS
             user); ``None`` leaves it to the store. ``NotebookStore`` ignores it: its file
             belongs to one notebook.
+        cells: The kernel's record of the cells it ran (a
+            ``previews.cells.CellRecord``), which the notebook tools read; ``None``
+            outside a kernel. Typed loosely because this module sits below ``previews``.
+        changed_in: The execution count of the cell that last changed each variable, as
+            far as the kernel saw (its stale-answer hook keeps it); empty elsewhere.
     """
 
     namespace: dict[str, Any] = field(default_factory=dict, repr=False)
     notebook_path: Path | None = None
     hidden: set[str] = field(default_factory=set)
     user: str | None = None
+    cells: object | None = field(default=None, repr=False)
+    changed_in: Mapping[str, int] = field(default_factory=dict, repr=False)
 
 
 def default_user() -> str:

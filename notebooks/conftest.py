@@ -48,16 +48,25 @@ ax.set_xlabel("month")
 plt.tight_layout()"""
 
 
+# What it runs when asked to fix 05's failing cell: the column's name, spelled right.
+_FIX = """\
+yearly = weather.groupby(weather["date"].dt.year)["precipitation"].sum()
+yearly"""
+
+
 def _offline_model(request: RecordedRequest) -> Turn:
-    """Call a tool once (``run_python`` for a question that asks to compute or plot,
-    ``list_variables`` otherwise), then answer from its result."""
+    """Call a tool once (``run_python`` for a question that asks to compute, plot or fix,
+    ``last_error`` for one about a failure, ``list_variables`` otherwise), then answer
+    from its result."""
     messages = request.messages
     tools = [t["function"]["name"] for t in request.body.get("tools", [])]
     question = (_user_texts(request) or [""])[-1].lower()
     if tools and messages and messages[-1].get("role") != "tool":
-        if "run_python" in tools and ("compute" in question or "plot" in question):
-            code = _PLOT if "plot" in question else _COMPUTE
+        if "run_python" in tools and any(w in question for w in ("compute", "plot", "fix")):
+            code = _PLOT if "plot" in question else _FIX if "fix" in question else _COMPUTE
             return Turn.tool_call("run_python", {"code": code})
+        if "last_error" in tools and "fail" in question:
+            return Turn.tool_call("last_error", {})
         if "list_variables" in tools:
             return Turn.tool_call("list_variables", {"include_callables": False})
         return Turn.tool_call(tools[0], {})  # %chatkit doctor's health-check tool
@@ -67,6 +76,12 @@ def _offline_model(request: RecordedRequest) -> Turn:
         and '"run_python"' in str(messages[-1].get("content"))
     ):
         return Turn.text(["The offline test model ran the code: ", _ran(messages[-1]), "."])
+    if (
+        messages
+        and messages[-1].get("role") == "tool"
+        and '"last_error"' in str(messages[-1].get("content"))
+    ):
+        return Turn.text(["The offline test model read the error: ", _failed(messages[-1]), "."])
     seen = ""
     if messages and messages[-1].get("role") == "tool":
         with contextlib.suppress(KeyError, TypeError, ValueError):
@@ -89,6 +104,16 @@ def _ran(message: dict[str, Any]) -> str:
         return f"it made {len(data['figures'])} figure(s)"
     value = data.get("value", {})
     return f"it returned {json.dumps(value.get('preview', value))[:200]}"
+
+
+def _failed(message: dict[str, Any]) -> str:
+    """What a last_error result says, in a few words."""
+    try:
+        result = json.loads(message["content"])
+        data = result["untrusted_notebook_data"]
+        return f"{data['exception']}: {data['message']} on the line `{data['failing_line']}`"
+    except (KeyError, TypeError, ValueError):
+        return "it returned something the test model could not read"
 
 
 def pytest_runtest_setup(item: Any) -> None:  # runs before nbval starts the kernel

@@ -124,15 +124,17 @@ class Turn:
     error: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     gate: Gate | None = None
-    usage: dict[str, int] | None = None
+    usage: dict[str, Any] | None = None
+    reports_usage: bool = True
 
     @classmethod
     def text(
-        cls, text: str | Sequence[str], *, chunks: int = 3, usage: dict[str, int] | None = None
+        cls, text: str | Sequence[str], *, chunks: int = 3, usage: dict[str, Any] | None = None
     ) -> Turn:
         """An assistant answer: ``text`` split into ``chunks`` deltas, or the exact deltas.
 
-        ``usage`` is reported when the client asks for it; made up from sizes when omitted.
+        ``usage`` is reported when the client asks for it (in the stream's last chunk, as
+        OpenAI does); made up from sizes when omitted. :meth:`without_usage` reports none.
         """
         deltas = _split(text, chunks) if isinstance(text, str) else list(text)
         return cls(deltas=deltas, usage=usage)
@@ -186,6 +188,12 @@ class Turn:
         deltas = [d for d in ([text] if isinstance(text, str) else text) if d]
         body = {"message": message, "type": "server_error", "code": None, "param": None}
         return cls(deltas=deltas, error=body)  # an error with status 200 goes mid-stream
+
+    def without_usage(self) -> Turn:
+        """Report no usage, even when asked (as some OpenAI-compatible servers do); returns
+        self."""
+        self.reports_usage = False
+        return self
 
     def hang(self, after: int = 0) -> Turn:
         """Send ``after`` deltas, then wait for :meth:`release` or a disconnect; returns self."""
@@ -389,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
                 args = {"index": index, "function": {"arguments": piece}}
                 self._delta(turn, record, chunk({"tool_calls": [args]}))
         self._event(chunk({}, "tool_calls" if turn.calls else "stop"))
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if turn.reports_usage and (body.get("stream_options") or {}).get("include_usage"):
             self._event({**base, "choices": [], "usage": _usage(turn, body)})
         self._write(b"data: [DONE]\n\n")
         self._end(record)
@@ -426,7 +434,9 @@ class _Handler(BaseHTTPRequestHandler):
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
         record.deltas_sent = len(turn.pieces())
         payload = {**_envelope("chat.completion", body), "choices": [choice]}
-        self._json(200, {**payload, "usage": _usage(turn, body)}, record)
+        if turn.reports_usage:
+            payload["usage"] = _usage(turn, body)
+        self._json(200, payload, record)
 
 
 def _envelope(kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -443,7 +453,7 @@ def _call_id(call: ToolCall) -> str:
     return call.call_id or f"call_fake{next(_ids):06d}"
 
 
-def _usage(turn: Turn, body: dict[str, Any]) -> dict[str, int]:
+def _usage(turn: Turn, body: dict[str, Any]) -> dict[str, Any]:
     if turn.usage is not None:
         return turn.usage
     prompt = max(1, len(json.dumps(body.get("messages", []))) // 4)

@@ -22,6 +22,7 @@ from chatkit.types import (
 )
 
 from chatkit_notebook._client import ChatKitClient
+from chatkit_notebook._items import variable_source
 from chatkit_notebook.panel.anywidgets import AnswerWidget
 from chatkit_notebook.panel.cellcard import CellCard
 from chatkit_notebook.runtime import Runtime
@@ -128,3 +129,92 @@ def test_the_card_changes_only_on_the_loop_thread(runtime: Runtime) -> None:
     card = CellCard(Client("ok"), runtime, "thr_1", [approval_card()])
     with pytest.raises(RuntimeError, match="off the loop thread"):
         card._thread.draw("wid_1")  # from the test's (the kernel's) thread
+
+
+class SourcedClient(Client):
+    """Answers each click with an answer that read ``sales``."""
+
+    async def stream(self, request: StreamingReq) -> AsyncIterator[ThreadStreamEvent]:
+        self.requests.append(request)
+        read = variable_source("sales", {"type": "pandas.DataFrame", "hash": "a"}, "3 rows")
+        content = AssistantMessageContent(text="North sold most.", annotations=[read])
+        yield ThreadItemDoneEvent(
+            item=AssistantMessageItem(
+                id="msg_1", thread_id="thr_1", created_at=datetime.now(), content=[content]
+            )
+        )
+
+
+def test_the_answer_a_click_leaves_is_marked_when_what_it_read_changes(runtime: Runtime) -> None:
+    changed: list[str] = []
+    listeners: list[Any] = []
+
+    def stale(sources: dict[str, dict[str, Any]]) -> list[str]:
+        assert list(sources) == ["sales"]
+        return list(changed)
+
+    def listen(callback: Any) -> Any:
+        listeners.append(callback)
+        return lambda: listeners.remove(callback)
+
+    card = CellCard(
+        SourcedClient("unused"),
+        runtime,
+        "thr_1",
+        [approval_card()],
+        stale=stale,
+        stale_changes=listen,
+    )
+    click_run(card)
+    (answer,) = [w for w in descendants(card) if isinstance(w, AnswerWidget)]
+    assert answer.stale == []
+    changed.append("`sales` changed since this answer (3 \u2192 4 rows)")
+    for callback in listeners:  # what the kernel's watch does after the cell that changed it
+        callback()
+
+    async def after_the_redraw() -> None:
+        return None
+
+    runtime.run(after_the_redraw())  # the loop runs what was posted first
+    assert answer.stale == ["`sales` changed since this answer (3 \u2192 4 rows)"]
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("front_end", ["jupyter", "vscode", "colab"])
+def test_where_each_output_is_drawn_alone_the_transcript_is_the_cards_other_form(
+    runtime: Runtime, front_end: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JupyterLab and Notebook 7 get the live card and its transcript as two outputs (the
+    card's CSS hides the second); VS Code and Colab draw each output alone, so there they
+    are one output's two forms, of which the front end draws the widget (and nbconvert,
+    without widget state, the Markdown), kept so when the transcript is brought up to date."""
+    import sys
+    import types
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    if front_end == "vscode":  # what VS Code's Jupyter extension sets in every kernel
+        monkeypatch.setitem(shell.user_ns, "__vsc_ipynb_file__", "/work/analysis.ipynb")
+    if front_end == "colab":
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    card = CellCard(Client("It ran: 3 rows."), runtime, "thr_1", [approval_card()])
+    with capture_output() as captured:
+        card._ipython_display_()
+        click_run(card)
+    shown = [o.data for o in captured.outputs if not o.update]
+    updates = [o.data for o in captured.outputs if o.update]
+    if front_end == "jupyter":
+        (view, transcript) = shown
+        assert set(view) == {WIDGET_VIEW, "text/plain"}
+        assert WIDGET_VIEW not in transcript
+    else:
+        (view,) = shown
+        assert set(view) == {WIDGET_VIEW, "text/markdown", "text/plain"}
+        assert "a saved transcript of the approval card" in view["text/markdown"]
+    assert updates, "the transcript was not brought up to date after the click"
+    assert "It ran: 3 rows." in updates[-1]["text/markdown"]
+    assert (WIDGET_VIEW in updates[-1]) is (front_end != "jupyter")

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import ipywidgets as W
 import pytest
 from agents.testing import ScriptedModel, assistant_message, function_call
 from chatkit.actions import ActionConfig
 from chatkit.types import AssistantMessageItem, ThreadItem, WorkflowItem
 from scripted import ChatClient, Gate, streamed_text
+from stored import read_items
 from test_panel import html_of, make_panel, stored_items, wait_for_html
 
 import chatkit_notebook
@@ -21,7 +24,9 @@ from chatkit_notebook._client import ChatKitClient, ThreadState, message_request
 from chatkit_notebook._items import (
     card_call_id,
     card_status,
+    is_receipt,
     is_stopped_mark,
+    receipt_line,
     task_code,
     widget_field,
 )
@@ -85,6 +90,13 @@ def test_stopped_is_kept_in_the_store_and_shown_after_a_reload_and_a_switch(
     # And the export says so after the partial answer.
     exported = thread_markdown(items)
     assert exported.index("Alpha beta") < exported.index("Stopped")
+    # Right after it, before the turn's receipt (kept as the stream was cut, so stored
+    # before the mark): "the answer above" is the answer, not the receipt.
+    whole = thread_markdown(runtime.run(read_items(store_path, stopped_thread, receipts=True)))
+    parts = whole.split("\n\n")
+    answer_at = next(n for n, part in enumerate(parts) if part.startswith("Alpha beta"))
+    assert parts[answer_at + 1] == "*Stopped: the answer above is cut short.*", parts
+    assert parts[answer_at + 2].startswith("*Sent to ScriptedModel"), parts
 
 
 async def test_the_code_that_ran_in_auto_mode_is_in_its_step_and_in_the_export(
@@ -213,3 +225,59 @@ def _answers(items: Iterable[object]) -> str:
     return " ".join(
         part.text for i in items if isinstance(i, AssistantMessageItem) for part in i.content
     )
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_a_run_turn_in_a_cell_shows_one_receipt(
+    store_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A %chat cell whose turn waits for approval, clicked in the cell: the cell shows the
+    turn's one receipt, counting both halves (it kept the pause's beside it)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from chatkit_notebook.kernel.cellturn import ask, output_for
+
+    monkeypatch.setenv("JPY_SESSION_NAME", str(store_path.with_suffix(".ipynb")))
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)  # a notebook's kernel
+    model = ScriptedModel(
+        [
+            [function_call("run_python", {"code": "6 * 7"}, call_id="call_1")],
+            [assistant_message("It is 42.")],
+        ]
+    )
+    context = NotebookContext(namespace={})
+    client = ChatKitClient(NotebookChatServer(NotebookStore(store_path), model=model), context)
+
+    async def created(thread_id: str) -> None:
+        pass
+
+    with capture_output() as captured:
+        ask(
+            "What is six times seven?",
+            client=client,
+            runtime=runtime,
+            thread_id=None,
+            offered=(),
+            on_created=created,
+            output=output_for(shell),
+        )
+        (view,) = [o.data[WIDGET_VIEW] for o in captured.outputs if WIDGET_VIEW in o.data]
+        with warnings.catch_warnings():  # the one registry of live widgets by model id
+            warnings.simplefilter("ignore", DeprecationWarning)
+            card = W.Widget.widgets[view["model_id"]]
+        assert isinstance(card, CellCard)
+        (shown,) = [i for i in card._thread.state.items.values() if card_call_id(i) is not None]
+        card._clicked(shown.id, _run_action(shown)).result(timeout=30)
+        card.wait()
+
+    answers = [o.data["text/markdown"] for o in captured.outputs if "text/markdown" in o.data]
+    in_text = [a for a in answers if "*Sent to " in a and "ck-transcript" not in a]
+    in_card = [i for i in card._thread.state.items.values() if is_receipt(i)]
+    assert in_text == []
+    (receipt,) = in_card
+    assert "It is 42." in _answers(card._thread.state.items.values())
+    assert "Ran Python (ok)" in receipt_line(receipt)  # the whole turn's, not the pause's

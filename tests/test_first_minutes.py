@@ -5,6 +5,7 @@ clean, and the README's commands install and open Notebook 7 as well as JupyterL
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import subprocess
@@ -57,3 +58,21 @@ def test_dev_lab_installs_notebook_7_and_the_readme_says_where_it_is() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "./dev notebook" in readme
     assert "/tree" in readme  # where Notebook 7 is, for a Lab that is already running
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=str)
+def test_the_example_notebooks_carry_what_the_kernel_reports_but_the_python_version(
+    notebook: Path,
+) -> None:
+    """JupyterLab and Notebook 7 write the kernel's ``language_info`` into a notebook as its
+    kernel starts, and mark it modified when that differs from the file's: an example
+    holds everything ipykernel reports but the one field no file can match for every
+    Python, its version (the browser test opens the quickstart in both front ends)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    reported = {**IPythonKernel.language_info}
+    reported.pop("version")
+    metadata = json.loads(notebook.read_text())["metadata"]
+    assert metadata.get("language_info") == reported, (
+        f"{notebook.name}: set metadata.language_info to {reported} (no version)"
+    )

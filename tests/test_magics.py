@@ -65,7 +65,7 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     # of; nothing was read, so nothing about secrets redacted in it.
     assert re.fullmatch(
         r"\*Sent to ScriptedModel · [\d,]+ characters: instructions [\d,]+ · "
-        r"conversation [\d,]+\*",
+        r"conversation [\d,]+ · Tokens: n/a \(the endpoint reported no usage\)\*",
         receipt,
     )
     assert "Threads are stored in" in captured.stdout  # said once, on the first turn
@@ -73,6 +73,21 @@ def test_chat_question_answers_in_the_cell_and_stores_the_thread(
     assert [type(i).__name__ for i in items] == ["UserMessageItem", "AssistantMessageItem"]
     assert isinstance(items[0], UserMessageItem)
     assert items[0].content[0].text == "Which region sold most? Don't guess -- read `df`."
+
+
+def test_the_emptied_preview_is_replaced_not_rendered_empty(shell: InteractiveShell) -> None:
+    """The preview is emptied as a new kind of output: JupyterLab renders Markdown into the
+    element it had, asynchronously, so an empty Markdown update could land before the
+    preview's last text and leave it on screen above the answer (seen twice in a cell)."""
+    session().server().model = ScriptedModel([[assistant_message("Done.")]])
+    with capture_output() as captured:
+        shell.run_line_magic("chat", "Go")
+    updates = [o.data for o in captured.outputs if o.update]
+    assert updates, "the preview was never shown"
+    assert "text/markdown" in updates[0]  # the preview itself is Markdown
+    emptied = updates[-1]
+    assert "text/markdown" not in emptied, emptied
+    assert not any(emptied.values()), emptied  # and shows nothing, in nbconvert too
 
 
 def test_the_answer_says_what_the_agent_read(shell: InteractiveShell) -> None:
@@ -324,9 +339,10 @@ def test_chatkit_export_writes_markdown(shell: InteractiveShell, tmp_path: Path)
         shell.run_line_magic("chat", "Which region?")
     target = tmp_path / "chat.md"
     run(shell, f"export {target}")
-    question, answer, receipt = target.read_text().split("\n\n")
+    question, answer, receipt, usage = target.read_text().split("\n\n")
     assert (question, answer) == ("**You:** Which region?", "North, by far.")
     assert receipt.startswith("*Sent to ScriptedModel · ")  # the receipt travels with it
+    assert usage == "*Usage of this thread: 1 turn · tokens n/a*\n"  # and the thread's total
 
 
 def test_chatkit_model_and_store(shell: InteractiveShell, tmp_path: Path) -> None:

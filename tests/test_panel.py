@@ -25,7 +25,7 @@ from scripted import Gate, streamed_text
 from stored import read_items
 
 from chatkit_notebook import NotebookContext
-from chatkit_notebook._items import read_tool_result
+from chatkit_notebook._items import is_receipt, read_tool_result
 from chatkit_notebook.agent import mainthread
 from chatkit_notebook.agent.server import NotebookChatServer
 from chatkit_notebook.agent.tools import offered_variables
@@ -240,6 +240,9 @@ def test_stop_keeps_the_partial_answer(store_path: Path, runtime: Runtime) -> No
     assert answer.stopped  # the answer says it was stopped...
     assert answer.done  # ...and shows its thumbs and Copy
     assert panel._bar.threads.value == panel.thread_id  # the thread list is current at once
+    # The turn's receipt (what was sent before Stop), kept by the server, shows at once, not
+    # only once the thread is opened again.
+    assert [i for i in panel._state.items.values() if is_receipt(i)], "no receipt shown"
 
     async def left_behind() -> list[object]:
         return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -619,7 +622,7 @@ def test_the_panel_shows_the_card_and_its_run_button_runs_the_code(
     ran: list[int] = []
     model = ScriptedModel(
         [
-            [function_call("run_python", {"code": "note(6 * 7)"}, call_id="c1")],
+            [function_call("run_python", {"code": "print(6 * 7)\nnote(6 * 7)"}, call_id="c1")],
             [assistant_message("It is 42.")],
         ]
     )

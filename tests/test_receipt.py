@@ -123,6 +123,8 @@ async def test_a_run_turn_gets_one_receipt_counting_both_halves(store_path: Path
         action_request(thread_id, card.id, APPROVE, {"call_id": card_call_id(card)})
     )
     (receipt,) = await receipts(store_path)  # one receipt for the turn, not one per half
-    assert titles(receipt)[-1].endswith(" characters sent in 2 model calls")
+    *_, sent, tokens = titles(receipt)
+    assert sent.endswith(" characters sent in 2 model calls")
+    assert tokens == "Tokens: n/a (the endpoint reported no usage)"  # ScriptedModel reports none
     page = await server.store.load_thread_items(thread_id, None, 100, "asc", context)
     assert page.data[-1].id == receipt.id  # it ends the turn

@@ -311,6 +311,29 @@ async def test_printed_secrets_are_redacted_in_the_model_input_and_the_store(
     assert key not in store_path.read_text()
 
 
+async def test_a_secret_the_model_wrote_is_redacted_on_the_open_card_yet_the_code_runs(
+    store_path: Path,
+) -> None:
+    key = "sk-proj-abcdefghijklmnop1234567890"
+    used: list[int] = []
+    chat = Chat(
+        store_path,
+        [run(f"key = '{key}'\nnote(len(key))"), [assistant_message("It is 34 long.")]],
+        {"note": used.append},
+    )
+    thread_id, events = await chat.client.create("How long is my key?")
+    (card,) = cards(events)
+    assert key not in card.model_dump_json()  # the card shown, its hidden code, its copy text
+    assert "[REDACTED" in texts_of(card)
+    assert key not in store_path.read_text()
+
+    events = await chat.click(thread_id, card, "run")
+    assert used == [len(key)]  # what ran is the call's own code, secret and all
+    (decided,) = cards(events)
+    assert key not in decided.model_dump_json()
+    assert key not in store_path.read_text()
+
+
 @pytest.mark.parametrize("mode", ["sometimes", ""])
 def test_a_bad_mode_is_refused_by_name(mode: str) -> None:
     with pytest.raises(chatkit_notebook.ConfigError, match="'ask', 'auto' or 'off'"):

@@ -272,3 +272,27 @@ def test_kernel_shutdown_stops_serving_and_keeps_a_streaming_answer(
         return [text_of(i.model_dump()) for i in page.data if i.type == "assistant_message"]
 
     assert asyncio.run(stored()) == ["Half an "]  # saved by the exit hook, not lost with it
+
+
+def test_a_client_over_http_reads_the_served_kernels_last_error(
+    kernel: Kernel, model: FakeOpenAI
+) -> None:
+    endpoint = serve(kernel)
+    kernel.run("import pandas as pd\nsales = pd.DataFrame({'revenue': [120, 80]})")
+    status, _ = kernel.try_run("sales['revenu'].sum()")
+    assert status == "error"
+    model.script(
+        Turn.tool_call("last_error", {}, call_id="c1"), Turn.text("The column is 'revenue'.")
+    )
+    before = len(model.requests)
+    with httpx.stream(
+        "POST", endpoint.url, content=ask("why did it fail?"), headers=endpoint.auth, timeout=HANG
+    ) as response:
+        assert response.status_code == 200
+        events = [decode_event(line.encode()) for line in response.iter_lines() if line]
+    assert answer_of(events) == "The column is 'revenue'."
+    tool_messages = [m for m in model.requests[before + 1].messages if m.get("role") == "tool"]
+    result = json.loads(tool_messages[-1]["content"])
+    assert result["raised"] is True
+    assert result["untrusted_notebook_data"]["failing_line"] == "sales['revenu'].sum()"
+    assert "revenue" in json.dumps(result["untrusted_notebook_data"]["variables"]["sales"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from agents.testing import ScriptedModel, assistant_message
 from chatkit.types import ThreadMetadata
@@ -10,7 +11,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from test_magics import session, shell_fixture  # noqa: F401  (the `shell` fixture)
 
+from chatkit_notebook import NotebookContext, NotebookStore
+from chatkit_notebook._client import ChatKitClient, ThreadState, message_request
+from chatkit_notebook.agent.server import NotebookChatServer
+from chatkit_notebook.panel.panel import ChatPanel
 from chatkit_notebook.panel.threadbar import NEW, ThreadBar
+from chatkit_notebook.runtime import Runtime
 
 HANG = 60.0
 
@@ -87,3 +93,43 @@ def test_a_note_about_another_views_card_stays_out_of_this_cell(shell: Interacti
         .load_thread_items(session().current_thread() or "", None, 50, "asc", session().context())
     )
     assert any("newer message came first" in (card_status(i) or "") for i in stored.data)
+
+
+def test_a_thread_just_asked_in_says_just_now_in_a_panel_built_in_python(
+    store_path: Path, runtime: Runtime
+) -> None:
+    """A panel built as the README shows (no kernel session, so no notes of use) on a
+    thread made three hours ago: once asked in, it is first and "just now", not "3 h ago"
+    (the README's dark screenshot said so of the thread it had just asked in)."""
+    model = ScriptedModel([[assistant_message("Fine.")], [assistant_message("Again.")]])
+    server = NotebookChatServer(NotebookStore(store_path), model=model)
+    context = NotebookContext()
+    client = ChatKitClient(server, context)
+
+    async def seed() -> tuple[str, str]:
+        ids = []
+        for question in ("Old question", "Other question"):
+            state = ThreadState()
+            async for event in client.stream(message_request(None, question)):
+                state.apply(event)
+            assert state.thread_id is not None
+            ids.append(state.thread_id)
+        old = await server.store.load_thread(ids[0], context)
+        made = old.created_at - timedelta(hours=3)
+        await server.store.save_thread(old.model_copy(update={"created_at": made}), context)
+        other = await server.store.load_thread(ids[1], context)
+        made = other.created_at - timedelta(hours=1)
+        await server.store.save_thread(other.model_copy(update={"created_at": made}), context)
+        return ids[0], ids[1]
+
+    old, other = runtime.run(seed())
+    panel = ChatPanel(server, context, runtime=runtime, thread_id=other)
+    panel.wait(HANG)
+    panel._bar.threads.value = old  # the person picks the old thread in the list
+    panel.wait(HANG)
+    panel.send("And now?")
+    panel.wait(HANG)
+    labels = list(panel._bar.threads.options)
+    assert [value for _, value in labels] == [NEW, old, other]
+    assert labels[1][0] == "Old question · just now"
+    assert labels[2][0] == "Other question · just now"  # opened seconds ago, asked in before

@@ -1,9 +1,12 @@
 """The agent's side of the protocol: the ChatKit server and everything a turn runs.
 
 Belongs here: :class:`NotebookChatServer` (``server``), the turn's model rule (``plan``),
-the approval flow's state (``approvals``), the read tools (``tools``), the approved-code
+the approval flow's state (``approvals``), the read tools (``tools``; the notebook's cells,
+outputs and last error: ``cell_tools`` over ``_cellview``), the approved-code
 runner and its sandbox (``run_python``, ``sandbox``, ``mainthread``), the receipt of what
-was sent (``receipt``), failure messages (``failures``) and the stream coalescer.
+was sent (``receipt``) and its tokens and cost (``usage``), what each model call is sent
+(``model_input``: each kept result once, older ones trimmed), failure messages
+(``failures``) and the stream coalescer.
 
 May import: ``stores``' public names only through the store it is given, ``previews``,
 ``_items``, ``config``, ``runtime``, ``context``, ``errors`` and the Agents SDK and chatkit.

@@ -27,9 +27,10 @@ from agents import Agent, Model, ModelSettings, RunConfig, Tool
 from chatkit.agents import AgentContext
 from chatkit.types import InferenceOptions
 
-from ..config import ModelConfig, current_config, run_settings
+from ..config import ModelConfig, current_config, notebook_tools_enabled, run_settings
 from ..context import NotebookContext
 from ..errors import ConfigError
+from .cell_tools import CELL_INSTRUCTIONS, CELL_TOOLS
 from .run_python import RUN_INSTRUCTIONS, run_python
 from .tools import NOTEBOOK_TOOLS, TOOL_INSTRUCTIONS
 
@@ -124,9 +125,11 @@ def plan_turn(
             agent = agent.clone(model=model)
     else:
         agent = _notebook_agent(model)
-    settings = ModelSettings()
+    # Ask every endpoint for usage (the SDK asks only api.openai.com unprompted): the
+    # receipt's tokens. Servers that ignore it leave the receipt saying "n/a".
+    settings = ModelSettings(include_usage=True)
     if options is not None and options.tool_choice is not None:
-        settings = ModelSettings(tool_choice=options.tool_choice.id)
+        settings = ModelSettings(include_usage=True, tool_choice=options.tool_choice.id)
     run_config = RunConfig(
         model_settings=settings,
         tracing_disabled=not config.tracing,
@@ -137,9 +140,13 @@ def plan_turn(
 
 
 def _notebook_agent(model: str | Model) -> NotebookAgent:
-    """The built-in agent: the read tools, and ``run_python`` unless it is turned off."""
+    """The built-in agent: the read tools, the notebook's cells unless they are turned
+    off, and ``run_python`` unless it is turned off."""
     tools: list[Tool] = list(NOTEBOOK_TOOLS)
     instructions = INSTRUCTIONS + "\n" + TOOL_INSTRUCTIONS
+    if notebook_tools_enabled():
+        tools += CELL_TOOLS
+        instructions += "\n\n" + CELL_INSTRUCTIONS
     if run_settings().mode != "off":
         tools.append(run_python)
         instructions += "\n\n" + RUN_INSTRUCTIONS

@@ -9,6 +9,10 @@ tools read. At the end of the turn it becomes a collapsed workflow item ("Sent t
 with the thread (so ``%chatkit export`` and any ChatKit client show it) and never given
 back to the model. A turn that paused for approval gets one receipt: the run after the
 click counts on into the same receipt, which then replaces the one shown at the pause.
+
+The tokens the model calls used, and their cost, are a last line of their own
+("Tokens: 12,340 in (8,000 cached) · 410 out · $0.0061", see :mod:`.usage`), kept with
+their counts so ``%chatkit usage`` can sum them after a restart.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit.types import WorkflowItem
+from chatkit.types import CustomTask, WorkflowItem
 
-from .._items import is_receipt, receipt_item, receipt_line
+from .._items import TurnTokens, is_receipt, numbers_task, receipt_item, receipt_line
 from ..previews.redact import REDACTED_PREFIX
+from .sources import TurnSources
+from .usage import PriceKey, TurnUsage
 
 __all__ = ["RECEIPT_TITLE", "Receipt", "is_receipt", "receipt_line"]
 
@@ -49,6 +55,18 @@ class Receipt:
     sent_chars: int = 0
     instructions_chars: int = 0  # the system prompt, once per model call
     read_chars: int = 0  # tool results in the calls' input (each time it is sent)
+    usage: TurnUsage | None = None  # the model calls' tokens, if counted
+    sources: TurnSources = field(default_factory=TurnSources)  # stale marks, traced numbers
+
+    @classmethod
+    def priced(cls, model: str, key: PriceKey) -> Receipt:
+        """A receipt that also counts tokens, priced by ``key``."""
+        return cls(model=model, usage=TurnUsage(key))
+
+    @property
+    def tokens(self) -> TurnTokens | None:
+        """The turn's tokens so far (``None``: not counted, or no model call yet)."""
+        return self.usage.tokens() if self.usage is not None and self.usage.calls else None
 
     def read(self, tool: str, result: str) -> None:
         """Count a tool result the model will see."""
@@ -91,7 +109,19 @@ class Receipt:
         summary = (
             f"{RECEIPT_TITLE}{self.model} · {self.sent_chars:,} characters: {' · '.join(made_of)}"
         )
-        return receipt_item(thread_id=thread_id, item_id=item_id, summary=summary, lines=lines)
+        return receipt_item(
+            thread_id=thread_id,
+            item_id=item_id,
+            summary=summary,
+            lines=lines,
+            tokens=self.tokens,
+            checks=self._checks(),
+        )
+
+    def _checks(self) -> list[CustomTask]:
+        """The answer's numbers' check, a line of its own (none when it states no number)."""
+        numbers = self.sources.numbers()
+        return [numbers_task(numbers.line(), numbers.untraced)] if numbers.checked else []
 
 
 def _is_tool_output(item: Any) -> bool:
@@ -121,6 +151,9 @@ def _what(tool: str, result: str) -> str:
         return f"{_RAN} ({status if isinstance(status, str) else 'unknown'}): its output"
     if not isinstance(head, dict):
         return f"the result of {tool}"
+    cells = _cells_read(tool, head)
+    if cells is not None:
+        return cells
     name = head.get("name")
     if tool == "list_variables" or not isinstance(name, str):
         return "the list of variables" if tool == "list_variables" else f"the result of {tool}"
@@ -129,3 +162,22 @@ def _what(tool: str, result: str) -> str:
         dimensions = _TIMES.join(f"{n:,}" for n in shape)
         return f"`{name[:60]}` ({dimensions})"
     return f"`{name[:60]}`"
+
+
+def _cells_read(tool: str, head: dict[str, Any]) -> str | None:
+    """What a notebook tool's result holds: which cells, or which error (no sources)."""
+    if tool == "notebook_cells":
+        pages = head.get("pages")
+        page = (
+            f", page {head.get('page')} of {pages}" if isinstance(pages, int) and pages > 1 else ""
+        )
+        return f"the notebook's cells{page}"
+    if tool == "read_cell":
+        cell = head.get("untrusted_notebook_data", {}).get("cell")
+        return f"cell {cell}" if isinstance(cell, int) else "a cell"
+    if tool == "last_error":
+        cell = head.get("cell")
+        if head.get("raised") is not True:
+            return "whether the last cell failed"
+        return f"the error in cell [{cell}]" if isinstance(cell, int) else "the last error"
+    return None

@@ -335,10 +335,15 @@ def approval_card(
 ) -> DynamicWidgetRoot:
     """The card that asks before ``code`` runs: the code, what it reaches beyond the
     sandbox (``user_names`` are the names it might rebind; ``handles`` the user's database
-    handles, ``sandbox.held_handles``), and Run / Don't run actions carrying ``call_id``."""
+    handles, ``sandbox.held_handles``), and Run / Don't run actions carrying ``call_id``.
+
+    The card shows (and keeps) the code with its secrets redacted, as the step that runs it
+    does: a key the model wrote into the code is on no card, open or decided, nor in the
+    thread's file. What runs is the call's own code, which the paused run holds.
+    """
     names = set(user_names)
     return _card(
-        code,
+        redact_text(code),
         call_id,
         reaches=reaches(code, names, handles),
         sandbox=sandbox_changes(code, names),

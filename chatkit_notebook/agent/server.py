@@ -5,7 +5,8 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 
 1. loads the thread's recent history from the store (40 items by default) and turns it
    into model input, with assistant messages as plain text so Chat Completions providers
-   accept it;
+   accept it, and each unchanged tool result sent once, older large ones trimmed
+   (:mod:`.model_input`);
 2. runs the agent (``Runner.run_streamed``) with tools that read the notebook's variables,
    and streams ChatKit events from it (``stream_agent_response``);
 3. gives every assistant message a store-made id (Chat Completions and LiteLLM stream them
@@ -18,13 +19,14 @@ HTTP endpoint all speak the ChatKit protocol to it through ``process()``. Each t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from agents import RunContextWrapper, RunHooks, Runner, Tool
+from agents import ModelResponse, RunConfig, RunContextWrapper, RunHooks, Runner, Tool
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
@@ -62,6 +64,7 @@ from pydantic import TypeAdapter
 
 from .._items import (
     is_approval_card,
+    is_error_tag,
     is_receipt,
     is_stopped_mark,
     is_variable_tag,
@@ -70,17 +73,22 @@ from .._items import (
     read_tool_result,
     stopped_mark,
     stopped_step,
+    tagged_error,
     tagged_names,
 )
-from ..config import ModelConfig
+from ..config import ModelConfig, notebook_tools_enabled
 from ..context import NotebookContext
 from ..errors import ConfigError
 from ..previews.namespace import visible
+from ..previews.redact import redact_text
 from . import mainthread
 from ._coalesce import CoalescedResult
 from .approvals import Close, Decided, PendingRuns, Replace, TurnContext
+from .cell_tools import CELL_TOOLS
+from .cell_tools import read_error as read_cell_error
 from .checks import TITLE_LIMIT, check_request
 from .failures import explain_failure
+from .model_input import InputBudget, ResultKey, bound_history
 from .plan import TurnPlan, choose_model, plan_turn
 from .receipt import Receipt
 from .run_python import (
@@ -93,6 +101,7 @@ from .run_python import (
 )
 from .sandbox import held_handles
 from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
+from .usage import UsageLog, price_key
 
 if TYPE_CHECKING:
     from agents import Agent, Model, RunResultStreaming, RunState
@@ -162,7 +171,26 @@ class NotebookConverter(ThreadItemConverter):
                 f"[@{tag.text}: the user points at the variable {tag.text!r}; it was read for you]"
             )
             return {"type": "input_text", "text": text}
+        if is_error_tag(tag):
+            return {"type": "input_text", "text": redact_text(_error_context(tag))}
         return {"type": "input_text", "text": f"@{tag.text}"}
+
+
+def _error_context(tag: UserMessageTagContent) -> str:
+    """What the model reads of an error tag: which cell failed, that the error was read for
+    it (or that reading cells is off), and how to give a fix the user can take."""
+    cell = tag.data.get("cell")
+    where = f"cell [{cell}]" if isinstance(cell, int) else "the last cell that ran"
+    if not notebook_tools_enabled():
+        return (
+            f"[{tag.text}: the user asks about the error {where} raised; reading the "
+            "notebook's cells and errors is turned off]"
+        )
+    return (
+        f"[{tag.text}: the user asks about the error {where} raised; last_error was read "
+        "for you (read_cell shows the whole cell). If you propose fixed code for the cell, "
+        "give the whole cell in one Python code block.]"
+    )
 
 
 class NotebookChatServer(ChatKitServer[NotebookContext]):
@@ -179,6 +207,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         models: Named models a request may pick through ``inference_options.model``;
             other names are built from the configuration.
         history_items: How many recent thread items (oldest first) the model sees.
+        usage: Where the tokens of every turn are summed (``%chatkit usage``'s kernel
+            line); the kernel's session passes one that outlives a change of store.
+        bound_input: Send each unchanged tool result once and trim older large ones
+            (:mod:`.model_input`); ``False`` sends the history as kept, every copy whole
+            (``bench/input_bench.py`` compares the two).
     """
 
     def __init__(
@@ -189,6 +222,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         agent: Agent[AgentContext[NotebookContext]] | None = None,
         models: Mapping[str, Model] | None = None,
         history_items: int = DEFAULT_HISTORY_ITEMS,
+        usage: UsageLog | None = None,
+        bound_input: bool = True,
     ) -> None:
         attachments = store if isinstance(store, AttachmentStore) else None
         super().__init__(store, attachment_store=attachments)
@@ -200,6 +235,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         self.history_items = history_items
         self.converter = NotebookConverter()
         self.pending = PendingRuns()  # runs waiting for approval, and what code left
+        self.usage = usage if usage is not None else UsageLog()
+        self.bound_input = bound_input
 
     def __repr__(self) -> str:
         return f"NotebookChatServer({self.store!r}, model={self.describe_model()!r})"
@@ -305,12 +342,19 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             for close in self.pending.supersede(thread.id):
                 async for event in self._closed(thread, close, context):
                     yield event
-        receipt = Receipt(model=plan.label)
+        receipt = Receipt.priced(plan.label, price_key(plan))
         if input_user_message is not None:
+            receipt.sources.question = _question_text(input_user_message)
             async for event in self._read_tagged(input_user_message, thread, context, receipt):
                 yield event
-        model_input = await self.converter.to_agent_input(await self._history(thread, context))
-        async for event in self._run(plan, model_input, thread, context, receipt):
+        history = await self._history(thread, context)
+        whole: set[ResultKey] = set()
+        if self.bound_input:
+            history, whole = bound_history(history)
+        # What earlier turns read is in the model's input: numbers from it are traced.
+        receipt.sources.had([kept.result for item in history if (kept := read_tool_result(item))])
+        model_input = await self.converter.to_agent_input(history)
+        async for event in self._run(plan, model_input, thread, context, receipt, whole=whole):
             yield event
 
     async def _run(
@@ -321,9 +365,15 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
         replaces: str | None = None,
+        *,
+        whole: set[ResultKey] | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Run (or, from a ``RunState``, resume) the turn's agent, streaming its events;
-        its receipt replaces the receipt item ``replaces`` (the pause's), if given."""
+        its receipt replaces the receipt item ``replaces`` (the pause's), if given.
+
+        ``whole`` are the tool results the history sends whole: the run's own results
+        that repeat one of them are sent as a reference (:class:`.model_input.InputBudget`).
+        """
         agent_context = TurnContext(
             thread=thread, store=self.store, request_context=context, pending=self.pending
         )
@@ -333,7 +383,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             context=agent_context,
             max_turns=MAX_TURNS,
             hooks=_TurnHooks(receipt),
-            run_config=plan.run_config,
+            run_config=self._run_config(plan, whole or set()),
         )
         async for event in self._stream_run(result, agent_context, plan, receipt, replaces):
             yield event
@@ -354,7 +404,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         shown = False
         try:
             events = stream_agent_response(agent_context, CoalescedResult(result))  # type: ignore[arg-type]
-            async for event in self._with_unique_ids(events, thread, context):
+            unique = self._with_unique_ids(events, thread, context)
+            async for event in _with_sources(unique, receipt, context):
                 yield event
             if result.interruptions:
                 async for event in self._pause(result, run, thread, context, receipt, receipt_id):
@@ -363,6 +414,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if replaces is not None:  # the turn's receipt so far, shown at its pause
                 yield ThreadItemRemovedEvent(item_id=replaces)
             yield ThreadItemDoneEvent(item=receipt.item(thread.id, receipt_id))
+            self.usage.record(receipt_id, receipt.tokens, replaces)
         except Exception as e:
             explained = explain_failure(e, run.config, run.label)
             if explained is None:
@@ -376,6 +428,11 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if not shown and receipt.calls:  # stopped or failed: still say what was sent
                 keep = self._keep_receipt(receipt, receipt_id, thread, context, replaces)
                 await asyncio.shield(keep)
+
+    def _run_config(self, plan: TurnPlan, whole: set[ResultKey]) -> RunConfig:
+        if not self.bound_input:
+            return plan.run_config
+        return dataclasses.replace(plan.run_config, call_model_input_filter=InputBudget(whole))
 
     # -- approvals -----------------------------------------------------------------------
 
@@ -397,7 +454,8 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         def card_for(call_id: str, arguments: str) -> WidgetItem:
             code = call_code(arguments)
             widget = approval_card(code, call_id, names, cell_running=running, handles=handles)
-            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=code)
+            shown = redact_text(code)  # as the card shows it
+            return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=shown)
 
         kept = self.pending.pause(thread.id, plan, result, card_for, (receipt, receipt_id))
         for card in kept:
@@ -447,7 +505,10 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         await self.store.add_thread_item(thread.id, note, context)
         if decision.resume is not None:
             resume = decision.resume
-            receipt, replaces = resume.receipt or (Receipt(model=resume.plan.label), None)
+            receipt, replaces = resume.receipt or (
+                Receipt.priced(resume.plan.label, price_key(resume.plan)),
+                None,
+            )
             run = self._run(resume.plan, resume.state, thread, context, receipt, replaces)
             async for event in run:
                 yield event
@@ -464,6 +525,7 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             if replaces is not None:
                 await self.store.delete_thread_item(thread.id, replaces, context)
             await self.store.add_thread_item(thread.id, receipt.item(thread.id, item_id), context)
+            self.usage.record(item_id, receipt.tokens, replaces)
         except Exception:  # the turn's own outcome matters more than its receipt
             logger.warning("could not keep the turn's receipt", exc_info=True)
 
@@ -491,37 +553,43 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         context: NotebookContext,
         receipt: Receipt,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """Give the model what the message's ``@variable`` tags point at, before it runs.
+        """Give the model what the message's tags point at, before it runs.
 
-        The same bounded, redacted preview as ``describe_variable``, kept as hidden context
-        (so later turns see it too) and shown as a finished "Read `df`" step: the model
-        needs no tool call to see a variable the person named.
+        An ``@variable`` tag gets the same bounded, redacted preview as
+        ``describe_variable``; an error tag ("Ask about this error", ``%chat`` right after
+        one) gets what ``last_error`` returns, unless the notebook tools are off. Each is
+        kept as hidden context (so later turns see it too) and shown as a finished step:
+        the model needs no tool call to see what the person pointed at.
         """
         names = tagged_names(message)
-        if not names:
+        has_error, cell = tagged_error(message)
+        read_error = has_error and notebook_tools_enabled()
+        if not names and not read_error:
             return
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("describe_variable", {"name": name}) for name in names
+        ]
         reads = await asyncio.to_thread(read_tagged, context, names)
+        if read_error:
+            calls.append(("last_error", {"cell": cell}))
+            reads.append(await asyncio.to_thread(read_cell_error, context, cell))
         tasks: list[Task] = [
             CustomTask(title=title, status_indicator="complete") for title, _ in reads
         ]
+        summary = "Read the variables you named" if names else "Read the error"
         workflow = new_item(
             WorkflowItem,
             self.store,
             thread,
             context,
-            workflow=Workflow(
-                type="custom",
-                tasks=tasks,
-                summary=CustomSummary(title="Read the variables you named"),
-            ),
+            workflow=Workflow(type="custom", tasks=tasks, summary=CustomSummary(title=summary)),
         )
         yield ThreadItemDoneEvent(item=workflow)
-        for name, (_, result) in zip(names, reads, strict=True):
-            receipt.read("describe_variable", result)
+        for (tool, arguments), (_, result) in zip(calls, reads, strict=True):
+            receipt.read(tool, result)
+            receipt.sources.saw(tool, arguments, result)
             item_id = self.store.generate_item_id("message", thread, context)
-            hidden = hidden_result(
-                "describe_variable", {"name": name}, result, thread_id=thread.id, item_id=item_id
-            )
+            hidden = hidden_result(tool, arguments, result, thread_id=thread.id, item_id=item_id)
             await self.store.add_thread_item(thread.id, hidden, context)
 
     async def _with_unique_ids(
@@ -553,6 +621,30 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
             yield event
 
 
+async def _with_sources(
+    events: AsyncIterator[ThreadStreamEvent], receipt: Receipt, context: NotebookContext
+) -> AsyncIterator[ThreadStreamEvent]:
+    """Each finished answer annotated with the variables the turn read so far (and their
+    fingerprints, taken off the loop: hashing a big frame takes a moment), before it is
+    stored: later views compare them with the variables as they are then."""
+    async for event in events:
+        if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+            try:
+                item = await asyncio.to_thread(receipt.sources.annotate, event.item, context)
+            except Exception:  # the answer matters more than its stale mark
+                logger.warning("could not fingerprint what the answer read", exc_info=True)
+            else:
+                event = event.model_copy(update={"item": item})
+        yield event
+
+
+def _question_text(message: UserMessageItem) -> str:
+    """The question's words (its numbers are not the answer's claims)."""
+    return " ".join(
+        part.text for part in message.content if isinstance(part, UserMessageTextContent)
+    )
+
+
 @functools.cache
 def _requests() -> TypeAdapter[ChatKitReq]:
     return TypeAdapter(ChatKitReq)
@@ -566,7 +658,11 @@ def title_for(message: UserMessageItem) -> str:
     for part in message.content:
         if isinstance(part, UserMessageTextContent):
             parts.append(part.text)
-        elif isinstance(part, UserMessageTagContent) and part.text not in named:
+        elif (
+            isinstance(part, UserMessageTagContent)
+            and not is_error_tag(part)  # the question says which cell
+            and part.text not in named
+        ):
             parts.append(f"@{part.text}")  # a tag the text does not mention already
     text = " ".join(" ".join(parts).split())
     if not text:
@@ -599,7 +695,8 @@ def _cancel_orphans(agent_context: AgentContext[NotebookContext]) -> None:
 class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     """Run hooks for one turn: count what goes to the model, and keep tool results.
 
-    Every model call's input and every tool result go into the turn's :class:`Receipt`.
+    Every model call's input, its tokens and every tool result go into the turn's
+    :class:`Receipt`.
     ChatKit does not store server tool calls, so without the second part the next turn's
     model would not know what the tools returned. The notebook tools store their own
     (bounded, redacted) results; this covers the tools of an agent passed to the server.
@@ -618,6 +715,16 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     ) -> None:
         self.receipt.sent(system_prompt, input_items)
 
+    async def on_llm_end(
+        self,
+        context: RunContextWrapper[AgentContext[NotebookContext]],
+        agent: Any,
+        response: ModelResponse,
+    ) -> None:
+        if self.receipt.usage is not None:
+            # Off the loop: the first price lookup imports genai-prices (about a second).
+            await asyncio.to_thread(self.receipt.usage.add, response.usage)
+
     async def on_tool_end(
         self,
         context: RunContextWrapper[AgentContext[NotebookContext]],
@@ -627,10 +734,11 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
     ) -> None:
         text = result if isinstance(result, str) else json.dumps(result, default=str)
         self.receipt.read(tool.name, text)
+        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
+        self.receipt.sources.saw(tool.name, arguments, text)
         if id(tool) in _self_storing():
             return
         chat = context.context
-        arguments = context.tool_arguments if isinstance(context, ToolContext) else ""
         try:
             item_id = chat.store.generate_item_id("message", chat.thread, chat.request_context)
             item = hidden_result(
@@ -644,4 +752,4 @@ class _TurnHooks(RunHooks[AgentContext[NotebookContext]]):
 @functools.cache
 def _self_storing() -> frozenset[int]:
     """The notebook tools, which keep their own results."""
-    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, run_python])
+    return frozenset(id(tool) for tool in [*NOTEBOOK_TOOLS, *CELL_TOOLS, run_python])

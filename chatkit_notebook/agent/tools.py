@@ -302,9 +302,12 @@ async def _run(
     tool: str,
     arguments: dict[str, JSON],
     compute: Callable[[NotebookContext], _Outcome],
+    pending: str | None = None,
 ) -> str:
     chat = ctx.context
-    pending = "Reading notebook variables" if tool == "list_variables" else "Reading a variable"
+    if pending is None:
+        many = tool == "list_variables"
+        pending = "Reading notebook variables" if many else "Reading a variable"
     task = await _start_task(chat, pending)
     try:
         # Off the event loop, so a large frame does not stall the chat's streaming.

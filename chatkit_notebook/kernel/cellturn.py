@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Collection, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from IPython.display import display
 
 if TYPE_CHECKING:
+    from chatkit.types import UserMessageTagContent
     from IPython.core.interactiveshell import InteractiveShell
 
     from .._client import ChatKitClient, ThreadState
@@ -30,6 +31,7 @@ __all__ = [
     "ChatStopped",
     "TurnOutput",
     "ask",
+    "has_front_end",
     "markdown_output",
     "output_for",
     "prints_updates",
@@ -48,6 +50,9 @@ def ask(
     on_created: Callable[[str], Coroutine[Any, Any, None]],
     output: TurnOutput,
     changes: Callable[[str | None], object] | None = None,
+    stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+    stale_changes: Callable[[Callable[[], object]], Callable[[], None]] | None = None,
+    tags: Sequence[UserMessageTagContent] = (),
 ) -> str:
     """Run one turn in ``thread_id`` (``None``: a new thread), streaming into ``output``;
     return the answer.
@@ -63,15 +68,18 @@ def ask(
         output: Where the answer goes (:func:`output_for`), and who answers approval cards.
         changes: The store's change token, so a card left in the cell follows a decision
             taken in the panel.
+        stale, stale_changes: The stale-answer watch's ``notes`` and ``listen``, so an
+            answer a card left in the cell is marked when what it read changes.
+        tags: Tags to send besides the ``@name`` ones (the error of the cell before).
 
     Raises:
         ChatStopped: the kernel's interrupt stopped the answer (what arrived is kept).
     """
     from .._client import message_request, variable_tags
 
-    tags = variable_tags(text, set(offered))  # `@df` points the agent at df
+    named = variable_tags(text, set(offered))  # `@df` points the agent at df
     turn = _Turn(client, runtime, thread_id, on_created, output)
-    failure = turn.stream(message_request(thread_id, text, tags=tags))
+    failure = turn.stream(message_request(thread_id, text, tags=[*named, *tags]))
     waiting = _open_cards(turn.state)
     while waiting and turn.thread_id is not None:
         decisions = output.decide(waiting)
@@ -81,15 +89,27 @@ def ask(
             act = _decision_request(turn.thread_id, card, approve, unattended)
             failure = turn.stream(act) or failure
         waiting = _open_cards(turn.state)
-    answer = _transcript(turn.state, output.cards)
+    left = bool(waiting) and turn.thread_id is not None  # the cards stay, to be clicked
+    # A turn that waits has a receipt so far, which its end replaces: the card shows it,
+    # so the cell keeps one receipt, the turn's, and not the pause's beside it.
+    answer = _transcript(turn.state, output.cards, receipts=not left)
     output.finish(answer)
     output.figures(turn.state)
-    if waiting and turn.thread_id is not None:
+    if left and turn.thread_id is not None:
+        from .._items import is_receipt
         from ..panel.cellcard import CellCard
         from ..previews.redact import redact_text
 
+        receipts = [item for item in turn.state.items.values() if is_receipt(item)]
         card = CellCard(
-            client, runtime, turn.thread_id, waiting, redact=redact_text, changes=changes
+            client,
+            runtime,
+            turn.thread_id,
+            [*waiting, *receipts],
+            redact=redact_text,
+            changes=changes,
+            stale=stale,
+            stale_changes=stale_changes,
         )
         display(card)
     errors = [e.message or "Something went wrong while answering." for e in turn.state.errors]
@@ -239,7 +259,14 @@ def output_for(shell: InteractiveShell) -> TurnOutput:
     cards to be clicked, or with nobody there (nbclient, nbval, papermill) declines them."""
     if prints_updates(shell):
         return _TerminalOutput(shell.user_ns)
-    return _CellOutput(front_end=_has_front_end(shell))
+    return _CellOutput(front_end=has_front_end(shell))
+
+
+EMPTIED = {"text/html": "", "text/plain": ""}
+"""What an emptied preview becomes: not empty Markdown, which JupyterLab renders into the
+same element as the preview's last text, asynchronously, so the text's render could land
+after the empty one and stay on screen (the answer then showed twice); a new kind of
+output replaces the element. nbconvert and GitHub show nothing for it."""
 
 
 class _CellOutput:
@@ -274,7 +301,7 @@ class _CellOutput:
     def finish(self, text: str) -> None:
         """Empty the preview and leave ``text``."""
         if self._preview is not None and self._shown:
-            self._preview.update(markdown_output(""), raw=True)
+            self._preview.update(EMPTIED, raw=True)
         if text:
             display(markdown_output(text), raw=True)
 
@@ -361,7 +388,7 @@ def _figures(state: ThreadState) -> list[str]:
     return [png for item in state.items.values() if (png := figure_png(item)) is not None]
 
 
-def _has_front_end(shell: InteractiveShell) -> bool:
+def has_front_end(shell: InteractiveShell) -> bool:
     """Whether a person may click in this notebook: a kernel under Jupyter Server (which
     sets ``JPY_SESSION_NAME``), VS Code or Colab; not nbclient, nbval or papermill."""
     if getattr(shell, "kernel", None) is None:

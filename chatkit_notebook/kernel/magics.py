@@ -9,6 +9,8 @@ QUESTION`` and ``%%chat`` run one turn in the current thread (:mod:`.cellturn`);
 from __future__ import annotations
 
 import argparse
+import asyncio
+import html
 import re
 import shlex
 from collections.abc import Callable
@@ -20,7 +22,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from ..config import StoreChoice, configure, current_config, store_choice
+from ..config import StoreChoice, configure, current_config, error_help_enabled, store_choice
 from ..errors import ChatkitNotebookError, StoreError
 from ..stores.location import location_for
 from . import cellturn
@@ -28,7 +30,7 @@ from .cellturn import ChatStopped, markdown_output, prints_updates
 from .session import TRANSFORMER, ChatSession
 
 if TYPE_CHECKING:
-    from chatkit.types import Thread
+    from chatkit.types import Thread, UserMessageTagContent
     from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["COMMANDS", "ChatMagics", "ChatStopped", "Command", "keep_question_marks", "register"]
@@ -78,6 +80,7 @@ def ask(session: ChatSession, text: str) -> str:
     from ..agent.tools import offered_variables
 
     offered = {name for name, _ in offered_variables(session.context())}
+    tags = _error_before(session)
     thread_id = session.current_thread()
     client = session.client()
     note = session.store_note_once()
@@ -92,6 +95,9 @@ def ask(session: ChatSession, text: str) -> str:
         on_created=session.follow,
         output=cellturn.output_for(session.shell),
         changes=session.changes,
+        stale=session.stale.notes,
+        stale_changes=session.stale.listen,
+        tags=tags,
     )
     thread_id = session.current_thread()  # the thread the turn started, if it did
     if thread_id is not None:
@@ -101,13 +107,31 @@ def ask(session: ChatSession, text: str) -> str:
     return answer
 
 
+def _error_before(session: ChatSession) -> list[UserMessageTagContent]:
+    """The error tag for the cell just before this one, if it failed: ``%chat why did
+    this fail?`` right after an error is about that error (the server reads it for the
+    model). Nothing when that cell succeeded or the notebook tools are off."""
+    from .._items import error_tag
+    from ..config import notebook_tools_enabled
+    from ..previews.redact import redact_text
+
+    error = session.cells.last_error()
+    if error is None or not notebook_tools_enabled():
+        return []
+    return [error_tag(error.cell, redact_text(error.headline)[:80])]
+
+
 def export_markdown(session: ChatSession, thread_id: str) -> str:
     """A thread as Markdown, oldest first: the questions and answers, each step with the
-    code it ran, the approval cards and what became of them, "Stopped", the receipts."""
+    code it ran, the approval cards and what became of them, "Stopped", the receipts; then
+    the thread's tokens and cost."""
+    from .._items import thread_tokens
     from ..panel.transcript import thread_items, thread_markdown
 
     items = session.runtime.run(thread_items(session.client(), thread_id))
-    return thread_markdown(items, code="fence", figures=0) + "\n"
+    usage = f"*Usage of this thread: {thread_tokens(items).line()}*"
+    text = thread_markdown(items, code="fence", figures=0, stale=session.stale.notes)
+    return text + "\n\n" + usage + "\n"
 
 
 # -- %chatkit's commands, each (session, parsed arguments) -------------------------------
@@ -141,13 +165,30 @@ def _list_threads(session: ChatSession, args: argparse.Namespace) -> None:
         print("No threads yet: ask with %chat QUESTION, or open the panel with %chat.")
         return
     current = session.current_thread()
-    rows = ["| | title | created | id |", "|---|---|---|---|"]
+    stale = session.runtime.run(_stale_counts(session, [thread.id for thread in threads]))
+    rows = ["| | title | created | id | stale answers |", "|---|---|---|---|---|"]
     for thread in threads:
         mark = "*" if thread.id == current else ""
         title = (thread.title or "Untitled chat").replace("|", "\\|")
         created = thread.created_at.isoformat(sep=" ", timespec="minutes")
-        rows.append(f"| {mark} | {title} | {created} | `{thread.id}` |")
+        count = stale.get(thread.id, 0)
+        said = f"{count} stale answer{'s' if count != 1 else ''}" if count else ""
+        rows.append(f"| {mark} | {title} | {created} | `{thread.id}` | {said} |")
     display(markdown_output("\n".join(rows)), raw=True)
+
+
+async def _stale_counts(session: ChatSession, thread_ids: list[str]) -> dict[str, int]:
+    """How many answers of each thread read a variable that has changed since."""
+    from .._items import read_sources
+    from ..panel.transcript import thread_items
+
+    await asyncio.to_thread(session.stale.recheck)  # changes no cell's code showed
+    counts = {}
+    for thread_id in thread_ids:
+        items = await thread_items(session.client(), thread_id)
+        sources = [found for item in items if (found := read_sources(item))]
+        counts[thread_id] = await asyncio.to_thread(session.stale.stale_count, sources)
+    return counts
 
 
 def _new(session: ChatSession, args: argparse.Namespace) -> None:
@@ -276,10 +317,63 @@ def _run(session: ChatSession, args: argparse.Namespace) -> None:
     print(_RUN_MODES_SAID[settings.mode].format(timeout=settings.timeout))
 
 
+_CELLS_SAID = {
+    True: "The agent may read this notebook's cells, their outputs and the last error "
+    "(%chatkit cells off: variables only).",
+    False: "The agent reads variables only, not the notebook's cells, outputs or errors "
+    "(%chatkit cells on to let it).",
+}
+
+
+def _cells(session: ChatSession, args: argparse.Namespace) -> None:
+    from ..config import notebook_tools_enabled
+
+    if args.state:
+        configure(notebook_tools=args.state == "on")
+    print(_CELLS_SAID[notebook_tools_enabled()])
+
+
 def _insert(session: ChatSession, args: argparse.Namespace) -> None:
+    from .errorhelp import asked_error, fix_for_insert
+
     thread_id = _current(session)
     code = session.runtime.run(_code_to_insert(session, thread_id, args.block))
+    asked = session.runtime.run(asked_error(session.store(), thread_id, session.context()))
+    _show_diff(session.shell, fix_for_insert(session, asked, code))
     session.shell.set_next_input(code, replace=True)
+
+
+def _show_diff(shell: InteractiveShell, lines: list[str]) -> None:
+    """What ``%chatkit insert`` changes in the cell the thread asked about: a diff above
+    the code it puts in this cell (nothing runs until the cell does)."""
+    if not lines:
+        return
+    said = f"The fix changes {lines[0][4:]} (now in this cell; run it to take it):"
+    if prints_updates(shell):
+        print("\n".join([said, *lines]))
+        return
+    from ..panel.errorline import DIFF_CSS, diff_html
+
+    page = f"<style>{DIFF_CSS}</style><p>{html.escape(said)}</p>{diff_html(lines)}"
+    display({"text/html": page, "text/plain": "\n".join([said, *lines])}, raw=True)
+
+
+def _errors(session: ChatSession, args: argparse.Namespace) -> None:
+    if args.state:
+        configure(error_help=args.state == "on")
+    if not error_help_enabled():
+        print("A failing cell gets no line: %chatkit errors on brings it back.")
+    elif session.error_help.shows_line():
+        print(
+            'A failing cell gets a line "Ask about this error"; a click asks in the current '
+            "thread with the error attached. %chatkit errors off turns it off."
+        )
+    else:
+        print(
+            'On, but no line is shown here: "Ask about this error" needs a notebook that '
+            "someone can click (JupyterLab, Notebook 7, VS Code, Colab), not nbclient, "
+            "nbval, papermill or a terminal."
+        )
 
 
 async def _code_to_insert(session: ChatSession, thread_id: str, block: int | None) -> str:
@@ -330,6 +424,19 @@ def _export(session: ChatSession, args: argparse.Namespace) -> None:
         print(f"Wrote {args.path}.")
         return
     display(markdown_output(text), raw=True)
+
+
+def _usage(session: ChatSession, args: argparse.Namespace) -> None:
+    from .._items import thread_tokens
+    from ..panel.transcript import thread_items
+
+    thread_id = session.current_thread()
+    thread = "no current thread: ask something first, or %chatkit use ID"
+    if thread_id is not None:
+        items = session.runtime.run(thread_items(session.client(), thread_id))
+        thread = thread_tokens(items).line()
+    print(f"This thread: {thread}")
+    print(f"This kernel: {session.server().usage.totals().line()} (since it started)")
 
 
 def _doctor(session: ChatSession, args: argparse.Namespace) -> None:
@@ -508,6 +615,12 @@ COMMANDS: dict[str, Command] = {
             _export,
             lambda p: p.add_argument("path", nargs="?"),
         ),
+        Command(
+            "usage",
+            ("",),
+            "tokens and cost of the current thread and of this kernel",
+            _usage,
+        ),
         Command("doctor", ("",), "check the key, endpoint, model and store", _doctor),
         Command(
             "run",
@@ -517,12 +630,26 @@ COMMANDS: dict[str, Command] = {
             lambda p: p.add_argument("mode", nargs="?", choices=["ask", "auto", "off"]),
         ),
         Command(
+            "cells",
+            ("[on|off]",),
+            "whether the agent may read the notebook's cells, outputs and errors (on)",
+            _cells,
+            lambda p: p.add_argument("state", nargs="?", choices=["on", "off"]),
+        ),
+        Command(
             "insert",
             ("[N]",),
             "replace this cell with the code the agent last ran (or code block N of the "
-            "last answer)",
+            "last answer), after a diff against the cell the thread asked about",
             _insert,
             lambda p: p.add_argument("block", nargs="?", type=_block_number),
+        ),
+        Command(
+            "errors",
+            ("[on|off]",),
+            'whether a failing cell offers "Ask about this error"',
+            _errors,
+            lambda p: p.add_argument("state", nargs="?", choices=["on", "off"]),
         ),
         Command(
             "serve",

@@ -16,8 +16,11 @@ The process-wide configuration (``config``) and named caches stay where they are
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import logging
+import re
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
@@ -27,8 +30,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..config import store_choice
 from ..context import NotebookContext, default_user
 from ..errors import ConfigError
+from ..previews.cells import CellRecord
 from ..runtime import Runtime, get_runtime, shutdown, use_main_thread
 from ..stores.location import StoreLocation, locate_store
+from .errorhelp import ErrorHelp
+from .staleness import StaleWatch
 
 if TYPE_CHECKING:
     from agents import Model
@@ -37,7 +43,9 @@ if TYPE_CHECKING:
 
     from .._client import ChatKitClient
     from ..agent.server import NotebookChatServer
+    from ..agent.usage import UsageLog
     from ..panel.panel import ChatPanel
+    from .cells import CellWatch
     from .serving import Serving, _Endpoint
 
 __all__ = ["ChatSession", "load", "loaded", "unload"]
@@ -47,6 +55,9 @@ MAGICS = {"line": ("chat", "chatkit"), "cell": ("chat",)}
 TRANSFORMER = "keep_question_marks"
 """The name of the input transformer registered with the magics."""
 
+logger = logging.getLogger("chatkit_notebook")
+
+_MAGIC = re.compile(r"^\s*[%!]|=\s*[%!]", re.MULTILINE)  # a line (or value) that is a magic
 _UNKNOWN = object()  # the current thread, before it was read from the store
 
 _loaded: ChatSession | None = None
@@ -101,17 +112,23 @@ class ChatSession:
         self.shell = shell
         self.runtime: Runtime = get_runtime()
         self.hidden: set[str] = set()
+        self.cells = CellRecord()  # what the kernel ran since %load_ext (kernel/cells.py)
         self.location: StoreLocation = locate_store(shell.user_ns)
         self._pending_title: str | None = None  # from %chatkit new TITLE, for the next thread
         self._chosen = store_choice()
         self._store: Store[NotebookContext] | None = None
         self._server: NotebookChatServer | None = None
         self._model: str | Model | None = None  # a model given to the server, kept across stores
+        self._usage: UsageLog | None = None  # the kernel's tokens, kept across stores
         self._thread_id: str | object | None = _UNKNOWN
         self._told_where = False
         self._serving_guard = threading.Lock()
         self._endpoint: _Endpoint | None = None
         self._serving_listeners: list[Callable[[], Callable[[], object] | None]] = []
+        self._cell_watch: CellWatch | None = None
+        self.error_help = ErrorHelp(self)
+        self.stale = StaleWatch(self.context)
+        """The variables answers read, as they are now: what makes an answer stale."""
 
     def __repr__(self) -> str:
         return f"<ChatSession {self.location.display}>"
@@ -120,11 +137,17 @@ class ChatSession:
 
     def bind(self) -> None:
         """Let the agent's approved code run on the kernel's main thread (where cells run),
-        and a ``%chat`` cell waiting for its turn run it meanwhile."""
+        and a ``%chat`` cell waiting for its turn run it meanwhile; offer help under a
+        failing cell (:mod:`.errorhelp`)."""
         from ..agent import mainthread
+        from .cells import CellWatch
 
         mainthread.bind(self.shell)
         use_main_thread(mainthread)
+        self._cell_watch = CellWatch(self.shell, self.cells)
+        self._cell_watch.start()
+        self.error_help.bind()  # after the record: its hook reads the cell just recorded
+        self.shell.events.register("post_run_cell", self._after_cell)
 
     def close(self) -> None:
         """Stop serving, unbind the main thread, stop the loop, remove the magics.
@@ -135,6 +158,11 @@ class ChatSession:
 
         self.stop_serving()
         self._serving_listeners.clear()
+        self.error_help.unbind()
+        if self._cell_watch is not None:
+            self._cell_watch.stop()
+        with contextlib.suppress(ValueError):  # never bound
+            self.shell.events.unregister("post_run_cell", self._after_cell)
         mainthread.unbind()
         use_main_thread(None)
         shutdown()  # the loop thread (this session's runtime); the next use starts a new one
@@ -149,6 +177,19 @@ class ChatSession:
             if getattr(t, "__name__", None) != TRANSFORMER
         ]
 
+    def _after_cell(self, result: Any) -> None:
+        """IPython's ``post_run_cell``: let the stale-answer watch see what the cell did."""
+        info = getattr(result, "info", None)
+        raw = getattr(info, "raw_cell", None)
+        if not isinstance(raw, str) or not raw.strip():
+            return
+        try:
+            magic = _MAGIC.search(raw) is not None  # only then is IPython's rewrite needed
+            code = self.shell.transform_cell(raw) if magic else raw  # type: ignore[no-untyped-call]
+            self.stale.after_cell(code, getattr(result, "execution_count", None), raw=raw)
+        except Exception:  # never fail the user's cell
+            logger.warning("the stale-answer check failed after a cell", exc_info=True)
+
     # -- the store and its server ----------------------------------------------------------
 
     def follow_store_choice(self) -> None:
@@ -162,6 +203,7 @@ class ChatSession:
         old: object = self._store
         if self._server is not None:
             self._model = self._server.model
+            self._usage = self._server.usage  # the kernel's tokens go on across stores
         self.location = locate_store(self.shell.user_ns)
         self._store = self._server = None
         self._thread_id = _UNKNOWN  # the new store's own current thread
@@ -182,7 +224,7 @@ class ChatSession:
         if self._server is None:
             from ..agent.server import NotebookChatServer
 
-            self._server = NotebookChatServer(store, model=self._model)
+            self._server = NotebookChatServer(store, model=self._model, usage=self._usage)
         return self._server
 
     def client(self) -> ChatKitClient:
@@ -198,6 +240,8 @@ class ChatSession:
             notebook_path=self.location.notebook_path,
             hidden=self.hidden,
             user=default_user(),
+            cells=self.cells,
+            changed_in=self.stale.changed_in,
         )
 
     def store_label(self) -> str:
@@ -241,11 +285,17 @@ class ChatSession:
 
         For callers on the loop (a panel's ``on_thread``, a turn's new thread).
         """
-        from ..stores.current import remember
-
         previous = self._thread_id if isinstance(self._thread_id, str) else None
         self._thread_id = thread_id
-        return remember(self.store(), thread_id, previous, self.context())
+        return self._remember(thread_id, previous)
+
+    async def _remember(self, thread_id: str | None, previous: str | None) -> None:
+        from ..stores.current import remember
+
+        await remember(self.store(), thread_id, previous, self.context())
+        # A thread opened, or a turn ended: look again at every variable answers read,
+        # for changes no cell's code showed (through another name, inside a function).
+        await asyncio.to_thread(self.stale.recheck)
 
     def start_new_thread(self, title: str | None = None) -> None:
         """The next question starts a new thread, titled ``title`` if given."""
@@ -278,6 +328,8 @@ class ChatSession:
             changes=self.changes,
             used=self._last_used,
             redact=redact_text,
+            stale=self.stale.notes,
+            stale_changes=self.stale.listen,
         )
 
     async def _last_used(self) -> dict[str, datetime]:

@@ -4,7 +4,8 @@ Belongs here: :class:`ChatPanel` (``panel``), the views that draw one thread ite
 (``views``) and the thread they make up (``thread_view``, shared by the panel and the card),
 ChatKit widget trees as ipywidgets (``chatkit_widgets``), the thread bar, the anywidgets
 with their ``.js`` files and ``panel.css``, sanitised Markdown (``markdown``), the
-``%chat`` cell's card (``cellcard``), and a thread as static Markdown (``transcript``: the
+``%chat`` cell's card (``cellcard``), the line under a failing cell and its fix's diff
+(``errorline``), and a thread as static Markdown (``transcript``: the
 export, the cell, and the copy a saved notebook keeps after each live view).
 
 May import: ``_client`` (the one ChatKit client core), ``_items``, ``config``, ``runtime``,

@@ -263,6 +263,35 @@ function pacedAnswer({ model, htmlEl, textNode, onChange }) {
   };
 }
 
+// "`sales` changed since this answer (…)": our own text, `code` spans drawn as code, as
+// text nodes (never HTML).
+function staleLine(text) {
+  const line = document.createElement("div");
+  line.className = "ck-stale-line";
+  text.split("`").forEach((part, i) => {
+    if (i % 2 === 1) {
+      const code = document.createElement("code");
+      code.textContent = part;
+      line.append(code);
+    } else if (part) {
+      line.append(document.createTextNode(part));
+    }
+  });
+  return line;
+}
+
+function renderStale(model, box, lines) {
+  box.replaceChildren(...lines.map(staleLine));
+  const again = document.createElement("button");
+  again.type = "button";
+  again.className = "ck-ask-again";
+  again.textContent = "Ask again on the current data";
+  again.title = "Ask the same question again, on the variables as they are now";
+  again.addEventListener("click", () => model.send({ event: "ask_again" }));
+  box.append(again);
+  box.hidden = lines.length === 0;
+}
+
 function renderAnswer({ model, el }) {
   el.classList.add("ck-answer");
   const html = document.createElement("div");
@@ -294,7 +323,15 @@ function renderAnswer({ model, el }) {
   tools.append(stopped, up, down, copyButton("Copy this answer's Markdown", markdown));
   const liveText = document.createTextNode("");
   live.append(liveText);
-  el.append(html, live, tools);
+  // Under the answer, when a variable it read has changed since: what changed, and a
+  // button to ask the same question again.
+  const stale = document.createElement("div");
+  stale.className = "ck-stale-mark";
+  stale.setAttribute("role", "note");
+  const drawStale = () => renderStale(model, stale, model.get("stale") || []);
+  drawStale();
+  model.on("change:stale", drawStale);
+  el.append(html, live, stale, tools);
 
   // Thumbs and Copy come once the answer is done and all of it shows.
   const showTools = () => (tools.hidden = !model.get("done") || paced.revealing);

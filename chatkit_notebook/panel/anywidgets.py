@@ -132,6 +132,10 @@ class AnswerWidget(anywidget.AnyWidget):
     )
     stopped = traitlets.Bool(False, help="Whether the answer was stopped midway").tag(sync=True)
     vote = traitlets.Unicode("", help="The thumb chosen: positive, negative or none").tag(sync=True)
+    stale = traitlets.List(
+        traitlets.Unicode(),
+        help="What changed since the answer, one line per variable (`code` spans as code)",
+    ).tag(sync=True)
 
     def __init__(self, *, markdown: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -142,11 +146,16 @@ class AnswerWidget(anywidget.AnyWidget):
         # thread, requests are handled on the kernel's).
         self._sending = threading.Lock()
         self._on_vote: list[Callable[[FeedbackKind], object]] = []
+        self._on_ask_again: list[Callable[[], object]] = []
         self.on_msg(self._handle)
 
     def on_vote(self, callback: Callable[[FeedbackKind], object]) -> None:
         """Call ``callback(kind)`` when the person clicks a thumb."""
         self._on_vote.append(callback)
+
+    def on_ask_again(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` when the person clicks "Ask again on the current data"."""
+        self._on_ask_again.append(callback)
 
     def __repr__(self) -> str:
         return f"<AnswerWidget {len(self.markdown)} chars{' done' if self.done else ''}>"
@@ -159,6 +168,9 @@ class AnswerWidget(anywidget.AnyWidget):
             if kind in ("positive", "negative"):
                 for callback in self._on_vote:
                     callback(kind)
+        elif isinstance(content, dict) and content.get("event") == "ask_again":
+            for ask in self._on_ask_again:
+                ask()
         elif isinstance(content, dict) and content.get("event") == "sync":
             with self._sending:  # a browser missed a message: all of it, as it is now
                 self.send({"sync": [self.seq, self.html, self.live]})

@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 from chatkit.actions import ActionConfig
@@ -27,7 +28,7 @@ from .._client import ChatKitClient, ThreadState, action_request
 from .._items import card_call_id, is_receipt
 from ..runtime import Runtime, wait_for_event
 from .thread_view import ThreadView
-from .transcript import show_with_transcript, transcript_bundle, update_transcripts
+from .transcript import Shown, show_with_transcript, transcript_bundle, update_transcripts
 from .views import style_widget
 
 __all__ = ["CellCard"]
@@ -46,7 +47,8 @@ class CellCard(W.VBox):  # type: ignore[misc]
         client: The session's ChatKit client.
         runtime: The package's loop, where the continuation streams.
         thread_id: The thread the cards are in.
-        items: The open cards (and nothing else).
+        items: The open cards, and the turn's receipt so far (which the end of the turn
+            replaces).
         redact: Redacts secrets from the transcript a saved notebook keeps.
         changes: The store's change token for the thread (as the panel's ``changes``):
             when given, the card follows a decision taken in another view (the panel),
@@ -62,12 +64,14 @@ class CellCard(W.VBox):  # type: ignore[misc]
         *,
         redact: Callable[[str], str] | None = None,
         changes: Callable[[str | None], object] | None = None,
+        stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+        stale_changes: Callable[[Callable[[], object]], Callable[[], None]] | None = None,
     ) -> None:
         super().__init__([style_widget()])  # the page may show no panel, and so no styles
         self.add_class("ck-panel")
         self.add_class("ck-cell-card")
         self.add_class("ck-live")
-        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._transcripts: Shown = []  # the transcripts shown
         self._redact = redact
         self._client = client
         self._runtime = runtime
@@ -76,11 +80,23 @@ class CellCard(W.VBox):  # type: ignore[misc]
         self._posted: list[threading.Event] = []  # one per click, set once it is over
         self._posted_lock = threading.Lock()
         self._thread = ThreadView(
-            self, lambda: runtime, ThreadState.loaded(None, items), on_action=self._clicked
+            self,
+            lambda: runtime,
+            ThreadState.loaded(None, items),
+            on_action=self._clicked,
+            stale=stale,
         )
+        # The answer a click leaves here is marked stale when a variable it read changes.
+        self._unstale = stale_changes(self._stale_changed) if stale_changes else None
         self._first = items[0].id if items else None
+        # The receipt of the turn so far: the turn has not ended while it is all there is.
+        self._paused = {item.id for item in items if is_receipt(item)}
         if changes is not None and self._first is not None:
             runtime.submit(_follow(weakref.ref(self), changes, thread_id))
+
+    def _stale_changed(self) -> None:
+        """A variable some answer read changed (any thread): redraw the marks, on the loop."""
+        self._runtime.loop.call_soon_threadsafe(self._thread.check_stale)
 
     async def _sync(self) -> None:
         """Show the card as stored, and what followed it (loop thread): a decision taken
@@ -94,7 +110,11 @@ class CellCard(W.VBox):  # type: ignore[misc]
         if self._first not in ids:
             return  # the thread moved on too far, or the card was deleted: keep what is shown
         ours = list(reversed(page.data[: ids.index(self._first) + 1]))
-        changed = False
+        stored = {item.id for item in ours}
+        gone = [item_id for item_id in self._thread.state.items if item_id not in stored]
+        for item_id in gone:  # the pause's receipt, replaced by the turn's
+            self._thread.forget(item_id)
+        changed = bool(gone)
         for item in ours:
             if self._thread.state.items.get(item.id) != item:
                 self._thread.add(item)
@@ -173,7 +193,7 @@ class CellCard(W.VBox):  # type: ignore[misc]
         return (
             self._busy
             or any(card_call_id(item) is not None for item in items)
-            or not any(is_receipt(item) for item in items)
+            or not any(is_receipt(item) and item.id not in self._paused for item in items)
         )
 
     def _note(self, message: str) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import suppress
 from functools import lru_cache
 
@@ -45,11 +45,13 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES, _TokenType
 from pygments.util import ClassNotFound
 
+from .._items import UNTRACED_NOTE
 from ..errors import ConfigError
 
 __all__ = [
     "CODE_CSS",
     "MARKDOWN_CSS",
+    "UNTRACED_TITLE",
     "code_blocks",
     "render_inline_code",
     "render_markdown",
@@ -74,9 +76,17 @@ _ASCII_SPACE = " \t\n\r\f\v"
 _LANGUAGE = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
 _LINK_STACK = "chatkit_notebook.link_stack"
 _IMAGE_HOSTS = "chatkit_notebook.image_hosts"
+_UNTRACED = "chatkit_notebook.untraced"
+UNTRACED_TITLE = UNTRACED_NOTE
+"""The untraced-number mark's tooltip."""
 
 
-def render_markdown(text: str, *, allowed_image_domains: Sequence[str] | None = None) -> str:
+def render_markdown(
+    text: str,
+    *,
+    allowed_image_domains: Sequence[str] | None = None,
+    untraced: Collection[str] = (),
+) -> str:
     """Render assistant markdown as HTML that is safe to put into the page.
 
     Args:
@@ -85,6 +95,9 @@ def render_markdown(text: str, *, allowed_image_domains: Sequence[str] | None = 
             ``["upload.wikimedia.org"]``. A host also allows its subdomains
             (``example.com`` allows ``img.example.com`` but not ``evil-example.com``).
             ``None`` or empty shows no images at all.
+        untraced: Numbers as the text writes them ("1,234", "12.3%") that were not found
+            in anything the turn read or computed: each occurrence in prose (not in code)
+            is wrapped in our own ``<span class="ck-untraced">`` with a tooltip saying so.
 
     Returns:
         An HTML fragment with no scripts, event handlers or inline styles from the text,
@@ -98,6 +111,7 @@ def render_markdown(text: str, *, allowed_image_domains: Sequence[str] | None = 
     env: EnvType = {
         _LINK_STACK: [],
         _IMAGE_HOSTS: _normalise_domains(tuple(allowed_image_domains or ())),
+        _UNTRACED: _untraced_pattern(tuple(sorted(set(untraced), key=len, reverse=True))),
     }
     try:
         rendered: str = _MD.render(text, env)
@@ -135,8 +149,26 @@ def render_plain(text: str) -> str:
     return escaped.replace("\n", "<br>")
 
 
+@lru_cache(maxsize=64)
+def _untraced_pattern(numbers: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The numbers as they appear in escaped text, each standing alone (not inside a longer
+    number or a word)."""
+    if not numbers:
+        return None
+    alternatives = "|".join(re.escape(escapeHtml(number)) for number in numbers if number)
+    return re.compile(rf"(?<![\w.,])(?:{alternatives})(?![\w]|[.,]\d)")
+
+
 class _SafeRenderer(RendererHTML):
     """markdown-it's HTML renderer with every URL, image and code block checked."""
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        escaped: str = escapeHtml(tokens[idx].content)
+        pattern: re.Pattern[str] | None = env.get(_UNTRACED)
+        if pattern is None:
+            return escaped
+        mark = f'<span class="ck-untraced" title="{UNTRACED_TITLE}">'
+        return pattern.sub(lambda found: f"{mark}{found.group(0)}</span>", escaped)
 
     def link_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -368,6 +400,7 @@ MARKDOWN_CSS: str = (
 .ck-table th, .ck-table td { border: 1px solid rgba(127, 127, 127, 0.35); padding: 2px 8px; }
 img.ck-image { max-width: 100%; height: auto; }
 .ck-blocked-image { opacity: 0.7; font-style: italic; }
+.ck-untraced { text-decoration: underline dotted 1px; text-underline-offset: 3px; cursor: help; }
 """
 )
 """Styles for everything :func:`render_markdown` emits; insert it into the page once."""

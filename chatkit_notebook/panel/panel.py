@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from chatkit.types import (
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     UserMessageItem,
+    UserMessageTagContent,
 )
 
 from .._client import (
@@ -58,7 +59,13 @@ from ..runtime import Runtime, get_runtime, wait_for_event
 from .anywidgets import ComposerWidget, StopWidget
 from .thread_view import ThreadView
 from .threadbar import NEW, ThreadBar, button
-from .transcript import show_with_transcript, thread_items, transcript_bundle, update_transcripts
+from .transcript import (
+    Shown,
+    show_with_transcript,
+    thread_items,
+    transcript_bundle,
+    update_transcripts,
+)
 from .views import AssistantMessageView, ItemView, style_widget
 
 __all__ = ["ChatPanel"]
@@ -126,6 +133,10 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             creation.
         redact: Redacts secrets from the transcript a saved notebook keeps (the session
             passes the agent's redactor: an approval card holds code as the model wrote it).
+        stale: What changed since an answer read its variables, given its sources (the
+            session passes its stale-answer watch's ``notes``); ``None``: no stale marks.
+        stale_changes: Subscribes the panel to a tracked variable changing (the session
+            passes the watch's ``listen``); the marks are drawn again at each.
     """
 
     def __init__(
@@ -144,6 +155,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         changes: Callable[[str | None], object] | None = None,
         used: Callable[[], Awaitable[Mapping[str, datetime]]] | None = None,
         redact: Callable[[str], str] | None = None,
+        stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+        stale_changes: Listen | None = None,
     ) -> None:
         self._client = ChatKitClient(server, context)
         self._context = context
@@ -167,7 +180,7 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         self._used = used
         self._redact = redact
         self._watcher: asyncio.Task[None] | None = None
-        self._transcripts: list[str] = []  # display ids of the transcripts shown
+        self._transcripts: Shown = []  # the transcripts shown
 
         self._bar = ThreadBar()
         self._messages = W.VBox().add_class("ck-messages")
@@ -186,7 +199,11 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             on_action=self.custom_action,
             on_answer=self.answer,
             on_vote=self.feedback,
+            stale=stale,
+            on_ask_again=self.send,
         )
+        # A variable an answer read changed: its mark is drawn again (posted, as ever).
+        self._unstale = stale_changes(self._stale_changed) if stale_changes else _nothing
         self._earlier = button(
             "Load earlier messages", "angle-up", "Show older messages", "ck-earlier"
         )
@@ -323,12 +340,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
                 msg = f"the chat panel was still busy after {timeout} s"
                 raise TimeoutError(msg)
 
-    def send(self, text: str) -> concurrent.futures.Future[None] | None:
-        """Send a message in the current thread (a new one if none is open)."""
+    def send(
+        self, text: str, *, tags: Sequence[UserMessageTagContent] = ()
+    ) -> concurrent.futures.Future[None] | None:
+        """Send a message in the current thread (a new one if none is open).
+
+        ``tags`` go with it besides the ``@name`` mentions in ``text`` (the error a
+        failing cell's "Ask about this error" attaches).
+        """
         text = text.strip()
         if not text or self.busy:
             return None
-        return self._post_turn(lambda: self._send_text(text))
+        return self._post_turn(lambda: self._send_text(text, tuple(tags)))
 
     def _submitted(self, text: str) -> None:
         """Enter in the composer, whose box the browser emptied: a question that cannot go
@@ -537,15 +560,20 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         """Close the panel's widgets and stop watching the store."""
         self._unlisten()
         self._unserve()
+        self._unstale()
         if self._watcher is not None:
             self._runtime.loop.call_soon_threadsafe(self._watcher.cancel)
         super().close()
 
-    async def _send_text(self, text: str) -> None:
+    def _stale_changed(self) -> None:
+        """A variable some answer read changed (any thread): redraw the stale marks."""
+        self._post(self._thread.check_stale)
+
+    async def _send_text(self, text: str, attached: tuple[UserMessageTagContent, ...]) -> None:
         self._input.value = ""
         self._input.sent()
         offered = await self._offered(OFFERS)
-        tags = variable_tags(text, {name for name, _ in offered})
+        tags = [*variable_tags(text, {name for name, _ in offered}), *attached]
         await self._run_turn(message_request(self.thread_id, text, tags=tags))
 
     async def _offer_variables(self) -> None:
@@ -631,15 +659,18 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
         finally:
             self._end_turn(stopped=stopped)
             # Also after Stop: the thread list names the new thread at once.
-            await asyncio.shield(self._after_turn())
+            await asyncio.shield(self._after_turn(stopped=stopped))
 
-    async def _after_turn(self) -> None:
+    async def _after_turn(self, *, stopped: bool = False) -> None:
         # The thread was used: the kernel's session keeps it as the current one (a save
         # the turn made meanwhile must not have lost that).
         if self.thread_id is not None:
             self._thread_changed()
         try:
-            await self._load_threads()
+            if stopped:  # the server kept what the stream no longer brought: the receipt
+                await self._sync()
+            else:
+                await self._load_threads()
         except Exception:  # the turn's outcome is shown; a stale list is no reason to fail
             logger.debug("reloading the thread list failed", exc_info=True)
 
@@ -733,6 +764,8 @@ class ChatPanel(W.VBox):  # type: ignore[misc]
             self._thread_changed()
 
     def _thread_changed(self) -> None:
+        if self.thread_id is not None:  # opened, or asked in: used now
+            self._bar.touch(self.thread_id)
         self._track(asyncio.ensure_future(self._refresh_transcript()))
         if self._on_thread is None:
             return

@@ -15,14 +15,34 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import ipywidgets as W
-from chatkit.types import ThreadItem, ThreadStreamEvent, UserMessageItem
+from chatkit.types import (
+    ThreadItem,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTagContent,
+    UserMessageTextContent,
+)
 
 from .._client import ItemChange, ThreadState
-from .._items import is_stopped_mark
+from .._items import is_receipt, is_stopped_mark, mentions, read_sources, untraced_numbers
 from ..runtime import Runtime
 from .views import AssistantMessageView, ItemView, view_for
 
-__all__ = ["ThreadView"]
+__all__ = ["ThreadView", "question_text"]
+
+
+def question_text(item: UserMessageItem) -> str:
+    """A message's words as the person typed them (a tag its text does not mention as
+    ``@name``), to send again."""
+    texts = [part.text for part in item.content if isinstance(part, UserMessageTextContent)]
+    named = {found.group(1) for text in texts for found in mentions(text)}
+    parts = []
+    for part in item.content:
+        if isinstance(part, UserMessageTextContent):
+            parts.append(part.text)
+        elif isinstance(part, UserMessageTagContent) and part.text not in named:
+            parts.append(f"@{part.text}")
+    return " ".join(" ".join(parts).split())
 
 
 class ThreadView:
@@ -34,6 +54,10 @@ class ThreadView:
             ``%reload_ext`` replaces it); a view's late render is scheduled there.
         state: What is known of the thread; its items are drawn at once.
         on_shown: Called when an item got a view (the panel hides its empty state).
+        stale: What changed since an answer read its variables (given the answer's
+            sources, :func:`~chatkit_notebook._items.read_sources`), one line each; ``None``
+            shows no stale marks.
+        on_ask_again: Called with a stale answer's question when the person asks it again.
         **handlers: What a view calls back: ``on_action``, ``on_answer``, ``on_vote`` (see
             ``views.view_for``).
     """
@@ -45,9 +69,13 @@ class ThreadView:
         state: ThreadState | None = None,
         *,
         on_shown: Callable[[], None] | None = None,
+        stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
+        on_ask_again: Callable[[str], object] | None = None,
         **handlers: Callable[..., object],
     ) -> None:
         self._box = box
+        self._stale = stale
+        self._on_ask_again = on_ask_again
         self._runtime = runtime
         self._on_shown = on_shown
         self._handlers = handlers
@@ -127,6 +155,24 @@ class ThreadView:
                 if stopped and isinstance(view, AssistantMessageView):
                     view.mark_stopped()
 
+    def check_stale(self) -> None:
+        """Draw each finished answer's stale mark again (a variable it read changed)."""
+        self.on_loop()
+        for item_id, view in list(self.views.items()):
+            if isinstance(view, AssistantMessageView) and item_id not in self.state.streaming:
+                self._mark_stale(item_id, view)
+
+    def question_of(self, item_id: str) -> str | None:
+        """The question the answer ``item_id`` answers: the message before it."""
+        ids = list(self.state.items)
+        if item_id not in ids:
+            return None
+        for earlier in reversed(ids[: ids.index(item_id)]):
+            item = self.state.items[earlier]
+            if isinstance(item, UserMessageItem):
+                return question_text(item)
+        return None
+
     def schedule(self, delay: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the loop thread in ``delay`` seconds (a view's late render)."""
         loop = self._runtime().loop
@@ -149,6 +195,8 @@ class ThreadView:
         final = item_id not in self.state.streaming
         if view is not None:
             view.draw(item, final=final)
+            if final and isinstance(view, AssistantMessageView):
+                self._mark_stale(item_id, view)
             return
         made = self._make(item_id)
         if made is not None:
@@ -175,7 +223,44 @@ class ThreadView:
         )
         if made is not None:
             self.views[item_id] = made
+        if isinstance(made, AssistantMessageView):
+            self._answer_marks(item_id, made, final=final)
+        elif is_receipt(item) and (numbers := untraced_numbers(item)):
+            for answer in self._answers_before(item_id):
+                answer.mark_untraced(numbers)
         return made
+
+    def _answer_marks(self, item_id: str, view: AssistantMessageView, *, final: bool) -> None:
+        """What a new answer view can say of itself: Ask again, and whether it is stale."""
+        if self._on_ask_again is not None:
+            ask = self._on_ask_again
+
+            def again() -> None:
+                question = self.question_of(item_id)
+                if question:
+                    ask(question)
+
+            view.on_ask_again(again)
+        if final:
+            self._mark_stale(item_id, view)
+
+    def _mark_stale(self, item_id: str, view: AssistantMessageView) -> None:
+        item = self.state.items.get(item_id)
+        sources = read_sources(item)
+        if self._stale is not None and sources:
+            view.mark_stale(self._stale(sources))
+
+    def _answers_before(self, item_id: str) -> list[AssistantMessageView]:
+        """The answer views of the turn that ``item_id`` ends (back to its question)."""
+        ids = list(self.state.items)
+        found = []
+        for earlier in reversed(ids[: ids.index(item_id)]):
+            if isinstance(self.state.items[earlier], UserMessageItem):
+                break
+            view = self.views.get(earlier)
+            if isinstance(view, AssistantMessageView):
+                found.append(view)
+        return found
 
     def _answer_before(self, item_id: str) -> AssistantMessageView | None:
         """The view of the last answer of the turn that ``item_id`` ends, if shown."""

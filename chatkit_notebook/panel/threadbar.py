@@ -48,6 +48,8 @@ class ThreadBar:
         ).add_class("ck-bar")
         self.syncing = False  # the picker is being set by the panel, not picked
         self.used: dict[str, datetime] = {}  # when each listed thread was last used
+        self._touched: dict[str, datetime] = {}  # when this panel last used each thread
+        self._listed: dict[str, ThreadMetadata] = {}  # the threads listed, by id
 
     @property
     def widgets(self) -> tuple[W.Widget, ...]:
@@ -70,19 +72,34 @@ class ThreadBar:
         used: Mapping[str, datetime] | None = None,
     ) -> None:
         """Show ``current`` as picked, after replacing the list with ``threads`` if given,
-        most recently used first and aged by last use (``used``; else by creation)."""
+        most recently used first and aged by last use (``used``, or this panel's own, the
+        later of the two; else by creation)."""
         options = None
         if threads is not None:
-            self.used = {t.id: (used or {}).get(t.id, t.created_at) for t in threads}
+            self._listed = {t.id: t for t in threads}
+            self.used = {
+                t.id: _latest((used or {}).get(t.id, t.created_at), self._touched.get(t.id))
+                for t in threads
+            }
             ordered = sorted(threads, key=lambda t: _moment(self.used[t.id]), reverse=True)
             options = [("New chat", NEW)]
             options += [(thread_label(t, self.used[t.id]), t.id) for t in ordered]
         self._select(current, options)
 
+    def touch(self, thread_id: str) -> None:
+        """This panel just used ``thread_id`` (opened it, or asked in it): it goes to the
+        top of the list, "just now", whatever a list loaded later says of it (the kernel's
+        note of that use may not be kept yet, and a panel built without one has none)."""
+        self._touched[thread_id] = datetime.now()
+        thread = self._listed.get(thread_id)
+        if thread is not None:  # else not listed yet: the next list has it, touched
+            self.upsert(self.threads.value, thread)  # the pick stays as it is
+
     def upsert(self, current: str | None, thread: ThreadMetadata) -> None:
         """Name a thread created or renamed during a turn at once: it is in use, so it
         goes to the top of the list, "just now"."""
-        self.used[thread.id] = datetime.now()
+        self.used[thread.id] = self._touched[thread.id] = datetime.now()
+        self._listed[thread.id] = thread
         options = [o for o in self.threads.options if o[1] != thread.id]
         options.insert(1, (thread_label(thread, self.used[thread.id]), thread.id))
         self._select(current, options)
@@ -133,6 +150,11 @@ def thread_label(thread: ThreadMetadata, used: datetime | None = None) -> str:
     when it was created)."""
     title = thread.title or "Untitled chat"
     return f"{title} · {_age(used or thread.created_at)}"
+
+
+def _latest(when: datetime, other: datetime | None) -> datetime:
+    """The later of two times (naive or aware)."""
+    return when if other is None or _moment(when) >= _moment(other) else other
 
 
 def _moment(when: datetime) -> float:

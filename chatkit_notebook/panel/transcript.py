@@ -4,9 +4,11 @@ A live panel or card is a widget: a notebook saved with it, opened where no kern
 (nbviewer, GitHub, ``jupyter nbconvert``, JupyterLab and Notebook 7 before the kernel ran
 the cell), has no widget to draw. So each live view is followed by a *transcript*: the
 same thread as Markdown, in an output of its own that the live view hides (``panel.css``)
-and keeps up to date while it lives. What it holds is what the views show: questions,
-answers, steps with the code that ran, decided cards, figures (within a size budget), the
-receipts, "Stopped"; never a tool's raw result (those are hidden items, for the model).
+and keeps up to date while it lives (in VS Code and Colab, which draw each output on its
+own, the two are one output's two forms instead: see :func:`one_output`). What it holds
+is what the views show: questions, answers, steps with the code that ran, decided cards,
+figures (within a size budget), the receipts, "Stopped"; never a tool's raw result (those
+are hidden items, for the model).
 
 Everything here is made from thread items the server already redacted; the answers'
 Markdown is rendered as Markdown by whoever shows it (Lab and GitHub sanitise it).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
@@ -37,6 +40,7 @@ from .._items import (
     is_approval_card,
     is_receipt,
     is_stopped_mark,
+    read_sources,
     receipt_line,
     task_code,
 )
@@ -45,6 +49,8 @@ __all__ = [
     "FIGURE_BUDGET",
     "TRANSCRIPT_CLASS",
     "WIDGET_LINE",
+    "Shown",
+    "one_output",
     "show_with_transcript",
     "step_markdown",
     "thread_items",
@@ -115,6 +121,7 @@ def thread_markdown(
     figures: int | None = 0,
     questions: bool = True,
     redact: Callable[[str], str] | None = None,
+    stale: Callable[[dict[str, dict[str, Any]]], list[str]] | None = None,
 ) -> str:
     """Thread items as Markdown, oldest first.
 
@@ -127,18 +134,29 @@ def thread_markdown(
         questions: Whether the person's questions are shown (``**You:** ...``).
         redact: Applied to every part but the figures: the kernel passes its redactor, as
             a card holds the code it asks about as the model wrote it, secrets and all.
+        stale: What changed since an answer read its variables (the kernel's stale-answer
+            watch), quoted under the answer; ``None`` says nothing of it.
     """
     parts: list[str] = []
     clean = redact or (lambda text: text)
     budget = figures
+    answer: int | None = None  # where this turn's last answer is in ``parts``
     for item in items:
         if isinstance(item, UserMessageItem):
+            answer = None  # a new turn: a mark from here on is about its answer
             if questions:
                 parts.append(clean("**You:** " + _user_text(item)))
         elif isinstance(item, AssistantMessageItem):
             parts.append(clean("".join(part.text for part in item.content)))
+            answer = len(parts) - 1
+            sources = read_sources(item) if stale is not None else {}
+            if stale is not None and sources:
+                parts.extend(f"> {line}" for line in stale(sources))
         elif is_stopped_mark(item):
-            parts.append("*Stopped: the answer above is cut short.*")
+            # Under the answer it is about, as the panel shows it: the mark is stored
+            # after what the stream kept as it was cut (the turn's receipt).
+            at = len(parts) if answer is None else answer + 1
+            parts.insert(at, "*Stopped: the answer above is cut short.*")
         elif isinstance(item, WorkflowItem) and is_receipt(item):
             parts.append(receipt_line(item))
         elif isinstance(item, WorkflowItem):
@@ -214,26 +232,57 @@ WIDGET_LINE = (
 """The widget output's plain text (shown where widgets are not: nbconvert, GitHub)."""
 
 
-def show_with_transcript(widget: Any, shown: list[str], bundle: dict[str, str]) -> None:
-    """Display ``widget``, then ``bundle`` as its transcript; the transcript's display id
-    is added to ``shown``, for :func:`update_transcripts`."""
+Shown = list[tuple[str, dict[str, Any]]]
+"""The transcripts a live view showed: each one's display id, and what goes with it in its
+output (the view itself where the two share one output, else nothing)."""
+
+
+def one_output() -> bool:
+    """Whether the live view and its transcript go in one output (VS Code, Colab) rather
+    than two (JupyterLab, Notebook 7, and any other front end).
+
+    JupyterLab and Notebook 7 lay a cell's outputs out in one page, where the live view's
+    CSS hides the transcript after it; a saved notebook reopened there without a kernel
+    shows the transcript, and hides the widget output it cannot draw. VS Code and Colab
+    draw each output on its own, with classes of their own, so the transcript would show
+    under the live view: there both are one output's forms, ``application/vnd.jupyter.
+    widget-view+json`` and ``text/markdown``, of which a front end draws one: VS Code and
+    Colab draw the widget; nbconvert, nbviewer and GitHub, which have no widget state,
+    the Markdown. (Reopened in JupyterLab, such a notebook says the widget's model is not
+    found: JupyterLab prefers the widget form whether or not it can draw it.)
+    """
+    if "google.colab" in sys.modules:
+        return True
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and "__vsc_ipynb_file__" in shell.user_ns
+
+
+def show_with_transcript(widget: Any, shown: Shown, bundle: dict[str, str]) -> None:
+    """Display ``widget`` and ``bundle``, its transcript (after it, or in the same output:
+    see :func:`one_output`); the transcript's output is added to ``shown``, for
+    :func:`update_transcripts`."""
     from IPython.display import display
 
-    data = dict(widget._repr_mimebundle_())
-    data["text/plain"] = WIDGET_LINE
-    display(data, raw=True)
+    view = {k: v for k, v in widget._repr_mimebundle_().items() if k != "text/plain"}
     display_id = f"ck-transcript-{uuid.uuid4().hex}"
+    if one_output():
+        display({**bundle, **view}, raw=True, display_id=display_id)
+        shown.append((display_id, view))
+        return
+    display({**view, "text/plain": WIDGET_LINE}, raw=True)
     display(bundle, raw=True, display_id=display_id)
-    shown.append(display_id)
+    shown.append((display_id, {}))
 
 
-def update_transcripts(shown: list[str], bundle: dict[str, str]) -> None:
+def update_transcripts(shown: Shown, bundle: dict[str, str]) -> None:
     """Replace each transcript in ``shown`` by ``bundle`` (any thread: the front end finds
     the output by its display id). Never raises: the transcript is a copy, the chat goes on."""
     from IPython.display import update_display
 
-    for display_id in shown:
+    for display_id, view in shown:
         try:
-            update_display(bundle, raw=True, display_id=display_id)
+            update_display({**bundle, **view}, raw=True, display_id=display_id)
         except Exception:
             logger.debug("could not update a chat transcript", exc_info=True)

@@ -44,7 +44,7 @@ from chatkit.types import (
 from ipywidgets.widgets.widget_string import HTMLStyle
 from markdown_it import MarkdownIt
 
-from .._items import mentions, task_code
+from .._items import is_error_tag, mentions, task_code
 from .anywidgets import AnswerWidget, Patch, apply_patch, make_patch
 from .markdown import MARKDOWN_CSS, render_inline_code, render_markdown, render_plain
 
@@ -82,6 +82,9 @@ class UserMessageView(ItemView):
         for part in item.content:
             if isinstance(part, UserMessageTextContent):
                 parts.append(_tagged_text(part.text, tagged, shown))
+            elif is_error_tag(part):
+                assert isinstance(part, UserMessageTagContent)
+                parts.append(_error_tag(part.text))
             elif isinstance(part, UserMessageTagContent) and part.text not in shown:
                 shown.add(part.text)  # a tag the text does not mention: shown on its own
                 parts.append(_tag(part.text))
@@ -98,6 +101,12 @@ class UserMessageView(ItemView):
 
 def _tag(name: str) -> str:
     return f'<span class="ck-tag">@{html.escape(name)}</span>'
+
+
+def _error_tag(text: str) -> str:
+    """An attached error, shown after the question: what it is, no ``@``."""
+    shown = html.escape(text)
+    return f'<span class="ck-tag ck-error-tag" title="The error is attached">{shown}</span>'
 
 
 def _tagged_text(text: str, tagged: set[str], shown: set[str]) -> str:
@@ -137,6 +146,7 @@ class AssistantMessageView(ItemView):
     ) -> None:
         super().__init__(item)
         self._allowed = allowed_image_domains
+        self._untraced: tuple[str, ...] = ()
         self._clock = clock
         self._schedule = schedule
         text = _text_of(item)
@@ -179,6 +189,24 @@ class AssistantMessageView(ItemView):
     def mark_stopped(self) -> None:
         """Say under the answer that it was stopped before it was finished."""
         self._answer.stopped = True
+
+    def mark_untraced(self, numbers: list[str]) -> None:
+        """Mark the numbers the turn's receipt found in nothing it read (a dotted line and a
+        tooltip); drawn again whole, as the answer is finished by then."""
+        if tuple(numbers) == self._untraced:
+            return
+        self._untraced = tuple(numbers)
+        if self._text:
+            self._replace(self._text)
+
+    def mark_stale(self, lines: list[str]) -> None:
+        """Say under the answer which variables it read have changed since (none: no mark)."""
+        if list(self._answer.stale) != lines:
+            self._answer.stale = lines
+
+    def on_ask_again(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` when the person asks the same question on the current data."""
+        self._answer.on_ask_again(callback)
 
     def show_vote(self, kind: FeedbackKind) -> None:
         """Show which thumb the person chose."""
@@ -235,7 +263,11 @@ class AssistantMessageView(ItemView):
 
     def _replace(self, text: str) -> None:
         """Show ``text`` from scratch (a replaced item), as one whole-value update."""
-        html = render_markdown(text, allowed_image_domains=self._allowed) if text else ""
+        html = (
+            render_markdown(text, allowed_image_domains=self._allowed, untraced=self._untraced)
+            if text
+            else ""
+        )
         self._answer.html, self._answer.live, self._answer.markdown = html, "", text
         self._text = text
         self._sent = self._frozen = len(text)

@@ -7,8 +7,9 @@ figures, statsmodels results), of values that stand for more data than the kerne
 read (``engines``: Arrow, DuckDB relations, Dask and Spark frames, by schema and a bounded
 head, never a full count or compute), which of them a value is (``kinds``), attribute and key
 paths into a value (``paths``), the timed and guarded calls into foreign objects
-(``foreign``), secret redaction (``redact``) and the one rule for which names the agent
-may see, and in which order (``namespace``).
+(``foreign``), secret redaction (``redact``), the one rule for which names the agent
+may see, and in which order (``namespace``), and the kernel's record of the cells it ran,
+their outputs and errors (``cells``: filled by the kernel, read by the notebook tools).
 Previews are pure functions with their caps in the signature; they never raise out of
 foreign code and never call an unbounded ``__repr__``.
 

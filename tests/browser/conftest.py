@@ -148,6 +148,7 @@ def serve(
     frontend: str,
     environ: Mapping[str, str] | None = None,
     settings: Mapping[str, object] | None = None,
+    config: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Iterator[Jupyter]:
     """Run ``frontend`` ("lab" or "notebook7") over a scratch copy of this directory's notebooks.
 
@@ -156,7 +157,8 @@ def serve(
     environment, which its kernels inherit, and overrides what is set here: a database for
     ``CHATKIT_NOTEBOOK_STORE``, say, or the ``JUPYTERHUB_USER`` that JupyterHub would set.
     ``settings`` adds to the front end's settings by file name (``THEMES["dark"]``, say:
-    both front ends read them).
+    both front ends read them). ``config`` adds to the server's configuration by class
+    (``{"LabApp": {"expose_app_in_browser": True}}``, say).
     """
     module = FRONTENDS[frontend][0]
     root = tmp_path / "root"
@@ -166,7 +168,9 @@ def serve(
     scratch = tmp_path / "jupyter"
     for name, values in {**LAB_SETTINGS, **(settings or {})}.items():
         _write_json(scratch / "settings" / name, values)
-    _write_json(scratch / "config" / "jupyter_server_config.json", SERVER_CONFIG)
+    _write_json(
+        scratch / "config" / "jupyter_server_config.json", {**SERVER_CONFIG, **(config or {})}
+    )
 
     port = _free_port()
     server = Jupyter(

@@ -320,8 +320,9 @@ def test_at_names_a_variable_and_the_receipt_says_it_was_read(
         lines = receipt.locator("li")
         lines.first.wait_for()  # shown now that the receipt is open
         texts = [text.strip() for text in lines.all_inner_texts()]
-        assert len(texts) == 3, texts
-        read, secrets, sent = texts
+        assert len(texts) == 4, texts
+        read, secrets, sent, tokens = texts
+        assert tokens == "Tokens: n/a (the endpoint reported no usage)", texts
         assert re.fullmatch(rf"Read sales \(3{TIMES}3\) · [\d,]+ characters", read), texts
         assert lines.first.locator("code").inner_text() == "sales"
         assert re.fullmatch(r"\d+ secrets? redacted", secrets), texts

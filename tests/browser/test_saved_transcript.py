@@ -85,6 +85,12 @@ REOPENED_JS = """() => {
 }"""
 
 
+# How many outputs on the page say that the agent asks to run Python, as shown.
+ASKS_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output')]
+  .filter((o) => o.offsetParent !== null && o.innerText.includes('The agent asks to run Python'))
+  .length"""
+
+
 @pytest.mark.parametrize("frontend", ["lab", "notebook7"])
 def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
     chromium: Any, jupyter: Jupyter, frontend: str, tmp_path: Path
@@ -113,6 +119,9 @@ def test_a_saved_notebook_shows_its_chat_as_a_static_transcript(
         )
         live = page.evaluate(SEEN_JS)
         assert live["transcripts"] == [], "a live view shows its transcript too"
+        # The cell says once that the agent asks (its emptied preview said it again).
+        asks = page.evaluate(ASKS_JS)
+        assert asks == 1, f"the cell says {asks} times that the agent asks to run Python"
         # One decision, shown decided in the panel too (items 6), at once: no Run left.
         page.wait_for_function(PANEL_DECIDED_JS)
         # The code that ran is one click away: open the step (item 7).
