@@ -326,11 +326,16 @@ def _scrub(value: JSON, secrets: Iterable[str]) -> JSON:
 
 
 def approval_card(
-    code: str, call_id: str, user_names: Iterable[str], *, cell_running: bool = False
+    code: str,
+    call_id: str,
+    user_names: Iterable[str],
+    *,
+    cell_running: bool = False,
+    handles: Mapping[str, str] | None = None,
 ) -> DynamicWidgetRoot:
     """The card that asks before ``code`` runs: the code, what it reaches beyond the
-    sandbox (``user_names`` are the names it might rebind), and Run / Don't run actions
-    carrying ``call_id``.
+    sandbox (``user_names`` are the names it might rebind; ``handles`` the user's database
+    handles, ``sandbox.held_handles``), and Run / Don't run actions carrying ``call_id``.
 
     The card shows (and keeps) the code with its secrets redacted, as the step that runs it
     does: a key the model wrote into the code is on no card, open or decided, nor in the
@@ -340,7 +345,7 @@ def approval_card(
     return _card(
         redact_text(code),
         call_id,
-        reaches=reaches(code, names),
+        reaches=reaches(code, names, handles),
         sandbox=sandbox_changes(code, names),
         cell_running=cell_running,
     )

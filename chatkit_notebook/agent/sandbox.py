@@ -5,12 +5,16 @@ shallow copy of the user's visible variables in which every pandas DataFrame and
 a copy-on-write shallow copy (writes, ``inplace=True`` and ``.loc`` edits change only the
 copy) and every numpy array a read-only view, with the thread's scratch names (what earlier
 calls defined) on top. It costs one dict copy plus O(1) per frame and array, whatever their
-size. Lists, dicts and other objects are the user's own: code that mutates them in place
-changes them, which is why the approval card says what the code touches.
+size. Arrow tables, Dask and Spark frames are immutable (every operation makes a new one),
+so they are shared as they are, never copied or collected. Lists, dicts and other objects
+are the user's own: code that mutates them in place changes them, which is why the
+approval card says what the code touches.
 
 :func:`reaches` reads the code's syntax tree for what goes beyond the sandbox (imports of
-``os``, ``subprocess``, network and database modules, file writes, ``exec``/``eval``), so a
-person sees at a glance when "summarise this column" comes back as code that writes files;
+``os``, ``subprocess``, network and database modules, file writes, ``exec``/``eval``, and
+the user's own database handles: a DuckDB connection or a Spark session, which the sandbox
+cannot make read-only, :func:`held_handles`), so a person sees at a glance when
+"summarise this column" comes back as code that writes files or tables;
 :func:`sandbox_changes` the user's names it deletes or rebinds (in the sandbox only).
 
 :func:`execute` runs the code on the calling thread with its output captured: stdout and
@@ -49,6 +53,7 @@ __all__ = [
     "Outcome",
     "Stopper",
     "execute",
+    "held_handles",
     "reaches",
     "sandbox_changes",
     "sandbox_namespace",
@@ -79,7 +84,8 @@ _calls = iter(range(1, sys.maxsize))
 
 def protect(value: object) -> object:
     """What the sandbox holds for one of the user's values: a copy-on-write shallow copy of
-    a pandas DataFrame or Series, a read-only view of a numpy array, else the value itself."""
+    a pandas DataFrame or Series, a read-only view of a numpy array, else the value itself
+    (Arrow tables, Dask and Spark frames among them: immutable, so shared, never copied)."""
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(value, (pandas.DataFrame, pandas.Series)):
         return value.copy(deep=False)
@@ -152,6 +158,7 @@ _MODULES = {
     "smtplib": "email (the network)",
     "webbrowser": "the browser",
     "sqlite3": "a database",
+    "duckdb": "a database (DuckDB can read and write files)",
     "sqlalchemy": "a database",
     "psycopg": "a database",
     "psycopg2": "a database",
@@ -215,25 +222,67 @@ _DYNAMIC = {
 }
 
 
-def reaches(code: str, user_names: Collection[str] = ()) -> list[str]:
+def reaches(
+    code: str, user_names: Collection[str] = (), handles: Mapping[str, str] | None = None
+) -> list[str]:
     """What ``code`` reaches beyond the sandbox, one line of Markdown each, in code order.
 
     Read from the syntax tree, never by running anything: imports of modules that reach
     the system, files, programs, the network or a database; file writes (``open`` for
-    writing, ``df.to_csv(...)``, ``savefig`` and the like); ``exec``/``eval`` and other
-    dynamic code. Code that does not parse says so. What it changes only in the sandbox
-    (``del`` or rebinding of the user's names) is :func:`sandbox_changes`.
+    writing, ``df.to_csv(...)``, ``df.write.parquet(...)``, ``savefig`` and the like);
+    ``exec``/``eval`` and other dynamic code; the user's database handles it uses
+    (``handles``, from :func:`held_handles`). Code that does not parse says so. What it
+    changes only in the sandbox (``del`` or rebinding of the user's names) is
+    :func:`sandbox_changes`.
     """
-    return _read(code, user_names)[0]
+    return _read(code, user_names, handles or {})[0]
+
+
+# The user's handles to an engine that holds data outside the kernel and can change it:
+# handed to the code as they are (no read-only view of them exists), so the card names
+# them. Types are looked up in sys.modules, never imported.
+_HANDLES = (
+    ("duckdb", "DuckDBPyConnection", "DuckDB connection", "tables and files"),
+    ("duckdb", "DuckDBPyRelation", "DuckDB relation", "its connection's tables and files"),
+    ("pyspark.sql", "SparkSession", "Spark session", "tables and files"),
+    ("pyspark.sql.connect.session", "SparkSession", "Spark Connect session", "tables and files"),
+)
+
+
+def held_handles(user_ns: Mapping[str, Any]) -> dict[str, str]:
+    """The user's names bound to a DuckDB connection or relation, or a Spark session, each
+    with the line the approval card shows when code uses it.
+
+    Args:
+        user_ns: The user's namespace; only the types of its values are read.
+
+    Returns:
+        ``{name: "uses your DuckDB connection `con`, which the sandbox cannot protect: it
+        can write tables and files"}``, for the names that hold one.
+    """
+    from ..previews.foreign import is_instance
+
+    found: dict[str, str] = {}
+    for name, value in list(user_ns.items()):
+        for module, cls, what, writes in _HANDLES:
+            if is_instance(value, module, cls):
+                found[name] = (
+                    f"uses your {what} `{name}`, which the sandbox cannot protect: "
+                    f"it can write {writes}"
+                )
+                break
+    return found
 
 
 def sandbox_changes(code: str, user_names: Collection[str] = ()) -> list[str]:
     """The user's names ``code`` deletes or rebinds, one line of Markdown each, in code
     order: it changes only the sandbox's copy, which is worth seeing all the same."""
-    return _read(code, user_names)[1]
+    return _read(code, user_names, {})[1]
 
 
-def _read(code: str, user_names: Collection[str]) -> tuple[list[str], list[str]]:
+def _read(
+    code: str, user_names: Collection[str], handles: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
     try:
         tree = ast.parse(code)
     except SyntaxError as e:
@@ -241,6 +290,14 @@ def _read(code: str, user_names: Collection[str]) -> tuple[list[str], list[str]]
     found: dict[str, tuple[int, int]] = {}  # line -> where it first occurs
     changed: dict[str, tuple[int, int]] = {}
     users = set(user_names)
+    # A handle's name the code binds itself (``con = duckdb.connect()``) is its own.
+    rebound = {
+        name
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        for target in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        for name in _bound(target)
+    }
     node: ast.AST
 
     def note(into: dict[str, tuple[int, int]], line: str) -> None:
@@ -262,6 +319,8 @@ def _read(code: str, user_names: Collection[str]) -> tuple[list[str], list[str]]
                     add(f"imports `{name}`: {_MODULES[top]}")
         elif isinstance(node, ast.Call):
             _call(node, add)
+        elif isinstance(node, ast.Name) and node.id in handles and node.id not in rebound:
+            add(handles[node.id])
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id in users:
@@ -287,8 +346,47 @@ def _call(node: ast.Call, add: Any) -> None:
     elif isinstance(func, ast.Attribute):
         if func.attr in _WRITERS or (func.attr == "open" and _opens_for_writing(node)):
             add(f"writes a file: `{_source(node)}`")
+        elif func.attr in _SPARK_WRITES and _spark_writer(func.value):
+            add(f"writes data through Spark: `{_source(node)}`")
         elif func.attr in ("system", "popen", "spawnl", "execv", "remove", "rmtree", "kill"):
             add(f"acts on the system: `{_source(node)}`")
+
+
+# What ends a Spark writer chain, and so writes (``df.write.mode(...).parquet(path)``).
+_SPARK_WRITES = frozenset(
+    {
+        "parquet",
+        "csv",
+        "json",
+        "orc",
+        "text",
+        "xml",
+        "jdbc",
+        "saveAsTable",
+        "insertInto",
+        "toTable",
+        "start",
+        "create",
+        "createOrReplace",
+        "append",
+        "overwrite",
+        "overwritePartitions",
+        "replace",
+    }
+)
+
+
+def _spark_writer(target: ast.expr) -> bool:
+    """``df.write`` / ``df.writeTo(...)`` / ``df.writeStream``, however far down a chain
+    (``df.write.mode("overwrite").parquet(...)``)."""
+    while isinstance(target, (ast.Attribute, ast.Call)):
+        if isinstance(target, ast.Call):
+            target = target.func
+            continue
+        if target.attr in ("write", "writeTo", "writeStream"):
+            return True
+        target = target.value
+    return False
 
 
 def _opens_for_writing(node: ast.Call) -> bool:

@@ -83,6 +83,7 @@ from .._items import (
 from ..config import ModelConfig, notebook_tools_enabled
 from ..context import NotebookContext
 from ..errors import ChatkitNotebookError, ConfigError, RequestError, ServerFailure
+from ..previews.namespace import visible
 from ..previews.redact import redact_text
 from . import mainthread
 from ._coalesce import CoalescedResult
@@ -103,6 +104,7 @@ from .run_python import (
     decided_card,
     run_python,
 )
+from .sandbox import held_handles
 from .tools import NOTEBOOK_TOOLS, hidden_result, read_tagged
 from .usage import UsageLog, price_key
 
@@ -513,11 +515,12 @@ class NotebookChatServer(ChatKitServer[NotebookContext]):
         """Keep a run that waits for approval (with its receipt, counted on after the
         click), and show a card for each call it waits on."""
         names = set(dict(context.namespace))  # the user's names, for "rebinds your `df`"
+        handles = held_handles(visible(context.namespace, context.hidden))
         running = mainthread.cell_running()
 
         def card_for(call_id: str, arguments: str) -> WidgetItem:
             code = call_code(arguments)
-            widget = approval_card(code, call_id, names, cell_running=running)
+            widget = approval_card(code, call_id, names, cell_running=running, handles=handles)
             shown = redact_text(code)  # as the card shows it
             return new_item(WidgetItem, self.store, thread, context, widget=widget, copy_text=shown)
 

@@ -495,6 +495,10 @@ async def describe_variable(ctx: NotebookRunContext, name: str) -> str:
     20 items, nested levels shortened. For other objects: a short repr, their attributes
     and public names, fitted attributes (ending in "_") first and small arrays in full.
     Fitted statsmodels results show params, standard errors, p-values, R², AIC and nobs.
+    Arrow tables, DuckDB relations, Dask and Spark DataFrames are read lazily: their
+    schema and partitions, row counts only when free (otherwise "not counted"), and the
+    first 1,000 rows (one Dask partition, one Spark job), which the statistics come from;
+    the notes say what was read. Never ask for a count to be run unless the user wants it.
     At most 20 columns are shown. Secrets show as [REDACTED]. The result is JSON: the type
     and sizes, "notes" on what was left out, and the preview under
     "untrusted_notebook_data"; or "error" and "hint" if there is no such variable.
@@ -533,11 +537,13 @@ async def preview_rows(
     index labels; for a dict, rows are [key, value] pairs; for a list of records (dicts),
     every key of each record, and columns picks keys; for text, rows are lines. It also
     reads pandas indexes, ranges, xarray arrays and datasets (along their first dimension),
-    scipy sparse and sympy matrices, a pandas GroupBy's groups and sizes, and a networkx
-    graph's nodes and edges with their attributes. Cells are cut to 100 characters and
-    secrets show as [REDACTED]. The result is JSON: sizes, "rows" as [first, end), and
-    under "untrusted_notebook_data" the "columns", "index" and "rows" of a table ("items"
-    of a sequence or dict, "lines" of text); or "error" and "hint".
+    scipy sparse and sympy matrices, a pandas GroupBy's groups and sizes, a networkx
+    graph's nodes and edges with their attributes, and the first 10,000 rows of Arrow,
+    DuckDB, Dask and Spark frames (a lazy frame's end is unknown: no negative start).
+    Cells are cut to 100 characters and secrets show as [REDACTED]. The result is JSON:
+    sizes, "rows" as [first, end), and under "untrusted_notebook_data" the "columns",
+    "index" and "rows" of a table ("items" of a sequence or dict, "lines" of text); or
+    "error" and "hint".
 
     Args:
         name: The variable's exact name, as list_variables shows it, or a path into it

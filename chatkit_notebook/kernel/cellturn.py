@@ -324,13 +324,14 @@ class _TerminalOutput:
     def decide(self, cards: list[Any]) -> list[Decision]:
         """Ask at the terminal: ``Run this code?``, with what the code reaches."""
         from .._items import card_code
-        from ..agent.sandbox import reaches
+        from ..agent.sandbox import held_handles, reaches
 
         decisions = []
         for card in cards:
             code = card_code(card) or ""
             print(f"\nThe agent asks to run this Python:\n\n{code}\n")
-            for line in reaches(code, set(self._namespace)):
+            handles = held_handles(self._namespace)
+            for line in reaches(code, set(self._namespace), handles):
                 print(f"  ! {line.replace('`', '')}")
             try:
                 reply = input("Run this code? [y/N] ")

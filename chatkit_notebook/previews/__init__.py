@@ -3,7 +3,9 @@
 Belongs here: bounded, JSON-able previews of values (``values``), of tables (``tables``:
 pandas, polars, numpy), of values an analyst asks particular things of (``known``: pandas
 indexes and groups, xarray, scipy.sparse, sympy matrices, networkx graphs, matplotlib
-figures, statsmodels results), which of them a value is (``kinds``), attribute and key
+figures, statsmodels results), of values that stand for more data than the kernel should
+read (``engines``: Arrow, DuckDB relations, Dask and Spark frames, by schema and a bounded
+head, never a full count or compute), which of them a value is (``kinds``), attribute and key
 paths into a value (``paths``), the timed and guarded calls into foreign objects
 (``foreign``), secret redaction (``redact``), the one rule for which names the agent
 may see, and in which order (``namespace``), the kernel's record of the cells it ran,

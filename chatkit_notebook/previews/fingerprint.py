@@ -27,6 +27,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from .kinds import LAZY_KINDS, kind_of
+
 __all__ = ["KERNEL_TOKEN", "SAMPLE_ABOVE", "change_note", "fingerprint", "same"]
 
 SAMPLE_ABOVE = 50_000_000
@@ -178,11 +180,18 @@ def _raw(numpy: Any, array: Any) -> memoryview:
     return memoryview(flat.view(numpy.uint8))
 
 
+# Values whose len() runs a job (Dask computes every partition, a DuckDB relation runs
+# its query): their identity fingerprint has no length.
+_LAZY = frozenset(kind for _, _, kind in LAZY_KINDS) | {"polars.LazyFrame"}
+
+
 def _identity(value: Any) -> dict[str, Any]:
-    try:
-        length: int | None = len(value)
-    except Exception:  # no length, or a length that fails
-        length = None
+    length: int | None = None
+    if kind_of(value) not in _LAZY:
+        try:
+            length = len(value)
+        except Exception:  # no length, or a length that fails
+            length = None
     return {"how": "identity", "id": id(value), "len": length, "kernel": KERNEL_TOKEN}
 
 

@@ -2,9 +2,10 @@
 
 :func:`kind_of` names builtin kinds (``"dict"``, ``"sequence"``...), the libraries whose
 values the previews know (``"pandas.DataFrame"``, ``"xarray.Dataset"``,
-``"statsmodels.Results"``...), each looked up in ``sys.modules`` and never imported, and
-tells code from data: functions, classes, modules, and the callables that star imports
-bring in by the hundred (numpy ufuncs, Cython functions, functools wrappers).
+``"statsmodels.Results"``, the lazy ``"spark.DataFrame"``...), each looked up in
+``sys.modules`` and never imported, and tells code from data: functions, classes,
+modules, and the callables that star imports bring in by the hundred (numpy ufuncs,
+Cython functions, functools wrappers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .foreign import (
     type_qualname,
 )
 
-__all__ = ["kind_of"]
+__all__ = ["LAZY_KINDS", "kind_of"]
 
 _BUILTIN_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
     (bool, "scalar"),
@@ -60,6 +61,18 @@ _KNOWN_KINDS = (
     ("statsmodels.base.wrapper", "ResultsWrapper", "statsmodels.Results"),
     ("statsmodels.base.model", "Results", "statsmodels.Results"),
 )
+LAZY_KINDS = (
+    ("pyarrow", "Table", "pyarrow.Table"),
+    ("pyarrow", "RecordBatch", "pyarrow.RecordBatch"),
+    ("pyarrow.dataset", "Dataset", "pyarrow.Dataset"),
+    ("duckdb", "DuckDBPyRelation", "duckdb.Relation"),
+    ("dask.dataframe", "DataFrame", "dask.DataFrame"),
+    ("dask.dataframe", "Series", "dask.Series"),
+    ("dask.array", "Array", "dask.Array"),
+    ("pyspark.sql", "DataFrame", "spark.DataFrame"),
+)
+"""Values that stand for more data than the kernel should read (``engines.py``): Arrow,
+DuckDB, Dask and Spark (a Spark Connect DataFrame is a ``pyspark.sql.DataFrame`` too)."""
 _FUNCTION_TYPES = (
     types.FunctionType,
     types.BuiltinFunctionType,
@@ -91,6 +104,9 @@ def kind_of(obj: object) -> str:
     if is_instance(obj, "numpy", "generic"):
         return "numpy.scalar"
     for module, name, kind in _KNOWN_KINDS:
+        if is_instance(obj, module, name):
+            return kind
+    for module, name, kind in LAZY_KINDS:
         if is_instance(obj, module, name):
             return kind
     if issubclass(cls, types.ModuleType):

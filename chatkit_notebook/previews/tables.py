@@ -439,17 +439,6 @@ def _describe_polars_series(s: Any, w: Walker, p: Preview) -> None:
     p.data["head"] = _cells(s.slice(0, w.caps.head_rows).to_list(), w)
 
 
-def _describe_polars_lazy(lf: Any, w: Walker, p: Preview) -> None:
-    schema = lf.collect_schema()
-    names = list(schema.names())
-    p.meta["columns"] = len(names)
-    p.data["columns"] = [
-        {"name": label_text(n), "dtype": str(t)} for n, t in list(schema.items())[: w.caps.columns]
-    ]
-    _column_note(p, min(len(names), w.caps.columns), len(names))
-    p.notes.append("a LazyFrame: not collected, so no values or statistics")
-
-
 def _rows_polars_frame(
     df: Any, start: int, count: int, columns: list[str] | None, w: Walker, p: Preview
 ) -> None:
@@ -474,7 +463,6 @@ DESCRIBERS = {
     "numpy.ndarray": _describe_ndarray,
     "polars.DataFrame": _describe_polars_frame,
     "polars.Series": _describe_polars_series,
-    "polars.LazyFrame": _describe_polars_lazy,
 }
 ROW_READERS = {
     "pandas.DataFrame": _rows_pandas_frame,

@@ -41,7 +41,7 @@ from .foreign import (
     safe_text,
     type_name,
 )
-from .kinds import kind_of
+from .kinds import LAZY_KINDS, kind_of
 from .redact import REDACTED, in_private_key, is_secret_name
 
 __all__ = [
@@ -87,6 +87,10 @@ class Caps:
     record_chars: int = 8000  # JSON characters of records shown by one describe or rows
     small_array: int = 20  # arrays nested in objects, dicts and lists up to this many
     # values are shown in full; larger ones by shape and dtype
+    lazy_rows: int = 1_000  # rows a lazy frame's preview reads (Spark, Dask, DuckDB...):
+    # its head, and the sample its statistics come from
+    lazy_seconds: float = 30.0  # one read of a lazy frame (a cluster may need to start
+    # executors); then what it started is cancelled
 
 
 DEFAULT_CAPS = Caps()
@@ -336,8 +340,10 @@ def _summary(obj: Any) -> str:
         return f"{shape[0]:,} values, {safe_text(str(obj.dtype), 40)}"
     if kind == "numpy.ndarray":
         return f"shape {tuple(shape)}, {safe_text(str(obj.dtype), 40)}"
-    if kind == "polars.LazyFrame":
-        return "lazy frame (not collected)"
+    if kind in _LAZY or kind == "polars.LazyFrame":
+        from .engines import lazy_summary
+
+        return lazy_summary(obj, kind)
     if kind in ("pandas.Index", "xarray.DataArray", "scipy.sparse"):
         dims = " \u00d7 ".join(f"{n:,}" for n in shape)
         return f"{dims} values, {safe_text(str(obj.dtype), 40)}"
@@ -361,7 +367,12 @@ def _shape(obj: Any, kind: str) -> tuple[int, ...]:
         return (range.__len__(obj),)
     if kind in ("pandas.Index", "xarray.DataArray", "scipy.sparse", "sympy.Matrix"):
         return tuple(int(n) for n in obj.shape)
+    if kind in ("pyarrow.Table", "pyarrow.RecordBatch"):  # in memory: counted for free
+        return (int(obj.num_rows), int(obj.num_columns))
     return ()
+
+
+_LAZY = frozenset(kind for _, _, kind in LAZY_KINDS)
 
 
 def shape_text(obj: object) -> str:
@@ -409,6 +420,7 @@ def describe(obj: object, *, caps: Caps = DEFAULT_CAPS, budget: Budget | None = 
     Returns:
         The preview. It never raises: a part that fails becomes a note.
     """
+    from .engines import LAZY_DESCRIBERS
     from .known import KNOWN_DESCRIBERS
     from .tables import DESCRIBERS
 
@@ -419,6 +431,7 @@ def describe(obj: object, *, caps: Caps = DEFAULT_CAPS, budget: Budget | None = 
         handler = (
             DESCRIBERS.get(kind)
             or KNOWN_DESCRIBERS.get(kind)
+            or LAZY_DESCRIBERS.get(kind)
             or _DESCRIBERS.get(kind, _describe_object)
         )
         handler(obj, walker, preview)
@@ -626,19 +639,26 @@ def rows(
     Raises:
         PreviewError: The object has no rows, or a requested column does not exist.
     """
+    from .engines import LAZY_ROW_READERS
     from .known import KNOWN_ROW_READERS
     from .tables import ROW_READERS
 
     walker = Walker(caps, budget or Budget())
     kind = kind_of(obj)
     preview = Preview(meta={"type": type_name(obj)})
-    reader = ROW_READERS.get(kind) or KNOWN_ROW_READERS.get(kind) or _ROW_READERS.get(kind)
+    reader = (
+        ROW_READERS.get(kind)
+        or KNOWN_ROW_READERS.get(kind)
+        or LAZY_ROW_READERS.get(kind)
+        or _ROW_READERS.get(kind)
+    )
     if reader is None:
         raise PreviewError(
             f"This variable is a {type_name(obj)}, which has no rows to preview.",
             "preview_rows reads tables, arrays, indexes, lists, tuples, sets, dicts, "
-            "ranges, text, xarray data, sparse and sympy matrices, GroupBy objects and "
-            "networkx graphs; use describe_variable for anything else.",
+            "ranges, text, xarray data, sparse and sympy matrices, GroupBy objects, "
+            "networkx graphs, Arrow, DuckDB, Dask and Spark frames; use describe_variable "
+            "for anything else.",
         )
     if count > caps.rows:
         preview.notes.append(f"count was capped at {caps.rows}")
@@ -649,7 +669,12 @@ def rows(
         raise
     except BaseException as e:  # foreign code raises anything
         preview.notes.append(f"the preview stopped early: {exception_name(e)}")
-    if columns is not None and kind not in ROW_READERS and "columns" not in preview.meta:
+    if (
+        columns is not None
+        and kind not in ROW_READERS
+        and kind not in _LAZY
+        and "columns" not in preview.meta
+    ):
         preview.notes.append("columns was ignored: only tables and records have columns")
     return preview
 
