@@ -242,8 +242,10 @@ def _explained(frame: Any) -> str:
 
 
 def _collect(session: Any, frame: Any, tag: str, seconds: float) -> list[Any]:
-    """``frame.collect()``, interrupted at ``seconds`` by its tag (or its job group)."""
-    tagged = hasattr(session, "addTag") and hasattr(session, "interruptTag")
+    """``frame.collect()``, interrupted at ``seconds``: by its tag on Spark Connect, by its
+    job group on a classic session (whose ``interruptTag`` left a collect running to the
+    end: measured, a 4,000-task query ran 278 s past a 1 s limit)."""
+    tagged = type(session).__module__.startswith("pyspark.sql.connect")
     if tagged:
         session.addTag(tag)
         stop = threading.Timer(seconds, session.interruptTag, args=(tag,))
