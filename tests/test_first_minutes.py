@@ -76,3 +76,11 @@ def test_the_example_notebooks_carry_what_the_kernel_reports_but_the_python_vers
     assert metadata.get("language_info") == reported, (
         f"{notebook.name}: set metadata.language_info to {reported} (no version)"
     )
+
+
+def test_the_readme_starts_with_exactly_two_commands_one_opens_the_quickstart_one_tests() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first = re.match(r"# chatkit-notebook\n\n```bash\n(.*?)```", readme, re.S)  # first thing
+    assert first is not None
+    commands = [line.split("#")[0].strip() for line in first.group(1).splitlines()]
+    assert commands == ["./dev lab", "./dev test"]
