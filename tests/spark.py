@@ -3,7 +3,10 @@
 Test modules import the fixtures they use, as they do with ``postgres``::
 
     from spark import spark_fixture  # noqa: F401          (the `spark` fixture)
-    from spark import spark_connect_fixture  # noqa: F401  (the `spark_connect` fixture)
+    from spark import (  # noqa: F401  (`spark_connect` and the server it needs)
+        spark_connect_fixture,
+        spark_connect_server_fixture,
+    )
 
 ``spark`` is one classic ``SparkSession`` in local mode for the whole run (``local[2]``, no
 UI, two shuffle partitions). ``spark_connect`` is a Spark Connect session, as Databricks and
