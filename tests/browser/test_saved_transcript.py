@@ -47,8 +47,10 @@ GROWTH_SLACK = 6_000  # bytes beyond the transcripts: execution counts, widget v
 # what they copy (they are hidden, so their text, not what is visible, is compared).
 READY_JS = """([first, answers]) => {
   const list = document.querySelector('.ck-panel:not(.ck-cell-card) .ck-messages');
+  // The seeded answers and the new one: all of them appended live, or the newest page of
+  // them when the panel re-read the thread from the store (its first answer then paged out).
   const shown = list !== null
-    && list.querySelectorAll(':scope > .ck-assistant').length === answers;
+    && list.querySelectorAll(':scope > .ck-assistant').length >= answers;
   const transcripts = [...document.querySelectorAll('.ck-transcript')].map((t) => t.textContent);
   return shown && document.querySelector('.ck-cell-card')?.textContent.includes('It is 42')
     && transcripts.some((t) => t.includes(first))
